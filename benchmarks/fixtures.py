@@ -1,0 +1,162 @@
+"""Builds the benchmark exports: large files, many small files, a 100,000-entry manifest."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import shutil
+import tarfile
+from pathlib import Path
+from typing import Any
+
+from rexport.canonical import export_digest
+
+MiB = 1 << 20
+
+
+def base_manifest(files: list[dict[str, Any]]) -> dict[str, Any]:
+    """A complete, valid REX 1.0 manifest around the given file index."""
+    manifest: dict[str, Any] = {
+        "rex_version": "1.0",
+        "export_digest": "",
+        "created": "2026-01-01T00:00:00Z",
+        "producer": {"name": "rexport-benchmarks", "version": "1"},
+        "files": files,
+        "code": {
+            "vcs": {
+                "type": "git",
+                "repository": "https://example.org/lab/bench.git",
+                "commit": "0" * 40,
+                "dirty": False,
+            }
+        },
+        "environment": {
+            "os": {"name": "Linux", "version": "6.1"},
+            "architecture": "x86_64",
+            "python": {"implementation": "CPython", "version": "3.11.7"},
+        },
+        "config": {"hyperparameters": {"lr": 0.1}, "seeds": {"python": 0}},
+        "results": {"metrics": [{"name": "accuracy", "value": 0.5, "split": "test"}]},
+    }
+    manifest["export_digest"] = export_digest(manifest)
+    return manifest
+
+
+def write_manifest(root: Path, files: list[dict[str, Any]]) -> dict[str, Any]:
+    manifest = base_manifest(files)
+    (root / "rex.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+    return manifest
+
+
+def entry(path: str, data: bytes) -> dict[str, Any]:
+    return {
+        "path": path,
+        "size": len(data),
+        "media_type": "application/octet-stream",
+        "role": "data",
+        "digests": {"sha256": hashlib.sha256(data).hexdigest()},
+    }
+
+
+def large_files(root: Path, count: int, size: int) -> Path:
+    """``count`` files of ``size`` random bytes under root/data, with their manifest."""
+    if (root / "rex.json").exists():
+        return root
+    shutil.rmtree(root, ignore_errors=True)
+    (root / "data").mkdir(parents=True)
+    rng = random.Random(1)
+    files = []
+    block = rng.randbytes(MiB)
+    for i in range(count):
+        digest = hashlib.sha256()
+        path = root / "data" / f"part-{i}.bin"
+        with open(path, "wb") as fp:
+            for j in range(size // MiB):
+                # vary each block so that no two files share content
+                chunk = (i * 100003 + j).to_bytes(8, "little") + block[8:]
+                fp.write(chunk)
+                digest.update(chunk)
+        files.append({
+            "path": f"data/part-{i}.bin", "size": size, "media_type": "application/octet-stream",
+            "role": "data", "digests": {"sha256": digest.hexdigest()},
+        })
+    write_manifest(root, files)
+    return root
+
+
+def small_files(root: Path, count: int) -> Path:
+    """``count`` files of 1-8 KiB under root/data/NN/, with their manifest."""
+    if (root / "rex.json").exists():
+        return root
+    shutil.rmtree(root, ignore_errors=True)
+    rng = random.Random(2)
+    files = []
+    for i in range(count):
+        rel = f"data/{i % 100:02d}/f{i:05d}.bin"
+        data = rng.randbytes(rng.randint(1024, 8192))
+        target = root / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        files.append(entry(rel, data))
+    write_manifest(root, files)
+    return root
+
+
+def sha256sum_list(export: Path, out: Path) -> Path:
+    """A `sha256sum -c` input for the export's files, relative to the export root."""
+    manifest = json.loads((export / "rex.json").read_text(encoding="utf-8"))
+    lines = [f"{f['digests']['sha256']}  {f['path']}\n" for f in manifest["files"]]
+    out.write_text("".join(lines), encoding="utf-8")
+    return out
+
+
+def bag_of(export: Path, bag: Path) -> Path:
+    """The export's payload as a BagIt bag (sha256 manifest), made with bagit.py itself."""
+    if (bag / "bagit.txt").exists():
+        return bag
+    import bagit
+
+    shutil.rmtree(bag, ignore_errors=True)
+    shutil.copytree(export / "data", bag / "data-tmp")
+    bagit.make_bag(str(bag / "data-tmp"), checksums=["sha256"], processes=2)
+    os.replace(bag / "data-tmp", bag / "bag")
+    return bag / "bag"
+
+
+def tar_of(export: Path, out: Path, compress: bool) -> Path:
+    """The export as a .tar or .tar.gz, rex.json first, then files in index order."""
+    if out.exists():
+        return out
+    manifest = json.loads((export / "rex.json").read_text(encoding="utf-8"))
+    tmp = out.with_suffix(out.suffix + ".part")
+    with tarfile.open(tmp, "w:gz" if compress else "w", format=tarfile.PAX_FORMAT) as tar:
+        tar.add(export / "rex.json", arcname="rex.json")
+        for f in manifest["files"]:
+            tar.add(export / f["path"], arcname=f["path"])
+    os.replace(tmp, out)
+    return out
+
+
+def big_manifest(path: Path, count: int, *, invalid: bool = False) -> list[str]:
+    """A bare manifest of ``count`` entries; ``invalid`` breaks three; returns their pointers."""
+    rng = random.Random(3)
+    files = []
+    for i in range(count):
+        files.append({
+            "path": f"data/{i % 1000:03d}/sample-{i:06d}.npy",
+            "size": rng.randint(1, 1 << 30),
+            "media_type": "application/octet-stream",
+            "role": "data",
+            "digests": {"sha256": f"{rng.getrandbits(256):064x}"},
+        })
+    broken: list[str] = []
+    if invalid:
+        for i in (7, count // 2, count - 1):
+            files[i]["size"] = -1
+            broken.append(f"/files/{i}/size")
+    manifest = base_manifest(files)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(manifest), encoding="utf-8")
+    return broken
