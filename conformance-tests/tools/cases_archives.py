@@ -1,0 +1,406 @@
+"""Cases about containers: archive kinds, member names and kinds, corruption, caps (EXP-01..13)."""
+
+from __future__ import annotations
+
+import struct
+import tarfile
+import unicodedata
+import zlib
+
+from bases import full, minimal
+from registry import Expect, case
+from rexgen import Export, Member, gzip_bytes, tar_bytes, tar_of, zip_bytes, zip_of
+
+# --- each kind, as the usual tools write it --------------------------------------------------
+
+
+@case("valid", "archives", "tar", "a plain tar of the full export", ["EXP-01", "EXP-13"])
+def _tar(x: Expect) -> dict[str, bytes]:
+    return {"export.tar": tar_of(full())}
+
+
+@case("valid", "archives", "tar-gz-dot-prefix", "tar -czf run.tgz . : ./ names and directories",
+      ["EXP-01", "EXP-12"])
+def _targz(x: Expect) -> dict[str, bytes]:
+    return {"export.tar.gz": gzip_bytes(tar_of(full(), prefix="./", directories=True))}
+
+
+@case("valid", "archives", "tgz", "the .tgz suffix", ["EXP-01"])
+def _tgz(x: Expect) -> dict[str, bytes]:
+    return {"export.tgz": gzip_bytes(tar_of(minimal()))}
+
+
+@case("valid", "archives", "zip-deflated", "zip -r with directory members, deflated",
+      ["EXP-01", "EXP-12"])
+def _zip(x: Expect) -> dict[str, bytes]:
+    return {"export.zip": zip_of(full(), directories=True)}
+
+
+@case("valid", "archives", "zip-stored", "a zip whose members are stored", ["EXP-01"])
+def _zip_stored(x: Expect) -> dict[str, bytes]:
+    return {"export.zip": zip_of(minimal(), deflate=False)}
+
+
+@case("valid", "archives", "zip64", "a zip with Zip64 extensions", ["EXP-13"])
+def _zip64(x: Expect) -> dict[str, bytes]:
+    return {"export.zip": zip_bytes(minimal().members(), zip64=True)}
+
+
+@case("valid", "archives", "pax-long-name", "a pax path record gives a long member name",
+      ["EXP-13"])
+def _pax(x: Expect) -> dict[str, bytes]:
+    e = minimal()
+    e.add("data/" + "a-very-long-folder-name/" * 6 + "iris.csv", b"a,b\n", "text/csv", "data")
+    return {"export.tar": tar_of(e.index().seal(), fmt=tarfile.PAX_FORMAT)}
+
+
+@case("valid", "archives", "gnu-long-name", "a GNU L member gives a long member name",
+      ["EXP-13"])
+def _gnu(x: Expect) -> dict[str, bytes]:
+    e = minimal()
+    e.add("data/" + "a-very-long-folder-name/" * 6 + "iris.csv", b"a,b\n", "text/csv", "data")
+    return {"export.tar": tar_of(e.index().seal(), fmt=tarfile.GNU_FORMAT)}
+
+
+@case("valid", "archives", "pax-global-header", "a pax global header is ignored", ["EXP-13"])
+def _pax_global(x: Expect) -> dict[str, bytes]:
+    import io
+
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT,
+                      pax_headers={"comment": "made for the conformance suite"}) as tar:
+        for member in minimal().members():
+            info = tarfile.TarInfo(member.name)
+            info.size, info.mtime, info.mode = len(member.data), 1768471200, 0o644
+            info.pax_headers = {"mtime": "1768471200.5", "uname": "someone"}
+            tar.addfile(info, io.BytesIO(member.data))
+    return {"export.tar": buffer.getvalue()}
+
+
+@case("valid", "archives", "gzip-multi-member", "a gzip stream of two members is one tar",
+      ["EXP-13"])
+def _multi(x: Expect) -> dict[str, bytes]:
+    tar = tar_of(full())
+    return {"export.tar.gz": gzip_bytes(tar[:4096]) + gzip_bytes(tar[4096:])}
+
+
+@case("valid", "archives", "odd-times-and-owners", "member times, owners and modes carry no meaning",
+      ["EXP-13"])
+def _odd(x: Expect) -> dict[str, bytes]:
+    import io
+
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.USTAR_FORMAT) as tar:
+        for n, member in enumerate(minimal().members()):
+            info = tarfile.TarInfo(member.name)
+            info.size, info.mtime = len(member.data), n * 1_000_000_000
+            info.uid, info.gid, info.uname, info.gname = 1000 + n, 50, "alice", "staff"
+            info.mode = (0o600, 0o777)[n % 2]
+            tar.addfile(info, io.BytesIO(member.data))
+    return {"export.tar": buffer.getvalue()}
+
+
+@case("valid", "archives", "empty-directory-member", "an empty directory member is ignored",
+      ["EXP-12", "IDX-02"])
+def _empty_dir(x: Expect) -> dict[str, bytes]:
+    return {"export.zip": zip_of(minimal(), directories=True,
+                                 extra=[Member("scratch/", kind="dir")])}
+
+
+@case("valid", "archives", "suffix-upper-case", "archive suffixes are case-insensitive",
+      ["EXP-01"], input="export.ZIP")
+def _upper(x: Expect) -> dict[str, bytes]:
+    return {"export.ZIP": zip_of(minimal())}
+
+
+@case("invalid", "archives", "directory-archived", "tar of the folder: run/rex.json is not at root",
+      ["EXP-02"])
+def _nested(x: Expect) -> dict[str, bytes]:
+    x.find("REX-C101")
+    members = minimal().members()
+    for member in members:
+        member.name = "run/" + member.name
+    return {"export.tar.gz": gzip_bytes(tar_bytes([Member("run/", kind="dir"), *members]))}
+
+
+@case("invalid", "archives", "manifest-upper-case", "REX.json is not the manifest", ["EXP-02"])
+def _upper_manifest(x: Expect) -> dict[str, bytes]:
+    x.find("REX-C101")
+    members = minimal().members()
+    members[0].name = "REX.json"
+    return {"export.tar": tar_bytes(members)}
+
+
+# --- member names (EXP-08, EXP-12) -----------------------------------------------------------
+
+
+def _hostile_name(name: str, description: str, code: str, member: str, *,
+                  kind: str = "tar", report_file: bool = True) -> None:
+    @case("invalid", "archives", name, description, ["EXP-08"])
+    def build(x: Expect) -> dict[str, bytes]:
+        x.find(code, "", member if report_file else None)
+        members = [*minimal().members(), Member(member, b"hostile\n")]
+        if kind == "zip":
+            return {"export.zip": zip_bytes(members)}
+        return {"export.tar": tar_bytes(members, fmt=tarfile.GNU_FORMAT)}
+
+
+_hostile_name("member-traversal", "a member named ../evil.sh", "REX-X101", "../evil.sh")
+_hostile_name("member-traversal-zip", "a zip member named data/../../evil.sh", "REX-X101",
+              "data/../../evil.sh", kind="zip")
+_hostile_name("member-absolute", "a member named /etc/cron.d/evil", "REX-X102",
+              "/etc/cron.d/evil")
+_hostile_name("member-drive-letter", "a member named C:/evil.bat", "REX-X103", "C:/evil.bat",
+              kind="zip")
+_hostile_name("member-backslash", "a zip member with a backslash", "REX-X104",
+              "code\\evil.py", kind="zip")
+_hostile_name("member-control-character", "a member name holds a control character",
+              "REX-X110", "data/a\x01.csv")
+_hostile_name("member-reserved-name", "a member named data/nul", "REX-X111", "data/nul")
+_hostile_name("member-trailing-space", "a member segment ends in a space", "REX-X111",
+              "data /a.csv")
+_hostile_name("member-double-dot-slash", "a second ./ prefix is not removed", "REX-X116",
+              "././code/extra.py")
+_hostile_name("member-empty-segment", "a member name with //", "REX-X116", "code//extra.py")
+_hostile_name("member-not-nfc", "a member name in NFD", "REX-X117",
+              unicodedata.normalize("NFD", "data/caf\u00e9.csv"))
+_hostile_name("member-not-utf8", "a tar member name that is not UTF-8", "REX-X117",
+              "data/caf\udce9.csv", report_file=False)
+_hostile_name("member-too-long", "a member name of 1,100 bytes", "REX-X119",
+              "data/" + "x" * 1100)
+
+
+# --- member kinds (EXP-09) and duplicates (EXP-10) -------------------------------------------
+
+
+def _kind(name: str, description: str, code: str, member: Member, *, kind: str = "tar") -> None:
+    @case("invalid", "archives", name, description, ["EXP-09"])
+    def build(x: Expect) -> dict[str, bytes]:
+        x.find(code, "", member.name)
+        members = [*minimal().members(), member]
+        if kind == "zip":
+            return {"export.zip": zip_bytes(members)}
+        return {"export.tar": tar_bytes(members)}
+
+
+_kind("tar-symlink", "a tar symbolic link", "REX-X105",
+      Member("data/passwd", kind="symlink", target="/etc/passwd"))
+_kind("tar-hardlink", "a tar hard link", "REX-X105",
+      Member("code/copy.py", kind="hardlink", target="code/train.py"))
+_kind("zip-symlink", "a zip member whose mode is a link", "REX-X105",
+      Member("data/passwd", kind="symlink", target="/etc/passwd"), kind="zip")
+_kind("tar-fifo", "a tar FIFO", "REX-X106", Member("data/pipe", kind="fifo"))
+_kind("tar-device", "a tar character device", "REX-X106", Member("data/zero", kind="chardev"))
+
+
+@case("invalid", "archives", "link-listed", "an indexed path that is a link in the archive",
+      ["EXP-09", "IDX-03"])
+def _link_listed(x: Expect) -> dict[str, bytes]:
+    e = minimal()
+    e.add("data/iris.csv", b"a,b\n", "text/csv", "data")
+    e.index().seal()
+    x.find("REX-X105", "", "data/iris.csv")
+    x.find("REX-C102", f"/files/{e.idx('data/iris.csv')}/path")
+    members = [m for m in e.members() if m.name != "data/iris.csv"]
+    members.append(Member("data/iris.csv", kind="symlink", target="../code/train.py"))
+    return {"export.tar": tar_bytes(members)}
+
+
+@case("invalid", "archives", "duplicate-member", "a tar holds the same name twice", ["EXP-10"])
+def _dup_tar(x: Expect) -> dict[str, bytes]:
+    x.find("REX-X107", "", "code/train.py")
+    members = minimal().members()
+    return {"export.tar": tar_bytes([*members, members[1]])}
+
+
+@case("invalid", "archives", "duplicate-member-dot-slash", "code/a and ./code/a are one name",
+      ["EXP-10", "EXP-12"])
+def _dup_prefix(x: Expect) -> dict[str, bytes]:
+    x.find("REX-X107", "", "code/train.py")
+    members = minimal().members()
+    return {"export.zip": zip_bytes([*members, Member("./code/train.py", members[1].data)])}
+
+
+@case("invalid", "archives", "case-twins", "two members differ only by case", ["EXP-10"])
+def _twins(x: Expect) -> dict[str, bytes]:
+    e = minimal()
+    e.add("results/Model.pkl", b"abc", "application/octet-stream", "artifact")
+    e.add("results/model.pkl", b"abd", "application/octet-stream", "artifact")
+    x.find("REX-X108", "", "results/model.pkl")
+    return {"export.tar": tar_of(e.index().seal())}
+
+
+@case("invalid", "archives", "nfc-twins", "two members equal after NFC normalisation",
+      ["EXP-10"])
+def _nfc(x: Expect) -> dict[str, bytes]:
+    e = minimal()
+    e.add("data/caf\u00e9.txt", b"a", "text/plain", "data")
+    members = [*e.index().seal().members(),
+               Member(unicodedata.normalize("NFD", "data/caf\u00e9.txt"), b"b")]
+    x.find("REX-X109")
+    return {"export.zip": zip_bytes(members)}
+
+
+# --- damage (EXP-11) -------------------------------------------------------------------------
+
+
+@case("invalid", "archives", "tar-trailing-data", "bytes after the tar end-of-archive marker",
+      ["EXP-11"])
+def _tar_trailing(x: Expect) -> dict[str, bytes]:
+    x.find("REX-X112", "")
+    return {"export.tar": tar_of(minimal()) + b"garbage"}
+
+
+@case("invalid", "archives", "zip-trailing-data", "bytes after the zip end of central directory",
+      ["EXP-11"])
+def _zip_trailing(x: Expect) -> dict[str, bytes]:
+    x.find("REX-X112", "")
+    return {"export.zip": zip_of(minimal()) + b"garbage"}
+
+
+@case("invalid", "archives", "gzip-trailing-data", "bytes after the last gzip member",
+      ["EXP-11"])
+def _gz_trailing(x: Expect) -> dict[str, bytes]:
+    x.find("REX-X112", "")
+    return {"export.tar.gz": gzip_bytes(tar_of(minimal())) + b"garbage"}
+
+
+@case("invalid", "archives", "tar-truncated", "a tar cut short inside a member", ["EXP-11"])
+def _tar_cut(x: Expect) -> dict[str, bytes]:
+    x.find("REX-X118", "")
+    data = tar_of(full())
+    return {"export.tar": data[:3000]}
+
+
+@case("invalid", "archives", "tar-bad-checksum", "a tar header with a wrong checksum",
+      ["EXP-11"])
+def _tar_checksum(x: Expect) -> dict[str, bytes]:
+    x.find("REX-X118", "")
+    e = minimal()
+    data = bytearray(tar_of(e))
+    second = 512 + (len(e.manifest_bytes()) + 511) // 512 * 512  # header of the second member
+    data[second + 148:second + 156] = b"000000\x00 "
+    return {"export.tar": bytes(data)}
+
+
+@case("invalid", "archives", "gzip-truncated", "a gzip stream cut short", ["EXP-11"])
+def _gz_cut(x: Expect) -> dict[str, bytes]:
+    x.find("REX-X118", "")
+    data = gzip_bytes(tar_of(full()))
+    return {"export.tar.gz": data[: len(data) // 2]}
+
+
+@case("invalid", "archives", "gzip-bad-crc", "a gzip trailer whose CRC-32 does not match",
+      ["EXP-11"])
+def _gz_crc(x: Expect) -> dict[str, bytes]:
+    x.find("REX-X118", "")
+    data = bytearray(gzip_bytes(tar_of(minimal())))
+    data[-8:-4] = struct.pack("<I", (struct.unpack("<I", data[-8:-4])[0] + 1) & 0xFFFFFFFF)
+    return {"export.tar.gz": bytes(data)}
+
+
+@case("invalid", "archives", "zip-bad-crc", "a zip member whose CRC-32 does not match",
+      ["EXP-11"])
+def _zip_crc(x: Expect) -> dict[str, bytes]:
+    x.find("REX-X118", "")
+    e = minimal()
+    data = bytearray(zip_bytes(e.members()))
+    name = b"code/train.py"
+    good = struct.pack("<I", zlib.crc32(e.files["code/train.py"]))
+    bad = struct.pack("<I", zlib.crc32(e.files["code/train.py"]) ^ 1)
+    start = data.index(name) - 30  # the member's local header
+    assert data[start + 14:start + 18] == good
+    data[start + 14:start + 18] = bad
+    central = data.index(b"PK\x01\x02")
+    while central >= 0:  # patch the central directory entry of the same member too
+        if data[central + 46:central + 46 + len(name)] == name:
+            data[central + 16:central + 20] = bad
+        central = data.find(b"PK\x01\x02", central + 4)
+    return {"export.zip": bytes(data)}
+
+
+@case("invalid", "archives", "zip-name-mismatch", "a local header names another path than the "
+      "directory", ["EXP-11"])
+def _zip_names(x: Expect) -> dict[str, bytes]:
+    x.find("REX-X118", "")
+    data = bytearray(zip_bytes(minimal().members()))
+    local = data.index(b"code/train.py")  # first occurrence: the local header's name
+    data[local:local + 13] = b"code/trick.py"
+    return {"export.zip": bytes(data)}
+
+
+@case("invalid", "archives", "zip-unsupported-method", "a zip member compressed with bzip2",
+      ["EXP-11"])
+def _zip_bzip2(x: Expect) -> dict[str, bytes]:
+    import io
+    import zipfile
+
+    x.find("REX-X118", "")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for n, member in enumerate(minimal().members()):
+            info = zipfile.ZipInfo(member.name, date_time=(2026, 1, 15, 10, 0, 0))
+            info.compress_type = zipfile.ZIP_BZIP2 if n else zipfile.ZIP_STORED
+            archive.writestr(info, member.data)
+    return {"export.zip": buffer.getvalue()}
+
+
+@case("invalid", "archives", "zip-encrypted", "a zip member flagged as encrypted", ["EXP-11"])
+def _zip_encrypted(x: Expect) -> dict[str, bytes]:
+    x.find("REX-X118", "")
+    data = bytearray(zip_bytes(minimal().members()))
+    for signature, offset in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        at = data.find(signature)
+        while at >= 0:
+            data[at + offset] |= 1  # general purpose bit 0: encrypted
+            at = data.find(signature, at + 4)
+    return {"export.zip": bytes(data)}
+
+
+@case("invalid", "archives", "not-an-archive", "a .tar.gz whose bytes are not gzip", ["EXP-11"])
+def _garbage(x: Expect) -> dict[str, bytes]:
+    x.find("REX-X118", "")
+    return {"export.tar.gz": b"\x1f\x8b" + bytes(range(256)) * 4}
+
+
+# --- caps (EXP-04) ---------------------------------------------------------------------------
+
+
+@case("invalid", "limits", "too-many-entries", "more entries than --max-files", ["EXP-04"],
+      args=["--max-files", "3"])
+def _many(x: Expect) -> dict[str, bytes]:
+    x.find("REX-X113", "")
+    return {"export.tar": tar_of(full())}
+
+
+@case("invalid", "limits", "too-many-entries-directory", "a directory with more entries than "
+      "--max-files", ["EXP-04"], args=["--max-files", "3"])
+def _many_dir(x: Expect) -> Export:
+    x.find("REX-X113", "")
+    return full()
+
+
+@case("invalid", "limits", "too-large", "more bytes than --max-bytes", ["EXP-04"],
+      args=["--max-bytes", "100"])
+def _large(x: Expect) -> dict[str, bytes]:
+    x.find("REX-X114", "")
+    return {"export.tar.gz": gzip_bytes(tar_of(full()))}
+
+
+_minimal_size = sum(len(d) for d in minimal().tree().values())
+
+
+@case("valid", "limits", "at-the-caps", "exactly --max-files entries, within --max-bytes",
+      ["EXP-04"], args=["--max-files", "2", "--max-bytes", str(_minimal_size)],
+      comment="Two entries (rex.json and code/train.py) and, as the byte cap, their total size.")
+def _at_caps(x: Expect) -> dict[str, bytes]:
+    return {"export.zip": zip_of(minimal())}
+
+
+@case("invalid", "limits", "compression-bomb", "a member more than 1,000 times its compressed "
+      "size", ["EXP-04"])
+def _bomb(x: Expect) -> dict[str, bytes]:
+    e = minimal()
+    e.add("data/zeros.bin", bytes(5 << 20), "application/octet-stream", "data")
+    x.find("REX-X115", "", "data/zeros.bin")
+    return {"export.zip": zip_of(e.index().seal(), deflate=True)}

@@ -1,0 +1,411 @@
+"""validate() end to end on exports built here: every check family through the orchestrator.
+
+The builders at the top are shared with the other test_validate*/test_cli_validate*/
+test_tamper* modules.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from rexport.canonical import export_digest
+from rexport.findings import Severity
+from rexport.report import Report
+from rexport.validation import code_filter, order, validate
+
+TEXT = {
+    "code/train.py": b"import sys\n\ndef main():\n    print('training')\n",
+    "data/values.csv": b"a,b\n1,2\n3,4\n",
+    "results/model.bin": bytes(range(256)) * 16,
+}
+MEDIA = {".py": "text/x-python", ".csv": "text/csv", ".yaml": "application/yaml",
+         ".json": "application/json", ".txt": "text/plain"}
+ROLES = {"code": "code", "data": "data", "results": "result", "config": "config"}
+
+
+def digests_of(data: bytes, algorithms: tuple[str, ...] = ("sha256",)) -> dict[str, str]:
+    out = {}
+    for name in algorithms:
+        h = hashlib.blake2b(digest_size=64) if name == "blake2b" else hashlib.new(name)
+        h.update(data)
+        out[name] = h.hexdigest()
+    return out
+
+
+def file_entry(path: str, data: bytes, algorithms: tuple[str, ...] = ("sha256",)
+               ) -> dict[str, Any]:
+    suffix = os.path.splitext(path)[1]
+    return {"path": path, "size": len(data),
+            "media_type": MEDIA.get(suffix, "application/octet-stream"),
+            "role": ROLES.get(path.split("/")[0], "other"),
+            "digests": digests_of(data, algorithms)}
+
+
+def seal(manifest: dict[str, Any]) -> dict[str, Any]:
+    """Set export_digest from the manifest's current content."""
+    manifest["export_digest"] = export_digest(manifest)
+    return manifest
+
+
+def build_manifest(files: dict[str, bytes], algorithms: tuple[str, ...] = ("sha256",),
+                   **sections: Any) -> dict[str, Any]:
+    """A REX 1.0 manifest indexing ``files``, sealed; ``sections`` replace or add members."""
+    manifest: dict[str, Any] = {
+        "rex_version": "1.0",
+        "export_digest": "",
+        "created": "2026-01-15T10:00:00Z",
+        "title": "validator test export",
+        "producer": {"name": "rexport-tests", "version": "0.1.0"},
+        "files": [file_entry(p, files[p], algorithms) for p in sorted(files)],
+        "code": {"snapshot": {"root": "code/"}},
+        "environment": {"os": {"name": "Linux"}, "architecture": "x86_64"},
+        "config": {"hyperparameters": {"C": 1.0}, "seeds": {"python": 0}},
+        "results": {"metrics": [{"name": "accuracy", "value": 0.93, "split": "test"}]},
+    }
+    manifest.update(sections)
+    return seal(manifest)
+
+
+def write_export(root: Path, files: dict[str, bytes] | None = None,
+                 manifest: dict[str, Any] | None = None) -> Path:
+    """Write ``files`` and their manifest (built when not given) under ``root``."""
+    files = dict(TEXT) if files is None else files
+    manifest = build_manifest(files) if manifest is None else manifest
+    root.mkdir(parents=True, exist_ok=True)
+    for path, data in files.items():
+        target = root / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    write_manifest(root, manifest)
+    return root
+
+
+def write_manifest(root: Path, manifest: dict[str, Any]) -> None:
+    (root / "rex.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+
+
+def read_manifest(root: Path) -> dict[str, Any]:
+    value: dict[str, Any] = json.loads((root / "rex.json").read_text(encoding="utf-8"))
+    return value
+
+
+def where(report: Report) -> list[tuple[str, str, str]]:
+    """(code, file, pointer) of every finding, in report order."""
+    return [(f.code, f.file, f.pointer) for f in report.findings]
+
+
+def codes(report: Report) -> set[str]:
+    return {f.code for f in report.findings}
+
+
+def position(manifest: dict[str, Any], path: str) -> int:
+    return [e["path"] for e in manifest["files"]].index(path)
+
+
+@pytest.fixture
+def export(tmp_path: Path) -> Path:
+    return write_export(tmp_path / "run")
+
+
+# --- the valid case -------------------------------------------------------------------
+
+
+def test_valid_export(export: Path) -> None:
+    report = validate(export)
+    assert where(report) == []
+    assert report.valid and report.exit_code == 0
+    assert report.container == "directory"
+    assert report.files_checked == len(TEXT)
+    assert report.bytes_checked == sum(len(b) for b in TEXT.values())
+    assert report.export_digest == read_manifest(export)["export_digest"]
+    assert report.rex_version == "1.0"
+
+
+def test_every_recorded_algorithm_is_verified(tmp_path: Path) -> None:
+    algorithms = ("sha256", "sha512", "blake2b", "md5", "sha1")
+    manifest = build_manifest(TEXT, algorithms)
+    root = write_export(tmp_path / "run", TEXT, manifest)
+    assert where(validate(root)) == []
+    i = position(manifest, "data/values.csv")
+    manifest["files"][i]["digests"]["md5"] = digests_of(b"other", ("md5",))["md5"]
+    write_manifest(root, seal(manifest))
+    assert where(validate(root)) == [("REX-I102", "rex.json", f"/files/{i}/digests/md5")]
+
+
+# --- integrity ------------------------------------------------------------------------
+
+
+def test_changed_content_same_size(export: Path) -> None:
+    target = export / "code/train.py"
+    data = bytearray(target.read_bytes())
+    data[5] ^= 0x01
+    target.write_bytes(bytes(data))
+    i = position(read_manifest(export), "code/train.py")
+    report = validate(export)
+    assert where(report) == [("REX-I102", "rex.json", f"/files/{i}/digests/sha256")]
+    assert not report.valid and report.exit_code == 1
+
+
+def test_size_is_checked_before_the_digest(export: Path) -> None:
+    (export / "data/values.csv").write_bytes(TEXT["data/values.csv"] + b"5,6\n")
+    i = position(read_manifest(export), "data/values.csv")
+    report = validate(export)
+    assert where(report) == [("REX-I101", "rex.json", f"/files/{i}/size")]
+    assert report.files_checked == len(TEXT) - 1  # never hashed
+
+
+def test_weak_only_digests(tmp_path: Path) -> None:
+    manifest = build_manifest(TEXT)
+    i = position(manifest, "results/model.bin")
+    manifest["files"][i]["digests"] = digests_of(TEXT["results/model.bin"], ("md5", "sha1"))
+    root = write_export(tmp_path / "run", TEXT, seal(manifest))
+    report = validate(root)
+    assert ("REX-I103", "rex.json", f"/files/{i}/digests") in where(report)
+    assert "REX-I102" not in codes(report)  # the weak digests are still verified, and match
+
+
+def test_edited_manifest_breaks_the_export_digest(export: Path) -> None:
+    manifest = read_manifest(export)
+    manifest["title"] = "a better title"
+    write_manifest(export, manifest)
+    assert where(validate(export)) == [("REX-I104", "rex.json", "/export_digest")]
+
+
+def test_annotations_may_change(export: Path) -> None:
+    manifest = read_manifest(export)
+    manifest["annotations"] = {"tags": ["reviewed"]}
+    write_manifest(export, manifest)
+    assert where(validate(export)) == []
+
+
+# --- completeness ---------------------------------------------------------------------
+
+
+def test_missing_unlisted_and_duplicate_entries(export: Path) -> None:
+    manifest = read_manifest(export)
+    (export / "data/values.csv").unlink()
+    (export / "notes.txt").write_bytes(b"not indexed\n")
+    manifest["files"].append(dict(manifest["files"][0]))
+    write_manifest(export, seal(manifest))
+    i = position(manifest, "data/values.csv")
+    report = validate(export)
+    assert sorted(where(report)) == sorted([
+        ("REX-C102", "rex.json", f"/files/{i}/path"),
+        ("REX-C105", "rex.json", f"/files/{len(manifest['files']) - 1}/path"),
+        ("REX-C103", "notes.txt", ""),
+    ])
+
+
+def test_no_manifest(export: Path) -> None:
+    (export / "rex.json").unlink()
+    report = validate(export)
+    assert where(report) == [("REX-C101", "rex.json", "")]
+    assert report.exit_code == 1
+
+
+def test_bare_manifest_skips_the_payload(export: Path) -> None:
+    report = validate(export / "rex.json")
+    assert report.container == "manifest"
+    assert where(report) == [("REX-C106", "rex.json", "")]
+    assert report.findings[0].severity is Severity.INFO
+    assert report.valid and report.files_checked == 0
+
+
+def test_bare_manifest_still_gets_manifest_checks(export: Path) -> None:
+    manifest = read_manifest(export)
+    manifest["title"] = 5
+    write_manifest(export, manifest)
+    found = codes(validate(export / "rex.json"))
+    assert {"REX-S101", "REX-I104", "REX-C106"} <= found
+
+
+# --- parse, version, schema -----------------------------------------------------------
+
+
+def test_unparsable_manifest(export: Path) -> None:
+    (export / "rex.json").write_bytes(b'{"rex_version": "1.0",}')
+    report = validate(export)
+    assert [f.code for f in report.findings] == ["REX-P101"]
+    assert report.findings[0].line == 1
+
+
+def test_manifest_not_an_object(export: Path) -> None:
+    (export / "rex.json").write_bytes(b"[1, 2]")
+    assert [f.code for f in validate(export).findings] == ["REX-P108"]
+
+
+def test_unknown_major_stops_after_reporting(export: Path) -> None:
+    manifest = read_manifest(export)
+    manifest["rex_version"] = "2.0"
+    manifest["files"] = "whatever 2.0 has"
+    write_manifest(export, seal(manifest))
+    (export / "unlisted.bin").write_bytes(b"x")
+    report = validate(export)
+    assert [f.code for f in report.findings] == ["REX-V102"]
+    assert report.exit_code == 1
+
+
+def test_newer_minor_is_a_warning_unless_strict(export: Path) -> None:
+    manifest = read_manifest(export)
+    manifest["rex_version"] = "1.7"
+    write_manifest(export, seal(manifest))
+    report = validate(export)
+    assert where(report) == [("REX-V103", "rex.json", "/rex_version")]
+    assert report.valid and report.exit_code == 0
+    strict = validate(export, strict=True)
+    assert not strict.valid and strict.exit_code == 1
+
+
+def test_unknown_fields_only_under_strict(export: Path) -> None:
+    manifest = read_manifest(export)
+    manifest["colour"] = "blue"
+    manifest["x-lab"] = {"anything": True}
+    write_manifest(export, seal(manifest))
+    assert where(validate(export)) == []
+    strict = validate(export, strict=True)
+    assert where(strict) == [("REX-S102", "rex.json", "/colour")]
+    assert strict.exit_code == 1
+
+
+def test_schema_errors_keep_their_pointer(export: Path) -> None:
+    manifest = read_manifest(export)
+    manifest["files"][0]["size"] = -1
+    del manifest["results"]
+    write_manifest(export, seal(manifest))
+    found = where(validate(export))
+    assert ("REX-S101", "rex.json", "/files/0/size") in found
+    assert ("REX-C104", "rex.json", "/results") in found
+
+
+# --- references, secrets, config capture ----------------------------------------------
+
+
+def test_config_file_is_parsed_from_the_same_pass(tmp_path: Path) -> None:
+    files = dict(TEXT)
+    files["config/config.yaml"] = b"base: &b {lr: 1}\nrun: *b\n"
+    config = {"path": "config/config.yaml", "seeds": {"python": 0}}
+    root = write_export(tmp_path / "run", files, build_manifest(files, config=config))
+    found = where(validate(root))
+    assert any(code == "REX-P202" and file == "config/config.yaml" for code, file, _ in found)
+    assert not any(f == "rex.json" for _, f, _ in found)
+
+
+def test_config_schema_is_applied(tmp_path: Path) -> None:
+    files = dict(TEXT)
+    schema = {"type": "object", "properties": {"C": {"type": "number", "maximum": 0.5}}}
+    files["config/hp.schema.json"] = json.dumps(schema).encode()
+    config = {"hyperparameters": {"C": 1.0}, "hyperparameters_schema": "config/hp.schema.json",
+              "seeds": {"python": 0}}
+    root = write_export(tmp_path / "run", files, build_manifest(files, config=config))
+    found = where(validate(root))
+    assert [c for c, _, _ in found] == ["REX-R106"]
+    config["hyperparameters"]["C"] = 0.25
+    write_manifest(root, build_manifest(files, config=config))
+    assert where(validate(root)) == []
+    assert where(validate(root, ignore=["REX-R106"])) == []
+
+
+def test_lineage_reference_to_a_missing_file(tmp_path: Path) -> None:
+    lineage = {"steps": [{"id": "train", "inputs": [{"file": "data/values.csv"}],
+                          "outputs": [{"file": "results/nothing.bin"}],
+                          "code": {"path": "code/train.py"},
+                          "started": "2026-01-15T09:00:00Z", "ended": "2026-01-15T09:01:00Z"}]}
+    root = write_export(tmp_path / "run", TEXT, build_manifest(TEXT, lineage=lineage))
+    found = where(validate(root))
+    assert len(found) == 1 and found[0][0].startswith("REX-R") and found[0][1] == "rex.json"
+    assert found[0][2].startswith("/lineage/steps/0/outputs/0")
+
+
+AWS_KEY = b"AKIA" + b"QXBEBQXL7TUV3Y2W"  # split so that no scanner flags this test file
+
+
+def test_credential_in_an_embedded_text_file(tmp_path: Path) -> None:
+    files = dict(TEXT)
+    files["code/settings.py"] = b"KEY_ID = '" + AWS_KEY + b"'\n"
+    # a media type that does not say text does not hide it: the name does
+    manifest = build_manifest(files)
+    i = position(manifest, "code/settings.py")
+    manifest["files"][i]["media_type"] = "application/octet-stream"
+    root = write_export(tmp_path / "run", files, seal(manifest))
+    report = validate(root)
+    assert [(c, f) for c, f, _ in where(report)] == [("REX-K102", "code/settings.py")]
+    assert AWS_KEY.decode() not in json.dumps(report.to_json())
+    assert where(validate(root, ignore=["REX-K"])) == []
+
+
+# --- options --------------------------------------------------------------------------
+
+
+def test_select_and_ignore(export: Path) -> None:
+    (export / "notes.txt").write_bytes(b"x")
+    manifest = read_manifest(export)
+    manifest["title"] = "edited"
+    write_manifest(export, manifest)
+    assert codes(validate(export)) == {"REX-C103", "REX-I104"}
+    assert codes(validate(export, select=["REX-I"])) == {"REX-I104"}
+    assert codes(validate(export, select=["completeness"])) == {"REX-C103"}
+    assert codes(validate(export, ignore=["REX-C103", "i10"])) == set()
+    assert validate(export, ignore=["REX-C", "REX-I"]).valid
+
+
+def test_code_filter() -> None:
+    keep = code_filter(["REX-I10", "safety"], ["REX-I104"])
+    assert keep("REX-I101") and keep("REX-X101") and keep("REX-U101")
+    assert not keep("REX-I104") and not keep("REX-S101")
+    assert code_filter([], ["REX"])("REX-U102")  # unreadable input is never hidden
+    for bad in ("REX-Z1", "nonsense", "REX-I9"):
+        with pytest.raises(ValueError):
+            code_filter([bad], [])
+
+
+def test_missing_input_is_a_usage_error(tmp_path: Path) -> None:
+    report = validate(tmp_path / "nope")
+    assert [f.code for f in report.findings] == ["REX-U101"]
+    assert report.exit_code == 2 and report.container is None
+
+
+def test_jobs_give_the_same_findings(tmp_path: Path) -> None:
+    files = {f"data/part-{i:03d}.bin": bytes([i]) * (100 + i) for i in range(60)}
+    files.update(TEXT)
+    root = write_export(tmp_path / "run", files)
+    for i in range(0, 60, 7):
+        (root / f"data/part-{i:03d}.bin").write_bytes(bytes([i + 1]) * (100 + i))
+    (root / "data/part-005.bin").write_bytes(b"short")
+    one = where(validate(root, jobs=1))
+    assert len(one) == 10
+    assert where(validate(root, jobs=4)) == one
+
+
+def test_progress_stays_off_the_output_when_not_a_terminal(
+        export: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert validate(export, progress=True).valid
+    assert capsys.readouterr() == ("", "")
+
+
+def test_order_groups_by_file_and_puts_errors_first() -> None:
+    from rexport.findings import Finding
+
+    found = [
+        Finding.of("REX-K102", "k", file="b.py"),
+        Finding.of("REX-V103", "newer", pointer="/rex_version"),
+        Finding.of("REX-S101", "second schema error", pointer="/b"),
+        Finding.of("REX-S101", "first schema error", pointer="/a"),
+        Finding.of("REX-C103", "unlisted", file="a.txt"),
+        Finding.of("REX-I102", "digest", pointer="/files/0/digests/sha256"),
+        Finding.of("REX-S101", "second schema error", pointer="/b"),
+    ]
+    ordered = order(found)
+    assert [(f.file, f.code, f.pointer) for f in ordered] == [
+        ("rex.json", "REX-I102", "/files/0/digests/sha256"),
+        ("rex.json", "REX-S101", "/b"),  # the schema check's own order is kept
+        ("rex.json", "REX-S101", "/a"),
+        ("rex.json", "REX-V103", "/rex_version"),
+        ("a.txt", "REX-C103", ""),
+        ("b.py", "REX-K102", ""),
+    ]

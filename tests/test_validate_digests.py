@@ -1,0 +1,172 @@
+"""The streaming hasher: every algorithm, chunk boundaries, taps, limits, pipelining, job runner."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import threading
+from typing import BinaryIO
+
+import pytest
+
+from rexport import digests
+from rexport.digests import CHUNK, SUPPORTED, Job, hash_stream, hash_stream_pipelined, run_jobs
+
+SIZES = [0, 1, 4095, CHUNK - 1, CHUNK, CHUNK + 1, 3 * CHUNK + 17]
+
+
+def reference(data: bytes, algorithm: str) -> str:
+    if algorithm == "blake2b":
+        return hashlib.blake2b(data, digest_size=64).hexdigest()
+    return hashlib.new(algorithm, data).hexdigest()
+
+
+def payload(size: int) -> bytes:
+    # not a repeating pattern of the chunk size, so a chunk dropped or repeated shows
+    return hashlib.shake_256(str(size).encode()).digest(size) if size else b""
+
+
+@pytest.mark.parametrize("hasher", [hash_stream, hash_stream_pipelined])
+@pytest.mark.parametrize("size", SIZES)
+def test_every_algorithm_matches_hashlib(hasher: object, size: int) -> None:
+    data = payload(size)
+    total, found = hasher(io.BytesIO(data), SUPPORTED)  # type: ignore[operator]
+    assert total == size
+    assert found == {a: reference(data, a) for a in SUPPORTED}
+    assert len(found["blake2b"]) == digests.HEX_LENGTHS["blake2b"]
+
+
+@pytest.mark.parametrize("hasher", [hash_stream, hash_stream_pipelined])
+def test_taps_and_progress_see_every_byte_in_order(hasher: object) -> None:
+    data = payload(2 * CHUNK + 333)
+    seen: list[bytes] = []
+    ticks: list[int] = []
+    total, _ = hasher(io.BytesIO(data), ["sha256"], taps=[seen.append],  # type: ignore[operator]
+                      progress=ticks.append)
+    assert b"".join(seen) == data
+    assert all(isinstance(chunk, bytes) for chunk in seen)
+    assert sum(ticks) == total == len(data)
+
+
+def test_repeated_algorithm_hashed_once_and_unknown_refused() -> None:
+    _, found = hash_stream(io.BytesIO(b"abc"), ["sha256", "sha256"])
+    assert list(found) == ["sha256"]
+    with pytest.raises(ValueError):
+        hash_stream(io.BytesIO(b"abc"), ["sha3_256"])
+
+
+@pytest.mark.parametrize("hasher", [hash_stream, hash_stream_pipelined])
+def test_limit_stops_a_file_longer_than_declared(hasher: object) -> None:
+    data = payload(5 * CHUNK)
+    total, _ = hasher(io.BytesIO(data), ["sha256"], limit=10)  # type: ignore[operator]
+    assert 10 < total <= CHUNK  # stopped after the first chunk, not at the end
+    total, found = hasher(io.BytesIO(data), ["sha256"], limit=len(data))  # type: ignore[operator]
+    assert total == len(data)
+    assert found["sha256"] == reference(data, "sha256")
+
+
+class ReadOnly(io.RawIOBase):
+    """A stream with read() but no usable readinto(), like some archive members."""
+
+    def __init__(self, data: bytes) -> None:
+        self.inner = io.BytesIO(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        return self.inner.read(size)
+
+    readinto = None  # type: ignore[assignment]
+
+
+def test_streams_without_readinto_are_read() -> None:
+    data = payload(CHUNK + 5)
+    total, found = hash_stream(ReadOnly(data), ["sha512"])
+    assert (total, found["sha512"]) == (len(data), reference(data, "sha512"))
+
+
+def test_pipelined_stops_its_threads_when_reading_fails() -> None:
+    class Broken(io.RawIOBase):
+        calls = 0
+
+        def readable(self) -> bool:
+            return True
+
+        def readinto(self, buf: bytearray) -> int:  # type: ignore[override]
+            self.calls += 1
+            if self.calls > 2:
+                raise OSError("disk gone")
+            buf[:10] = b"x" * 10
+            return 10
+
+    before = threading.active_count()
+    with pytest.raises(OSError):
+        hash_stream_pipelined(Broken(), ["sha256", "sha512"])
+    assert threading.active_count() == before
+
+
+def opener(data: bytes) -> BinaryIO:
+    return io.BytesIO(data)
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_run_jobs_keeps_order_and_returns_errors(workers: int) -> None:
+    blobs = [payload(n) for n in (10, 0, CHUNK + 1, 99, 7) * 6]
+
+    def failing() -> BinaryIO:
+        raise OSError("permission denied")
+
+    jobs = [Job(open=lambda b=b: opener(b), algorithms=("sha256",), context=i)
+            for i, b in enumerate(blobs)]
+    jobs.insert(3, Job(open=failing, algorithms=("sha256",), context="bad"))
+    results = list(run_jobs(iter(jobs), workers=workers))
+    assert [r.job.context for r in results] == [j.context for j in jobs]
+    bad = results[3]
+    assert isinstance(bad.error, OSError) and bad.digests == {}
+    good = [r for r in results if r.error is None]
+    assert [r.digests["sha256"] for r in good] == [reference(b, "sha256") for b in blobs]
+
+
+def test_run_jobs_with_one_worker_finishes_each_job_before_drawing_the_next() -> None:
+    # streaming archives: a member may only be read before the next one is reached
+    log: list[str] = []
+
+    def jobs():  # type: ignore[no-untyped-def]
+        for i in range(3):
+            log.append(f"draw {i}")
+
+            def open_(i: int = i) -> BinaryIO:
+                log.append(f"read {i}")
+                return io.BytesIO(b"x")
+
+            yield Job(open=open_, algorithms=("sha256",))
+
+    for _ in run_jobs(jobs(), workers=1):
+        pass
+    assert log == ["draw 0", "read 0", "draw 1", "read 1", "draw 2", "read 2"]
+
+
+def test_unexpected_errors_are_raised_not_hidden() -> None:
+    def buggy() -> BinaryIO:
+        raise KeyError("a bug")
+
+    with pytest.raises(KeyError):
+        list(run_jobs([Job(open=buggy, algorithms=("sha256",))]))
+
+
+@pytest.mark.parametrize(("algorithm", "value", "ok"), [
+    ("sha256", "a" * 64, True),
+    ("sha256", "A" * 64, True),
+    ("sha256", "a" * 63, False),
+    ("sha256", "0x" + "a" * 62, False),
+    ("sha256", "g" * 64, False),
+    ("sha256", " " + "a" * 63, False),
+    ("sha256", 5, False),
+    ("md5", "0" * 32, True),
+    ("sha1", "0" * 40, True),
+    ("blake2b", "f" * 128, True),
+    ("crc32", "0" * 8, False),
+])
+def test_well_formed(algorithm: str, value: object, ok: bool) -> None:
+    assert digests.well_formed(algorithm, value) is ok

@@ -1,0 +1,117 @@
+"""Completeness: every indexed file present, every present file indexed, each path listed once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from rexport.findings import Finding, pointer
+
+MANIFEST = "rex.json"
+
+
+@dataclass
+class IndexEntry:
+    """One usable entry of ``files[]``: its position, declared size, digests and media type."""
+
+    position: int
+    path: str
+    size: int | None
+    digests: dict[str, Any]
+    media_type: str | None
+
+
+def _entry(position: int, raw: Any) -> IndexEntry | None:
+    if not isinstance(raw, dict) or not isinstance(raw.get("path"), str):
+        return None  # the schema check reports the malformed entry
+    size = raw.get("size")
+    # bool is an int in Python, but true is not a size
+    usable_size = size if isinstance(size, int) and not isinstance(size, bool) and size >= 0 \
+        else None
+    digests = raw.get("digests")
+    media_type = raw.get("media_type")
+    return IndexEntry(position, raw["path"], usable_size,
+                      digests if isinstance(digests, dict) else {},
+                      media_type if isinstance(media_type, str) else None)
+
+
+@dataclass
+class Tracker:
+    """The file index of a manifest, checked off entry by entry during the payload pass.
+
+    Build with :meth:`from_manifest`, call :meth:`see` for every file member of the
+    export, then :meth:`finish` for the indexed files that never appeared.
+    """
+
+    index: dict[str, IndexEntry] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+    usable: bool = True
+    seen: set[str] = field(default_factory=set)
+
+    @classmethod
+    def from_manifest(cls, manifest: dict[str, Any]) -> Tracker:
+        """Index ``manifest["files"]``; a path listed twice gives REX-C105 on the later entry."""
+        files = manifest.get("files")
+        tracker = cls()
+        if not isinstance(files, list):
+            # no index to compare against: the schema check reports it, and calling
+            # every member "unlisted" would only bury that one finding
+            tracker.usable = False
+            return tracker
+        for position, raw in enumerate(files):
+            entry = _entry(position, raw)
+            if entry is None:
+                continue
+            first = tracker.index.get(entry.path)
+            if first is not None:
+                tracker.findings.append(Finding.of(
+                    "REX-C105",
+                    f"{entry.path!r} is listed again (first at /files/{first.position})",
+                    pointer=pointer("files", position, "path")))
+                continue
+            tracker.index[entry.path] = entry
+        return tracker
+
+    def see(self, path: str, *, kind: str = "file") -> IndexEntry | None:
+        """Record that the export holds ``path``; return its index entry when it has one.
+
+        A file member the index does not list gives REX-C103 (rex.json itself excepted).
+        Other kinds (links, devices, ...) are refused by the safety check; they only
+        mark an indexed path as present so that it is not reported missing as well.
+        """
+        if path == MANIFEST or kind == "dir" or path in self.seen:
+            return None
+        self.seen.add(path)
+        entry = self.index.get(path)
+        if kind != "file":
+            return None
+        if entry is None and self.usable:
+            self.findings.append(Finding.of(
+                "REX-C103", f"{path!r} is in the export but not listed in files", file=path))
+        return entry
+
+    def finish(self, *, excused: frozenset[int] = frozenset()) -> list[Finding]:
+        """Return every finding, adding REX-C102 for indexed files never seen.
+
+        ``excused`` holds positions of entries whose path was already refused by the
+        safety check: such a file is never looked up, so "missing" would be noise.
+        """
+        for entry in self.index.values():
+            if entry.path in self.seen or entry.position in excused:
+                continue
+            why = ("rex.json is the manifest and must not list itself"
+                   if entry.path == MANIFEST else f"{entry.path!r} is not in the export")
+            self.findings.append(Finding.of(
+                "REX-C102", why, pointer=pointer("files", entry.position, "path")))
+        return self.findings
+
+
+def payload_skipped() -> Finding:
+    """REX-C106: only a bare manifest was given, so files were not checked."""
+    return Finding.of("REX-C106", "only the manifest was given: file presence, sizes and "
+                      "digests were not checked")
+
+
+def manifest_missing() -> Finding:
+    """REX-C101: the export has no rex.json at its root."""
+    return Finding.of("REX-C101", "the export has no rex.json at its root")

@@ -1,0 +1,67 @@
+"""Schema check: the manifest against the REX v1 schema (S101, S102; C104 for root sections)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rexport import schema
+from rexport.findings import Finding, pointer
+
+REDACTED = "[REDACTED]"
+
+
+def _resolve(document: Any, at: tuple[str | int, ...]) -> Any:
+    node = document
+    for token in at:
+        in_object = isinstance(node, dict) and isinstance(token, str) and token in node
+        in_array = isinstance(node, list) and isinstance(token, int) and 0 <= token < len(node)
+        if not (in_object or in_array):
+            return None
+        node = node[token]
+    return node
+
+
+def _redacted_pointers(manifest: Any) -> set[str]:
+    entries = manifest.get("redactions") if isinstance(manifest, dict) else None
+    if not isinstance(entries, list):
+        return set()
+    return {e["pointer"] for e in entries
+            if isinstance(e, dict) and isinstance(e.get("pointer"), str)}
+
+
+def _is_redacted(manifest: Any, error: schema.SchemaError, redacted: set[str]) -> bool:
+    # A value replaced by the marker is declared in `redactions`: the marker may not fit the
+    # field's type or format, and is never a schema error (spec SEC).
+    return (error.keyword != "required" and error.pointer in redacted
+            and _resolve(manifest, error.path) == REDACTED)
+
+
+def check(manifest: Any, *, strict: bool, engine: str = "auto") -> list[Finding]:
+    """Check `manifest` (any JSON value) against the manifest schema; never raises.
+
+    Returns every violation as REX-S101 (pointer to the instance, schema_pointer to the rule),
+    most relevant first; a missing required top-level member as REX-C104 at "/<member>";
+    with `strict`, each member the schema does not define (never an `x-` one) as REX-S102.
+    """
+    try:
+        found = schema.errors(manifest, strict=strict, engine=engine)
+    except RecursionError:
+        return [Finding.of("REX-S101", "the document is nested too deeply to check",
+                           schema_pointer="")]
+    redacted = _redacted_pointers(manifest)
+    findings: list[Finding] = []
+    unknown: list[Finding] = []
+    for error in found:
+        if error.keyword == "unevaluatedProperties":
+            unknown.extend(
+                Finding.of("REX-S102", f"member {key!r} is not defined by REX v1",
+                           pointer=pointer(*error.path, key), schema_pointer=error.schema_pointer)
+                for key in error.unknown)
+        elif error.keyword == "required" and not error.path and error.missing is not None:
+            findings.append(Finding.of(
+                "REX-C104", f"required section {error.missing!r} is missing",
+                pointer=pointer(error.missing), schema_pointer=error.schema_pointer))
+        elif not _is_redacted(manifest, error, redacted):
+            findings.append(Finding.of("REX-S101", error.message, pointer=error.pointer,
+                                       schema_pointer=error.schema_pointer))
+    return findings + unknown

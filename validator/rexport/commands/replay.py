@@ -1,0 +1,122 @@
+"""`rexport replay`: run an export's declared replay and say whether its metrics come back."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from rexport.replay import (
+    Options,
+    ReplayReport,
+    ReplayStop,
+    execute,
+    prepare,
+    refused,
+)
+
+_DRIFT_LINES = 20
+
+
+def _value(value: Any) -> str:
+    return "-" if value is None else json.dumps(value) if not isinstance(value, str) else value
+
+
+def render_text(report: ReplayReport) -> str:
+    """The replay report for a person: verdict, metrics, drift, time, output tail."""
+    lines = [f"replay: {report.status} (exit {report.exit_code}): {report.reason}"]
+    for f in report.findings:
+        where = " ".join(str(f[k]) for k in ("file", "pointer") if f.get(k))
+        lines.append(f"  {f.get('code') or 'error'} {where} {f.get('message', '')}".rstrip())
+    if report.outcomes:
+        lines.append("metrics:")
+        for o in report.outcomes:
+            data = o.to_json()
+            tol = ", ".join(f"{k} {v:g}" for k, v in data["tolerance"].items()) or "exact"
+            delta = "" if data["delta"] is None else f", delta {data['delta']:+.6g}"
+            lines.append(f"  {'PASS' if o.passed else 'FAIL'} {o.check.label}: expected "
+                         f"{_value(o.check.expected)}, got {_value(o.got)}{delta}"
+                         f" (tolerance: {tol})")
+    if report.drift:
+        lines.append("environment drift (recorded -> replay):")
+        for d in report.drift[:_DRIFT_LINES]:
+            lines.append(f"  {d.what}: {_value(d.a)} -> {_value(d.b)}")
+        if len(report.drift) > _DRIFT_LINES:
+            lines.append(f"  ... {len(report.drift) - _DRIFT_LINES} more (-o json lists all)")
+    if report.seconds is not None:
+        lines.append(f"wall time: {report.seconds:.1f} s (replay in all: "
+                     f"{report.total_seconds or 0:.1f} s)")
+    if report.tail:
+        lines.append(f"output (last {len(report.tail)} lines):")
+        lines += [f"  | {line}" for line in report.tail]
+    if report.workdir:
+        lines.append(f"work folder kept: {report.workdir}")
+    return "\n".join(lines)
+
+
+def _emit(report: ReplayReport, output_format: str) -> None:
+    if output_format == "json":
+        click.echo(json.dumps(report.to_json(), indent=2, sort_keys=True))
+    else:
+        click.echo(render_text(report))
+
+
+@click.command("replay")
+@click.argument("export", type=click.Path(path_type=str))
+@click.option("--workdir", type=click.Path(path_type=Path, file_okay=False),
+              help="New or empty folder to work in (kept). Default: a temporary one, removed.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="S",
+              help="Seconds before the command is killed. Default: replay.timeout_seconds.")
+@click.option("--python", "python", metavar="PY",
+              help="Interpreter that builds the virtual environment. Default: this one.")
+@click.option("--reuse-site-packages", is_flag=True,
+              help="Let the venv see PY's installed packages (faster, no longer isolated).")
+@click.option("--keep", is_flag=True, help="Keep the temporary work folder.")
+@click.option("--yes", "-y", is_flag=True, help="Run without asking for confirmation.")
+@click.option("-o", "--output-format", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+def command(export: str, workdir: Path | None, timeout: float | None, python: str | None,
+            reuse_site_packages: bool, keep: bool, yes: bool, output_format: str) -> None:
+    """Replay EXPORT and compare its metrics with the recorded ones.
+
+    Validates EXPORT (an invalid one is refused and nothing runs), unpacks its indexed files into
+    a fresh folder (every digest checked), builds an isolated virtual environment from its
+    pip-requirements lockfile (hashes enforced when present), runs replay.command (no shell) with
+    a timeout, the recorded seeds (REX_SEED_<NAME>, PYTHONHASHSEED) and only the variables of
+    replay.environment, then reads replay.metrics_file.
+
+    \b
+    A metric passes when |got - expected| <= absolute, or <= relative * |expected|
+    (either bound given suffices; with no tolerance the values must be equal).
+
+    \b
+    Exit codes: 0 reproduced, 1 not reproduced (the metric is named),
+    2 could not run (invalid export, install failure, command failed or timed out).
+    This is the only rexport command that runs code from an export: it asks first unless --yes.
+    """
+    options = Options(workdir=workdir, timeout=timeout, python=python,
+                      reuse_site_packages=reuse_site_packages, keep=keep)
+    try:
+        plan = prepare(export, options)
+    except ReplayStop as stop:
+        _emit(refused(export, stop), output_format)
+        sys.exit(2)
+    to_stderr = output_format == "json"  # keep stdout a single JSON document
+    click.echo("\n".join(plan.describe()), err=to_stderr)
+    if not yes:
+        if not sys.stdin.isatty():
+            # no one to ask: refusing beats hanging on a prompt in a pipeline
+            stop = ReplayStop("plan", "not confirmed: no terminal to ask; pass --yes to run")
+            _emit(refused(export, stop), output_format)
+            sys.exit(2)
+        if not click.confirm("Run this export's code on this machine?", default=False,
+                             err=to_stderr):
+            _emit(refused(export, ReplayStop("plan", "not confirmed: nothing was run")),
+                  output_format)
+            sys.exit(2)
+    report = execute(plan, options)
+    _emit(report, output_format)
+    sys.exit(report.exit_code)

@@ -1,0 +1,120 @@
+"""`rexport validate PATH...`: check exports and report in text, json, sarif or junit."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    from rexport.report import Report
+
+FORMATS = ("text", "json", "sarif", "junit")
+
+
+def _codes(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...]:
+    # checked here so that a typo is a usage error (exit 2), not a silently empty filter
+    from rexport.validation import code_filter
+
+    try:
+        code_filter(values, ())
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+    return values
+
+
+def use_color(choice: str, stream: Any) -> bool:
+    """--color: always/never, or auto: on a terminal unless NO_COLOR is set (no-color.org)."""
+    if choice == "always":
+        return True
+    if choice == "never" or os.environ.get("NO_COLOR"):
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def run(paths: tuple[str, ...], **options: Any) -> list[Report]:
+    """Validate each path with the validate() options; return the reports in order."""
+    from rexport.validation import validate
+
+    return [validate(path, **options) for path in paths]
+
+
+def exit_code(reports: list[Report]) -> int:
+    """The worst exit code over all reports: 2 unreadable, 1 invalid, 0 valid."""
+    return max((r.exit_code for r in reports), default=0)
+
+
+@click.command("validate")
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.option("-o", "--output-format", "fmt", type=click.Choice(FORMATS), default="text",
+              show_default=True, help="Report format.")
+@click.option("--output", "output", type=click.Path(dir_okay=False, writable=True),
+              default=None, help="Write the report to this file instead of stdout.")
+@click.option("--strict", is_flag=True,
+              help="Warnings make an export invalid; unknown fields are reported.")
+@click.option("--select", multiple=True, metavar="CODE", callback=_codes,
+              help="Report only these codes, prefixes (REX-I10) or families (integrity).")
+@click.option("--ignore", multiple=True, metavar="CODE", callback=_codes,
+              help="Do not report these codes, prefixes or families.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Threads hashing files in parallel.")
+@click.option("--max-files", type=click.IntRange(min=1), default=200_000, show_default=True,
+              help="Refuse exports with more entries than this.")
+@click.option("--max-bytes", type=click.IntRange(min=1), default=2**40, show_default=True,
+              help="Refuse exports larger than this many bytes.")
+@click.option("--progress/--no-progress", default=True, show_default=True,
+              help="Show a progress bar on a terminal while hashing a large export.")
+@click.option("-q", "--quiet", count=True,
+              help="Text: only the first finding and a count; -qq: nothing, exit code only.")
+@click.option("-v", "--verbose", count=True, help="Text: add hints, schema pointers, sections.")
+@click.option("--color", type=click.Choice(("auto", "always", "never")), default="auto",
+              show_default=True, help="Colour the text report (NO_COLOR is honoured).")
+@click.pass_context
+def command(ctx: click.Context, paths: tuple[str, ...], fmt: str, output: str | None,
+            strict: bool, select: tuple[str, ...], ignore: tuple[str, ...], jobs: int,
+            max_files: int, max_bytes: int, progress: bool, quiet: int, verbose: int,
+            color: str) -> None:
+    """Validate REX exports: directories, .tar, .tar.gz/.tgz, .zip or a bare rex.json.
+
+    Exit status: 0 valid (warnings allowed unless --strict), 1 invalid, 2 usage error or
+    unreadable input; with several PATHs, the worst of them.
+    """
+    try:
+        reports = run(paths, strict=strict, select=select, ignore=ignore, jobs=jobs,
+                      max_files=max_files, max_bytes=max_bytes, progress=progress and not quiet)
+        text = _render(fmt, reports, output=output, color=color, verbosity=verbose - quiet)
+        _emit(text, output)
+    except Exception as exc:  # the last line of defence: a message and exit 2, no traceback
+        click.echo(f"rexport validate: internal error: {type(exc).__name__}: {exc}", err=True)
+        ctx.exit(2)
+    ctx.exit(exit_code(reports))
+
+
+def _render(fmt: str, reports: list[Report], *, output: str | None, color: str,
+            verbosity: int) -> str:
+    from rexport.reporters import render
+
+    if fmt != "text":
+        return render(fmt, reports)
+    colored = use_color(color, sys.stdout) if output is None else color == "always"
+    return render("text", reports, color=colored, verbosity=verbosity)
+
+
+def _emit(text: str, output: str | None) -> None:
+    if output is not None:
+        with open(output, "w", encoding="utf-8", errors="backslashreplace") as fp:
+            fp.write(text)
+        return
+    if not text:
+        return
+    stream = sys.stdout
+    try:
+        stream.write(text)
+    except UnicodeEncodeError:
+        # a terminal that cannot show every character still gets the whole report
+        encoding = getattr(stream, "encoding", None) or "ascii"
+        stream.write(text.encode(encoding, "backslashreplace").decode(encoding))
+    stream.flush()

@@ -1,0 +1,165 @@
+"""Running the conformance suite against a validator (the reference in-process, or any command)."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import shutil
+import subprocess
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rexport.conformance import (
+    PROTOCOL_OPTIONS,
+    Answer,
+    Case,
+    SuiteError,
+    expand,
+    expectation,
+    judge,
+)
+
+Validator = Callable[[Case], Answer]
+REFERENCE = "rexport (in-process)"
+RESULT_KIND = "rex-conformance-result"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One case run: the answer that came and why it failed (nothing when it passed)."""
+
+    case: Case
+    answer: Answer
+    problems: tuple[str, ...]
+
+    @property
+    def passed(self) -> bool:
+        return not self.problems
+
+
+def option_values(args: Sequence[str]) -> dict[str, int]:
+    """The protocol options of a case as keyword arguments: ``--max-files 3`` -> max_files=3."""
+    values: dict[str, int] = {}
+    tokens = list(args)
+    for flag, value in zip(tokens[::2], tokens[1::2], strict=False):
+        if flag not in PROTOCOL_OPTIONS or not value.isdigit():
+            raise SuiteError(f"option {flag} {value} is not part of the protocol")
+        values[flag.lstrip("-").replace("-", "_")] = int(value)
+    if len(tokens) % 2:
+        raise SuiteError(f"option {tokens[-1]} has no value")
+    return values
+
+
+def reference(case: Case) -> Answer:
+    """Run the reference validator in-process through its Python API (`rexport.validate`)."""
+    from rexport import validate
+
+    try:
+        report = validate(case.input_path, strict=case.strict, **option_values(case.args))
+    except Exception as exc:  # a traceback is a failed case, never a crashed run
+        return Answer(None, error=f"the validator raised {type(exc).__name__}: {exc}")
+    return Answer(report.exit_code, report.to_json())
+
+
+def command_validator(template: str, *, timeout: float = 120.0) -> Validator:
+    """A validator that runs ``template`` (``{path}``, optionally ``{args}``) for each case."""
+    tokens = shlex.split(template)
+    if not any("{path}" in token for token in tokens):
+        raise SuiteError(f"validator command {template!r} has no {{path}}")
+    if shutil.which(tokens[0]) is None:
+        raise SuiteError(f"validator command not found: {tokens[0]}")
+
+    def run(case: Case) -> Answer:
+        argv = expand(tokens, case)
+        try:
+            done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True,
+                                  timeout=timeout, check=False)
+        except subprocess.TimeoutExpired:
+            return Answer(None, error=f"timed out after {timeout:g} s")
+        except OSError as exc:
+            return Answer(None, error=f"could not run the validator: {exc}")
+        try:
+            report = json.loads(done.stdout)
+        except ValueError:
+            report = None
+        return Answer(done.returncode, report)
+
+    return run
+
+
+def run(cases: Sequence[Case], validator: Validator, *, jobs: int = 1) -> list[Outcome]:
+    """Run every case (``jobs`` at a time) and judge each answer; results in case order."""
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        answers = list(pool.map(validator, cases))
+    return [Outcome(case, answer, tuple(judge(case, answer)))
+            for case, answer in zip(cases, answers, strict=True)]
+
+
+def describe_failure(outcome: Outcome, suite: Path) -> str:
+    """A failing case for people: its id and folder, what was expected, what came and why."""
+    case = outcome.case
+    lines = [f"FAIL {case.id} ({_relative(case.directory, suite)})",
+             f"  {case.description}",
+             f"  expected: {expectation(case)}",
+             f"  got:      {outcome.answer.summary()}"]
+    lines += [f"  - {problem}" for problem in outcome.problems]
+    return "\n".join(lines)
+
+
+def summary_line(outcomes: Sequence[Outcome]) -> str:
+    passed = sum(o.passed for o in outcomes)
+    return f"{passed} passed, {len(outcomes) - passed} failed"
+
+
+def _relative(path: Path, base: Path) -> str:
+    try:
+        return path.relative_to(base).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def result_document(outcomes: Sequence[Outcome], *, suite: Path, validator: str
+                    ) -> dict[str, Any]:
+    """The run as JSON (what ``--json`` writes and ``rexport badge`` reads)."""
+    from rexport import SPEC_VERSION
+
+    passed = sum(o.passed for o in outcomes)
+    return {
+        "kind": RESULT_KIND,
+        "spec_version": SPEC_VERSION,
+        "validator": validator,
+        "passed": passed,
+        "failed": len(outcomes) - passed,
+        "cases": [{
+            "id": o.case.id,
+            "path": _relative(o.case.directory, suite),
+            "description": o.case.description,
+            "sections": list(o.case.sections),
+            "passed": o.passed,
+            "problems": list(o.problems),
+            "expected": expectation(o.case),
+            "got": o.answer.summary(),
+        } for o in outcomes],
+    }
+
+
+def junit_xml(outcomes: Sequence[Outcome], *, name: str = "rex-conformance") -> bytes:
+    """The run as a JUnit XML document: one testcase per case, a failure element per failed one."""
+    failed = sum(not o.passed for o in outcomes)
+    root = ET.Element("testsuites", name=name, tests=str(len(outcomes)), failures=str(failed))
+    suite = ET.SubElement(root, "testsuite", name=name, tests=str(len(outcomes)),
+                          failures=str(failed), errors="0", skipped="0")
+    for o in outcomes:
+        element = ET.SubElement(suite, "testcase", name=o.case.id,
+                                classname=f"{o.case.version}.{o.case.outcome}.{o.case.area}")
+        if not o.passed:
+            failure = ET.SubElement(element, "failure", message=o.problems[0])
+            failure.text = (f"{o.case.description}\nexpected: {expectation(o.case)}\n"
+                            f"got: {o.answer.summary()}\n" + "\n".join(o.problems))
+    ET.indent(root)
+    text: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return text + b"\n"

@@ -1,0 +1,161 @@
+"""The pieces every diff section uses: the Difference record, JSON equality, manifest reading."""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from rexport.findings import pointer
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One difference: its section, a stable label, and the values on each side (None: absent)."""
+
+    section: str
+    what: str
+    change: str  # "added" (only in B), "removed" (only in A) or "changed"
+    a: Any = None
+    b: Any = None
+    pointer_a: str | None = None
+    pointer_b: str | None = None
+
+    @property
+    def delta(self) -> float | None:
+        """``b - a`` when both sides are numbers, else None."""
+        if is_number(self.a) and is_number(self.b):
+            return float(self.b) - float(self.a)
+        return None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"section": self.section, "what": self.what, "change": self.change,
+                               "a": self.a, "b": self.b,
+                               "pointer_a": self.pointer_a, "pointer_b": self.pointer_b}
+        if self.delta is not None:
+            out["delta"] = self.delta
+        return out
+
+
+def is_number(value: Any) -> bool:
+    """True for JSON numbers (bool excluded)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def same(a: Any, b: Any) -> bool:
+    """JSON equality: 1 == 1.0, but True != 1 and "1" != 1."""
+    if is_number(a) and is_number(b):
+        return bool(a == b) or (isinstance(a, float) and isinstance(b, float)
+                                and math.isnan(a) and math.isnan(b))
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b)
+
+
+def get(doc: Any, *tokens: str) -> Any:
+    """The value at object keys ``tokens`` under ``doc``, or None where one is missing."""
+    for token in tokens:
+        if not isinstance(doc, dict):
+            return None
+        doc = doc.get(token)
+    return doc
+
+
+def obj(value: Any) -> dict[str, Any]:
+    """``value`` if it is an object, else {} (manifests are read defensively)."""
+    return value if isinstance(value, dict) else {}
+
+
+def as_list(value: Any) -> list[Any]:
+    """``value`` if it is an array, else []."""
+    return value if isinstance(value, list) else []
+
+
+def compare(section: str, what: str, a: Any, b: Any, ptr: str) -> Iterator[Difference]:
+    """One Difference if ``a`` and ``b`` differ (None is absence), else nothing."""
+    if a is None and b is None:
+        return
+    if a is None:
+        yield Difference(section, what, "added", None, b, None, ptr)
+    elif b is None:
+        yield Difference(section, what, "removed", a, None, ptr, None)
+    elif not same(a, b):
+        yield Difference(section, what, "changed", a, b, ptr, ptr)
+
+
+def fields(section: str, a: Any, b: Any, paths: Iterable[tuple[str, ...]],
+           *, known_b: bool = True) -> Iterator[Difference]:
+    """Compare the values at token paths; with ``known_b`` False, B's absence means unknown."""
+    for tokens in paths:
+        va, vb = get(a, *tokens), get(b, *tokens)
+        if vb is None and not known_b:
+            continue
+        yield from compare(section, ".".join(tokens[1:]), va, vb, pointer(*tokens))
+
+
+def index_digests(manifest: Mapping[str, Any]) -> dict[str, tuple[int, str | None]]:
+    """Map each indexed path to (position in files, sha256)."""
+    out: dict[str, tuple[int, str | None]] = {}
+    for n, entry in enumerate(as_list(manifest.get("files"))):
+        if isinstance(entry, dict) and isinstance(entry.get("path"), str):
+            sha = get(entry, "digests", "sha256")
+            out[entry["path"]] = (n, sha if isinstance(sha, str) else None)
+    return out
+
+
+def file_digest(index: Mapping[str, tuple[int, str | None]], path: Any) -> str | None:
+    """The sha256 the index records for ``path`` (a note if it is not indexed); None if no path."""
+    if not isinstance(path, str):
+        return None
+    found = index.get(path)
+    return found[1] if found and found[1] else f"(not indexed: {path})"
+
+
+def keyed(items: Any, key: str) -> dict[str, tuple[int, dict[str, Any]]]:
+    """Objects of an array by their string member ``key`` (first wins): {key: (position, obj)}."""
+    out: dict[str, tuple[int, dict[str, Any]]] = {}
+    for n, item in enumerate(as_list(items)):
+        if isinstance(item, dict) and isinstance(item.get(key), str):
+            out.setdefault(item[key], (n, item))
+    return out
+
+
+class ManifestError(Exception):
+    """An export whose manifest cannot be read; ``code`` is the finding code (REX-U1xx, P1xx)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def read_manifest(path: str | os.PathLike[str], *, max_files: int = 200_000,
+                  max_bytes: int = 2**40) -> tuple[dict[str, Any], bytes]:
+    """Read only the manifest of a directory or archive export: (parsed object, its bytes).
+
+    Raise ManifestError when the input is unreadable or rex.json is absent or not a JSON object.
+    """
+    from rexport.parsing import load_json
+    from rexport.sources import InputError, open_source
+
+    try:
+        with open_source(path, max_files=max_files, max_bytes=max_bytes) as src:
+            data = src.manifest_bytes()
+    except InputError as exc:
+        raise ManifestError(getattr(exc, "code", "REX-U103"), str(exc)) from None
+    except OSError as exc:
+        raise ManifestError("REX-U103", str(exc)) from None
+    if data is None:
+        raise ManifestError("REX-C101", f"{os.fspath(path)}: no rex.json")
+    doc, problems = load_json(data)
+    if problems or not isinstance(doc, dict):
+        first = problems[0] if problems else None
+        raise ManifestError(first.code if first else "REX-P108",
+                            f"{os.fspath(path)}: rex.json unusable"
+                            + (f": {first.message}" if first else ""))
+    return doc, data

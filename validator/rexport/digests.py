@@ -1,0 +1,239 @@
+"""One streaming hasher for every digest algorithm the spec allows, sequential or pipelined."""
+
+from __future__ import annotations
+
+import hashlib
+import queue
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+SUPPORTED = ("sha256", "sha512", "blake2b", "md5", "sha1")
+# md5 and sha1 may be recorded next to a strong digest, never alone (spec DIG-01)
+WEAK = frozenset({"md5", "sha1"})
+HEX_LENGTHS = {"sha256": 64, "sha512": 128, "blake2b": 128, "md5": 32, "sha1": 40}
+
+# 1 MiB: large enough that hashlib releases the GIL and per-call overhead vanishes,
+# small enough that a few in flight keep memory far under the 100 MiB budget
+CHUNK = 1 << 20
+_HEX = "0123456789abcdefABCDEF"
+
+Tap = Callable[[bytes], None]
+Progress = Callable[[int], None]
+
+
+def new_hasher(algorithm: str) -> Any:
+    """Return a fresh hashlib object for one of SUPPORTED; raise ValueError otherwise."""
+    if algorithm == "blake2b":
+        return hashlib.blake2b(digest_size=64)
+    if algorithm in WEAK:
+        # FIPS builds refuse md5/sha1 unless told they do not protect anything here
+        return hashlib.new(algorithm, usedforsecurity=False)
+    if algorithm in SUPPORTED:
+        return hashlib.new(algorithm)
+    raise ValueError(f"unsupported digest algorithm: {algorithm!r}")
+
+
+def _unique(algorithms: Iterable[str]) -> list[str]:
+    seen: list[str] = []
+    for name in algorithms:
+        if name not in seen:
+            new_hasher(name)  # fail early on an unknown name
+            seen.append(name)
+    return seen
+
+
+def _readinto(fp: BinaryIO) -> Callable[[bytearray], int]:
+    method = getattr(fp, "readinto", None)
+    if method is not None:
+        return method  # type: ignore[no-any-return]
+
+    def fallback(buf: bytearray) -> int:
+        data = fp.read(len(buf))
+        buf[: len(data)] = data
+        return len(data)
+
+    return fallback
+
+
+def hash_stream(fp: BinaryIO, algorithms: Iterable[str], *, taps: Sequence[Tap] = (),
+                limit: int | None = None, progress: Progress | None = None
+                ) -> tuple[int, dict[str, str]]:
+    """Read ``fp`` to its end once; return (bytes read, {algorithm: lowercase hex digest}).
+
+    Each chunk is also given, as bytes, to every tap (text scanners, small-file capture).
+    With ``limit``, reading stops as soon as more than ``limit`` bytes were seen, so a file
+    larger than its declared size is never read to the end; the count returned is then
+    ``limit + 1`` or a little more. ``progress`` is told each chunk's length.
+    """
+    names = _unique(algorithms)
+    hashers = [new_hasher(n) for n in names]
+    updates = [h.update for h in hashers]
+    buf = bytearray(CHUNK)
+    view = memoryview(buf)
+    readinto = _readinto(fp)
+    total = 0
+    while True:
+        n = readinto(buf)
+        if not n:
+            break
+        chunk = view[:n] if n < CHUNK else view
+        for update in updates:
+            update(chunk)
+        if taps:
+            data = bytes(chunk)
+            for tap in taps:
+                tap(data)
+        if progress is not None:
+            progress(n)
+        total += n
+        if limit is not None and total > limit:
+            break
+    return total, {n: h.hexdigest() for n, h in zip(names, hashers, strict=True)}
+
+
+class _Pool:
+    """A few reusable buffers, each handed back once every consumer is done with it."""
+
+    def __init__(self, count: int, consumers: int) -> None:
+        self.free: queue.Queue[bytearray] = queue.Queue()
+        for _ in range(count):
+            self.free.put(bytearray(CHUNK))
+        self.consumers = consumers
+        self.pending: dict[int, int] = {}
+        self.lock = threading.Lock()
+
+    def hand_out(self, buf: bytearray) -> None:
+        with self.lock:
+            self.pending[id(buf)] = self.consumers
+
+    def done(self, buf: bytearray) -> None:
+        with self.lock:
+            self.pending[id(buf)] -= 1
+            last = self.pending[id(buf)] == 0
+        if last:
+            self.free.put(buf)
+
+
+def hash_stream_pipelined(fp: BinaryIO, algorithms: Iterable[str], *, taps: Sequence[Tap] = (),
+                          limit: int | None = None, progress: Progress | None = None
+                          ) -> tuple[int, dict[str, str]]:
+    """Like :func:`hash_stream`, but reading (and decompressing) overlaps with hashing.
+
+    The caller's thread reads; one worker thread per algorithm hashes. Worth it for large
+    members of compressed archives, where inflating and hashing each cost about as much;
+    zlib and hashlib both release the GIL, so the two really run at once.
+    """
+    names = _unique(algorithms)
+    if not names:
+        return hash_stream(fp, names, taps=taps, limit=limit, progress=progress)
+    hashers = [new_hasher(n) for n in names]
+    pool = _Pool(count=4, consumers=len(hashers))
+    queues: list[queue.Queue[tuple[bytearray, int] | None]] = [
+        queue.Queue() for _ in hashers]
+
+    def work(hasher: Any, inbox: queue.Queue[tuple[bytearray, int] | None]) -> None:
+        while (item := inbox.get()) is not None:
+            buf, n = item
+            hasher.update(memoryview(buf)[:n])
+            pool.done(buf)
+
+    threads = [threading.Thread(target=work, args=(h, q), daemon=True)
+               for h, q in zip(hashers, queues, strict=True)]
+    for t in threads:
+        t.start()
+    readinto = _readinto(fp)
+    total = 0
+    try:
+        while True:
+            buf = pool.free.get()
+            n = readinto(buf)
+            if not n:
+                break
+            if taps:
+                data = bytes(memoryview(buf)[:n])
+                for tap in taps:
+                    tap(data)
+            if progress is not None:
+                progress(n)
+            pool.hand_out(buf)
+            for inbox in queues:
+                inbox.put((buf, n))
+            total += n
+            if limit is not None and total > limit:
+                break
+    finally:
+        # always stop the workers, even when reading failed, so no thread is left behind
+        for inbox in queues:
+            inbox.put(None)
+        for t in threads:
+            t.join()
+    return total, {n: h.hexdigest() for n, h in zip(names, hashers, strict=True)}
+
+
+def well_formed(algorithm: str, value: object) -> bool:
+    """True when ``value`` is a hex string of the length ``algorithm`` produces."""
+    length = HEX_LENGTHS.get(algorithm)
+    if length is None or not isinstance(value, str) or len(value) != length:
+        return False
+    return not value.strip(_HEX)
+
+
+@dataclass
+class Job:
+    """One file to read once: how to open it, what to hash, who else sees its bytes."""
+
+    open: Callable[[], BinaryIO]
+    algorithms: tuple[str, ...]
+    taps: Sequence[Tap] = ()
+    limit: int | None = None
+    pipelined: bool = False
+    progress: Progress | None = None
+    context: Any = None  # the caller's own record, handed back with the result
+
+
+@dataclass
+class Result:
+    """What reading a Job gave: bytes read and digests, or the error that stopped it."""
+
+    job: Job
+    size: int = 0
+    digests: dict[str, str] = field(default_factory=dict)
+    error: BaseException | None = None
+
+
+def run_job(job: Job, errors: tuple[type[BaseException], ...]) -> Result:
+    """Read one Job; an exception of a type in ``errors`` is returned, not raised."""
+    hasher = hash_stream_pipelined if job.pipelined else hash_stream
+    try:
+        with job.open() as fp:
+            size, digests = hasher(fp, job.algorithms, taps=job.taps, limit=job.limit,
+                                   progress=job.progress)
+    except errors as exc:
+        return Result(job, error=exc)
+    return Result(job, size, digests)
+
+
+def run_jobs(jobs: Iterable[Job], *, workers: int = 1,
+             errors: tuple[type[BaseException], ...] = (OSError,)) -> Iterator[Result]:
+    """Run Jobs, yielding Results in the order the jobs came.
+
+    With one worker each job is finished before the next is drawn, as streaming archives
+    need. With more, a thread pool reads several files at once (hashlib releases the GIL);
+    only a bounded window of jobs is in flight, so memory does not grow with the export.
+    """
+    if workers <= 1:
+        for job in jobs:
+            yield run_job(job, errors)
+        return
+    window: deque[Future[Result]] = deque()
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="rexport-hash") as pool:
+        for job in jobs:
+            window.append(pool.submit(run_job, job, errors))
+            if len(window) >= 4 * workers:
+                yield window.popleft().result()
+        while window:
+            yield window.popleft().result()

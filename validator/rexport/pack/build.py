@@ -1,0 +1,205 @@
+"""Turn a Capture into members and a manifest, check both, and write the export."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rexport.pack import reproduce
+from rexport.pack.clock import rfc3339
+from rexport.pack.errors import PackError, SecretsFound
+from rexport.pack.hashing import Hashed, hash_members
+from rexport.pack.manifest import assemble, self_check, to_bytes
+from rexport.pack.members import Member
+from rexport.pack.redact import (
+    MIN_KNOWN_SECRET,
+    Redaction,
+    known_values,
+    redact,
+    scrub,
+    secret_name,
+    secret_reason,
+)
+from rexport.pack.writers import format_for, write_export
+
+if TYPE_CHECKING:
+    from rexport.pack.capture import Capture, Written
+
+DIFF_PATH = "vcs/uncommitted.diff"
+REPRODUCE_PATH = "environment/reproduce.sh"
+REQUIREMENTS_PATH = "environment/requirements.txt"
+
+
+class _Members(dict[str, Member]):
+    def add(self, member: Member) -> str:
+        if member.path in self:
+            raise PackError(f"two files would both be stored at {member.path!r}")
+        self[member.path] = member
+        return member.path
+
+
+def environment_secrets(environ: Mapping[str, str]) -> dict[bytes, str]:
+    """Values of secret-named variables of this process: none may turn up in an export."""
+    return {value.encode("utf-8", "surrogateescape"): f"holds the value of ${name}"
+            for name, value in environ.items()
+            if len(value) >= MIN_KNOWN_SECRET + 2 and secret_name(name)}
+
+
+def _code(cap: Capture, members: _Members, known: dict[bytes, str]) -> dict[str, Any]:
+    section: dict[str, Any] = {}
+    if cap.snapshot:
+        section["snapshot"] = {"root": "code/"}
+    if cap.git is not None:
+        vcs: dict[str, Any] = {"type": "git", "commit": cap.git.commit, "dirty": cap.git.dirty}
+        for key in ("repository", "branch", "tag"):
+            value = getattr(cap.git, key)
+            if value:
+                vcs[key] = value
+        if cap.git.url_had_credentials:
+            cap.warnings.append("user and password were removed from the git remote's URL")
+        if cap.git.diff:
+            vcs["diff"] = members.add(Member(DIFF_PATH, "code", scrub(cap.git.diff, known)))
+        section["vcs"] = vcs
+    if not section:
+        raise PackError("no code was recorded: give a code directory or work in a git checkout")
+    if cap.entry_points:
+        section["entry_points"] = cap.entry_points
+    return section
+
+
+def _variable(entry: dict[str, Any]) -> dict[str, Any]:
+    name, value = entry["name"], entry["value"]
+    reason = "secret-name" if secret_name(name) else secret_reason(value)
+    if reason is None:
+        return {"name": name, "value": value}
+    return {"name": name, "redacted": True, "reason": reason}
+
+
+def _environment(cap: Capture, members: _Members) -> dict[str, Any]:
+    section = dict(cap.environment.section)
+    if "variables" in section:
+        section["variables"] = [_variable(v) for v in section["variables"]]
+    lockfiles = []
+    for local, kind in cap.environment.lockfiles:
+        resolved = local.resolve()
+        if resolved in cap.snapshot:
+            path = cap.snapshot[resolved].path
+        else:
+            path = members.add(Member(f"environment/{local.name}", "environment", resolved))
+        lockfiles.append({"path": path, "format": kind})
+    if not any(lock["format"] == "pip-requirements" for lock in lockfiles):
+        pins = reproduce.requirements(section.get("packages", []))
+        if pins:
+            members.add(Member(REQUIREMENTS_PATH, "environment", pins))
+            lockfiles.append({"path": REQUIREMENTS_PATH, "format": "pip-requirements"})
+    if lockfiles:
+        section["lockfiles"] = lockfiles
+    if cap.env_options.reproduce:
+        python = section.get("python", {}).get("version")
+        script = reproduce.script([(lk["path"], lk["format"]) for lk in lockfiles], python)
+        members.add(Member(REPRODUCE_PATH, "environment", script, executable=True))
+        section["reproduce"] = {"path": REPRODUCE_PATH}
+    return section
+
+
+def _with_digests(entry: dict[str, Any], path: str, hashed: Mapping[str, Hashed]) -> None:
+    entry["size"] = hashed[path].size
+    entry["digests"] = {"sha256": hashed[path].digests["sha256"]}
+
+
+def _data(cap: Capture, hashed: Mapping[str, Hashed]) -> dict[str, Any]:
+    datasets = []
+    for entry in cap.datasets.values():
+        entry = dict(entry)
+        paths = entry.get("embedded", {}).get("paths", [])
+        if len(paths) == 1:
+            _with_digests(entry, paths[0], hashed)
+        elif paths:
+            entry["size"] = sum(hashed[p].size for p in paths)
+        datasets.append(entry)
+    splits = []
+    for split in cap.splits:
+        split = dict(split)
+        if "path" in split:
+            split["digests"] = {"sha256": hashed[split["path"]].digests["sha256"]}
+        splits.append(split)
+    return {key: value for key, value in (("datasets", datasets), ("splits", splits)) if value}
+
+
+def _config(cap: Capture) -> dict[str, Any]:
+    section = dict(cap.config_section)
+    if cap.seed_values:
+        section["seeds"] = dict(cap.seed_values)
+    elif "nondeterminism" not in section:
+        cap.warnings.append("no seeds were recorded: the run is recorded as non-deterministic")
+        section["nondeterminism"] = {"reason": "no random seeds were recorded for this run"}
+    if cap.splits and "splits" not in section:
+        section["splits"] = [s["name"] for s in cap.splits]
+    return section
+
+
+def _results(cap: Capture) -> dict[str, Any]:
+    section = {key: value for key, value in (("metrics", cap.metrics),
+                                             ("artifacts", cap.artifacts)) if value}
+    if not section:
+        raise PackError("no results were recorded: record at least one metric or artifact")
+    return section
+
+
+def _check_paths(names: list[str]) -> None:
+    from rexport.paths import display, path_problems, twins
+
+    problems = [f"{display(name)!r}: {message}" for name in names
+                for _, message in path_problems(name)]
+    problems += [f"{display(name)!r} collides with {display(other)!r}"
+                 for _, name, other in twins(["rex.json", *names])]
+    if problems:
+        raise PackError("some files cannot be stored under REX's path rules: "
+                        + "; ".join(problems[:10]))
+
+
+def _secrets(hashed: Mapping[str, Hashed], allow: bool, warnings: list[str]) -> None:
+    hits = [(path, reason) for path, h in hashed.items() for reason in h.secrets]
+    if hits and not allow:
+        raise SecretsFound(hits)
+    warnings += [f"{path} holds a credential ({reason}), embedded as allowed"
+                 for path, reason in sorted(hits)]
+
+
+def write(cap: Capture, out: Path, *, fmt: str | None, jobs: int, progress: bool,
+          allow_secrets: bool, overwrite: bool) -> Written:
+    """Assemble, hash, check and write the export of ``cap``; see Capture.write."""
+    from rexport.pack.capture import Written
+
+    container = format_for(out, fmt)
+    redactions: list[Redaction] = list(cap.config_redactions)
+    known = {**environment_secrets(os.environ), **known_values(redactions)}
+    members = _Members()
+    for member in cap.snapshot.values():
+        members.add(member)
+    sections: dict[str, Any] = {"title": cap.title, "description": cap.description,
+                                "code": _code(cap, members, known),
+                                "environment": _environment(cap, members)}
+    for member in cap.embedded.values():
+        members.add(member)
+    for path, data in cap.overrides.items():
+        members[path] = replace(members[path], source=data)
+    _check_paths(list(members))
+    hashed = hash_members(list(members.values()), cap.digests, jobs=jobs, progress=progress,
+                          known_secrets=known)
+    _secrets(hashed, allow_secrets, cap.warnings)
+    sections.update(data=_data(cap, hashed), lineage={"steps": cap.steps} if cap.steps else None,
+                    config=_config(cap), results=_results(cap), replay=cap.replay_section,
+                    narrative=cap.narrative_section, governance=cap.governance_section)
+    sections, found = redact(sections)
+    redactions += found
+    sections["redactions"] = [r.entry() for r in sorted(redactions, key=lambda r: r.pointer)]
+    manifest = assemble(sections, list(members.values()), hashed, rfc3339(cap.epoch))
+    data = to_bytes(manifest)
+    self_check(data)
+    write_export(out, container, data, list(members.values()), hashed, cap.epoch,
+                 overwrite=overwrite, progress=progress)
+    return Written(out, container, manifest["export_digest"], manifest, list(cap.warnings))

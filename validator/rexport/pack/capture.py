@@ -1,0 +1,376 @@
+"""The capture API: record an experiment while it runs, then write it as a REX export."""
+
+from __future__ import annotations
+
+import inspect
+import math
+import os
+import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeVar
+
+from rexport.pack import clock as clocks
+from rexport.pack import envcap, gitcap
+from rexport.pack.configfile import ConfigFile, load_config
+from rexport.pack.errors import PackError
+from rexport.pack.members import DEFAULT_EXCLUDES, Member, is_executable, local_file, walk_files
+from rexport.pack.redact import Redaction
+from rexport.pack.steps import Step
+
+PathLike = str | os.PathLike[str]
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass
+class Written:
+    """What :meth:`Capture.write` produced: where, in which format, and its export digest."""
+
+    path: Path
+    format: str
+    export_digest: str
+    manifest: dict[str, Any]
+    warnings: list[str] = field(default_factory=list)
+
+
+def _number(name: str, value: Any) -> float | int:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise PackError(f"metric {name!r} must be a finite number, not {value!r}")
+    return value
+
+
+class Capture:
+    """Record one experiment run and write it as a REX export.
+
+    ``project_dir`` is where lockfiles are looked for and local paths are placed from;
+    ``code_dir`` (default: the project) is snapshotted: its git-tracked files when it is a git
+    checkout (plus untracked ones with ``include_untracked``), else every file but tool state.
+    The code, the git state and the environment are captured when the Capture is made, as the
+    run starts. ``epoch`` overrides the reference time (SOURCE_DATE_EPOCH, else the commit time,
+    else 1980-01-01); ``clock`` gives lineage times (default: wall time, clamped to
+    SOURCE_DATE_EPOCH when that is set). Use as a context manager or plainly; nothing is
+    written before :meth:`write`.
+    """
+
+    def __init__(self, project_dir: PathLike = ".", *, code_dir: PathLike | None = None,
+                 title: str | None = None, description: str | None = None,
+                 code: bool = True, git: bool = True, include_untracked: bool = False,
+                 environment: envcap.EnvironmentOptions | None = None,
+                 digests: Sequence[str] = ("sha256",),
+                 epoch: int | None = None, clock: clocks.Clock | None = None,
+                 excludes: Iterable[str] = DEFAULT_EXCLUDES) -> None:
+        self.project_dir = local_file(project_dir, "project directory")
+        self.code_dir = local_file(code_dir, "code directory") if code_dir else self.project_dir
+        self.title, self.description = title, description
+        self.digests = tuple(dict.fromkeys(["sha256", *digests]))
+        self.warnings: list[str] = []
+        self.git = gitcap.capture(self.code_dir, include_untracked=include_untracked) \
+            if git and self.code_dir.is_dir() else None
+        self.snapshot: dict[Path, Member] = self._snapshot(excludes) if code else {}
+        self.epoch = epoch if epoch is not None else clocks.reference_epoch(
+            self.git.commit_time if self.git else None)
+        self.clock = clock or clocks.default_clock()
+        self.env_options = environment or envcap.EnvironmentOptions()
+        self.environment = envcap.capture(self.env_options, self.project_dir)
+        self.embedded: dict[str, Member] = {}
+        self._by_local: dict[Path, str] = {}
+        self.overrides: dict[str, bytes] = {}
+        self.datasets: dict[str, dict[str, Any]] = {}
+        self.splits: list[dict[str, Any]] = []
+        self.steps: list[dict[str, Any]] = []
+        self.config_section: dict[str, Any] = {}
+        self.config_file: ConfigFile | None = None
+        self.config_redactions: list[Redaction] = []
+        self.seed_values: dict[str, int] = {}
+        self.metrics: list[dict[str, Any]] = []
+        self.artifacts: list[dict[str, Any]] = []
+        self.entry_points: list[dict[str, Any]] = []
+        self.replay_section: dict[str, Any] | None = None
+        self.narrative_section: dict[str, Any] = {}
+        self.governance_section: dict[str, Any] = {}
+
+    def __enter__(self) -> Capture:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        return None
+
+    # -- where local files go --------------------------------------------------------------
+
+    def _snapshot(self, excludes: Iterable[str]) -> dict[Path, Member]:
+        skipped: list[str] = []
+        if self.git is not None:
+            files, skipped = self.git.files, self.git.skipped
+        elif self.code_dir.is_dir():
+            files = list(walk_files(self.code_dir, excludes, skipped))
+        else:
+            files = [(self.code_dir.name, self.code_dir)]
+        if skipped:
+            self.warnings.append(f"not a regular file, left out of the snapshot: "
+                                 f"{', '.join(skipped[:10])}")
+        return {local.resolve(): Member(f"code/{rel}", "code", local,
+                                        executable=is_executable(local))
+                for rel, local in files}
+
+    def place(self, local: Path, prefix: str) -> str:
+        """The export path for a local file or directory put under ``prefix``."""
+        try:
+            rel = local.relative_to(self.project_dir).as_posix()
+        except ValueError:
+            rel = local.name
+        return f"{prefix}/{rel}" if rel not in ("", ".") else prefix
+
+    def embed(self, path: PathLike, *, prefix: str, role: str, dest: str | None = None
+              ) -> list[str]:
+        """Embed a local file (or every file under a directory); return the export paths.
+
+        A file that is already part of the code snapshot, or already embedded, is not copied
+        again: its existing export path is returned.
+        """
+        local = local_file(path, "input")
+        base = dest.strip("/") if dest else self.place(local, prefix)
+        if local.is_dir():
+            pairs = [(f"{base}/{rel}", item) for rel, item in walk_files(local)]
+        else:
+            pairs = [(base, local)]
+        return [self._embed_one(target, item.resolve(), role) for target, item in pairs]
+
+    def _embed_one(self, target: str, local: Path, role: str) -> str:
+        if local in self.snapshot:
+            return self.snapshot[local].path
+        if local in self._by_local:
+            return self._by_local[local]
+        if target in self.embedded or any(m.path == target for m in self.snapshot.values()):
+            raise PackError(f"two inputs would both be stored at {target!r}; give one a dest")
+        self.embedded[target] = Member(target, role, local, executable=is_executable(local))
+        self._by_local[local] = target
+        return target
+
+    def add_bytes(self, dest: str, data: bytes, *, role: str) -> str:
+        """Embed generated bytes at export path ``dest``; return it."""
+        if dest in self.embedded:
+            raise PackError(f"two files would both be stored at {dest!r}")
+        self.embedded[dest] = Member(dest, role, bytes(data))
+        return dest
+
+    def code_path(self, path: PathLike) -> str:
+        """The export path of a code file that is part of the snapshot, or PackError."""
+        local = Path(path).resolve()
+        if local not in self.snapshot:
+            raise PackError(f"{os.fspath(path)} is not in the code snapshot of {self.code_dir}; "
+                            "give the step's code= as a file under the code directory")
+        return self.snapshot[local].path
+
+    # -- datasets and lineage ---------------------------------------------------------------
+
+    def dataset(self, id: str, path: PathLike | None = None, *, uri: str | None = None,
+                sha256: str | None = None, size: int | None = None, name: str | None = None,
+                license: str = "NOASSERTION", access: str = "internal",
+                identifiers: Mapping[str, str] | None = None, description: str | None = None,
+                dest: str | None = None) -> str:
+        """Record a dataset: embedded from ``path``, or referenced by ``uri`` + sha256 + size.
+
+        ``identifiers`` maps a scheme to a value, e.g. ``{"doi": "10.24432/C56C76"}``.
+        Returns ``id``, usable as a lineage input or output.
+        """
+        if id in self.datasets:
+            raise PackError(f"dataset id {id!r} is recorded twice")
+        entry: dict[str, Any] = {"id": id, "name": name or id, "license": license,
+                                 "access": access}
+        if description:
+            entry["description"] = description
+        if identifiers:
+            entry["identifiers"] = [{"type": k, "value": v} for k, v in identifiers.items()]
+        if (path is None) == (uri is None):
+            raise PackError(f"dataset {id!r}: give exactly one of a local path or a uri")
+        if path is not None:
+            entry["embedded"] = {"paths": self.embed(path, prefix="data", role="data",
+                                                     dest=dest)}
+        else:
+            if sha256 is None or size is None:
+                raise PackError(f"referenced dataset {id!r} needs its sha256 and size")
+            entry["reference"] = {"uri": uri, "size": size, "digests": {"sha256": sha256}}
+        self.datasets[id] = entry
+        return id
+
+    def split(self, name: str, dataset: str, *, method: str | None = None,
+              indices: Iterable[int] | None = None, size: int | None = None) -> None:
+        """Record a split of a dataset; with ``indices`` they are stored as a file."""
+        entry: dict[str, Any] = {"name": name, "dataset": dataset}
+        if method:
+            entry["method"] = method
+        if indices is not None:
+            rows = [int(i) for i in indices]
+            entry["path"] = self.add_bytes(f"data/splits/{name}.idx",
+                                           "".join(f"{i}\n" for i in rows).encode(), role="data")
+            entry["size"] = len(rows)
+        elif size is not None:
+            entry["size"] = size
+        self.splits.append(entry)
+
+    def ref(self, item: str | os.PathLike[str]) -> dict[str, str]:
+        """A lineage reference: a dataset id, an export path already known, or a local file."""
+        if isinstance(item, str) and item in self.datasets:
+            return {"dataset": item}
+        if isinstance(item, str) and (item in self.embedded or item in self._export_paths()):
+            return {"file": item}
+        paths = self.embed(item, prefix="data", role="data")
+        if len(paths) != 1:
+            raise PackError(f"lineage refers to a directory {os.fspath(item)!r}; name a file")
+        return {"file": paths[0]}
+
+    def _export_paths(self) -> set[str]:
+        return {m.path for m in self.snapshot.values()}
+
+    def step(self, id: str, *, inputs: Sequence[str | os.PathLike[str]] = (),
+             outputs: Sequence[str | os.PathLike[str]] = (), code: PathLike | None = None,
+             symbol: str | None = None, parameters: Mapping[str, Any] | None = None,
+             description: str | None = None) -> Step:
+        """A lineage step, as a context manager (``with cap.step(...)``) or a decorator.
+
+        Inputs are resolved on entry and outputs on exit (local files are embedded then).
+        ``code`` defaults to the calling file, or the decorated function's file.
+        """
+        caller = inspect.stack()[1].filename if code is None else None
+        return Step(self, id, inputs=inputs, outputs=outputs, code=code, caller=caller,
+                    symbol=symbol, parameters=dict(parameters or {}), description=description)
+
+    # -- configuration, results, narrative ---------------------------------------------------
+
+    def config(self, path: PathLike | None = None, *,
+               hyperparameters: Mapping[str, Any] | None = None,
+               metrics: Mapping[str, str] | None = None, **extra: Any) -> None:
+        """Record the configuration: a JSON or YAML file (embedded, redacted if need be)
+        and/or hyperparameters; ``metrics`` maps a metric to "maximize" or "minimize";
+        ``extra`` takes the other config members (early_stopping, augmentation, logging,
+        hyperparameters_schema as a local path)."""
+        if path is not None:
+            self.config_file = load_config(Path(path))
+            target = self.embed(path, prefix="config", role="config")[0]
+            self.config_section["path"] = target
+            if self.config_file.redacted_bytes is not None:
+                self.overrides[target] = self.config_file.redacted_bytes
+            if hyperparameters is None and isinstance(self.config_file.document, dict):
+                self.config_section["hyperparameters"] = self.config_file.document
+                self.config_redactions = list(self.config_file.redactions)
+        if hyperparameters is not None:
+            self.config_section["hyperparameters"] = dict(hyperparameters)
+        if metrics:
+            self.config_section["metrics"] = [{"name": k, "direction": v}
+                                              for k, v in metrics.items()]
+        schema = extra.pop("hyperparameters_schema", None)
+        if schema is not None:
+            self.config_section["hyperparameters_schema"] = self.embed(
+                schema, prefix="config", role="config")[0]
+        self.config_section.update(extra)
+
+    def seeds(self, values: Mapping[str, int] | None = None, **more: int) -> None:
+        """Record the seed of every random number generator used, by name."""
+        for key, value in {**(values or {}), **more}.items():
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise PackError(f"seed {key!r} must be an integer, not {value!r}")
+            self.seed_values[key] = value
+
+    def nondeterministic(self, reason: str) -> None:
+        """State that the run is not deterministic, and why (instead of seeds)."""
+        self.config_section["nondeterminism"] = {"reason": reason}
+
+    def metric(self, name: str, value: float, *, split: str | None = None,
+               step: int | None = None) -> None:
+        """Record one metric value (on a split, at a training step)."""
+        entry: dict[str, Any] = {"name": name, "value": _number(name, value)}
+        if split is not None:
+            entry["split"] = split
+        if step is not None:
+            entry["step"] = step
+        self.metrics.append(entry)
+
+    def artifact(self, name: str, path: PathLike | None = None, *, kind: str | None = None,
+                 uri: str | None = None, sha256: str | None = None, size: int | None = None,
+                 dest: str | None = None) -> str | None:
+        """Record an artifact: a local file (embedded under results/) or a URI with digest."""
+        entry: dict[str, Any] = {"name": name}
+        if kind:
+            entry["kind"] = kind
+        if (path is None) == (uri is None):
+            raise PackError(f"artifact {name!r}: give exactly one of a local path or a uri")
+        target = None
+        if path is not None:
+            paths = self.embed(path, prefix="results", role="result", dest=dest)
+            if len(paths) != 1:
+                raise PackError(f"artifact {name!r} must be one file, not a directory")
+            target = entry["path"] = paths[0]
+        else:
+            if sha256 is None:
+                raise PackError(f"artifact {name!r} given by uri needs its sha256")
+            entry.update(uri=uri, digests={"sha256": sha256})
+            if size is not None:
+                entry["size"] = size
+        self.artifacts.append(entry)
+        return target
+
+    def entry_point(self, name: str, path: PathLike | None = None, *, symbol: str | None = None,
+                    command: Sequence[str] | None = None) -> None:
+        """Record how the code is run: a snapshot file (+ symbol) and/or a command."""
+        entry: dict[str, Any] = {"name": name}
+        if path is not None:
+            entry["path"] = self.code_path(path)
+        if symbol:
+            entry["symbol"] = symbol
+        if command:
+            entry["command"] = list(command)
+        self.entry_points.append(entry)
+
+    def replay(self, command: Sequence[str], *, metrics: Sequence[Mapping[str, Any]],
+               metrics_file: str | None = None, working_directory: str = ".",
+               timeout_seconds: float | None = None,
+               environment: Mapping[str, str] | None = None) -> None:
+        """Record how to re-run the experiment and which metrics it must reproduce.
+
+        ``metrics`` items are ``{"name", "split"?, "tolerance": {"absolute"?, "relative"?}}``.
+        """
+        section: dict[str, Any] = {"command": list(command), "working_directory":
+                                   working_directory, "metrics": [dict(m) for m in metrics]}
+        if metrics_file:
+            section["metrics_file"] = metrics_file
+        if timeout_seconds is not None:
+            section["timeout_seconds"] = timeout_seconds
+        if environment:
+            section["environment"] = dict(environment)
+        self.replay_section = section
+
+    def note(self, text: str) -> None:
+        """Add a paragraph to the narrative's notes."""
+        notes = self.narrative_section.get("notes")
+        self.narrative_section["notes"] = f"{notes}\n\n{text}" if notes else text
+
+    def narrative(self, *, intent: str | None = None, limitations: Sequence[str] = (),
+                  biases: Sequence[str] = ()) -> None:
+        """Record why the run was made and what to keep in mind about it."""
+        if intent:
+            self.narrative_section["intent"] = intent
+        if limitations:
+            self.narrative_section["limitations"] = list(limitations)
+        if biases:
+            self.narrative_section["biases"] = list(biases)
+
+    def governance(self, **fields: Any) -> None:
+        """Record creators, owner, license, access and retention (names as in the spec)."""
+        self.governance_section.update(fields)
+
+    def write(self, out: PathLike, *, format: str | None = None, jobs: int = 1,
+              progress: bool | None = None, allow_secrets: bool = False,
+              overwrite: bool = False) -> Written:
+        """Write the export to ``out`` (a directory, .tar, .tar.gz/.tgz or .zip) atomically.
+
+        Raises SecretsFound when a file to embed holds a credential (unless ``allow_secrets``)
+        and PackError when the export cannot be written as asked.
+        """
+        from rexport.pack.build import write
+
+        shown = sys.stderr.isatty() if progress is None else progress
+        return write(self, Path(out), fmt=format, jobs=jobs, progress=shown,
+                     allow_secrets=allow_secrets, overwrite=overwrite)

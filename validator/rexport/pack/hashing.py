@@ -1,0 +1,125 @@
+"""Hash every member once (in parallel with --jobs), scanning embedded bytes for credentials."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rexport.pack.members import Member
+
+Tap = Callable[[bytes], None]
+
+
+def _hash_stream(fp: Any, algorithms: Iterable[str], *, taps: Sequence[Tap] = ()
+                 ) -> tuple[int, dict[str, str]]:
+    try:
+        from rexport.digests import hash_stream
+    except ImportError:
+        import hashlib
+
+        hashers = {name: hashlib.new(name) for name in algorithms}
+        size = 0
+        while chunk := fp.read(1 << 20):
+            size += len(chunk)
+            for hasher in hashers.values():
+                hasher.update(chunk)
+            for tap in taps:
+                tap(chunk)
+        return size, {name: h.hexdigest() for name, h in hashers.items()}
+    return hash_stream(fp, algorithms, taps=taps)
+
+
+@dataclass
+class Hashed:
+    """A member's size and digests, the stat signature it had, and credentials seen in it."""
+
+    size: int
+    digests: dict[str, str]
+    signature: tuple[int, int] | None
+    secrets: list[str] = field(default_factory=list)
+
+
+class ValueTap:
+    """Look for known secret values (bytes) in a stream fed chunk by chunk, across boundaries."""
+
+    def __init__(self, values: Mapping[bytes, str]) -> None:
+        self._values = dict(values)
+        self._overlap = max((len(v) for v in self._values), default=1) - 1
+        self._tail = b""
+        self.found: set[str] = set()
+
+    def __call__(self, chunk: bytes) -> None:
+        window = self._tail + chunk
+        for value, reason in self._values.items():
+            if reason not in self.found and value in window:
+                self.found.add(reason)
+        self._tail = window[-self._overlap:] if self._overlap else b""
+
+
+def signature(path: Path) -> tuple[int, int]:
+    """(size, mtime in ns): compared again when writing, to catch a file changed meanwhile."""
+    st = path.stat()
+    return st.st_size, st.st_mtime_ns
+
+
+def _scanner(path: str) -> Any | None:
+    try:
+        from rexport.checks.secrets import TextScanner
+    except ImportError:  # the embedded-file scanner is optional at import time
+        return None
+    return TextScanner(path)
+
+
+def _hash_one(member: Member, algorithms: Sequence[str], scan: bool,
+              known: Mapping[bytes, str], progress: Tap) -> Hashed:
+    taps: list[Tap] = [progress]
+    scanner = _scanner(member.path) if scan else None
+    if scanner is not None:
+        taps.append(scanner.feed)
+    value_tap = ValueTap(known) if known else None
+    if value_tap is not None:
+        taps.append(value_tap)
+    sig = signature(member.source) if isinstance(member.source, Path) else None
+    with member.open() as fp:
+        size, digests = _hash_stream(fp, algorithms, taps=taps)
+    secrets: list[str] = []
+    if scanner is not None:
+        secrets += sorted({f"{f.message}" for f in scanner.finish()})
+    if value_tap is not None:
+        secrets += sorted(value_tap.found)
+    return Hashed(size=size, digests=digests, signature=sig, secrets=secrets)
+
+
+def hash_members(members: Sequence[Member], algorithms: Sequence[str], *, jobs: int = 1,
+                 progress: bool = False, scan: bool = True,
+                 known_secrets: Mapping[bytes, str] | None = None) -> dict[str, Hashed]:
+    """Hash every member; return {export path: Hashed}.
+
+    Threads give real parallelism here: hashlib releases the GIL on large buffers.
+    ``known_secrets`` maps secret values (redacted elsewhere) to the reason reported when one
+    turns up in a member.
+    """
+    from tqdm import tqdm
+
+    total = sum(m.size() for m in members)
+    bar = tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc="hashing",
+               disable=not progress, file=sys.stderr, leave=False)
+    lock = threading.Lock()
+
+    def advance(chunk: bytes) -> None:
+        with lock:
+            bar.update(len(chunk))
+
+    known = dict(known_secrets or {})
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            results = list(pool.map(
+                lambda m: _hash_one(m, algorithms, scan, known, advance), members))
+    finally:
+        bar.close()
+    return {m.path: r for m, r in zip(members, results)}

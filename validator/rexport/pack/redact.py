@@ -1,0 +1,131 @@
+"""Redaction: credentials in the manifest become "[REDACTED]" with a pointer and a reason."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from rexport.findings import pointer as make_pointer
+from rexport.pack.gitcap import strip_credentials
+
+REDACTED = "[REDACTED]"
+# Values whose shape is fixed by the format (digests, commits, sizes): never secrets, and
+# high-entropy enough that a pattern scanner could mistake them for one.
+_EXEMPT_KEYS = frozenset({"digests", "hashes", "commit", "export_digest", "files"})
+_URL_WITH_USER = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#\s]*@")
+# Shorter values are too common to look for in files without false alarms.
+MIN_KNOWN_SECRET = 6
+
+
+@dataclass(frozen=True)
+class Redaction:
+    """One redacted value: where it was in the manifest, why, and the value (never written)."""
+
+    pointer: str
+    reason: str
+    value: str
+
+    def entry(self) -> dict[str, str]:
+        return {"pointer": self.pointer, "reason": self.reason}
+
+
+def secret_reason(text: str) -> str | None:
+    """The reason ``text`` looks like a credential (a pattern's name), or None."""
+    from rexport.secret_patterns import find_secrets
+
+    hits = list(find_secrets(text))
+    if not hits:
+        return None
+    hit = hits[0]
+    for attribute in ("kind", "name", "rule", "reason"):
+        value = getattr(hit, attribute, None)
+        if isinstance(value, str) and value:
+            return value
+    if isinstance(hit, tuple) and hit and isinstance(hit[0], str):
+        return hit[0]
+    return "credential-pattern"
+
+
+def secret_name(key: str) -> bool:
+    """True when a key or variable name says its value is a secret (password, token, ...)."""
+    from rexport.secret_patterns import is_secret_name
+
+    return bool(is_secret_name(key))
+
+
+def _scalar(value: Any) -> bool:
+    return isinstance(value, (str, int, float)) and not isinstance(value, bool)
+
+
+def _walk(value: Any, tokens: tuple[str | int, ...], forced: bool) -> Iterator[tuple[
+        tuple[str | int, ...], str, str, Any]]:
+    """Yield (tokens, reason, original, replacement) for each value to change."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key in _EXEMPT_KEYS:
+                continue
+            named = forced or secret_name(str(key))
+            yield from _walk(item, (*tokens, key), named)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _walk(item, (*tokens, index), forced)
+    elif _scalar(value) and value != REDACTED:
+        if forced:
+            yield tokens, "secret-name", str(value), REDACTED
+            return
+        if not isinstance(value, str):
+            return
+        if _URL_WITH_USER.match(value) and strip_credentials(value)[1]:
+            yield tokens, "url-credentials", value, REDACTED
+            return
+        reason = secret_reason(value)
+        if reason is not None:
+            yield tokens, reason, value, REDACTED
+
+
+def redact(document: Any, base: tuple[str | int, ...] = ()) -> tuple[Any, list[Redaction]]:
+    """Return a redacted copy of ``document`` and one Redaction per value replaced.
+
+    Values under secret-looking keys and values that match a credential pattern become
+    "[REDACTED]". URLs with a user or password are replaced too: REX records the redaction
+    marker rather than a silently altered value. ``base`` prefixes every pointer.
+    """
+    changes = list(_walk(document, (), False))
+    if not changes:
+        return document, []
+    copy = _deepcopy(document)
+    found = []
+    for tokens, reason, original, replacement in changes:
+        _set(copy, tokens, replacement)
+        found.append(Redaction(make_pointer(*base, *tokens), reason, original))
+    return copy, found
+
+
+def _deepcopy(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _deepcopy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_deepcopy(v) for v in value]
+    return value
+
+
+def _set(document: Any, tokens: tuple[str | int, ...], value: Any) -> None:
+    target = document
+    for token in tokens[:-1]:
+        target = target[token]
+    target[tokens[-1]] = value
+
+
+def known_values(redactions: list[Redaction]) -> dict[bytes, str]:
+    """Redacted values long enough to look for in embedded files, mapped to a reason."""
+    return {r.value.encode("utf-8"): f"holds the value redacted at {r.pointer}"
+            for r in redactions if len(r.value) >= MIN_KNOWN_SECRET}
+
+
+def scrub(data: bytes, values: dict[bytes, str]) -> bytes:
+    """Replace every known secret value in generated text (a diff) by the redaction marker."""
+    for value in sorted(values, key=len, reverse=True):
+        data = data.replace(value, REDACTED.encode("ascii"))
+    return data

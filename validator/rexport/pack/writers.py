@@ -1,0 +1,214 @@
+"""Deterministic writers for the four containers (dir, tar, tar.gz, zip) and atomic output."""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import io
+import os
+import secrets
+import shutil
+import sys
+import tarfile
+import time
+import zipfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import BinaryIO
+
+from rexport.pack.errors import PackError
+from rexport.pack.hashing import Hashed, signature
+from rexport.pack.members import Member
+
+FORMATS = ("dir", "tar", "tar.gz", "zip")
+GZIP_LEVEL = 6  # gzip's own default, so `tar -czf` and the packer compress alike
+_CHUNK = 1 << 20
+_SUFFIXES = ((".tar.gz", "tar.gz"), (".tgz", "tar.gz"), (".tar", "tar"), (".zip", "zip"))
+
+
+def format_for(out: Path, explicit: str | None = None) -> str:
+    """The container format: the one asked for, else taken from OUT's suffix, else a directory."""
+    if explicit is not None:
+        if explicit not in FORMATS:
+            raise PackError(f"unknown format {explicit!r}; choose one of {', '.join(FORMATS)}")
+        return explicit
+    name = out.name.lower()
+    return next((fmt for suffix, fmt in _SUFFIXES if name.endswith(suffix)), "dir")
+
+
+@contextlib.contextmanager
+def atomic_output(out: Path, *, is_dir: bool, overwrite: bool = False) -> Iterator[Path]:
+    """Yield a temporary path beside ``out``; rename it to ``out`` only when the body succeeds.
+
+    Anything that stops the body (an error, Ctrl-C, SIGTERM turned into SystemExit) removes the
+    temporary; a SIGKILL leaves it under its hidden temporary name, never at ``out``.
+    """
+    if (out.exists() or out.is_symlink()) and not overwrite:
+        raise PackError(f"{out} already exists; remove it or pass --force (overwrite=True)")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.parent / f".{out.name}.{secrets.token_hex(6)}.rexport-partial"
+    try:
+        yield tmp
+        _fsync(tmp)
+        if out.is_dir() and not out.is_symlink():
+            trash = out.parent / f".{out.name}.{secrets.token_hex(6)}.rexport-old"
+            os.rename(out, trash)
+            os.rename(tmp, out)
+            shutil.rmtree(trash)
+        else:
+            os.replace(tmp, out)
+        _fsync(out.parent)
+    except BaseException:
+        if tmp.is_dir() and not tmp.is_symlink():
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+        raise
+
+
+def _fsync(path: Path) -> None:
+    # durability is best-effort: some file systems refuse fsync on directories
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _opened(member: Member, hashed: Hashed) -> BinaryIO:
+    if isinstance(member.source, Path) and signature(member.source) != hashed.signature:
+        raise PackError(f"{member.source} changed while it was being packed; pack again")
+    return member.open()
+
+
+Entries = Sequence[tuple[Member, Hashed]]
+
+
+def _mode(member: Member) -> int:
+    return 0o755 if member.executable else 0o644
+
+
+def _write_dir(root: Path, manifest: bytes, entries: Entries, epoch: int,
+               advance: Callable[[int], None]) -> None:
+    root.mkdir()
+    made = {root}
+    (root / "rex.json").write_bytes(manifest)
+    for member, hashed in entries:
+        target = root.joinpath(*member.path.split("/"))
+        for parent in reversed(target.parents):
+            if parent not in made and root in parent.parents:
+                parent.mkdir(exist_ok=True)
+                made.add(parent)
+        with _opened(member, hashed) as src, open(target, "xb") as dst:
+            while chunk := src.read(_CHUNK):
+                dst.write(chunk)
+                advance(len(chunk))
+        os.chmod(target, _mode(member))
+        os.utime(target, (epoch, epoch))
+    os.chmod(root / "rex.json", 0o644)
+    os.utime(root / "rex.json", (epoch, epoch))
+    # explicit modes and times: the umask and the wall clock must not show in the tree
+    for directory in sorted(made, key=lambda p: len(p.parts), reverse=True):
+        os.chmod(directory, 0o755)
+        os.utime(directory, (epoch, epoch))
+
+
+def _tar_info(path: str, size: int, mode: int, epoch: int) -> tarfile.TarInfo:
+    info = tarfile.TarInfo(path)
+    info.size, info.mode, info.mtime = size, mode, epoch
+    info.uid = info.gid = 0
+    info.uname = info.gname = ""
+    info.type = tarfile.REGTYPE
+    return info
+
+
+class _Counting(io.RawIOBase):
+    """Feed the progress bar as the tar writer reads a member."""
+
+    def __init__(self, inner: BinaryIO, advance: Callable[[int], None]) -> None:
+        self._inner, self._advance = inner, advance
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._inner.read(size)
+        self._advance(len(data))
+        return data
+
+
+def _write_tar(stream: BinaryIO, manifest: bytes, entries: Entries, epoch: int,
+               advance: Callable[[int], None]) -> None:
+    # PAX: UTF-8 names of any length; for short ASCII names the header is plain ustar
+    with tarfile.open(fileobj=stream, mode="w", format=tarfile.PAX_FORMAT, encoding="utf-8",
+                      copybufsize=_CHUNK) as tar:
+        tar.addfile(_tar_info("rex.json", len(manifest), 0o644, epoch), io.BytesIO(manifest))
+        for member, hashed in entries:
+            info = _tar_info(member.path, hashed.size, _mode(member), epoch)
+            with _opened(member, hashed) as src:
+                tar.addfile(info, _Counting(src, advance))  # type: ignore[arg-type]
+
+
+def _zip_time(epoch: int) -> tuple[int, int, int, int, int, int]:
+    # DOS dates run from 1980 to 2107; times are stored in UTC, never local time
+    clamped = min(max(epoch, 315_532_800), 4_354_819_198)
+    year, month, day, hour, minute, second = time.gmtime(clamped)[:6]
+    return year, month, day, hour, minute, second
+
+
+def _write_zip(stream: BinaryIO, manifest: bytes, entries: Entries, epoch: int,
+               advance: Callable[[int], None]) -> None:
+    stamp = _zip_time(epoch)
+
+    def info(path: str, size: int, mode: int) -> zipfile.ZipInfo:
+        entry = zipfile.ZipInfo(path, date_time=stamp)
+        entry.compress_type = zipfile.ZIP_DEFLATED
+        entry.create_system = 3  # Unix, on every platform, so the mode bits mean the same
+        entry.external_attr = (0o100000 | mode) << 16
+        entry.file_size = size
+        return entry
+
+    with zipfile.ZipFile(stream, "w", allowZip64=True) as archive:
+        archive.writestr(info("rex.json", len(manifest), 0o644), manifest)
+        for member, hashed in entries:
+            with _opened(member, hashed) as src, archive.open(
+                    info(member.path, hashed.size, _mode(member)), "w") as dst:
+                while chunk := src.read(_CHUNK):
+                    dst.write(chunk)
+                    advance(len(chunk))
+
+
+def write_export(out: Path, fmt: str, manifest: bytes, members: Sequence[Member],
+                 hashed: Mapping[str, Hashed], epoch: int, *, overwrite: bool = False,
+                 progress: bool = False) -> None:
+    """Write rex.json then every member, in path-byte order, as ``fmt`` at ``out``, atomically."""
+    from tqdm import tqdm
+
+    ordered = sorted(members, key=lambda m: m.path.encode("utf-8"))
+    entries = [(m, hashed[m.path]) for m in ordered]
+    bar = tqdm(total=sum(h.size for _, h in entries), unit="B", unit_scale=True,
+               unit_divisor=1024, desc="writing", disable=not progress, file=sys.stderr,
+               leave=False)
+    try:
+        with atomic_output(out, is_dir=fmt == "dir", overwrite=overwrite) as tmp:
+            if fmt == "dir":
+                _write_dir(tmp, manifest, entries, epoch, bar.update)
+                return
+            with open(tmp, "xb", buffering=_CHUNK) as raw:
+                if fmt == "zip":
+                    _write_zip(raw, manifest, entries, epoch, bar.update)
+                elif fmt == "tar":
+                    _write_tar(raw, manifest, entries, epoch, bar.update)
+                else:
+                    # no file name and mtime 0 in the gzip header: only the bytes count
+                    with gzip.GzipFile(filename="", mode="wb", compresslevel=GZIP_LEVEL,
+                                       fileobj=raw, mtime=0) as gz:
+                        # batch the tar writer's small writes into large compress calls
+                        zbuf = io.BufferedWriter(gz, _CHUNK)  # type: ignore[arg-type]
+                        _write_tar(zbuf, manifest, entries, epoch, bar.update)  # type: ignore[arg-type]
+                        zbuf.flush()
+                        zbuf.detach()
+    finally:
+        bar.close()

@@ -1,0 +1,161 @@
+"""The one path-safety rule set for export paths and archive member names (spec EXP-08, EXP-10)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+MAX_PATH_BYTES = 1024
+MAX_SEGMENTS = 64
+
+# Windows refuses these as a file name with any extension ("con.txt"), and ignores trailing
+# spaces before the dot ("CON .txt"); the superscript digits are reserved as well.
+_RESERVED = frozenset(
+    ["CON", "PRN", "AUX", "NUL"]
+    + [f"{stem}{digit}" for stem in ("COM", "LPT") for digit in "123456789\u00b9\u00b2\u00b3"]
+)
+
+# The common case, checked in one C-level match: ASCII segments of word characters and
+# "-+@=,~" joined by single dots, an optional leading dot, no reserved stem. Anything that
+# does not match goes through the full rules below, so this only ever says "no problem"
+# for names the full rules also pass (a property test holds the two together).
+_CHAR = r"[A-Za-z0-9_\-+@=,~]"
+_SEGMENT = rf"(?!(?i:con|prn|aux|nul|com[1-9]|lpt[1-9])(?:[./]|$))\.?{_CHAR}+(?:\.{_CHAR}+)*"
+_FAST = re.compile(rf"{_SEGMENT}(?:/{_SEGMENT})*")
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_DRIVE = re.compile(r"[A-Za-z]:")
+_SEPARATORS = re.compile(r"[/\\]")
+
+X101, X102, X103, X104 = "REX-X101", "REX-X102", "REX-X103", "REX-X104"
+X108, X109, X110, X111 = "REX-X108", "REX-X109", "REX-X110", "REX-X111"
+X116, X117, X119 = "REX-X116", "REX-X117", "REX-X119"
+
+
+def display(name: str, limit: int = 200) -> str:
+    """Return ``name`` safe to print: control characters and undecodable bytes escaped, and
+    long names shortened, so that a hostile name cannot drive a terminal or flood a report."""
+    if _CONTROL.search(name) or _SURROGATE.search(name):
+        name = "".join(_escape(c) for c in name)
+    if len(name) > limit:
+        name = name[: limit - 1] + "…"
+    return name
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    if code < 0x20 or code == 0x7F:
+        return f"\\x{code:02x}"
+    if 0xDC80 <= code <= 0xDCFF:  # an undecodable byte kept by surrogateescape
+        return f"\\x{code - 0xDC00:02x}"
+    if 0xD800 <= code <= 0xDFFF:
+        return f"\\u{code:04x}"
+    return char
+
+
+def path_problems(name: str) -> list[tuple[str, str]]:
+    """Return [(code, message)] for every rule ``name`` breaks, one per code; [] when safe.
+
+    ``name`` is a path as written in ``files[].path`` or an archive member name (after its
+    one leading "./" was stripped). Undecodable bytes (surrogate escapes) count as control
+    characters: no manifest can name such a path.
+    """
+    if (
+        len(name) <= MAX_PATH_BYTES
+        and name.count("/") < MAX_SEGMENTS
+        and _FAST.fullmatch(name) is not None
+    ):
+        return []
+    return _full_problems(name)
+
+
+def _full_problems(name: str) -> list[tuple[str, str]]:
+    found: dict[str, str] = {}
+
+    def add(code: str, message: str) -> None:
+        found.setdefault(code, message)
+
+    shown = display(name)
+    if name == "":
+        add(X116, "the path is empty")
+        return list(found.items())
+    if _CONTROL.search(name):
+        add(X110, f"{shown!r} contains a NUL or control character")
+    if _SURROGATE.search(name):
+        add(X110, f"{shown!r} is not valid UTF-8")
+    if "\\" in name:
+        add(X104, f"{shown!r} contains a backslash")
+    if name.startswith(("/", "\\")):
+        add(X102, f"{shown!r} is absolute")
+    elif _DRIVE.match(name):
+        add(X103, f"{shown!r} starts with a drive letter")
+    # A backslash is a separator on Windows, so "..\\x" climbs out there: judge the
+    # segments as any extractor might split them.
+    for segment in _SEPARATORS.split(name):
+        if segment == "..":
+            add(X101, f"{shown!r} has a '..' segment")
+        elif segment not in ("", ".") and _reserved(segment):
+            add(X111, f"{shown!r} has a Windows reserved name or a segment ending in "
+                      "'.' or space")
+    segments = name.split("/")
+    inner = segments[1:] if name.startswith("/") else segments
+    while name.startswith("//") and inner and inner[0] == "":
+        inner = inner[1:]  # "//host/share" is absolute, reported once as such
+    if name.endswith("/") and len(name) > 1:
+        add(X116, f"{shown!r} ends with '/'")
+    if any(s in ("", ".") for s in inner[:-1]) or (inner and inner[-1] == "."):
+        add(X116, f"{shown!r} has an empty or '.' segment")
+    if not _SURROGATE.search(name) and not unicodedata.is_normalized("NFC", name):
+        add(X117, f"{shown!r} is not in Unicode NFC")
+    size = len(name.encode("utf-8", "surrogatepass"))
+    if size > MAX_PATH_BYTES or len(segments) > MAX_SEGMENTS:
+        add(X119, f"{shown!r} is {size} bytes in {len(segments)} segments "
+                  f"(at most {MAX_PATH_BYTES} bytes and {MAX_SEGMENTS} segments)")
+    return list(found.items())
+
+
+def _reserved(segment: str) -> bool:
+    if segment.endswith((".", " ")):
+        return True
+    stem = segment.split(".", 1)[0].rstrip(" ").upper()
+    return stem in _RESERVED
+
+
+def fold(name: str) -> str:
+    """The key under which two paths collide: NFC, then case-folded, then NFC again."""
+    if name.isascii():
+        return name.lower()  # case folding an ASCII string is lower-casing it
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", name).casefold())
+
+
+class TwinFinder:
+    """Finds names equal after NFC + case folding, one name at a time, in O(1) each."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, str] = {}
+
+    def add(self, name: str) -> tuple[str, str] | None:
+        """Record ``name``; return (REX-X108 or REX-X109, the earlier name) when it is a twin.
+
+        An exact repeat is a duplicate, not a twin, and gives None (reported elsewhere).
+        """
+        key = fold(name)
+        earlier = self._seen.setdefault(key, name)
+        if earlier == name:
+            return None
+        same_nfc = unicodedata.normalize("NFC", earlier) == unicodedata.normalize("NFC", name)
+        return (X109 if same_nfc else X108), earlier
+
+
+def twins(names: Iterable[str]) -> list[tuple[str, str, str]]:
+    """Return [(REX-X108 | REX-X109, name, earlier_name)] for every name colliding with an
+    earlier one: X109 when the two are equal after NFC alone, X108 when case differs."""
+    finder = TwinFinder()
+    out: list[tuple[str, str, str]] = []
+    for name in names:
+        hit = finder.add(name)
+        if hit is not None:
+            out.append((hit[0], name, hit[1]))
+    return out

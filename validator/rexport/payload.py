@@ -1,0 +1,220 @@
+"""The payload pass: every member read once for completeness, integrity, secrets and config."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from rexport import parsing
+from rexport.checks import integrity, references, secrets
+from rexport.checks.completeness import MANIFEST, IndexEntry, Tracker
+from rexport.digests import Job, Result, run_jobs
+from rexport.findings import Finding
+from rexport.sources import Entry, Source
+
+Keep = Callable[[str], bool]
+
+TEXT_SCAN_MAX = 2 << 20  # embedded files scanned for credentials: text-like, at most 2 MiB
+CAPTURE_MAX = 16 << 20  # config and hyperparameters schema files parsed: at most 16 MiB
+PIPELINE_MIN = 8 << 20  # streaming members from this size overlap reading and hashing
+PROGRESS_MIN = 256 << 20  # below this a progress bar would only flicker
+
+_TEXT_MEDIA = frozenset({
+    "application/json", "application/yaml", "application/x-yaml", "application/toml",
+    "application/xml", "application/javascript", "application/x-sh", "application/x-python",
+    "application/sql", "application/x-ipynb+json", "application/x-ndjson"})
+_TEXT_SUFFIXES = frozenset({
+    ".py", ".pyi", ".ipynb", ".r", ".jl", ".m", ".sh", ".bash", ".zsh", ".ps1", ".bat",
+    ".js", ".ts", ".java", ".scala", ".go", ".rs", ".c", ".h", ".cc", ".cpp", ".hpp",
+    ".sql", ".txt", ".md", ".rst", ".tex", ".log", ".csv", ".tsv", ".json", ".jsonl",
+    ".yaml", ".yml", ".toml", ".ini", ".cfg", ".conf", ".properties", ".env", ".lock",
+    ".diff", ".patch", ".xml", ".html", ".pem", ".key", ".netrc", ".npmrc", ".pypirc"})
+_TEXT_NAMES = frozenset({
+    ".env", "dockerfile", "makefile", "credentials", "config", ".netrc", ".npmrc",
+    ".pypirc", ".git-credentials", "id_rsa", "id_ed25519", "id_ecdsa"})
+
+
+def _text_like(path: str, index: IndexEntry | None) -> bool:
+    """Whether to scan a file for credentials: its media type or its name says text.
+
+    Either suffices, so that a wrong media type does not hide a key in train.py.
+    """
+    if index is not None and index.media_type:
+        media = index.media_type.split(";", 1)[0].strip().lower()
+        if media.startswith("text/") or media in _TEXT_MEDIA or media.endswith(
+                ("+json", "+xml", "+yaml")):
+            return True
+    name = path.rsplit("/", 1)[-1].lower()
+    if name in _TEXT_NAMES:
+        return True
+    dot = name.rfind(".")
+    return dot > 0 and name[dot:] in _TEXT_SUFFIXES
+
+
+def _read_errors() -> tuple[type[BaseException], ...]:
+    """Exceptions that mean "this member cannot be read" rather than a bug.
+
+    Archive modules are only consulted when the source already imported them, which keeps
+    a directory validation from paying for their import.
+    """
+    errors: list[type[BaseException]] = [OSError, EOFError, zlib.error, NotImplementedError]
+    for module, name in (("tarfile", "TarError"), ("zipfile", "BadZipFile"),
+                         ("lzma", "LZMAError"), ("gzip", "BadGzipFile")):
+        loaded = sys.modules.get(module)
+        if loaded is not None:
+            errors.append(getattr(loaded, name))
+    if "zipfile" in sys.modules:
+        errors.append(RuntimeError)  # zipfile's "encrypted, password required"
+    return tuple(errors)
+
+
+class PayloadPass:
+    """One pass over the members: completeness, sizes and digests, text scan, config capture."""
+
+    def __init__(self, manifest: dict[str, Any], tracker: Tracker, source: Source, *,
+                 jobs: int, keep: Keep, progress: bool) -> None:
+        self.manifest = manifest
+        self.tracker = tracker
+        self.hashing = keep("REX-I102")
+        self.scanning = keep("REX-K102")
+        self.unreadable = "REX-U103" if source.container == "directory" else "REX-X118"
+        self.workers = jobs if source.random_access else 1
+        # a streaming source cannot read two members at once, but it can inflate one
+        # chunk while the previous one is hashed
+        self.pipeline = not source.random_access and jobs > 1
+        config = manifest.get("config")
+        config = config if isinstance(config, dict) else {}
+        self.config_path = _string(config.get("path"))
+        self.schema_path = _string(config.get("hyperparameters_schema"))
+        self.captured: dict[str, bytes] = {}
+        self.keyed: list[tuple[tuple[int, str], Finding]] = []
+        self.files = 0
+        self.bytes = 0
+        self.progress = self._progress_bar() if progress else None
+
+    def run(self, entries: Iterable[Entry]) -> list[Finding]:
+        """Read every member once; return the findings in index order, then the parsed files'."""
+        try:
+            for result in run_jobs(self._jobs(entries), workers=self.workers,
+                                   errors=_read_errors()):
+                self._judge(result)
+        finally:
+            if self.progress is not None:
+                self.progress.close()
+        self.keyed.sort(key=lambda item: item[0])
+        return [f for _, f in self.keyed] + self._parse_captured()
+
+    def _add(self, path: str, index: IndexEntry | None, found: Iterable[Finding]) -> None:
+        # index order, whatever the storage order: the same export gives the same report
+        # as a directory and as any archive
+        key = (index.position if index is not None else sys.maxsize, path)
+        self.keyed.extend((key, f) for f in found)
+
+    def _jobs(self, entries: Iterable[Entry]) -> Iterator[Job]:
+        for entry in entries:
+            path = entry.path
+            if entry.kind == "dir" or path == MANIFEST or path in self.tracker.seen:
+                continue  # a repeated member is the source's X107, read once only
+            if not entry.safe:
+                self.tracker.see(path, kind="refused")  # never opened: the safety finding says why
+                continue
+            index = self.tracker.see(path, kind=entry.kind)
+            if entry.kind != "file":
+                continue
+            if index is not None and index.size is not None and entry.size != index.size:
+                self._add(path, index, integrity.check_size(index, entry.size))
+                continue  # size first: a file of the wrong size is not worth hashing
+            algorithms = integrity.algorithms(index) if index is not None and self.hashing \
+                else ()
+            taps: list[Callable[[bytes], None]] = []
+            scanner = None
+            if self.scanning and entry.size <= TEXT_SCAN_MAX and _text_like(path, index):
+                scanner = secrets.TextScanner(path)
+                taps.append(scanner.feed)
+            sink: list[bytes] | None = None
+            if path in (self.config_path, self.schema_path):
+                if entry.size <= CAPTURE_MAX:
+                    sink = []
+                    taps.append(sink.append)
+                else:
+                    self._add(path, index, [Finding.of(
+                        "REX-P107", f"{path!r} is {entry.size} bytes; config files are "
+                        f"parsed up to {CAPTURE_MAX}", file=path)])
+            if not algorithms and not taps:
+                continue
+            limit = index.size if index is not None and index.size is not None else entry.size
+            yield Job(open=entry.open, algorithms=algorithms, taps=taps, limit=limit,
+                      pipelined=self.pipeline and entry.size >= PIPELINE_MIN,
+                      progress=self.progress.tick if self.progress is not None else None,
+                      context=(path, index, scanner, sink, limit))
+
+    def _judge(self, result: Result) -> None:
+        path, index, scanner, sink, limit = result.job.context
+        if result.error is not None:
+            self._add(path, index, [Finding.of(
+                self.unreadable, f"{path!r} could not be read: {result.error}", file=path)])
+            return
+        self.files += 1
+        self.bytes += result.size
+        if index is not None:
+            size = integrity.check_size(index, result.size, more=result.size > limit)
+            # a file that changed size since it was listed: its digests say nothing more
+            self._add(path, index, size or integrity.check_digests(index, result.digests))
+        if scanner is not None:
+            self._add(path, index, scanner.finish())
+        if sink is not None and result.size <= limit:
+            self.captured[path] = b"".join(sink)
+
+    def _parse_captured(self) -> list[Finding]:
+        found: list[Finding] = []
+        if self.config_path in self.captured:
+            data = self.captured[self.config_path]
+            found.extend(_load(self.config_path, data)[1])
+        if self.schema_path in self.captured:
+            document, problems = _load(self.schema_path, self.captured[self.schema_path])
+            found.extend(problems)
+            if document is not None:
+                found.extend(references.check_config_schema(
+                    self.manifest, document, file=self.schema_path))
+        return found
+
+    def _progress_bar(self) -> _Progress | None:
+        total = sum(e.size or 0 for e in self.tracker.index.values())
+        if total < PROGRESS_MIN or not sys.stderr.isatty():
+            return None
+        return _Progress(total)
+
+
+def _load(path: str, data: bytes) -> tuple[Any, list[Finding]]:
+    """Parse a captured config file by its suffix: YAML or JSON; others are not parsed."""
+    suffix = path.rsplit(".", 1)[-1].lower() if "." in path else ""
+    if suffix in ("yaml", "yml"):
+        return parsing.load_yaml(data, file=path, max_bytes=CAPTURE_MAX)
+    if suffix == "json":
+        return parsing.load_json(data, file=path, max_bytes=CAPTURE_MAX)
+    return None, []
+
+
+def _string(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+class _Progress:
+    """A tqdm bar on stderr, safe to tick from the hashing threads."""
+
+    def __init__(self, total: int) -> None:
+        from tqdm import tqdm  # only paid for when a bar is shown
+
+        self.bar = tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024,
+                        desc="hashing", file=sys.stderr, leave=False)
+        self.lock = threading.Lock()
+
+    def tick(self, n: int) -> None:
+        with self.lock:
+            self.bar.update(n)
+
+    def close(self) -> None:
+        self.bar.close()

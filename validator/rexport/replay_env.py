@@ -1,0 +1,172 @@
+"""Recreate an export's Python environment in a fresh virtual environment from its lockfile."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+LOCKFILE_FORMAT = "pip-requirements"
+INSTALL_TIMEOUT = 3600.0
+
+# pip reaches the package index with the caller's own settings (index, proxy, certificates);
+# nothing else of the caller's environment is passed on.
+_PIP_VARIABLES = re.compile(
+    r"^(PIP_[A-Z0-9_]+|(HTTPS?|ALL|NO)_PROXY|(https?|all|no)_proxy|SSL_CERT_(FILE|DIR)"
+    r"|REQUESTS_CA_BUNDLE|CURL_CA_BUNDLE|XDG_(CONFIG|CACHE)_HOME|HOME|USERPROFILE|APPDATA"
+    r"|LOCALAPPDATA|SYSTEMROOT|TEMP|TMP|TMPDIR)$")
+
+# Lines of a requirements file that make pip read other files or folders, possibly outside the
+# unpacked export: refused, since an export must carry what it needs.
+_FILE_OPTIONS = re.compile(r"^\s*(-r|-c|-e|--requirement|--constraint|--editable)\b")
+
+
+class SetupError(Exception):
+    """The environment could not be recreated; ``package`` names what pip could not get."""
+
+    def __init__(self, message: str, *, package: str | None = None, tail: Sequence[str] = ()):
+        super().__init__(message)
+        self.package = package
+        self.tail = list(tail)
+
+
+@dataclass
+class Lockfile:
+    """A lockfile this replay installs: where it is and whether it pins hashes."""
+
+    path: str
+    hashes: bool
+
+
+@dataclass
+class Venv:
+    """A virtual environment: its folder and interpreter."""
+
+    root: Path
+    python: Path
+    log: list[str] = field(default_factory=list)
+
+
+def pip_lockfiles(manifest: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+    """Return (pip-requirements lockfile paths, paths of lockfiles in formats not installed)."""
+    env = manifest.get("environment")
+    entries = env.get("lockfiles") if isinstance(env, dict) else None
+    used: list[str] = []
+    skipped: list[str] = []
+    for entry in entries if isinstance(entries, list) else []:
+        if isinstance(entry, dict) and isinstance(entry.get("path"), str):
+            (used if entry.get("format") == LOCKFILE_FORMAT else skipped).append(entry["path"])
+    return used, skipped
+
+
+def inspect_lockfile(path: Path, name: str) -> Lockfile:
+    """Read a requirements file: refuse file-reading options, and note whether it pins hashes."""
+    text = path.read_text(encoding="utf-8", errors="replace")
+    for number, line in enumerate(text.splitlines(), start=1):
+        if _FILE_OPTIONS.match(line):
+            raise SetupError(f"{name}:{number}: '{line.strip()}' refers to files outside "
+                                    "the lockfile; replay installs only pinned requirements")
+    return Lockfile(name, "--hash" in text)
+
+
+def has_requirements(path: Path) -> bool:
+    """True when a requirements file holds anything but blank lines and comments."""
+    text = path.read_text(encoding="utf-8", errors="replace")
+    return any(line.strip() and not line.lstrip().startswith("#") for line in text.splitlines())
+
+
+def venv_python(root: Path) -> Path:
+    if sys.platform == "win32":
+        return root / "Scripts" / "python.exe"
+    return root / "bin" / "python"
+
+
+def pip_environment(base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The caller's variables pip needs to reach an index, and no others."""
+    source = os.environ if base is None else base
+    env = {k: v for k, v in source.items() if _PIP_VARIABLES.match(k)}
+    env["PATH"] = os.defpath
+    env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+    env["PIP_NO_INPUT"] = "1"
+    return env
+
+
+def find_python(python: str | None) -> str:
+    """The interpreter that builds the venv: ``python`` looked up on PATH, else this one."""
+    if python is None:
+        return sys.executable
+    found = shutil.which(python)
+    if found is None:
+        raise SetupError(f"interpreter not found: {python}")
+    return found
+
+
+def venv_command(python: str, root: Path, *, with_pip: bool, site_packages: bool) -> list[str]:
+    cmd = [python, "-m", "venv"]
+    if not with_pip:
+        cmd.append("--without-pip")
+    if site_packages:
+        cmd.append("--system-site-packages")
+    return [*cmd, str(root)]
+
+
+def install_command(python: Path | str, lockfile: Lockfile, lock_path: Path | str) -> list[str]:
+    cmd = [str(python), "-m", "pip", "install", "--prefer-binary", "--no-input",
+           "--disable-pip-version-check", "-r", str(lock_path)]
+    if lockfile.hashes:
+        # pip would switch this on by itself; saying it makes the hash check explicit and total
+        cmd.insert(4, "--require-hashes")
+    return cmd
+
+
+def _run(cmd: Sequence[str], *, timeout: float, env: Mapping[str, str]) -> tuple[int, list[str]]:
+    try:
+        done = subprocess.run(list(cmd), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, timeout=timeout, env=dict(env),
+                              check=False)
+    except subprocess.TimeoutExpired as exc:
+        out = exc.stdout if isinstance(exc.stdout, bytes) else b""
+        return -1, [*out.decode("utf-8", "replace").splitlines()[-50:], "(timed out)"]
+    except OSError as exc:
+        return -1, [str(exc)]
+    return done.returncode, done.stdout.decode("utf-8", "replace").splitlines()
+
+
+def create_venv(python: str, root: Path, *, with_pip: bool, site_packages: bool) -> Venv:
+    """Create a virtual environment at ``root`` with ``python``; raise SetupError."""
+    cmd = venv_command(python, root, with_pip=with_pip, site_packages=site_packages)
+    code, lines = _run(cmd, timeout=INSTALL_TIMEOUT, env=pip_environment())
+    venv = Venv(root, venv_python(root), lines)
+    if code != 0 or not venv.python.exists():
+        raise SetupError(f"could not create the virtual environment with {python}",
+                                tail=lines[-50:])
+    return venv
+
+
+_MISSING = (re.compile(r"No matching distribution found for ([^\s;]+)"),
+            re.compile(r"Could not find a version that satisfies the requirement ([^\s;]+)"))
+
+
+def install(venv: Venv, lockfile: Lockfile, lock_path: Path) -> None:
+    """pip-install one lockfile into the venv; raise SetupError naming what failed."""
+    code, lines = _run(install_command(venv.python, lockfile, lock_path),
+                       timeout=INSTALL_TIMEOUT, env=pip_environment())
+    venv.log += lines
+    if code == 0:
+        return
+    for pattern in _MISSING:
+        for line in lines:
+            found = pattern.search(line)
+            if found:
+                raise SetupError(f"package cannot be had: {found.group(1)} "
+                                        f"(from {lockfile.path})", package=found.group(1),
+                                        tail=lines[-50:])
+    errors = [line.strip() for line in lines if line.startswith("ERROR")]
+    reason = errors[0] if errors else f"pip exited with status {code}"
+    raise SetupError(f"installing {lockfile.path} failed: {reason}", tail=lines[-50:])

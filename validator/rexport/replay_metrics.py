@@ -1,0 +1,172 @@
+"""Read the metrics a replay wrote and judge each against its recorded value and tolerance."""
+
+from __future__ import annotations
+
+import math
+import os
+import stat
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rexport.parsing import load_json
+
+METRICS_CAP = 16 << 20
+_FLAGS = (os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+          | getattr(os, "O_BINARY", 0))
+
+
+class MetricsError(Exception):
+    """The metrics file is missing or unusable."""
+
+
+@dataclass(frozen=True)
+class Check:
+    """One metric to compare: its name, split, the recorded value and its tolerance."""
+
+    name: str
+    split: str | None
+    expected: Any
+    absolute: float | None = None
+    relative: float | None = None
+
+    @property
+    def label(self) -> str:
+        return self.name + (f" ({self.split})" if self.split is not None else "")
+
+    def tolerance(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        if self.absolute is not None:
+            out["absolute"] = self.absolute
+        if self.relative is not None:
+            out["relative"] = self.relative
+        return out
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The judgement on one metric: what was expected, what came back, pass or fail."""
+
+    check: Check
+    got: Any
+    passed: bool
+
+    def to_json(self) -> dict[str, Any]:
+        c = self.check
+        delta = (float(self.got) - float(c.expected)
+                 if _number(self.got) and _number(c.expected) else None)
+        return {"name": c.name, "split": c.split, "expected": c.expected, "got": self.got,
+                "delta": delta, "tolerance": c.tolerance(), "passed": self.passed}
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _bound(value: Any) -> float | None:
+    return float(value) if _number(value) and value >= 0 else None
+
+
+def checks(manifest: Mapping[str, Any]) -> list[Check]:
+    """The metrics to compare: ``replay.metrics`` matched to ``results.metrics`` by name (+split).
+
+    Without ``replay.metrics``, every recorded metric, with no tolerance (exact equality).
+    A replay metric with no recorded value is kept, with ``expected`` None, and will fail.
+    """
+    results = manifest.get("results")
+    recorded = results.get("metrics") if isinstance(results, dict) else None
+    recorded = [m for m in recorded if isinstance(m, dict)] if isinstance(recorded, list) else []
+    replay = manifest.get("replay")
+    wanted = replay.get("metrics") if isinstance(replay, dict) else None
+    if not isinstance(wanted, list):
+        return [Check(str(m.get("name")), _split(m), m.get("value")) for m in recorded]
+    out: list[Check] = []
+    for item in wanted:
+        if not isinstance(item, dict):
+            continue
+        name, split = str(item.get("name")), _split(item)
+        match = [m for m in recorded if m.get("name") == name
+                 and (split is None or _split(m) == split)]
+        tol = item.get("tolerance") if isinstance(item.get("tolerance"), dict) else {}
+        out.append(Check(name, split, match[-1].get("value") if match else None,
+                         _bound(tol.get("absolute")), _bound(tol.get("relative"))))
+    return out
+
+
+def _split(item: Mapping[str, Any]) -> str | None:
+    split = item.get("split")
+    return split if isinstance(split, str) else None
+
+
+def within(check: Check, got: Any) -> bool:
+    """True when ``got`` matches ``check.expected`` within the tolerance.
+
+    d = |got - expected|. With both bounds given, the metric passes when d <= absolute OR
+    d <= relative * |expected| (either bound suffices). With one bound, that bound decides; with
+    none, the values must be equal. Non-numbers must be equal; NaN and infinities never pass.
+    """
+    expected = check.expected
+    if not (_number(got) and _number(expected)):
+        return got is not None and type(got) is type(expected) and bool(got == expected)
+    if not (math.isfinite(got) and math.isfinite(expected)):
+        return False
+    d = abs(float(got) - float(expected))
+    if check.absolute is None and check.relative is None:
+        return d == 0
+    ok_abs = check.absolute is not None and d <= check.absolute
+    ok_rel = check.relative is not None and d <= check.relative * abs(float(expected))
+    return ok_abs or ok_rel
+
+
+def read_metrics(root: Path, relpath: str) -> tuple[dict[tuple[str, str | None], Any],
+                                                     dict[str, Any]]:
+    """Read the metrics file a replay wrote under ``root``.
+
+    Accepts ``{"metrics": [{"name", "value", "split"?}, ...]}`` or ``{name: value, ...}``.
+    Returns (values by (name, split), values by name alone, the last one written winning).
+    Raise MetricsError when it is missing, not a regular file, over 16 MiB or not such JSON.
+    """
+    try:
+        fd = os.open(root.joinpath(*relpath.split("/")), _FLAGS)
+    except OSError as exc:
+        raise MetricsError(f"metrics file not written: {relpath} ({exc.strerror})") from None
+    with os.fdopen(fd, "rb") as fp:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise MetricsError(f"metrics file is not a regular file: {relpath}")
+        data = fp.read(METRICS_CAP + 1)
+    doc, findings = load_json(data, file=relpath, max_bytes=METRICS_CAP)
+    if doc is None or findings:
+        why = findings[0].message if findings else "unusable"
+        raise MetricsError(f"metrics file {relpath} unreadable: {why}")
+    if not isinstance(doc, dict):
+        raise MetricsError(f"metrics file {relpath} is not a JSON object")
+    by_split: dict[tuple[str, str | None], Any] = {}
+    by_name: dict[str, Any] = {}
+    items = doc.get("metrics")
+    if isinstance(items, list):
+        for m in items:
+            if isinstance(m, dict) and isinstance(m.get("name"), str):
+                by_split[(m["name"], _split(m))] = m.get("value")
+                by_name[m["name"]] = m.get("value")
+    else:
+        for name, value in doc.items():
+            by_name[name] = value
+            by_split[(name, None)] = value
+    return by_split, by_name
+
+
+def judge(all_checks: list[Check], by_split: Mapping[tuple[str, str | None], Any],
+          by_name: Mapping[str, Any]) -> list[Outcome]:
+    """Compare each check with the value written for its name and split (or its name alone)."""
+    out: list[Outcome] = []
+    for check in all_checks:
+        if (check.name, check.split) in by_split:
+            got = by_split[(check.name, check.split)]
+        elif (check.name, None) in by_split:
+            got = by_split[(check.name, None)]
+        else:
+            # a file that gives each metric once, without splits, answers by name
+            got = by_name.get(check.name) if check.split is None else None
+        out.append(Outcome(check, got, check.expected is not None and within(check, got)))
+    return out

@@ -1,0 +1,125 @@
+"""The `format` checks of the REX schemas (date-time, date, email, uri), shared by both engines."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+
+# ASCII classes are spelled out: Python's \d also matches non-ASCII digits.
+_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+_DATE_TIME = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt]([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.[0-9]+)?"
+    r"(?:([Zz])|([+-])([0-9]{2}):([0-9]{2}))"
+)
+
+
+def _valid_date(year: str, month: str, day: str) -> bool:
+    try:
+        date(int(year), int(month), int(day))
+    except ValueError:
+        return False
+    return True
+
+
+def is_date(value: object) -> bool:
+    """RFC 3339 full-date: YYYY-MM-DD, a real calendar day."""
+    if not isinstance(value, str):
+        return True
+    match = _DATE.fullmatch(value)
+    return match is not None and _valid_date(*match.groups())
+
+
+def is_date_time(value: object) -> bool:
+    """RFC 3339 date-time with a mandatory offset; a leap second only at 23:59:60 UTC."""
+    if not isinstance(value, str):
+        return True
+    match = _DATE_TIME.fullmatch(value)
+    if match is None:
+        return False
+    year, month, day, hour, minute, second, zulu, sign, off_h, off_m = match.groups()
+    if not _valid_date(year, month, day):
+        return False
+    if int(hour) > 23 or int(minute) > 59 or int(second) > 60:
+        return False
+    if not zulu and (int(off_h) > 23 or int(off_m) > 59):
+        return False
+    if int(second) == 60:
+        offset = timedelta(0) if zulu else timedelta(hours=int(off_h), minutes=int(off_m))
+        local = datetime(2000, 1, 1, int(hour), int(minute))
+        utc = local - offset if sign != "-" else local + offset
+        return (utc.hour, utc.minute) == (23, 59)
+    return True
+
+
+# RFC 5321 Mailbox: Local-part "@" ( Domain / address-literal ).
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
+_DOT_ATOM = rf"{_ATEXT}+(?:\.{_ATEXT}+)*"
+_QUOTED = r'"(?:[\x20\x21\x23-\x5b\x5d-\x7e]|\\[\x20-\x7e])*"'
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_EMAIL = re.compile(rf"({_DOT_ATOM}|{_QUOTED})@(?:({_LABEL}(?:\.{_LABEL})*)|\[([^\[\]\\]+)\])")
+
+
+def is_email(value: object) -> bool:
+    """An RFC 5321 mailbox: dot-atom or quoted local part, a host name or an address literal."""
+    if not isinstance(value, str):
+        return True
+    match = _EMAIL.fullmatch(value)
+    if match is None or len(value) > 254:
+        return False
+    local, _domain, literal = match.groups()
+    if len(local) > 64:
+        return False
+    if literal is None:
+        return True
+    if literal.startswith("IPv6:"):
+        return _is_ip(literal[5:], 6)
+    return _is_ip(literal, 4)
+
+
+def _is_ip(text: str, version: int) -> bool:
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return address.version == version
+
+
+# RFC 3986 section 3, written out from its ABNF; IP literals are checked by `ipaddress`.
+_UNRESERVED_SUB = r"A-Za-z0-9\-._~!$&'()*+,;="
+_PCT = r"%[0-9A-Fa-f]{2}"
+_PCHAR = rf"(?:[{_UNRESERVED_SUB}:@]|{_PCT})"
+_URI = re.compile(
+    rf"[A-Za-z][A-Za-z0-9+.-]*:"
+    rf"(?://(?:(?:[{_UNRESERVED_SUB}:]|{_PCT})*@)?"
+    rf"(\[[^\[\]/?#@]*\]|(?:[{_UNRESERVED_SUB}]|{_PCT})*)"
+    rf"(?::[0-9]*)?(?:/{_PCHAR}*)*"
+    rf"|/(?:{_PCHAR}+(?:/{_PCHAR}*)*)?"
+    rf"|{_PCHAR}+(?:/{_PCHAR}*)*"
+    rf"|)"
+    rf"(?:\?(?:{_PCHAR}|[/?])*)?(?:#(?:{_PCHAR}|[/?])*)?"
+)
+_IPV_FUTURE = re.compile(rf"[vV][0-9A-Fa-f]+\.[{_UNRESERVED_SUB}:]+")
+
+
+def is_uri(value: object) -> bool:
+    """An absolute RFC 3986 URI (a scheme is required; a fragment is allowed)."""
+    if not isinstance(value, str):
+        return True
+    match = _URI.fullmatch(value)
+    if match is None:
+        return False
+    host = match.group(1)
+    if host and host.startswith("["):
+        inner = host[1:-1]
+        return bool(_IPV_FUTURE.fullmatch(inner)) or _is_ip(inner, 6)
+    return True
+
+
+FORMATS: dict[str, Callable[[object], bool]] = {
+    "date": is_date,
+    "date-time": is_date_time,
+    "email": is_email,
+    "uri": is_uri,
+}

@@ -1,0 +1,197 @@
+"""What every export source shares: Entry, Source, the errors, the caps and the member ledger."""
+
+from __future__ import annotations
+
+import io
+import os
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import BinaryIO
+
+from rexport.findings import Finding
+from rexport.paths import TwinFinder, display, path_problems
+
+MANIFEST = "rex.json"
+MANIFEST_CAP = 128 << 20  # spec EXP-04; one byte more is read so that the parser can say "too large"
+RATIO_LIMIT = 1000  # decompressed:compressed, spec EXP-04
+RATIO_MIN_SIZE = 1 << 20  # the ratio is judged on members larger than this
+# A compressed stream is stopped early once this much of one member was read at a ratio
+# above RATIO_LIMIT: it bounds the time a bomb can take without judging a member on a
+# short prefix (smaller members are judged on their whole size, once read).
+RATIO_EARLY_STOP = 64 << 20
+TRAILING_SCAN = 1 << 20  # bytes after an archive's end that are looked at, at most
+
+KINDS = ("file", "dir", "symlink", "hardlink", "device", "fifo", "other")
+
+Opener = Callable[[], BinaryIO]
+
+
+class InputError(Exception):
+    """The input cannot be read at all: ``code`` is REX-U101, REX-U102 or REX-U103."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class ContainerError(Exception):
+    """A problem that ends the reading of a container: a code (X1xx) and a message."""
+
+    def __init__(self, code: str, message: str, file: str = "") -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.file = file
+
+
+@dataclass
+class Entry:
+    """One member of an export, in storage order; ``open()`` reads a file's bytes."""
+
+    path: str
+    kind: str
+    size: int
+    safe: bool
+    opener: Opener | None = field(default=None, repr=False, compare=False)
+
+    def open(self) -> BinaryIO:
+        """Return the member's bytes as a binary stream (files only; raise OSError else).
+
+        For a streaming source (``random_access`` False) the stream is valid only until the
+        next entry is asked for.
+        """
+        if self.opener is None:
+            raise OSError(f"{display(self.path)!r} is a {self.kind}, not a readable file")
+        return self.opener()
+
+
+def empty_opener() -> BinaryIO:
+    return io.BytesIO(b"")
+
+
+class Source:
+    """A readable export: a directory, an archive or a bare manifest (a context manager)."""
+
+    container: str = ""
+    random_access: bool = False
+
+    def __init__(self, path: str, *, max_files: int, max_bytes: int) -> None:
+        self.path = path
+        self.name = display(os.path.basename(os.path.normpath(path)) or path)
+        self.max_files = max_files
+        self.max_bytes = max_bytes
+        self.findings: list[Finding] = []
+        self._lock = threading.Lock()
+        self._passes = 0
+
+    def __enter__(self) -> Source:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release what the source holds open."""
+
+    def manifest_bytes(self) -> bytes | None:
+        """Return the root rex.json's bytes (at most MANIFEST_CAP + 1), None when absent."""
+        raise NotImplementedError
+
+    def entries(self) -> Iterator[Entry]:
+        """Yield every member once in storage order; problems go to ``self.findings``.
+
+        Only the first pass records findings, so that walking twice does not repeat them.
+        """
+        sink = self.findings if self._passes == 0 else []
+        self._passes += 1
+        ledger = Ledger(sink, self.name, max_files=self.max_files, max_bytes=self.max_bytes)
+        try:
+            yield from self._walk(ledger)
+        except ContainerError as exc:
+            ledger.report(exc.code, exc.message, exc.file or self.name)
+        except OSError as exc:
+            ledger.report("REX-U103", f"reading failed: {exc.strerror or exc}", self.name)
+
+    def _walk(self, ledger: Ledger) -> Iterator[Entry]:
+        raise NotImplementedError
+
+    def report(self, code: str, message: str, file: str) -> None:
+        """Record a finding from any thread (member readers report late corruption here)."""
+        with self._lock:
+            self.findings.append(Finding.of(code, message, file=file))
+
+
+class Ledger:
+    """Checks each member of one pass as it is met: name rules, kind, duplicates, twins, caps."""
+
+    def __init__(self, sink: list[Finding], container_name: str, *, max_files: int,
+                 max_bytes: int) -> None:
+        self.sink = sink
+        self.container_name = container_name
+        self.max_files = max_files
+        self.max_bytes = max_bytes
+        self.count = 0
+        self.total = 0
+        self._names: set[str] = set()
+        self._twins = TwinFinder()
+
+    def report(self, code: str, message: str, file: str | None = None) -> None:
+        self.sink.append(Finding.of(code, message, file=self.container_name
+                                    if file is None else file))
+
+    def admit(self, name: str, kind: str, size: int, *, explained: bool = False
+              ) -> tuple[str, bool] | None:
+        """Check one member; return (path, safe) to yield it, or None when a cap ends the pass.
+
+        ``name`` is the member name as stored; one leading "./" is stripped and a
+        directory's trailing "/" is dropped. The root ("./") gives ("", True): skip it.
+        ``explained``: the caller already reported why this member is of kind "other".
+        """
+        path = name[2:] if name.startswith("./") else name
+        if kind == "dir" and path.endswith("/"):
+            path = path[:-1]
+        if path == "" and kind == "dir":
+            return "", True
+        self.count += 1
+        if self.count > self.max_files:
+            self.report("REX-X113", f"more than {self.max_files} entries: reading stopped")
+            return None
+        if kind != "dir":
+            self.total += size
+            if self.total > self.max_bytes:
+                self.report("REX-X114", f"more than {self.max_bytes} bytes of members: "
+                                        "reading stopped")
+                return None
+        shown = display(path)
+        problems = path_problems(path)
+        for code, message in problems:
+            self.report(code, message, shown)
+        if kind in ("symlink", "hardlink"):
+            self.report("REX-X105", f"{shown!r} is a {kind}", shown)
+        elif kind not in ("file", "dir") and not explained:
+            self.report("REX-X106", f"{shown!r} is a {kind}, not a regular file", shown)
+        if path in self._names:
+            self.report("REX-X107", f"{shown!r} appears more than once", shown)
+        else:
+            self._names.add(path)
+            twin = self._twins.add(path)
+            if twin is not None:
+                self.report(twin[0], f"{shown!r} collides with {display(twin[1])!r}", shown)
+        return path, not problems
+
+
+def read_capped(fp: BinaryIO, cap: int = MANIFEST_CAP + 1) -> bytes:
+    """Read at most ``cap`` bytes of ``fp`` (short reads are retried until the end)."""
+    parts: list[bytes] = []
+    left = cap
+    while left > 0:
+        chunk = fp.read(min(left, 1 << 20))
+        if not chunk:
+            break
+        parts.append(chunk)
+        left -= len(chunk)
+    return b"".join(parts)

@@ -1,0 +1,132 @@
+"""The tar header formats (ustar, GNU, pax) decoded from bytes, refusing what does not parse."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rexport.sources.base import ContainerError
+
+BLOCK = 512
+ZERO_BLOCK = bytes(BLOCK)
+MAX_EXTENDED = 1 << 20  # a pax or GNU long-name header larger than this is refused unread
+
+_OCTAL = re.compile(rb"[0-7]+")
+_DIGITS = re.compile(rb"[0-9]{1,19}")
+
+# typeflag -> kind; types that carry data are listed in _WITH_DATA
+_KINDS = {b"0": "file", b"\0": "file", b"7": "file", b"1": "hardlink", b"2": "symlink",
+          b"3": "device", b"4": "device", b"5": "dir", b"6": "fifo", b"D": "dir"}
+# Link, directory, device and FIFO headers carry no data whatever their size field says
+# (as Python's tarfile reads them); every other type, known or not, is followed by its size.
+_NO_DATA = frozenset({b"1", b"2", b"3", b"4", b"5", b"6"})
+EXTENDED = frozenset({b"x", b"g", b"L", b"K", b"X"})
+
+
+def corrupt(message: str) -> ContainerError:
+    return ContainerError("REX-X118", message)
+
+
+@dataclass
+class Header:
+    """One decoded header block: name, type, kind and the size of the data that follows."""
+
+    name: str
+    typeflag: bytes
+    kind: str
+    size: int
+    data_size: int
+
+
+def number(field: bytes) -> int:
+    """Decode a numeric field: octal text, or GNU base-256 when the top bit is set."""
+    if field and field[0] & 0x80:
+        if field[0] == 0xFF:
+            raise corrupt("a negative number in a tar header")
+        return int.from_bytes(bytes([field[0] & 0x7F]) + field[1:], "big")
+    text = field.split(b"\0", 1)[0].strip(b" ")
+    if not text:
+        return 0
+    if _OCTAL.fullmatch(text) is None:
+        raise corrupt("a malformed number in a tar header")
+    return int(text, 8)
+
+
+def _text(raw: bytes) -> str:
+    # POSIX leaves names as bytes; UTF-8 is what every current tool writes, and an
+    # undecodable byte is kept (surrogateescape) so that the path rules can refuse it
+    return raw.decode("utf-8", "surrogateescape")
+
+
+def _checksum_ok(block: bytes) -> bool:
+    expected = number(block[148:156])
+    if sum(block) - sum(block[148:156]) + 8 * 32 == expected:
+        return True
+    # some old tools summed signed chars
+    signed = sum(b - 256 if b > 127 else b for b in block)
+    signed -= sum(b - 256 if b > 127 else b for b in block[148:156])
+    return signed + 8 * 32 == expected
+
+
+def parse_header(block: bytes) -> Header:
+    """Decode one 512-byte header block; raise ContainerError(REX-X118) when it is corrupt."""
+    if not _checksum_ok(block):
+        raise corrupt("a tar header checksum does not match (not a tar archive, or corrupt)")
+    name = block[0:100].split(b"\0", 1)[0]
+    if block[257:263] == b"ustar\0":  # POSIX ustar: a prefix may hold the leading part
+        prefix = block[345:500].split(b"\0", 1)[0]
+        if prefix:
+            name = prefix + b"/" + name
+    typeflag = block[156:157]
+    size = number(block[124:136])
+    kind = _KINDS.get(typeflag, "other")
+    text = _text(name)
+    if typeflag == b"\0" and text.endswith("/"):
+        kind = "dir"  # pre-POSIX archives mark directories by the trailing slash only
+    data_size = 0 if typeflag in _NO_DATA else size
+    return Header(text, typeflag, kind, size if kind == "file" else 0, data_size)
+
+
+def parse_pax(data: bytes) -> dict[str, bytes]:
+    """Decode pax extended header records ("%d %s=%s\\n"); raise ContainerError when malformed."""
+    out: dict[str, bytes] = {}
+    pos = 0
+    end = len(data)
+    while pos < end:
+        if data[pos] == 0:  # NUL padding after the last record
+            break
+        space = data.find(b" ", pos, pos + 20)
+        if space < 0 or _DIGITS.fullmatch(data, pos, space) is None:
+            raise corrupt("a malformed pax extended header record")
+        length = int(data[pos:space])
+        stop = pos + length
+        if length <= space - pos + 1 or stop > end or data[stop - 1] != 0x0A:
+            raise corrupt("a malformed pax extended header record")
+        key, eq, value = data[space + 1:stop - 1].partition(b"=")
+        if not eq:
+            raise corrupt("a pax extended header record without '='")
+        out[key.decode("utf-8", "surrogateescape")] = value
+        pos = stop
+    return out
+
+
+def apply_extended(header: Header, pax: dict[str, bytes], long_name: bytes | None) -> Header:
+    """Return ``header`` with its name and size taken from pax records or a GNU long name."""
+    name = header.name
+    if long_name is not None:
+        name = _text(long_name.rstrip(b"\0"))  # GNU ends the name with NUL; inner ones stay
+    if "path" in pax:
+        name = _text(pax["path"])
+    kind = header.kind
+    if any(key.startswith("GNU.sparse.") for key in pax) or header.typeflag == b"S":
+        kind = "other"  # a sparse file's data is a map, not its content
+    data_size = header.data_size
+    if "size" in pax and header.typeflag not in _NO_DATA:
+        raw = pax["size"]
+        if _DIGITS.fullmatch(raw) is None:
+            raise corrupt("a malformed pax size record")
+        data_size = int(raw)
+    if kind == "dir" or (header.typeflag == b"\0" and name.endswith("/")):
+        kind = "dir"
+    size = data_size if kind == "file" else 0
+    return Header(name, header.typeflag, kind, size, data_size)

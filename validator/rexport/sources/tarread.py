@@ -1,0 +1,225 @@
+"""Byte feeds under the tar walker (a seekable file, a gzip stream) and the member readers."""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Callable
+from typing import BinaryIO, cast
+
+from rexport.sources.base import (
+    RATIO_EARLY_STOP,
+    RATIO_LIMIT,
+    RATIO_MIN_SIZE,
+    ContainerError,
+)
+from rexport.sources.inflate import GzipReader
+
+_SKIP_STEP = 4 << 20
+
+
+class FileFeed:
+    """A plain tar file: reads go forward, skips are seeks (member data is never read)."""
+
+    def __init__(self, fp: io.FileIO) -> None:
+        self._fp = fp
+        self._size = os.fstat(fp.fileno()).st_size
+        self.pos = 0
+
+    def read(self, n: int) -> bytes:
+        parts: list[bytes] = []
+        while n > 0:
+            chunk = self._fp.read(n)
+            if not chunk:
+                break
+            parts.append(chunk)
+            n -= len(chunk)
+        data = b"".join(parts)
+        self.pos += len(data)
+        return data
+
+    def skip(self, n: int) -> int:
+        step = max(0, min(n, self._size - self.pos))
+        if step:
+            self._fp.seek(step, os.SEEK_CUR)
+            self.pos += step
+        return step
+
+    def cost(self) -> float | None:
+        return None
+
+    def trailing(self) -> bool:
+        return False
+
+    def close(self) -> None:
+        self._fp.close()
+
+
+class GzipFeed:
+    """A gzip-compressed tar stream: skips are reads, and every output byte has a price."""
+
+    def __init__(self, fp: io.FileIO) -> None:
+        self._fp = fp
+        self._gz = GzipReader(cast(BinaryIO, fp))
+        self.pos = 0
+
+    def read(self, n: int) -> bytes:
+        data = self._gz.read(n)
+        self.pos += len(data)
+        return data
+
+    def skip(self, n: int) -> int:
+        done = 0
+        while done < n:
+            got = len(self.read(min(n - done, _SKIP_STEP)))
+            if not got:
+                break
+            done += got
+        return done
+
+    def cost(self) -> float | None:
+        return self._gz.compressed_offset()
+
+    def trailing(self) -> bool:
+        return self._gz.trailing
+
+    def close(self) -> None:
+        self._fp.close()
+
+
+Feed = FileFeed | GzipFeed
+Report = Callable[[str, str, str], None]
+
+
+class MemberData:
+    """The data of one tar member on the feed: read at most ``size`` bytes, priced on the way.
+
+    A problem met while the consumer reads (truncation, a bomb) ends the data early and is
+    kept in ``error``; the walker raises it once the next entry is asked for.
+    """
+
+    def __init__(self, feed: Feed, size: int, *, file: str, report: Report) -> None:
+        self._feed = feed
+        self.size = size
+        self.left = size
+        self.offset = feed.pos
+        self.file = file
+        self._report = report
+        self._start_cost = feed.cost()
+        self.error: ContainerError | None = None
+
+    def read(self, n: int = -1) -> bytes:
+        if self.left <= 0 or self.error is not None:
+            return b""
+        if n < 0 or n > self.left:
+            n = self.left
+        try:
+            data = self._feed.read(n)
+        except ContainerError as exc:
+            self.error = exc
+            return b""
+        self.left -= len(data)
+        if len(data) < n:
+            self.error = ContainerError("REX-X118", "the archive is truncated inside a member",
+                                        self.file)
+        if self._start_cost is not None:
+            self._price()
+        return data
+
+    def _price(self) -> None:
+        done = self.size - self.left
+        if done <= RATIO_MIN_SIZE or self._start_cost is None:
+            return
+        cost = self._feed.cost()
+        spent = max((cost or 0.0) - self._start_cost, 1.0)
+        if done <= RATIO_LIMIT * spent:
+            return
+        message = (f"{done} bytes from about {int(spent)} compressed bytes "
+                   f"(more than {RATIO_LIMIT}:1)")
+        if self.left == 0:
+            self._report("REX-X115", message, self.file)
+        elif done >= RATIO_EARLY_STOP:
+            self.error = ContainerError("REX-X115", message + ": reading stopped", self.file)
+            self.left = 0
+
+    def finish(self) -> None:
+        """Pass over what the consumer left unread; the reader is spent afterwards."""
+        if self._start_cost is None and self.error is None:
+            if self._feed.skip(self.left) < self.left:
+                self.error = ContainerError("REX-X118", "the archive is truncated inside a "
+                                            "member", self.file)
+            self.left = 0
+        while self.left > 0 and self.error is None:
+            self.read(_SKIP_STEP)
+        self.left = 0
+
+    def open(self) -> BinaryIO:
+        return cast(BinaryIO, _Stream(self.read))
+
+
+class _Stream(io.BufferedIOBase):
+    """A read-only binary stream over a read(n) function."""
+
+    def __init__(self, read: Callable[[int], bytes]) -> None:
+        super().__init__()
+        self._read = read
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        if size is None or size < 0:
+            parts = []
+            while chunk := self._read(_SKIP_STEP):
+                parts.append(chunk)
+            return b"".join(parts)
+        return self._read(size)
+
+    def read1(self, size: int = -1) -> bytes:
+        return self.read(size)
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        data = self._read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+class Slice(io.BufferedIOBase):
+    """``size`` bytes of a file from ``offset``, through its own handle (thread-safe)."""
+
+    def __init__(self, path: str, offset: int, size: int) -> None:
+        super().__init__()
+        self._fp = open(path, "rb", buffering=0)  # noqa: SIM115 - closed in close()
+        self._fp.seek(offset)
+        self._left = size
+
+    @staticmethod
+    def opener(path: str, offset: int, size: int) -> Callable[[], BinaryIO]:
+        return lambda: cast(BinaryIO, Slice(path, offset, size))
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        want = min(len(buffer), self._left)
+        if want <= 0 or self._fp.closed:
+            return 0
+        got = self._fp.readinto(memoryview(buffer)[:want]) or 0
+        self._left = self._left - got if got else 0
+        if not self._left:
+            self._fp.close()  # done: do not wait for the consumer to close
+        return got
+
+    def read(self, size: int | None = -1) -> bytes:
+        if size is None or size < 0:
+            size = self._left
+        buffer = bytearray(min(size, self._left))
+        got = self.readinto(buffer)
+        return bytes(buffer[:got])
+
+    def read1(self, size: int = -1) -> bytes:
+        return self.read(size)
+
+    def close(self) -> None:
+        self._fp.close()
+        super().close()

@@ -1,0 +1,175 @@
+"""Validate one export: open it, run every check family over it, and return the Report."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from rexport import parsing
+from rexport.checks import integrity, references, safety, schema, secrets, version
+from rexport.checks.completeness import MANIFEST, Tracker, manifest_missing, payload_skipped
+from rexport.findings import CATALOGUE, Finding, Severity
+from rexport.payload import PayloadPass
+from rexport.report import Report
+from rexport.sources import InputError, Source, open_source
+
+Keep = Callable[[str], bool]
+
+# Within one file: errors before warnings, and among equals the finding that explains the
+# others first (an unreadable input explains everything; a schema error rarely explains a
+# digest mismatch, while a tampered file often explains a schema-valid but odd manifest).
+_FAMILY_RANK = {"input": 0, "parse": 1, "version": 2, "safety": 3, "completeness": 4,
+                "integrity": 5, "schema": 6, "references": 7, "secrets": 8}
+_SEVERITY_RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+
+
+def validate(path: str | os.PathLike[str], *, strict: bool = False, select: Iterable[str] = (),
+             ignore: Iterable[str] = (), jobs: int = 1, max_files: int = 200_000,
+             max_bytes: int = 2**40, progress: bool = False) -> Report:
+    """Validate the export at ``path`` (directory, .tar, .tar.gz/.tgz, .zip or bare rex.json).
+
+    ``select``/``ignore`` take finding codes, code prefixes (``REX-I10``) or family names
+    (``integrity``); ``jobs`` threads hash files in parallel where the container allows;
+    ``max_files``/``max_bytes`` cap the export; ``progress`` allows a bar on a terminal.
+    Returns the Report; raises ValueError only for a select/ignore value naming no code.
+    """
+    keep = code_filter(select, ignore)
+    report = Report(path=os.fsdecode(path), strict=strict)
+    try:
+        source = open_source(path, max_files=max_files, max_bytes=max_bytes)
+    except InputError as exc:
+        report.findings = [_input_finding(exc, report.path)]
+        return report
+    with source:
+        report.container = source.container
+        found = _run(source, report, strict=strict, keep=keep, jobs=max(1, jobs),
+                     progress=progress)
+    report.findings = order(f for f in found if keep(f.code))
+    return report
+
+
+def _input_finding(exc: InputError, path: str) -> Finding:
+    code = getattr(exc, "code", None)
+    message = getattr(exc, "message", None) or str(exc)
+    if not isinstance(code, str) or code not in CATALOGUE:
+        code = "REX-U103"
+    return Finding.of(code, str(message), file=path)
+
+
+def check_manifest(data: bytes, *, strict: bool = False
+                   ) -> tuple[dict[str, Any] | None, list[Finding], bool]:
+    """Run every manifest-level check on the bytes of a rex.json.
+
+    Returns (manifest or None when unusable, findings, go_on) where ``go_on`` is False
+    when the payload cannot be judged against this manifest (unparsable, unknown major).
+    """
+    manifest, found = parsing.load_json(data)
+    if not isinstance(manifest, dict):
+        if manifest is not None and not any(f.code == "REX-P108" for f in found):
+            found.append(Finding.of("REX-P108", "the top level of rex.json is not an object"))
+        return None, found, False
+    checked = version.check(manifest)
+    found.extend(checked)
+    if any(f.code == "REX-V102" for f in checked):
+        return manifest, found, False  # the rest of the rules belong to another major
+    found.extend(schema.check(manifest, strict=strict))
+    found.extend(references.check(manifest))
+    found.extend(secrets.scan_manifest(manifest))
+    found.extend(safety.check_manifest_paths(manifest))
+    found.extend(integrity.check_export_digest(manifest)[1])
+    return manifest, found, True
+
+
+def _run(source: Source, report: Report, *, strict: bool, keep: Keep, jobs: int,
+         progress: bool) -> list[Finding]:
+    data = source.manifest_bytes()
+    if data is None:
+        found = [manifest_missing()]
+        _drain(source)
+        return found + source.findings
+    manifest, found, go_on = check_manifest(data, strict=strict)
+    if manifest is not None:
+        version_value = manifest.get("rex_version")
+        report.rex_version = version_value if isinstance(version_value, str) else None
+        report.export_digest = integrity.check_export_digest(manifest)[0]
+    if not go_on:
+        if manifest is None:
+            _drain(source)  # a hostile archive is still reported as such
+        return found + source.findings
+    assert manifest is not None
+    if source.container == "manifest":
+        return [*found, payload_skipped(), *source.findings]
+    tracker = Tracker.from_manifest(manifest)
+    found.extend(f for entry in tracker.index.values() for f in integrity.check_weak(entry))
+    payload = PayloadPass(manifest, tracker, source, jobs=jobs, keep=keep, progress=progress)
+    found.extend(payload.run(source.entries()))
+    report.files_checked, report.bytes_checked = payload.files, payload.bytes
+    excused = frozenset(_refused_positions(found))
+    found.extend(tracker.finish(excused=excused))
+    return found + source.findings
+
+
+def _drain(source: Source) -> None:
+    """Walk every member so that the source reports its container problems."""
+    for _ in source.entries():
+        pass
+
+
+def _refused_positions(found: Iterable[Finding]) -> Iterable[int]:
+    """Positions N of files[] whose path the safety check refused (pointer /files/N/path)."""
+    for f in found:
+        if f.file == MANIFEST and f.code.startswith("REX-X") and f.pointer.startswith("/files/"):
+            head = f.pointer.split("/")[2]
+            if head.isdigit():
+                yield int(head)
+
+
+def code_filter(select: Iterable[str], ignore: Iterable[str]) -> Keep:
+    """Return keep(code) for --select/--ignore values; raise ValueError for one naming no code.
+
+    REX-U findings (the input could not be read) are always kept: hiding them would turn
+    an unreadable input into a valid one.
+    """
+    chosen, dropped = _prefixes(select), _prefixes(ignore)
+
+    def keep(code: str) -> bool:
+        if code.startswith("REX-U"):
+            return True
+        if chosen and not code.startswith(chosen):
+            return False
+        return not (dropped and code.startswith(dropped))
+
+    return keep
+
+
+def _prefixes(values: Iterable[str]) -> tuple[str, ...]:
+    families: dict[str, list[str]] = {}
+    for rule in CATALOGUE.values():
+        families.setdefault(rule.family, []).append(rule.code)
+    out: list[str] = []
+    for raw in values:
+        value = raw.strip()
+        if value.lower() in families:
+            out.extend(families[value.lower()])
+            continue
+        prefix = value.upper()
+        if not prefix.startswith("REX"):
+            prefix = "REX-" + prefix
+        if not any(code.startswith(prefix) for code in CATALOGUE):
+            raise ValueError(f"{raw!r} names no finding code or family")
+        out.append(prefix)
+    return tuple(out)
+
+
+def order(findings: Iterable[Finding]) -> list[Finding]:
+    """Deduplicate; group by file (rex.json first), then errors first, then by family.
+
+    The sort is stable, so within a family the order the check gave (the schema check's
+    best-first order, the payload's index order) is kept.
+    """
+    unique = list(dict.fromkeys(findings))
+    return sorted(unique, key=lambda f: (
+        f.file != MANIFEST, f.file, _SEVERITY_RANK[f.severity],
+        _FAMILY_RANK.get(CATALOGUE[f.code].family, len(_FAMILY_RANK))))
+
