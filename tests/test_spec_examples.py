@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import rexport
 from jsonschema import Draft202012Validator
-
 from rexport import schema
 from rexport.canonical import canonical_bytes, export_digest, immutable_part
 from rexport.findings import CATALOGUE
@@ -117,6 +117,16 @@ def errors(validator: Draft202012Validator, instance: Any) -> list[str]:
     return [f"{e.json_path}: {e.message}" for e in validator.iter_errors(instance)]
 
 
+def refs(value: Any) -> list[str]:
+    """Every `$ref` string anywhere in a schema."""
+    if isinstance(value, dict):
+        own = [value["$ref"]] if isinstance(value.get("$ref"), str) else []
+        return own + [r for item in value.values() for r in refs(item)]
+    if isinstance(value, list):
+        return [r for item in value for r in refs(item)]
+    return []
+
+
 def marker(block: Block) -> re.Match[str]:
     found = _MARKER.match(block.info)
     assert found is not None, (
@@ -138,7 +148,8 @@ def test_json_example_is_as_marked(block: Block) -> None:
     if kind == "rex-schema":
         assert target is None and codes is None, f"{block.where}: a schema example takes no target"
         Draft202012Validator.check_schema(value)
-        assert "$ref" not in json.dumps(value) or '"$ref": "#' in json.dumps(value)
+        outside = [ref for ref in refs(value) if not ref.startswith("#")]
+        assert not outside, f"{block.where}: a carried schema is self-contained (CFG-05)"
         return
     if kind in ("rex-valid", "rex-invalid"):
         assert target is None, f"{block.where}: a complete manifest names no schema"
@@ -200,5 +211,24 @@ def test_worked_example_canonical_form_is_right() -> None:
         assert jcs_block.text == expected, f"{jcs_block.where}: canonical form should be {expected}"
         digest_in_text = export_digest(manifest)
         page_text = manifest_block.page.read_text(encoding="utf-8")
-        # the prose states the digest too; it must be the one the example computes to
+        # the prose states the digest and the length too; they must be the example's own
         assert page_text.count(digest_in_text) >= 2, f"{jcs_block.where}: state {digest_in_text}"
+        assert f"{len(expected.encode('utf-8'))} bytes" in page_text
+
+
+MANIFESTS = [b for b in BLOCKS if b.info.startswith(("json rex-valid", "json rex-invalid"))]
+
+
+@pytest.mark.parametrize("block", MANIFESTS, ids=[b.where for b in MANIFESTS])
+def test_reference_validator_agrees_with_complete_examples(block: Block, tmp_path: Path) -> None:
+    found = marker(block)
+    claimed = set(found["codes"].split(",")) if found["codes"] else set()
+    (tmp_path / "rex.json").write_text(block.text, encoding="utf-8")
+    report = rexport.validate(tmp_path / "rex.json")
+    # a bare manifest is always told that its files went unchecked (VAL-03)
+    reported = {f.code for f in report.findings} - {"REX-C106"}
+    if found["kind"] == "rex-valid":
+        assert reported == claimed, f"{block.where}: the validator reports {sorted(reported)}"
+    else:
+        assert not report.valid and claimed <= reported, (
+            f"{block.where}: the validator reports {sorted(reported)}")

@@ -153,14 +153,15 @@ CASES: dict[str, Case] = {
                                _edited_after_sealing,
                                _expect(True, ("REX-I104", "/export_digest", "rex.json"))),
     "lineage-cycle": ("two lineage steps consume each other's outputs", _lineage_cycle,
-                      _expect(True, ("REX-R101", "/lineage/steps/1", "rex.json"))),
+                      _expect(True, ("REX-R101", "/lineage/steps/0", "rex.json"))),
 }
 
 
 def build(dest: Path) -> None:
     """Write the refreshed minimal and full examples and every invalid case under `dest`."""
     for name in SEALED:
-        shutil.copytree(EXAMPLES / name, dest / name)
+        shutil.copytree(EXAMPLES / name, dest / name,
+                        ignore=shutil.ignore_patterns("__pycache__"))
         manifest = json.loads((dest / name / "rex.json").read_text(encoding="utf-8"))
         (dest / name / "rex.json").write_text(
             manifest_text(refresh(dest / name, manifest)), encoding="utf-8")

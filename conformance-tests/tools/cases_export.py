@@ -50,7 +50,7 @@ def _no_manifest(x: Expect) -> dict[str, bytes]:
 
 def _missing(member: str, section: str) -> None:
     @case("invalid", "export", f"missing-{member.replace('_', '-')}",
-          f"required member {member} is missing", ["EXP-06", section])
+          f"required member {member} is missing", sorted({"EXP-06", section}))
     def build(x: Expect) -> Export:
         x.find("REX-C104", f"/{member}")
         e = minimal()

@@ -20,7 +20,10 @@ import cases_archives  # noqa: E402,F401  (each module registers its cases on im
 import cases_content  # noqa: E402,F401
 import cases_export  # noqa: E402,F401
 import cases_integrity  # noqa: E402,F401
+import cases_packaging  # noqa: E402,F401
 import cases_references  # noqa: E402,F401
+import cases_secrets  # noqa: E402,F401
+import cases_validator  # noqa: E402,F401
 import cases_versioning  # noqa: E402,F401
 from registry import CASES  # noqa: E402
 

@@ -165,7 +165,7 @@ def _metrics(manifest: Mapping[str, Any]) -> dict[tuple[Any, ...], tuple[int, An
     out: dict[tuple[Any, ...], tuple[int, Any]] = {}
     for n, m in enumerate(as_list(get(manifest, "results", "metrics"))):
         if isinstance(m, dict) and isinstance(m.get("name"), str):
-            key = (m["name"], m.get("split"))
+            key: tuple[Any, ...] = (m["name"], m.get("split"))
             if key in out:  # the same metric at several steps: keep them apart
                 key = (*key, m.get("step"))
             out.setdefault(key, (n, m.get("value")))

@@ -90,11 +90,11 @@ def compare(section: str, what: str, a: Any, b: Any, ptr: str) -> Iterator[Diffe
 
 
 def fields(section: str, a: Any, b: Any, paths: Iterable[tuple[str, ...]],
-           *, known_b: bool = True) -> Iterator[Difference]:
-    """Compare the values at token paths; with ``known_b`` False, B's absence means unknown."""
+           *, only_recorded: bool = False) -> Iterator[Difference]:
+    """Compare the values at token paths; with ``only_recorded``, those A has a value for."""
     for tokens in paths:
         va, vb = get(a, *tokens), get(b, *tokens)
-        if vb is None and not known_b:
+        if va is None and only_recorded:
             continue
         yield from compare(section, ".".join(tokens[1:]), va, vb, pointer(*tokens))
 

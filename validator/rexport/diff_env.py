@@ -27,10 +27,13 @@ _ENV_FIELDS: tuple[tuple[str, ...], ...] = (
     ("environment", "python", "implementation"), ("environment", "python", "version"),
     ("environment", "os", "name"), ("environment", "os", "version"),
     ("environment", "os", "distribution"), ("environment", "architecture"),
-    ("environment", "container", "image"), ("environment", "container", "digest"),
     ("environment", "compiler", "name"), ("environment", "compiler", "version"),
     ("environment", "hardware", "cpu", "model"), ("environment", "hardware", "cpu", "count"),
     ("environment", "hardware", "memory_bytes"),
+)
+# What a machine cannot tell about itself: compared between two recorded runs only.
+_RECORD_FIELDS: tuple[tuple[str, ...], ...] = (
+    ("environment", "container", "image"), ("environment", "container", "digest"),
 )
 
 
@@ -56,17 +59,23 @@ def _gpus(manifest: Mapping[str, Any]) -> list[str] | None:
 
 
 def diff_environment(a: Mapping[str, Any], b: Mapping[str, Any], *,
-                     only_recorded: bool = False) -> list[Difference]:
+                     only_recorded: bool = False, extra_packages: bool = True
+                     ) -> list[Difference]:
     """Python, OS, architecture, container, compiler, hardware, packages (by normalised name).
 
-    With ``only_recorded`` (B describes a machine, not a recorded run), fields B does not
-    know are skipped, and packages present only in B are reported unless they are installer tools.
+    With ``only_recorded``, B describes a machine rather than a recorded run: only what A
+    records is compared (a field A leaves out cannot have drifted), and installer tools B has
+    but A does not record are left out. ``extra_packages`` False leaves out every package
+    B has and A does not record.
     """
-    out = list(fields("environment", a, b, _ENV_FIELDS, known_b=not only_recorded))
+    out = list(fields("environment", a, b, _ENV_FIELDS, only_recorded=only_recorded))
     ga, gb = _gpus(a), _gpus(b)
-    if gb is not None or not only_recorded:
+    if ga is not None or not only_recorded:
+        # a probe leaves gpus out when it finds none: recorded GPUs are then "removed"
         out += compare("environment", "hardware.gpus", ga, gb,
-                        pointer("environment", "hardware", "gpus"))
+                       pointer("environment", "hardware", "gpus"))
+    if not only_recorded:
+        out += fields("environment", a, b, _RECORD_FIELDS)
     pa, pb = _packages(a), _packages(b)
     for name in sorted(pa.keys() | pb.keys()):
         what = f"package {name}"
@@ -74,7 +83,7 @@ def diff_environment(a: Mapping[str, Any], b: Mapping[str, Any], *,
             out.append(Difference("environment", what, "removed", pa[name][1], None,
                                   pointer("environment", "packages", pa[name][0]), None))
         elif name not in pa:
-            if only_recorded and name in BOOTSTRAP_PACKAGES:
+            if not extra_packages or (only_recorded and name in BOOTSTRAP_PACKAGES):
                 continue
             out.append(Difference("environment", what, "added", None, pb[name][1],
                                   None, pointer("environment", "packages", pb[name][0])))

@@ -7,9 +7,10 @@ import queue
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 SUPPORTED = ("sha256", "sha512", "blake2b", "md5", "sha1")
 # md5 and sha1 may be recorded next to a strong digest, never alone (spec DIG-01)
@@ -25,25 +26,42 @@ Tap = Callable[[bytes], None]
 Progress = Callable[[int], None]
 
 
+_CONSTRUCTORS: dict[str, Callable[[], Any]] = {
+    "sha256": hashlib.sha256,
+    "sha512": hashlib.sha512,
+    "blake2b": hashlib.blake2b,  # digest_size defaults to 64: BLAKE2b-512
+    # FIPS builds refuse md5/sha1 unless told they do not protect anything here
+    "md5": lambda: hashlib.md5(usedforsecurity=False),
+    "sha1": lambda: hashlib.sha1(usedforsecurity=False),
+}
+
+
 def new_hasher(algorithm: str) -> Any:
     """Return a fresh hashlib object for one of SUPPORTED; raise ValueError otherwise."""
-    if algorithm == "blake2b":
-        return hashlib.blake2b(digest_size=64)
-    if algorithm in WEAK:
-        # FIPS builds refuse md5/sha1 unless told they do not protect anything here
-        return hashlib.new(algorithm, usedforsecurity=False)
-    if algorithm in SUPPORTED:
-        return hashlib.new(algorithm)
-    raise ValueError(f"unsupported digest algorithm: {algorithm!r}")
+    try:
+        return _CONSTRUCTORS[algorithm]()
+    except KeyError:
+        raise ValueError(f"unsupported digest algorithm: {algorithm!r}") from None
 
 
 def _unique(algorithms: Iterable[str]) -> list[str]:
-    seen: list[str] = []
-    for name in algorithms:
-        if name not in seen:
-            new_hasher(name)  # fail early on an unknown name
-            seen.append(name)
-    return seen
+    names = list(dict.fromkeys(algorithms))
+    for name in names:
+        if name not in _CONSTRUCTORS:
+            raise ValueError(f"unsupported digest algorithm: {name!r}")
+    return names
+
+
+_local = threading.local()
+
+
+def _buffer() -> bytearray:
+    """This thread's read buffer: allocating 1 MiB per file would cost more than hashing
+    a small file (the memory is touched afresh each time)."""
+    buf: bytearray | None = getattr(_local, "buffer", None)
+    if buf is None:
+        buf = _local.buffer = bytearray(CHUNK)
+    return buf
 
 
 def _readinto(fp: BinaryIO) -> Callable[[bytearray], int]:
@@ -72,7 +90,7 @@ def hash_stream(fp: BinaryIO, algorithms: Iterable[str], *, taps: Sequence[Tap] 
     names = _unique(algorithms)
     hashers = [new_hasher(n) for n in names]
     updates = [h.update for h in hashers]
-    buf = bytearray(CHUNK)
+    buf = _buffer()
     view = memoryview(buf)
     readinto = _readinto(fp)
     total = 0
@@ -182,27 +200,37 @@ def well_formed(algorithm: str, value: object) -> bool:
     return not value.strip(_HEX)
 
 
-@dataclass
 class Job:
-    """One file to read once: how to open it, what to hash, who else sees its bytes."""
+    """One file to read once: how to open it, what to hash, who else sees its bytes.
 
-    open: Callable[[], BinaryIO]
-    algorithms: tuple[str, ...]
-    taps: Sequence[Tap] = ()
-    limit: int | None = None
-    pipelined: bool = False
-    progress: Progress | None = None
-    context: Any = None  # the caller's own record, handed back with the result
+    ``context`` is the caller's own record, handed back with the result.
+    """
+
+    __slots__ = ("algorithms", "context", "limit", "open", "pipelined", "progress", "taps")
+
+    def __init__(self, open: Callable[[], BinaryIO], algorithms: tuple[str, ...], *,
+                 taps: Sequence[Tap] = (), limit: int | None = None, pipelined: bool = False,
+                 progress: Progress | None = None, context: Any = None) -> None:
+        self.open = open
+        self.algorithms = algorithms
+        self.taps = taps
+        self.limit = limit
+        self.pipelined = pipelined
+        self.progress = progress
+        self.context = context
 
 
-@dataclass
 class Result:
     """What reading a Job gave: bytes read and digests, or the error that stopped it."""
 
-    job: Job
-    size: int = 0
-    digests: dict[str, str] = field(default_factory=dict)
-    error: BaseException | None = None
+    __slots__ = ("digests", "error", "job", "size")
+
+    def __init__(self, job: Job, size: int = 0, digests: dict[str, str] | None = None,
+                 error: BaseException | None = None) -> None:
+        self.job = job
+        self.size = size
+        self.digests = digests if digests is not None else {}
+        self.error = error
 
 
 def run_job(job: Job, errors: tuple[type[BaseException], ...]) -> Result:
@@ -217,23 +245,48 @@ def run_job(job: Job, errors: tuple[type[BaseException], ...]) -> Result:
     return Result(job, size, digests)
 
 
+def _run_batch(batch: list[Job], errors: tuple[type[BaseException], ...]) -> list[Result]:
+    return [run_job(job, errors) for job in batch]
+
+
+# A batch of small files goes to a thread as one task: a task per file would cost more
+# in futures and locks than hashing a 4 KiB file does.
+BATCH_FILES = 64
+BATCH_BYTES = 8 << 20
+
+
+def _batches(jobs: Iterable[Job]) -> Iterator[list[Job]]:
+    batch: list[Job] = []
+    size = 0
+    for job in jobs:
+        batch.append(job)
+        size += job.limit if job.limit is not None else BATCH_BYTES
+        if len(batch) >= BATCH_FILES or size >= BATCH_BYTES:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
 def run_jobs(jobs: Iterable[Job], *, workers: int = 1,
              errors: tuple[type[BaseException], ...] = (OSError,)) -> Iterator[Result]:
     """Run Jobs, yielding Results in the order the jobs came.
 
     With one worker each job is finished before the next is drawn, as streaming archives
     need. With more, a thread pool reads several files at once (hashlib releases the GIL);
-    only a bounded window of jobs is in flight, so memory does not grow with the export.
+    only a bounded window of batches is in flight, so memory does not grow with the export.
     """
     if workers <= 1:
         for job in jobs:
             yield run_job(job, errors)
         return
-    window: deque[Future[Result]] = deque()
+    from concurrent.futures import ThreadPoolExecutor  # a few ms of start-up, only when used
+
+    window: deque[Future[list[Result]]] = deque()
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="rexport-hash") as pool:
-        for job in jobs:
-            window.append(pool.submit(run_job, job, errors))
-            if len(window) >= 4 * workers:
-                yield window.popleft().result()
+        for batch in _batches(jobs):
+            window.append(pool.submit(_run_batch, batch, errors))
+            if len(window) >= 2 * workers:
+                yield from window.popleft().result()
         while window:
-            yield window.popleft().result()
+            yield from window.popleft().result()

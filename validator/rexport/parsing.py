@@ -1,4 +1,4 @@
-"""Safe JSON and YAML loading: every parse problem becomes a finding with its place, never a traceback."""
+"""Safe JSON and YAML loading: each parse problem is a finding with its place, never a traceback."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from collections.abc import Iterator
 from itertools import accumulate
 from typing import Any
 
+import yaml
+
 from rexport.findings import Finding, pointer
-from rexport.yaml_loading import load_yaml_text
 
 __all__ = ["MAX_PER_CODE", "load_json", "load_yaml"]
 
@@ -112,14 +113,13 @@ _QUOTED = re.compile(rb'"[^"]*"')
 
 
 def json_depth(data: bytes) -> int:
-    """Return the nesting depth of the JSON text ``data`` (``{}`` is 1), ignoring brackets in strings.
+    """Return the nesting depth of JSON text (``{}`` is 1), ignoring brackets inside strings.
 
-    Exact for valid JSON; for invalid JSON a number that never hides real nesting. It runs
-    before ``json.loads`` (whose C parser recurses) at about 40 ms for 40 MB: a regex over every
-    string costs ten times more, so strings are cancelled with ``bytes.replace`` instead.
+    Exact for valid JSON (for invalid JSON an estimate: the parser then names the syntax
+    error). It runs before ``json.loads``, whose C parser recurses, in about 40 ms for 34 MB:
+    a regex over every string costs ten times more, so strings are cancelled with
+    ``bytes.replace`` instead.
     """
-    if data.count(b"[") + data.count(b"{") == 0:
-        return 0
     if b"\\" in data:
         # escapes live only in strings: drop escaped backslashes, then escaped quotes
         data = data.replace(b"\\\\", b"").replace(b'\\"', b"")
@@ -158,7 +158,7 @@ def _place(text: str, offset: int) -> tuple[int | None, int | None]:
     return text.count("\n", 0, offset) + 1, offset - line_start + 1
 
 
-# --- parsing ----------------------------------------------------------------------------------------
+# --- parsing -------------------------------------------------------------------------------------
 
 class _LongInt(ValueError):
     """An integer literal longer than Python converts."""
@@ -224,9 +224,9 @@ def _walk(value: Any) -> Iterator[tuple[tuple[str | int, ...], Any]]:
         path, node = stack.pop()
         yield path, node
         if isinstance(node, dict):
-            stack.extend((path + (k,), v) for k, v in reversed(node.items()))
+            stack.extend(((*path, k), v) for k, v in reversed(node.items()))
         elif isinstance(node, list):
-            stack.extend((path + (i,), v) for i, v in reversed(list(enumerate(node))))
+            stack.extend(((*path, i), v) for i, v in reversed(list(enumerate(node))))
 
 
 def _locate(value: Any, hooks: _Hooks, file: str) -> list[Finding]:
@@ -236,18 +236,20 @@ def _locate(value: Any, hooks: _Hooks, file: str) -> list[Finding]:
     def add(code: str, message: str, path: tuple[str | int, ...]) -> None:
         counts[code] = counts.get(code, 0) + 1
         if counts[code] <= MAX_PER_CODE:
-            out.append(Finding.of(code, message, file=file, pointer=pointer(*path)))
+            # a lone surrogate cannot be written as UTF-8: show it escaped in the pointer
+            where = pointer(*path).encode("utf-8", "backslashreplace").decode("utf-8")
+            out.append(Finding.of(code, message, file=file, pointer=where))
 
     for path, node in _walk(value):
         if isinstance(node, dict):
             entry = hooks.duplicates.get(id(node))
             if entry is not None and entry[0] is node:
                 for key in entry[1]:
-                    add("REX-P104", "the key appears more than once in this object", path + (key,))
+                    add("REX-P104", "the key appears more than once in this object", (*path, key))
             for key in node:
                 if _SURROGATE.search(key):
                     add("REX-P103", "the key holds an unpaired UTF-16 surrogate escape",
-                        path + (key,))
+                        (*path, key))
         elif isinstance(node, float) and not math.isfinite(node):
             add("REX-P105", "NaN or Infinity is not a JSON number", path)
         elif isinstance(node, str) and _SURROGATE.search(node):
@@ -275,9 +277,9 @@ def load_yaml(data: bytes, *, file: str, max_depth: int = 64, max_bytes: int = 1
     """Parse ``data`` as one YAML document of plain scalars, lists and mappings.
 
     Returns ``(value, findings)`` with P102, P103, P105, P106, P107 and P201-P204. Anchors,
-    aliases and tags are refused before anything is built, so an alias bomb never expands.
-    Scalars resolve as in JSON (strings, integers, floats, booleans, null): dates stay strings.
-    The value is None when any error was found (and for an empty document).
+    aliases and tags are refused from the parser's events, before any node is built, so an
+    alias bomb never expands. Scalars resolve to JSON types (strings, integers, floats,
+    booleans, null): dates stay strings. The value is None when an error was found.
     """
     if len(data) > max_bytes:
         return None, [Finding.of("REX-P107", f"{len(data)} bytes, more than the cap of {max_bytes}",
@@ -285,6 +287,161 @@ def load_yaml(data: bytes, *, file: str, max_depth: int = 64, max_bytes: int = 1
     text, findings = decode_utf8(data, file=file)
     if text is None:
         return None, findings
-    value, problems = load_yaml_text(text, file=file, max_depth=max_depth)
+    try:
+        findings.extend(_yaml_events(text, file, max_depth))
+        if findings and any(f.code != "REX-P102" for f in findings):
+            return None, findings
+        loader = _YamlLoader(text)
+        try:
+            root = loader.get_single_node()
+            value, problems = (None, []) if root is None else _yaml_build(root, loader, file)
+        finally:
+            loader.dispose()
+    except yaml.YAMLError as exc:
+        findings.append(_yaml_error(exc, text, file))
+        return None, findings
     findings.extend(problems)
-    return value, findings
+    return (None if problems else value), findings
+
+
+_JSON_TAGS = {"tag:yaml.org,2002:" + t for t in ("bool", "int", "float", "null")}
+# Dates, merge keys ("<<") and "=" would give non-JSON values or need aliases: resolve them as
+# strings. The C parser is used when PyYAML was built with it, for speed.
+_YamlLoader: Any = type("_YamlLoader", (getattr(yaml, "CSafeLoader", yaml.SafeLoader),), {
+    "yaml_implicit_resolvers": {
+        first: [(tag, rx) for tag, rx in resolvers if tag in _JSON_TAGS]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()},
+})
+
+
+def _yaml_events(text: str, file: str, max_depth: int) -> list[Finding]:
+    """Check the event stream: one document, no anchor, alias or tag, depth within the cap."""
+    out: list[Finding] = []
+    # one frame per open collection: [is_mapping, current key or index, expecting a key]
+    frames: list[list[Any]] = []
+    documents = 0
+    event: Any
+    for event in yaml.parse(text, Loader=_YamlLoader):
+        line, column = event.start_mark.line + 1, event.start_mark.column + 1
+        if isinstance(event, yaml.DocumentStartEvent):
+            documents += 1
+            if documents > 1:
+                out.append(Finding.of("REX-P201", "more than one YAML document", file=file,
+                                      line=line, column=column))
+                break
+        elif isinstance(event, yaml.CollectionEndEvent):
+            frames.pop()
+            _advance(frames, None)
+        elif isinstance(event, yaml.NodeEvent):
+            where = _frames_pointer(frames, event)
+            if isinstance(event, yaml.AliasEvent):
+                out.append(Finding.of("REX-P202", "alias refused", file=file, pointer=where,
+                                      line=line, column=column))
+            else:
+                if event.anchor is not None:
+                    out.append(Finding.of("REX-P202", "anchor refused", file=file, pointer=where,
+                                          line=line, column=column))
+                if getattr(event, "tag", None) is not None:
+                    out.append(Finding.of("REX-P203", "explicit tag refused", file=file,
+                                          pointer=where, line=line, column=column))
+            if isinstance(event, yaml.CollectionStartEvent):
+                if len(frames) >= max_depth:
+                    out.append(Finding.of("REX-P106", f"nesting deeper than {max_depth} levels",
+                                          file=file, pointer=where, line=line, column=column))
+                    break
+                is_map = isinstance(event, yaml.MappingStartEvent)
+                frames.append([is_map, None if is_map else 0, True])
+            else:
+                _advance(frames, event.value if isinstance(event, yaml.ScalarEvent) else None)
+        if len(out) > MAX_PER_CODE:
+            break
+    return out
+
+
+def _frames_pointer(frames: list[list[Any]], event: Any) -> str:
+    tokens = [f[1] for f in frames]
+    if frames and frames[-1][0] and frames[-1][2]:  # the node is a key
+        tokens[-1] = event.value if isinstance(event, yaml.ScalarEvent) else "?"
+    return pointer(*tokens)
+
+
+def _advance(frames: list[list[Any]], scalar: str | None) -> None:
+    if not frames:
+        return
+    frame = frames[-1]
+    if not frame[0]:
+        frame[1] += 1
+    elif frame[2]:
+        frame[1], frame[2] = ("?" if scalar is None else scalar), False
+    else:
+        frame[2] = True
+
+
+def _yaml_build(root: Any, loader: Any, file: str) -> tuple[Any, list[Finding]]:
+    """Build the value from a node tree known to hold no alias, without recursion."""
+    out: list[Finding] = []
+    holder: list[Any] = [None]
+    stack: list[tuple[Any, tuple[str | int, ...], Any, Any]] = [(root, (), holder, 0)]
+    while stack:
+        node, path, parent, slot = stack.pop()
+        if isinstance(node, yaml.MappingNode):
+            obj: dict[Any, Any] = {}
+            parent[slot] = obj
+            for key_node, value_node in node.value:
+                key = _yaml_scalar(key_node, loader, path, file, out, key=True)
+                if key is _BAD:
+                    continue
+                if key in obj:
+                    out.append(Finding.of("REX-P204", "the key appears more than once",
+                                          **_node_place(key_node, (*path, _token(key)), file)))
+                obj[key] = None
+                stack.append((value_node, (*path, _token(key)), obj, key))
+        elif isinstance(node, yaml.SequenceNode):
+            items: list[Any] = [None] * len(node.value)
+            parent[slot] = items
+            stack.extend((item, (*path, i), items, i) for i, item in enumerate(node.value))
+        else:
+            parent[slot] = _yaml_scalar(node, loader, path, file, out)
+    return holder[0], sorted(out, key=lambda f: (f.line or 0, f.column or 0))
+
+
+_BAD = object()
+
+
+def _yaml_scalar(node: Any, loader: Any, path: tuple[str | int, ...], file: str,
+                 out: list[Finding], *, key: bool = False) -> Any:
+    if not isinstance(node, yaml.ScalarNode):
+        out.append(Finding.of("REX-P201", "a mapping key must be a scalar",
+                              **_node_place(node, path, file)))
+        return _BAD
+    if node.tag == "tag:yaml.org,2002:int" and len(node.value) > _INT_DIGITS:
+        out.append(Finding.of("REX-P201", f"integer longer than {_INT_DIGITS} digits",
+                              **_node_place(node, path, file)))
+        return _BAD
+    value = loader.construct_object(node)
+    if isinstance(value, float) and not math.isfinite(value):
+        place = (*path, _token(value)) if key else path
+        out.append(Finding.of("REX-P105", "NaN or infinity is not a JSON number",
+                              **_node_place(node, place, file)))
+    return value
+
+
+def _token(key: Any) -> str:
+    if isinstance(key, str):
+        return key
+    return json.dumps(key) if key is None or isinstance(key, bool) else str(key)
+
+
+def _node_place(node: Any, path: tuple[str | int, ...], file: str) -> dict[str, Any]:
+    mark = node.start_mark
+    return dict(file=file, pointer=pointer(*path), line=mark.line + 1, column=mark.column + 1)
+
+
+def _yaml_error(exc: yaml.YAMLError, text: str, file: str) -> Finding:
+    mark = getattr(exc, "problem_mark", None)
+    if mark is not None:
+        line, column = mark.line + 1, mark.column + 1
+    else:
+        line, column = _place(text, getattr(exc, "position", -1))
+    problem = getattr(exc, "problem", None) or getattr(exc, "reason", None) or "invalid YAML"
+    return Finding.of("REX-P201", str(problem), file=file, line=line, column=column)

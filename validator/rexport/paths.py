@@ -82,36 +82,36 @@ def _full_problems(name: str) -> list[tuple[str, str]]:
         add(X116, "the path is empty")
         return list(found.items())
     if _CONTROL.search(name):
-        add(X110, f"{shown!r} contains a NUL or control character")
+        add(X110, f"'{shown}' contains a NUL or control character")
     if _SURROGATE.search(name):
-        add(X110, f"{shown!r} is not valid UTF-8")
+        add(X110, f"'{shown}' is not valid UTF-8")
     if "\\" in name:
-        add(X104, f"{shown!r} contains a backslash")
+        add(X104, f"'{shown}' contains a backslash")
     if name.startswith(("/", "\\")):
-        add(X102, f"{shown!r} is absolute")
+        add(X102, f"'{shown}' is absolute")
     elif _DRIVE.match(name):
-        add(X103, f"{shown!r} starts with a drive letter")
+        add(X103, f"'{shown}' starts with a drive letter")
     # A backslash is a separator on Windows, so "..\\x" climbs out there: judge the
     # segments as any extractor might split them.
     for segment in _SEPARATORS.split(name):
         if segment == "..":
-            add(X101, f"{shown!r} has a '..' segment")
+            add(X101, f"'{shown}' has a '..' segment")
         elif segment not in ("", ".") and _reserved(segment):
-            add(X111, f"{shown!r} has a Windows reserved name or a segment ending in "
+            add(X111, f"'{shown}' has a Windows reserved name or a segment ending in "
                       "'.' or space")
     segments = name.split("/")
     inner = segments[1:] if name.startswith("/") else segments
     while name.startswith("//") and inner and inner[0] == "":
         inner = inner[1:]  # "//host/share" is absolute, reported once as such
     if name.endswith("/") and len(name) > 1:
-        add(X116, f"{shown!r} ends with '/'")
+        add(X116, f"'{shown}' ends with '/'")
     if any(s in ("", ".") for s in inner[:-1]) or (inner and inner[-1] == "."):
-        add(X116, f"{shown!r} has an empty or '.' segment")
+        add(X116, f"'{shown}' has an empty or '.' segment")
     if not _SURROGATE.search(name) and not unicodedata.is_normalized("NFC", name):
-        add(X117, f"{shown!r} is not in Unicode NFC")
+        add(X117, f"'{shown}' is not in Unicode NFC")
     size = len(name.encode("utf-8", "surrogatepass"))
     if size > MAX_PATH_BYTES or len(segments) > MAX_SEGMENTS:
-        add(X119, f"{shown!r} is {size} bytes in {len(segments)} segments "
+        add(X119, f"'{shown}' is {size} bytes in {len(segments)} segments "
                   f"(at most {MAX_PATH_BYTES} bytes and {MAX_SEGMENTS} segments)")
     return list(found.items())
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 import threading
 import zlib
@@ -37,17 +38,21 @@ _TEXT_NAMES = frozenset({
     ".pypirc", ".git-credentials", "id_rsa", "id_ed25519", "id_ecdsa"})
 
 
+@functools.lru_cache(maxsize=256)
+def _text_media(media_type: str) -> bool:
+    media = media_type.split(";", 1)[0].strip().lower()
+    return media.startswith("text/") or media in _TEXT_MEDIA or media.endswith(
+        ("+json", "+xml", "+yaml"))
+
+
 def _text_like(path: str, index: IndexEntry | None) -> bool:
     """Whether to scan a file for credentials: its media type or its name says text.
 
     Either suffices, so that a wrong media type does not hide a key in train.py.
     """
-    if index is not None and index.media_type:
-        media = index.media_type.split(";", 1)[0].strip().lower()
-        if media.startswith("text/") or media in _TEXT_MEDIA or media.endswith(
-                ("+json", "+xml", "+yaml")):
-            return True
-    name = path.rsplit("/", 1)[-1].lower()
+    if index is not None and index.media_type and _text_media(index.media_type):
+        return True
+    name = path[path.rfind("/") + 1:].lower()
     if name in _TEXT_NAMES:
         return True
     dot = name.rfind(".")
@@ -107,7 +112,9 @@ class PayloadPass:
         self.keyed.sort(key=lambda item: item[0])
         return [f for _, f in self.keyed] + self._parse_captured()
 
-    def _add(self, path: str, index: IndexEntry | None, found: Iterable[Finding]) -> None:
+    def _add(self, path: str, index: IndexEntry | None, found: list[Finding]) -> None:
+        if not found:
+            return
         # index order, whatever the storage order: the same export gives the same report
         # as a directory and as any archive
         key = (index.position if index is not None else sys.maxsize, path)

@@ -149,7 +149,7 @@ def prepare(path: str | os.PathLike[str], options: Options) -> Plan:
     report = validate(path)
     if not report.valid or report.unreadable:
         raise ReplayStop("validate", "the export is not valid: nothing was run",
-                    findings=[f.to_json() for f in report.errors])
+                         findings=[f.to_json() for f in report.errors])
     manifest, data = _read_manifest(path)
     # the manifest read here is the one validated (same digest), or the export changed meanwhile
     digest = canonical.export_digest(manifest)
@@ -164,7 +164,8 @@ def prepare(path: str | os.PathLike[str], options: Options) -> Plan:
         raise ReplayStop("plan", "replay.command must be a non-empty list of strings")
     if not isinstance(replay.get("metrics_file"), str):
         raise ReplayStop("plan", "replay.metrics_file is missing: nothing to compare")
-    declared = replay.get("environment") if isinstance(replay.get("environment"), dict) else {}
+    raw_env = replay.get("environment")
+    declared: dict[str, Any] = raw_env if isinstance(raw_env, dict) else {}
     bad = [k for k, v in declared.items() if not isinstance(v, str) or "\0" in k + v or "=" in k]
     if bad:
         raise ReplayStop("plan", f"replay.environment.{bad[0]} must be a string")
@@ -202,8 +203,7 @@ def _environment(plan: Plan, wd: Path, root: Path, report: ReplayReport) -> repl
     try:
         locks = [replay_env.inspect_lockfile(root / p, p) for p in plan.lockfiles]
         needed = [lock for lock in locks if replay_env.has_requirements(root / lock.path)]
-        # pip in the venv only when something is to be installed: it costs seconds to bootstrap
-        venv = replay_env.create_venv(plan.python, wd / "venv", with_pip=bool(needed),
+        venv = replay_env.create_venv(plan.python, wd / "venv", installs=bool(needed),
                                       site_packages=plan.site_packages)
         for lock in needed:
             replay_env.install(venv, lock, root / lock.path)
@@ -235,6 +235,8 @@ def _unpack(plan: Plan, root: Path) -> None:
 def _run(plan: Plan, wd: Path, root: Path, venv: replay_env.Venv, report: ReplayReport) -> Path:
     """Run the command; return the folder it ran in. Raise ReplayStop if it did not succeed."""
     cwd = root.joinpath(*[p for p in plan.working_directory.split("/") if p != "."])
+    if not cwd.is_dir():
+        raise ReplayStop("run", f"working directory not in the export: {plan.working_directory}")
     for sub in ("home", "tmp"):
         (wd / sub).mkdir()
     env = replay_run.command_environment(
@@ -265,8 +267,8 @@ def _compare(plan: Plan, cwd: Path, report: ReplayReport) -> None:
     report.outcomes = replay_metrics.judge(plan.checks, by_split, by_name)
     failed = [o.check.label for o in report.outcomes if not o.passed]
     report.exit_code = EXIT_NOT_REPRODUCED if failed else EXIT_REPRODUCED
-    report.reason = (f"not reproduced: {', '.join(failed)}" if failed
-                     else f"reproduced: {len(report.outcomes)} metric(s) within tolerance")
+    report.reason = (f"outside tolerance: {', '.join(failed)}" if failed
+                     else f"{len(report.outcomes)} metric(s) within tolerance")
 
 
 def execute(plan: Plan, options: Options) -> ReplayReport:

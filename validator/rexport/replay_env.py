@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -46,10 +47,11 @@ class Lockfile:
 
 @dataclass
 class Venv:
-    """A virtual environment: its folder and interpreter."""
+    """A virtual environment: its folder, interpreter, and the pip command that installs in it."""
 
     root: Path
     python: Path
+    pip: list[str]
     log: list[str] = field(default_factory=list)
 
 
@@ -116,13 +118,23 @@ def venv_command(python: str, root: Path, *, with_pip: bool, site_packages: bool
     return [*cmd, str(root)]
 
 
-def install_command(python: Path | str, lockfile: Lockfile, lock_path: Path | str) -> list[str]:
-    cmd = [str(python), "-m", "pip", "install", "--prefer-binary", "--no-input",
-           "--disable-pip-version-check", "-r", str(lock_path)]
-    if lockfile.hashes:
-        # pip would switch this on by itself; saying it makes the hash check explicit and total
-        cmd.insert(4, "--require-hashes")
-    return cmd
+def host_pip() -> list[str] | None:
+    """This interpreter's pip when it can install into another environment (pip >= 22.3)."""
+    try:
+        version = metadata.version("pip")
+    except metadata.PackageNotFoundError:
+        return None
+    found = re.match(r"(\d+)\.(\d+)", version)
+    if found is None or (int(found[1]), int(found[2])) < (22, 3):
+        return None
+    return [sys.executable, "-m", "pip"]
+
+
+def install_command(pip: Sequence[str], lockfile: Lockfile, lock_path: Path | str) -> list[str]:
+    hashes = ["--require-hashes"] if lockfile.hashes else []
+    # pip would switch hash checking on by itself; saying it makes the check explicit and total
+    return [*pip, "install", "--prefer-binary", "--no-input", "--disable-pip-version-check",
+            *hashes, "-r", str(lock_path)]
 
 
 def _run(cmd: Sequence[str], *, timeout: float, env: Mapping[str, str]) -> tuple[int, list[str]]:
@@ -138,14 +150,23 @@ def _run(cmd: Sequence[str], *, timeout: float, env: Mapping[str, str]) -> tuple
     return done.returncode, done.stdout.decode("utf-8", "replace").splitlines()
 
 
-def create_venv(python: str, root: Path, *, with_pip: bool, site_packages: bool) -> Venv:
-    """Create a virtual environment at ``root`` with ``python``; raise SetupError."""
-    cmd = venv_command(python, root, with_pip=with_pip, site_packages=site_packages)
+def create_venv(python: str, root: Path, *, installs: bool, site_packages: bool) -> Venv:
+    """Create a virtual environment at ``root`` with ``python``; raise SetupError.
+
+    When something is to be installed, this interpreter's pip installs into the venv if it
+    can (``pip --python``): bootstrapping pip inside every venv costs seconds. Else, or if it
+    cannot, the venv gets its own pip.
+    """
+    host = host_pip() if installs else None
+    bootstrap = installs and host is None
+    cmd = venv_command(python, root, with_pip=bootstrap, site_packages=site_packages)
     code, lines = _run(cmd, timeout=INSTALL_TIMEOUT, env=pip_environment())
-    venv = Venv(root, venv_python(root), lines)
+    interpreter = venv_python(root)
+    pip = [*host, "--python", str(interpreter)] if host else [str(interpreter), "-m", "pip"]
+    venv = Venv(root, interpreter, pip, lines)
     if code != 0 or not venv.python.exists():
         raise SetupError(f"could not create the virtual environment with {python}",
-                                tail=lines[-50:])
+                         tail=lines[-50:])
     return venv
 
 
@@ -155,7 +176,7 @@ _MISSING = (re.compile(r"No matching distribution found for ([^\s;]+)"),
 
 def install(venv: Venv, lockfile: Lockfile, lock_path: Path) -> None:
     """pip-install one lockfile into the venv; raise SetupError naming what failed."""
-    code, lines = _run(install_command(venv.python, lockfile, lock_path),
+    code, lines = _run(install_command(venv.pip, lockfile, lock_path),
                        timeout=INSTALL_TIMEOUT, env=pip_environment())
     venv.log += lines
     if code == 0:
@@ -165,8 +186,8 @@ def install(venv: Venv, lockfile: Lockfile, lock_path: Path) -> None:
             found = pattern.search(line)
             if found:
                 raise SetupError(f"package cannot be had: {found.group(1)} "
-                                        f"(from {lockfile.path})", package=found.group(1),
-                                        tail=lines[-50:])
+                                 f"(from {lockfile.path})", package=found.group(1),
+                                 tail=lines[-50:])
     errors = [line.strip() for line in lines if line.startswith("ERROR")]
     reason = errors[0] if errors else f"pip exited with status {code}"
     raise SetupError(f"installing {lockfile.path} failed: {reason}", tail=lines[-50:])

@@ -88,7 +88,8 @@ def checks(manifest: Mapping[str, Any]) -> list[Check]:
         name, split = str(item.get("name")), _split(item)
         match = [m for m in recorded if m.get("name") == name
                  and (split is None or _split(m) == split)]
-        tol = item.get("tolerance") if isinstance(item.get("tolerance"), dict) else {}
+        raw = item.get("tolerance")
+        tol: dict[str, Any] = raw if isinstance(raw, dict) else {}
         out.append(Check(name, split, match[-1].get("value") if match else None,
                          _bound(tol.get("absolute")), _bound(tol.get("relative"))))
     return out

@@ -1,4 +1,4 @@
-"""Credential patterns shared by the secrets check and the packer's redaction: one place for both."""
+"""Credential patterns, shared by the secrets check and the packer's redaction."""
 
 from __future__ import annotations
 
@@ -72,10 +72,8 @@ _SCHEME_CHARS = _ALNUM | {"+", ".", "-"}
 # Each keyword is searched as a literal in the lower-cased text; the name around it is then
 # judged by is_secret_name(), the one rule for secret-looking names.
 _NAME_CHARS = _WORD | {".", "-"}
-_KEYWORDS = ("password", "passwd", "passphrase", "secret", "token", "credential", "key",
-             "authorization")
-_ASSIGN = {kw: re.compile(kw + r"[a-z0-9_.-]{0,40}[\"']?[ \t]*(=>|:=|=|:)[ \t]*")
-           for kw in _KEYWORDS}
+_KEYWORDS = ("pass(?:word|wd|phrase)", "secret", "token", "credential", "key", "authorization")
+_ASSIGN = [re.compile(kw + r"[a-z0-9_.-]{0,40}[\"']?[ \t]*(=>|:=|=|:)[ \t]*") for kw in _KEYWORDS]
 _UNQUOTED = re.compile(r"[^\s\"',;#]{1,256}")
 _AWS_SECRET = re.compile(r"[A-Za-z0-9/+]{40}")
 _PLACEHOLDERS = frozenset({
@@ -170,7 +168,7 @@ def _assignments(text: str) -> list[tuple[str, int, int]]:
     low = _lowered(text)
     out: list[tuple[str, int, int]] = []
     names_done: set[int] = set()
-    for regex in _ASSIGN.values():
+    for regex in _ASSIGN:
         for m in regex.finditer(low):
             hit = _assignment(text, m.start(), m, names_done)
             if hit is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 from rexport import parsing
 from rexport.checks import integrity, references, safety, schema, secrets, version
@@ -22,6 +22,19 @@ Keep = Callable[[str], bool]
 _FAMILY_RANK = {"input": 0, "parse": 1, "version": 2, "safety": 3, "completeness": 4,
                 "integrity": 5, "schema": 6, "references": 7, "secrets": 8}
 _SEVERITY_RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+
+
+class ManifestCheck(NamedTuple):
+    """What the manifest-level checks gave.
+
+    ``manifest`` is None when unusable; ``go_on`` is False when the payload cannot be judged
+    against it (unparsable, unknown major); ``export_digest`` is the recomputed digest.
+    """
+
+    manifest: dict[str, Any] | None
+    findings: list[Finding]
+    go_on: bool
+    export_digest: str | None = None
 
 
 def validate(path: str | os.PathLike[str], *, strict: bool = False, select: Iterable[str] = (),
@@ -57,28 +70,25 @@ def _input_finding(exc: InputError, path: str) -> Finding:
     return Finding.of(code, str(message), file=path)
 
 
-def check_manifest(data: bytes, *, strict: bool = False
-                   ) -> tuple[dict[str, Any] | None, list[Finding], bool]:
-    """Run every manifest-level check on the bytes of a rex.json.
-
-    Returns (manifest or None when unusable, findings, go_on) where ``go_on`` is False
-    when the payload cannot be judged against this manifest (unparsable, unknown major).
-    """
+def check_manifest(data: bytes, *, strict: bool = False) -> ManifestCheck:
+    """Run every manifest-level check on the bytes of a rex.json; see ManifestCheck."""
     manifest, found = parsing.load_json(data)
     if not isinstance(manifest, dict):
         if manifest is not None and not any(f.code == "REX-P108" for f in found):
             found.append(Finding.of("REX-P108", "the top level of rex.json is not an object"))
-        return None, found, False
+        return ManifestCheck(None, found, go_on=False)
     checked = version.check(manifest)
     found.extend(checked)
     if any(f.code == "REX-V102" for f in checked):
-        return manifest, found, False  # the rest of the rules belong to another major
+        # the rest of the rules belong to another major version
+        return ManifestCheck(manifest, found, go_on=False)
     found.extend(schema.check(manifest, strict=strict))
     found.extend(references.check(manifest))
     found.extend(secrets.scan_manifest(manifest))
     found.extend(safety.check_manifest_paths(manifest))
-    found.extend(integrity.check_export_digest(manifest)[1])
-    return manifest, found, True
+    digest, mismatch = integrity.check_export_digest(manifest)
+    found.extend(mismatch)
+    return ManifestCheck(manifest, found, go_on=True, export_digest=digest)
 
 
 def _run(source: Source, report: Report, *, strict: bool, keep: Keep, jobs: int,
@@ -88,12 +98,13 @@ def _run(source: Source, report: Report, *, strict: bool, keep: Keep, jobs: int,
         found = [manifest_missing()]
         _drain(source)
         return found + source.findings
-    manifest, found, go_on = check_manifest(data, strict=strict)
+    checked = check_manifest(data, strict=strict)
+    manifest, found = checked.manifest, checked.findings
     if manifest is not None:
         version_value = manifest.get("rex_version")
         report.rex_version = version_value if isinstance(version_value, str) else None
-        report.export_digest = integrity.check_export_digest(manifest)[0]
-    if not go_on:
+        report.export_digest = checked.export_digest
+    if not checked.go_on:
         if manifest is None:
             _drain(source)  # a hostile archive is still reported as such
         return found + source.findings

@@ -16,6 +16,7 @@ from rexport.diff import (
     diff_manifests,
     read_manifest,
 )
+from rexport.paths import display
 
 _MARK = {"added": "+", "removed": "-", "changed": "~"}
 THIS_MACHINE = "(this machine)"
@@ -46,7 +47,8 @@ def render_text(differences: list[Difference]) -> str:
                     text += f" ({d.delta:+.6g})"
             lines.append(f"  {_MARK[d.change]} {d.what}: {text}")
     lines.append(f"{len(differences)} difference(s)")
-    return "\n".join(lines)
+    # labels and values come from the manifests: no control character reaches the terminal
+    return "\n".join(display(line, 1000) for line in lines)
 
 
 def render_json(a: str, b: str, differences: list[Difference]) -> str:
@@ -65,7 +67,9 @@ def compare(a: str, b: str | None) -> list[Difference]:
         here = probe()
         if not here:
             raise ManifestError("REX-U103", "could not describe this machine's environment")
-        return diff_environment(manifest_a, {"environment": here}, only_recorded=True)
+        # what is installed here beyond the recorded packages rarely explains a difference
+        return diff_environment(manifest_a, {"environment": here}, only_recorded=True,
+                                extra_packages=False)
     manifest_b, _ = read_manifest(b)
     return diff_manifests(manifest_a, manifest_b)
 
@@ -74,7 +78,8 @@ def compare(a: str, b: str | None) -> list[Difference]:
 @click.argument("a", type=click.Path(path_type=str))
 @click.argument("b", type=click.Path(path_type=str), required=False)
 @click.option("--env", "against_env", is_flag=True,
-              help="Compare A's recorded environment with this machine and interpreter.")
+              help="Compare A's recorded environment with this machine and interpreter "
+                   "(only what A records; packages installed here beyond those are not listed).")
 @click.option("-o", "--output-format", type=click.Choice(["text", "json"]), default="text",
               show_default=True)
 def command(a: str, b: str | None, against_env: bool, output_format: str) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from rexport.paths import display
 from rexport.replay import (
     Options,
     ReplayReport,
@@ -19,6 +20,8 @@ from rexport.replay import (
 )
 
 _DRIFT_LINES = 20
+_FINDING_LINES = 10
+_LINE_CAP = 1000
 
 
 def _value(value: Any) -> str:
@@ -28,9 +31,11 @@ def _value(value: Any) -> str:
 def render_text(report: ReplayReport) -> str:
     """The replay report for a person: verdict, metrics, drift, time, output tail."""
     lines = [f"replay: {report.status} (exit {report.exit_code}): {report.reason}"]
-    for f in report.findings:
+    for f in report.findings[:_FINDING_LINES]:
         where = " ".join(str(f[k]) for k in ("file", "pointer") if f.get(k))
         lines.append(f"  {f.get('code') or 'error'} {where} {f.get('message', '')}".rstrip())
+    if len(report.findings) > _FINDING_LINES:
+        lines.append(f"  ... {len(report.findings) - _FINDING_LINES} more (rexport validate)")
     if report.outcomes:
         lines.append("metrics:")
         for o in report.outcomes:
@@ -47,14 +52,16 @@ def render_text(report: ReplayReport) -> str:
         if len(report.drift) > _DRIFT_LINES:
             lines.append(f"  ... {len(report.drift) - _DRIFT_LINES} more (-o json lists all)")
     if report.seconds is not None:
-        lines.append(f"wall time: {report.seconds:.1f} s (replay in all: "
-                     f"{report.total_seconds or 0:.1f} s)")
+        lines.append(f"wall time: {report.seconds:.2f} s (replay in all, with unpacking and "
+                     f"the environment: {report.total_seconds or 0:.1f} s)")
     if report.tail:
         lines.append(f"output (last {len(report.tail)} lines):")
         lines += [f"  | {line}" for line in report.tail]
+    lines += [f"note: {note}" for note in report.notes]
     if report.workdir:
         lines.append(f"work folder kept: {report.workdir}")
-    return "\n".join(lines)
+    # names, values and output come from the export: no control character reaches the terminal
+    return "\n".join(display(line, _LINE_CAP) for line in lines)
 
 
 def _emit(report: ReplayReport, output_format: str) -> None:
@@ -105,12 +112,12 @@ def command(export: str, workdir: Path | None, timeout: float | None, python: st
         _emit(refused(export, stop), output_format)
         sys.exit(2)
     to_stderr = output_format == "json"  # keep stdout a single JSON document
-    click.echo("\n".join(plan.describe()), err=to_stderr)
+    click.echo("\n".join(display(line, _LINE_CAP) for line in plan.describe()), err=to_stderr)
     if not yes:
         if not sys.stdin.isatty():
             # no one to ask: refusing beats hanging on a prompt in a pipeline
-            stop = ReplayStop("plan", "not confirmed: no terminal to ask; pass --yes to run")
-            _emit(refused(export, stop), output_format)
+            no_tty = ReplayStop("plan", "not confirmed: no terminal to ask; pass --yes to run")
+            _emit(refused(export, no_tty), output_format)
             sys.exit(2)
         if not click.confirm("Run this export's code on this machine?", default=False,
                              err=to_stderr):

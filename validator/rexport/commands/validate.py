@@ -14,17 +14,6 @@ if TYPE_CHECKING:
 FORMATS = ("text", "json", "sarif", "junit")
 
 
-def _codes(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...]:
-    # checked here so that a typo is a usage error (exit 2), not a silently empty filter
-    from rexport.validation import code_filter
-
-    try:
-        code_filter(values, ())
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
-    return values
-
-
 def use_color(choice: str, stream: Any) -> bool:
     """--color: always/never, or auto: on a terminal unless NO_COLOR is set (no-color.org)."""
     if choice == "always":
@@ -55,9 +44,9 @@ def exit_code(reports: list[Report]) -> int:
               default=None, help="Write the report to this file instead of stdout.")
 @click.option("--strict", is_flag=True,
               help="Warnings make an export invalid; unknown fields are reported.")
-@click.option("--select", multiple=True, metavar="CODE", callback=_codes,
+@click.option("--select", multiple=True, metavar="CODE",
               help="Report only these codes, prefixes (REX-I10) or families (integrity).")
-@click.option("--ignore", multiple=True, metavar="CODE", callback=_codes,
+@click.option("--ignore", multiple=True, metavar="CODE",
               help="Do not report these codes, prefixes or families.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
               help="Threads hashing files in parallel.")
@@ -83,14 +72,29 @@ def command(ctx: click.Context, paths: tuple[str, ...], fmt: str, output: str | 
     unreadable input; with several PATHs, the worst of them.
     """
     try:
+        _check_codes(select, "--select")
+        _check_codes(ignore, "--ignore")
         reports = run(paths, strict=strict, select=select, ignore=ignore, jobs=jobs,
                       max_files=max_files, max_bytes=max_bytes, progress=progress and not quiet)
         text = _render(fmt, reports, output=output, color=color, verbosity=verbose - quiet)
         _emit(text, output)
+    except click.ClickException:
+        raise
     except Exception as exc:  # the last line of defence: a message and exit 2, no traceback
         click.echo(f"rexport validate: internal error: {type(exc).__name__}: {exc}", err=True)
         ctx.exit(2)
     ctx.exit(exit_code(reports))
+
+
+def _check_codes(values: tuple[str, ...], option: str) -> None:
+    # checked before any export is read, so that a typo is a usage error (exit 2)
+    # rather than a filter that silently keeps nothing
+    from rexport.validation import code_filter
+
+    try:
+        code_filter(values, ())
+    except ValueError as exc:
+        raise click.BadOptionUsage(option, f"Invalid value for '{option}': {exc}") from None
 
 
 def _render(fmt: str, reports: list[Report], *, output: str | None, color: str,

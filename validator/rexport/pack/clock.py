@@ -1,4 +1,4 @@
-"""The export's reference time: SOURCE_DATE_EPOCH, else the code's commit time, else a fixed epoch."""
+"""The export's reference time: SOURCE_DATE_EPOCH, else the commit time, else a fixed epoch."""
 
 from __future__ import annotations
 

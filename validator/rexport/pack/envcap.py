@@ -1,4 +1,4 @@
-"""Environment capture: OS, Python, installed distributions, lockfiles, hardware, compiler, variables."""
+"""Environment capture: OS, Python, distributions, lockfiles, hardware, compiler, variables."""
 
 from __future__ import annotations
 

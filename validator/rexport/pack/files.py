@@ -108,7 +108,8 @@ def pack(request: Request) -> Written:
         cap.seeds(seeds)
     if request.metrics is not None:
         for metric in read_metrics(request.metrics):
-            cap.metric(metric["name"], metric.get("value"), split=metric.get("split"),
+            value: Any = metric.get("value")  # checked by Capture.metric
+            cap.metric(metric["name"], value, split=metric.get("split"),
                        step=metric.get("step"))
         cap.artifact("metrics", request.metrics, kind="metrics")
     for path in request.artifacts:

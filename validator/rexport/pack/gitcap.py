@@ -1,4 +1,4 @@
-"""Git capture through the `git` command: commit, branch, tag, remote, dirty flag, diff, file list."""
+"""Git capture through the `git` command: commit, branch, tag, remote, dirty flag, diff, files."""
 
 from __future__ import annotations
 

@@ -4,34 +4,16 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rexport.digests import hash_stream
 from rexport.pack.members import Member
 
 Tap = Callable[[bytes], None]
-
-
-def _hash_stream(fp: Any, algorithms: Iterable[str], *, taps: Sequence[Tap] = ()
-                 ) -> tuple[int, dict[str, str]]:
-    try:
-        from rexport.digests import hash_stream
-    except ImportError:
-        import hashlib
-
-        hashers = {name: hashlib.new(name) for name in algorithms}
-        size = 0
-        while chunk := fp.read(1 << 20):
-            size += len(chunk)
-            for hasher in hashers.values():
-                hasher.update(chunk)
-            for tap in taps:
-                tap(chunk)
-        return size, {name: h.hexdigest() for name, h in hashers.items()}
-    return hash_stream(fp, algorithms, taps=taps)
 
 
 @dataclass
@@ -67,26 +49,41 @@ def signature(path: Path) -> tuple[int, int]:
     return st.st_size, st.st_mtime_ns
 
 
-def _scanner(path: str) -> Any | None:
-    try:
-        from rexport.checks.secrets import TextScanner
-    except ImportError:  # the embedded-file scanner is optional at import time
+# A private key block in any file, however large or binary: a literal search costs little.
+_KEY_MARKERS = {b"PRIVATE KEY-----": "private key block",
+                b"PRIVATE KEY BLOCK-----": "private key block"}
+
+
+def _scanner(member: Member, size: int) -> Any | None:
+    """The validator's own credential scanner, for the files the validator scans (REX-K102).
+
+    The same choice of files as the validator's (text-like, at most TEXT_SCAN_MAX bytes), so
+    the packer refuses exactly what would make its export fail validation.
+    """
+    from rexport.checks.completeness import IndexEntry
+    from rexport.checks.secrets import TextScanner
+    from rexport.payload import TEXT_SCAN_MAX, _text_like
+
+    entry = IndexEntry(position=0, path=member.path, size=size, digests={},
+                       media_type=member.media_type)
+    if size > TEXT_SCAN_MAX or not _text_like(member.path, entry):
         return None
-    return TextScanner(path)
+    return TextScanner(member.path)
 
 
 def _hash_one(member: Member, algorithms: Sequence[str], scan: bool,
-              known: Mapping[bytes, str], progress: Tap) -> Hashed:
-    taps: list[Tap] = [progress]
-    scanner = _scanner(member.path) if scan else None
+              known: Mapping[bytes, str], progress: Callable[[int], None]) -> Hashed:
+    taps: list[Tap] = []
+    scanner = _scanner(member, member.size()) if scan else None
     if scanner is not None:
         taps.append(scanner.feed)
-    value_tap = ValueTap(known) if known else None
+    values = dict(known) if scanner is not None or not scan else {**known, **_KEY_MARKERS}
+    value_tap = ValueTap(values) if values else None
     if value_tap is not None:
         taps.append(value_tap)
     sig = signature(member.source) if isinstance(member.source, Path) else None
     with member.open() as fp:
-        size, digests = _hash_stream(fp, algorithms, taps=taps)
+        size, digests = hash_stream(fp, algorithms, taps=taps, progress=progress)
     secrets: list[str] = []
     if scanner is not None:
         secrets += sorted({f"{f.message}" for f in scanner.finish()})
@@ -111,9 +108,9 @@ def hash_members(members: Sequence[Member], algorithms: Sequence[str], *, jobs: 
                disable=not progress, file=sys.stderr, leave=False)
     lock = threading.Lock()
 
-    def advance(chunk: bytes) -> None:
+    def advance(count: int) -> None:
         with lock:
-            bar.update(len(chunk))
+            bar.update(count)
 
     known = dict(known_secrets or {})
     try:
@@ -122,4 +119,4 @@ def hash_members(members: Sequence[Member], algorithms: Sequence[str], *, jobs: 
                 lambda m: _hash_one(m, algorithms, scan, known, advance), members))
     finally:
         bar.close()
-    return {m.path: r for m, r in zip(members, results)}
+    return {m.path: r for m, r in zip(members, results, strict=True)}

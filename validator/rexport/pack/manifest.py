@@ -64,8 +64,7 @@ def self_check(data: bytes) -> None:
     from rexport.findings import Severity
     from rexport.validation import check_manifest
 
-    _, found, _ = check_manifest(data)
-    errors = [f for f in found if f.severity is Severity.ERROR]
+    errors = [f for f in check_manifest(data).findings if f.severity is Severity.ERROR]
     if errors:
         listing = "; ".join(f"{f.code} at {f.pointer or '/'}: {f.message}" for f in errors[:10])
         raise PackError(f"the export would not be valid: {listing}")

@@ -1,4 +1,4 @@
-"""The files of an export before they are written: where each comes from, its role and media type."""
+"""The files of an export before they are written: where each comes from, role, media type."""
 
 from __future__ import annotations
 
@@ -28,7 +28,8 @@ _MEDIA_TYPES: dict[str, str] = {
     ".rst": "text/x-rst", ".txt": "text/plain", ".lock": "text/plain", ".cfg": "text/plain",
     ".ini": "text/plain", ".in": "text/plain", ".csv": "text/csv",
     ".tsv": "text/tab-separated-values", ".parquet": "application/vnd.apache.parquet",
-    ".npy": "application/octet-stream", ".npz": "application/zip", ".pkl": "application/octet-stream",
+    ".npy": "application/octet-stream", ".npz": "application/zip", ".idx": "text/plain",
+    ".pkl": "application/octet-stream",
     ".pickle": "application/octet-stream", ".joblib": "application/octet-stream",
     ".pt": "application/octet-stream", ".onnx": "application/octet-stream",
     ".safetensors": "application/octet-stream", ".h5": "application/x-hdf5",
@@ -85,7 +86,7 @@ class Member:
         """Open the member's bytes for reading."""
         if isinstance(self.source, bytes):
             return io.BytesIO(self.source)
-        return open(self.source, "rb")  # noqa: SIM115 - the caller closes it
+        return open(self.source, "rb")  # the caller closes it
 
 
 def is_executable(path: Path) -> bool:

@@ -36,14 +36,15 @@ def script(lockfiles: Sequence[tuple[str, str]], python_version: str | None) -> 
     ``lockfiles`` are (export path, format) pairs; the script makes a virtual environment
     ``.rex-venv`` (or a conda prefix for a conda lockfile) and installs from the first lockfile.
     """
-    wanted = f" (recorded: Python {python_version})" if python_version else ""
+    wanted = f"; recorded with Python {python_version}" if python_version else ""
     lines = [
         "#!/bin/sh",
-        "# Rebuild this export's environment. Run from the export's root: sh environment/reproduce.sh",
+        "# Rebuild this export's environment; run from the export's root:",
+        "#   sh environment/reproduce.sh",
         "# Steps, in order: 1. a fresh environment  2. the locked packages  3. a check.",
         "set -eu",
         'cd "$(dirname "$0")/.."',
-        f"PYTHON=\"${{PYTHON:-python3}}\"  # use the recorded interpreter version{wanted}",
+        f"PYTHON=\"${{PYTHON:-python3}}\"  # the interpreter to build with{wanted}",
     ]
     usable = [(path, kind) for path, kind in lockfiles if kind in _INSTALL]
     if not usable:

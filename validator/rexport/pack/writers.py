@@ -142,13 +142,13 @@ class _Counting(io.RawIOBase):
 def _write_tar(stream: BinaryIO, manifest: bytes, entries: Entries, epoch: int,
                advance: Callable[[int], None]) -> None:
     # PAX: UTF-8 names of any length; for short ASCII names the header is plain ustar
-    with tarfile.open(fileobj=stream, mode="w", format=tarfile.PAX_FORMAT, encoding="utf-8",
-                      copybufsize=_CHUNK) as tar:
+    with tarfile.TarFile(fileobj=stream, mode="w", format=tarfile.PAX_FORMAT, encoding="utf-8",
+                         copybufsize=_CHUNK) as tar:
         tar.addfile(_tar_info("rex.json", len(manifest), 0o644, epoch), io.BytesIO(manifest))
         for member, hashed in entries:
             info = _tar_info(member.path, hashed.size, _mode(member), epoch)
             with _opened(member, hashed) as src:
-                tar.addfile(info, _Counting(src, advance))  # type: ignore[arg-type]
+                tar.addfile(info, _Counting(src, advance))
 
 
 def _zip_time(epoch: int) -> tuple[int, int, int, int, int, int]:
@@ -206,8 +206,8 @@ def write_export(out: Path, fmt: str, manifest: bytes, members: Sequence[Member]
                     with gzip.GzipFile(filename="", mode="wb", compresslevel=GZIP_LEVEL,
                                        fileobj=raw, mtime=0) as gz:
                         # batch the tar writer's small writes into large compress calls
-                        zbuf = io.BufferedWriter(gz, _CHUNK)  # type: ignore[arg-type]
-                        _write_tar(zbuf, manifest, entries, epoch, bar.update)  # type: ignore[arg-type]
+                        zbuf = io.BufferedWriter(gz, _CHUNK)
+                        _write_tar(zbuf, manifest, entries, epoch, bar.update)
                         zbuf.flush()
                         zbuf.detach()
     finally:

@@ -8,13 +8,14 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from rexport.findings import Finding
 from rexport.paths import TwinFinder, display, path_problems
 
 MANIFEST = "rex.json"
-MANIFEST_CAP = 128 << 20  # spec EXP-04; one byte more is read so that the parser can say "too large"
+# spec EXP-04; one byte more is read so that the parser can tell "too large"
+MANIFEST_CAP = 128 << 20
 RATIO_LIMIT = 1000  # decompressed:compressed, spec EXP-04
 RATIO_MIN_SIZE = 1 << 20  # the ratio is judged on members larger than this
 # A compressed stream is stopped early once this much of one member was read at a ratio
@@ -23,6 +24,8 @@ RATIO_MIN_SIZE = 1 << 20  # the ratio is judged on members larger than this
 RATIO_EARLY_STOP = 64 << 20
 TRAILING_SCAN = 1 << 20  # bytes after an archive's end that are looked at, at most
 
+_SPECIAL = {"device": "a device file", "fifo": "a FIFO",
+            "other": "a socket or a member type that is not supported"}
 KINDS = ("file", "dir", "symlink", "hardlink", "device", "fifo", "other")
 
 Opener = Callable[[], BinaryIO]
@@ -64,7 +67,7 @@ class Entry:
         next entry is asked for.
         """
         if self.opener is None:
-            raise OSError(f"{display(self.path)!r} is a {self.kind}, not a readable file")
+            raise OSError(f"'{display(self.path)}' is a {self.kind}, not a readable file")
         return self.opener()
 
 
@@ -166,32 +169,50 @@ class Ledger:
                 self.report("REX-X114", f"more than {self.max_bytes} bytes of members: "
                                         "reading stopped")
                 return None
-        shown = display(path)
         problems = path_problems(path)
+        duplicate = path in self._names
+        twin = None if duplicate else self._twins.add(path)
+        if duplicate or twin or problems or kind not in ("file", "dir"):
+            self._judge(path, kind, problems, duplicate, twin, explained)
+        else:
+            self._names.add(path)
+        return path, not problems
+
+    def _judge(self, path: str, kind: str, problems: list[tuple[str, str]], duplicate: bool,
+               twin: tuple[str, str] | None, explained: bool) -> None:
+        shown = display(path)
         for code, message in problems:
             self.report(code, message, shown)
         if kind in ("symlink", "hardlink"):
-            self.report("REX-X105", f"{shown!r} is a {kind}", shown)
+            self.report("REX-X105", f"'{shown}' is a {kind}", shown)
         elif kind not in ("file", "dir") and not explained:
-            self.report("REX-X106", f"{shown!r} is a {kind}, not a regular file", shown)
-        if path in self._names:
-            self.report("REX-X107", f"{shown!r} appears more than once", shown)
+            self.report("REX-X106", f"'{shown}' is {_SPECIAL.get(kind, 'special')}, "
+                                    "not a regular file", shown)
+        if duplicate:
+            self.report("REX-X107", f"'{shown}' appears more than once", shown)
         else:
             self._names.add(path)
-            twin = self._twins.add(path)
-            if twin is not None:
-                self.report(twin[0], f"{shown!r} collides with {display(twin[1])!r}", shown)
-        return path, not problems
+        if twin is not None:
+            self.report(twin[0], f"'{shown}' collides with '{display(twin[1])}'", shown)
 
 
-def read_capped(fp: BinaryIO, cap: int = MANIFEST_CAP + 1) -> bytes:
-    """Read at most ``cap`` bytes of ``fp`` (short reads are retried until the end)."""
-    parts: list[bytes] = []
-    left = cap
+class Readable(Protocol):
+    def read(self, n: int, /) -> bytes: ...
+
+
+def read_capped(fp: Readable, cap: int = MANIFEST_CAP + 1) -> bytes:
+    """Read at most ``cap`` bytes of ``fp``, holding them about once in memory."""
+    first = fp.read(cap)
+    if not first or len(first) >= cap:
+        return first
+    # short reads: grow one buffer in place rather than join a list (twice the memory)
+    out = io.BytesIO()
+    out.write(first)
+    left = cap - len(first)
     while left > 0:
         chunk = fp.read(min(left, 1 << 20))
         if not chunk:
             break
-        parts.append(chunk)
+        out.write(chunk)
         left -= len(chunk)
-    return b"".join(parts)
+    return out.getvalue()

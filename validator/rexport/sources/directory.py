@@ -23,7 +23,7 @@ def open_regular(path: str) -> BinaryIO:
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode) or info.st_nlink > 1:
-            raise OSError(f"{display(path)!r} is not a regular file")
+            raise OSError(f"'{display(path)}' is not a regular file")
         return os.fdopen(fd, "rb")
     except BaseException:
         os.close(fd)
@@ -61,38 +61,39 @@ class DirectorySource(Source):
             return None  # absent, a link, a special file or unreadable: no manifest
 
     def _walk(self, ledger: Ledger) -> Iterator[Entry]:
-        try:
-            yield from self._walk_dir(ledger, "", self.path, 0)
-        except _CapReached:
-            return
-
-    def _walk_dir(self, ledger: Ledger, prefix: str, folder: str, depth: int
-                  ) -> Iterator[Entry]:
-        try:
-            with os.scandir(folder) as listing:
-                items = sorted(listing, key=lambda item: item.name)
-        except OSError as exc:
-            ledger.report("REX-U103", f"cannot list {display(prefix or '.')!r}: "
-                                      f"{exc.strerror or exc}", display(prefix or "."))
-            return
-        for item in items:
+        # an explicit stack of listings, not recursive generators: every yield would
+        # otherwise climb through one generator frame per directory level
+        stack = [("", iter(self._list(ledger, "", self.path)), 0)]
+        while stack:
+            prefix, items, depth = stack[-1]
+            item = next(items, None)
+            if item is None:
+                stack.pop()
+                continue
             try:
                 kind, size = _classify(item)
             except OSError as exc:
-                ledger.report("REX-U103", f"cannot read {display(prefix + item.name)!r}: "
+                ledger.report("REX-U103", f"cannot read '{display(prefix + item.name)}': "
                                           f"{exc.strerror or exc}", display(prefix + item.name))
                 continue
             admitted = ledger.admit(prefix + item.name, kind, size)
             if admitted is None:
-                raise _CapReached
+                return
             path, safe = admitted
             opener = functools.partial(open_regular, item.path) if kind == "file" else None
             yield Entry(path, kind, size, safe, opener)
             # deeper than the path cap is already reported; going on would only meet
             # the operating system's own path length limit
             if kind == "dir" and depth < MAX_SEGMENTS:
-                yield from self._walk_dir(ledger, path + "/", item.path, depth + 1)
+                stack.append((path + "/", iter(self._list(ledger, path + "/", item.path)),
+                              depth + 1))
 
-
-class _CapReached(Exception):
-    """Unwinds the recursive walk once the ledger refused a member."""
+    @staticmethod
+    def _list(ledger: Ledger, prefix: str, folder: str) -> list[os.DirEntry[str]]:
+        try:
+            with os.scandir(folder) as listing:
+                return sorted(listing, key=lambda item: item.name)
+        except OSError as exc:
+            ledger.report("REX-U103", f"cannot list '{display(prefix or '.')}': "
+                                      f"{exc.strerror or exc}", display(prefix or "."))
+            return []

@@ -1,28 +1,32 @@
-"""A bounded gzip reader that knows how many compressed bytes each output byte cost."""
+"""A bounded gzip reader that knows how many compressed bytes each output byte cost.
+
+Decompression runs on a helper thread (zlib releases the GIL), a few batches ahead of
+the reader, so that parsing and hashing overlap it. The queue between the two holds at
+most _AHEAD batches of about _BATCH bytes.
+"""
 
 from __future__ import annotations
 
+import queue
+import threading
 import zlib
 from typing import BinaryIO
 
 from rexport.sources.base import TRAILING_SCAN, ContainerError
 
-RAW_CHUNK = 1 << 20  # read from the file in large pieces: the speed of `gzip -dc`
+RAW_CHUNK = 1 << 20  # read from the file in large pieces
 _FEED = 1 << 16  # input given to zlib per call: what it leaves unconsumed is copied back
-_STEP = 1 << 18  # output produced per call for small reads (headers, small members)
-_MAX_STEP = 4 << 20  # output produced per call at most: the memory a bomb can claim at once
+_PIECE = 1 << 16  # output per zlib call at most: the unit in which output is priced
+_BATCH = 1 << 20  # output handed over per queue item (few queue operations)
+_AHEAD = 4  # batches decompressed ahead of the reader: the memory a bomb can claim
 _MAX_MEMBERS = 4096  # concatenated gzip members; more is a decompression-time attack
 _MAGIC = b"\x1f\x8b"
 
+Piece = tuple[bytes, int]  # (output, the compressed bytes consumed to produce it)
 
-class GzipReader:
-    """Reads the decompressed bytes of a (multi-member) gzip file, in bounded steps.
 
-    ``compressed_offset()`` tells the compressed bytes consumed up to the current read
-    position, interpolated within the last step, so a caller can price each stretch of
-    output. Raises ContainerError(REX-X118) on corruption or truncation; non-zero bytes
-    after the last gzip member set ``trailing``.
-    """
+class _Inflater:
+    """The decompression itself, in priced pieces of at most _PIECE output bytes."""
 
     def __init__(self, raw: BinaryIO) -> None:
         self._raw = raw
@@ -30,37 +34,11 @@ class GzipReader:
         self._chunk = b""
         self._chunk_pos = 0
         self._pending = b""
-        self._buf = b""
-        self._pos = 0
-        self._buf_start = 0
-        self._buf_cost = 0
-        self.consumed = 0
+        self._carry = 0  # input consumed since the last piece (headers, empty blocks)
+        self._failure: ContainerError | None = None
         self.members = 1
         self.trailing = False
-        self._eof = False
-
-    def compressed_offset(self) -> float:
-        """Compressed bytes consumed for the output read so far."""
-        if not self._buf:
-            return float(self.consumed)
-        return self._buf_start + self._buf_cost * self._pos / len(self._buf)
-
-    def read(self, n: int) -> bytes:
-        """Return up to ``n`` bytes; fewer only at the end of the stream."""
-        parts: list[bytes] = []
-        while n > 0:
-            avail = len(self._buf) - self._pos
-            if avail <= 0:
-                if not self._fill(min(max(n, _STEP), _MAX_STEP)):
-                    break
-                continue
-            take = avail if avail <= n else n
-            parts.append(self._buf[self._pos:self._pos + take])
-            self._pos += take
-            n -= take
-        if len(parts) == 1:
-            return parts[0]
-        return b"".join(parts)
+        self.eof = False
 
     def _input(self) -> bytes | memoryview:
         if self._pending:
@@ -75,29 +53,44 @@ class GzipReader:
         self._chunk_pos += len(view)
         return view
 
-    def _fill(self, want: int) -> bool:
-        while not self._eof:
-            data = self._input()
-            if not len(data):
-                raise ContainerError("REX-X118", "the gzip stream is truncated")
-            try:
-                out = self._zlib.decompress(data, want)
-            except zlib.error as exc:
-                raise ContainerError("REX-X118", f"the gzip stream is corrupt: {exc}") from None
-            used = len(data) - len(self._zlib.unconsumed_tail)
-            if self._zlib.eof:
-                rest = self._zlib.unused_data
-                used -= len(rest)
-                self._next_member(rest)
-            else:
-                self._pending = self._zlib.unconsumed_tail
-            start = self.consumed
-            self.consumed += used
-            if out:
-                self._buf, self._pos, self._buf_start, self._buf_cost = out, 0, start, used
-                return True
-        return False
+    def batch(self) -> list[Piece] | None:
+        """Return the next pieces (about _BATCH bytes of output); None at the end."""
+        if self._failure is not None:
+            raise self._failure
+        pieces: list[Piece] = []
+        size = 0
+        try:
+            while size < _BATCH and not self.eof:
+                piece = self._piece()
+                if piece is not None:
+                    pieces.append(piece)
+                    size += len(piece[0])
+        except ContainerError as exc:
+            if not pieces:
+                raise
+            self._failure = exc  # hand over what was good first
+        return pieces or None
 
+    def _piece(self) -> Piece | None:
+        data = self._input()
+        if not len(data):
+            raise ContainerError("REX-X118", "the gzip stream is truncated")
+        try:
+            out = self._zlib.decompress(data, _PIECE)
+        except zlib.error as exc:
+            raise ContainerError("REX-X118", f"the gzip stream is corrupt: {exc}") from None
+        used = len(data) - len(self._zlib.unconsumed_tail)
+        if self._zlib.eof:
+            rest = self._zlib.unused_data
+            used -= len(rest)
+            self._next_member(rest)
+        else:
+            self._pending = self._zlib.unconsumed_tail
+        self._carry += used
+        if not out:
+            return None
+        piece, self._carry = (out, self._carry), 0
+        return piece
     def _next_member(self, rest: bytes) -> None:
         """After a gzip member: start the next one, or note what trails the last."""
         leftover = rest + bytes(memoryview(self._chunk)[self._chunk_pos:])
@@ -114,7 +107,7 @@ class GzipReader:
             self._zlib = zlib.decompressobj(31)
             self._pending = leftover
             return
-        self._eof = True
+        self.eof = True
         seen = len(leftover)
         # zero padding after the gzip stream is common (tape blocking) and harmless
         self.trailing = bool(leftover.strip(b"\0"))
@@ -126,3 +119,100 @@ class GzipReader:
             self.trailing = bool(more.strip(b"\0"))
         if seen > TRAILING_SCAN:
             self.trailing = True
+
+
+class GzipReader:
+    """Reads the decompressed bytes of a (multi-member) gzip file.
+
+    Output comes in pieces whose compressed price is exact: ``priced()`` tells the output
+    and price of the pieces read up to and including the current one, ``settled()`` of
+    those read completely, so a caller can price any stretch of output to within one piece
+    at each end. ``read`` raises ContainerError(REX-X118) on corruption or truncation;
+    non-zero bytes after the last gzip member set ``trailing``. ``close()`` stops the helper.
+    """
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self._inflater = _Inflater(raw)
+        self._queue: queue.Queue[list[Piece] | ContainerError | OSError | None] = \
+            queue.Queue(_AHEAD)
+        self._stop = threading.Event()
+        self._pieces: list[Piece] = []
+        self._next_piece = 0
+        self._buf = b""
+        self._pos = 0
+        self._price = 0
+        self._settled_out = 0
+        self._settled_price = 0
+        self._done = False
+        self._thread = threading.Thread(target=self._produce, name="rexport-gunzip",
+                                        daemon=True)
+        self._thread.start()
+
+    @property
+    def trailing(self) -> bool:
+        return self._done and self._inflater.trailing
+
+    def _produce(self) -> None:
+        item: list[Piece] | ContainerError | OSError | None
+        while True:
+            try:
+                item = self._inflater.batch()
+            except (ContainerError, OSError) as exc:
+                item = exc
+            while not self._stop.is_set():
+                try:
+                    self._queue.put(item, timeout=0.05)
+                    break
+                except queue.Full:
+                    continue
+            if item is None or isinstance(item, Exception) or self._stop.is_set():
+                return
+
+    def close(self) -> None:
+        """Stop the helper thread (it exits at its next batch)."""
+        self._stop.set()
+        self._thread.join()
+
+    def priced(self) -> tuple[int, int]:
+        """(output, price) of every piece up to and including the current one."""
+        return self._settled_out + len(self._buf), self._settled_price + self._price
+
+    def settled(self) -> tuple[int, int]:
+        """(output, price) of every piece read to its end."""
+        return self._settled_out, self._settled_price
+
+    def _next(self) -> bool:
+        self._settled_out += len(self._buf)
+        self._settled_price += self._price
+        self._buf, self._pos, self._price = b"", 0, 0
+        if self._next_piece >= len(self._pieces):
+            if self._done:
+                return False
+            item = self._queue.get()
+            if item is None or isinstance(item, Exception):
+                self._done = True
+                if item is not None:
+                    raise item
+                return False
+            self._pieces, self._next_piece = item, 0
+        self._buf, self._price = self._pieces[self._next_piece]
+        self._next_piece += 1
+        return True
+
+    def read(self, n: int) -> bytes:
+        """Return up to ``n`` bytes; fewer only at the end of the stream."""
+        if len(self._buf) - self._pos >= n:  # the common case: a header, a small member
+            self._pos += n
+            return self._buf[self._pos - n:self._pos]
+        parts: list[bytes] = []
+        while n > 0:
+            avail = len(self._buf) - self._pos
+            if avail <= 0:
+                if not self._next():
+                    break
+                continue
+            take = avail if avail <= n else n
+            parts.append(self._buf[self._pos:self._pos + take])
+            self._pos += take
+            n -= take
+        return parts[0] if len(parts) == 1 else b"".join(parts)

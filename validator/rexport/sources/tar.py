@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Iterator
-from rexport.paths import display
+
 from rexport.sources.base import (
     MANIFEST,
     MANIFEST_CAP,
@@ -20,7 +20,6 @@ from rexport.sources.base import (
     Source,
     read_capped,
 )
-from rexport.sources.inflate import GzipReader
 from rexport.sources.tarfmt import (
     BLOCK,
     EXTENDED,
@@ -69,32 +68,31 @@ def walk(feed: Feed, ledger: Ledger, *, on_data: OnData) -> Iterator[Entry]:
             return
         header = parse_header(block)
         if header.typeflag in EXTENDED:
-            data = _read_extended(feed, header.data_size)
+            extended = _read_extended(feed, header.data_size)
             if header.typeflag == b"x" or header.typeflag == b"X":
-                pax.update(parse_pax(data))
+                pax.update(parse_pax(extended))
             elif header.typeflag == b"L":
-                long_name = data
+                long_name = extended
             elif header.typeflag == b"g":
-                parse_pax(data)  # global records set defaults no export needs; still checked
+                parse_pax(extended)  # global records set defaults no export needs; still checked
             continue  # "K" (long link name): links are refused whatever their target
-        header = apply_extended(header, pax, long_name)
-        pax, long_name = {}, None
+        if pax or long_name is not None:
+            header = apply_extended(header, pax, long_name)
+            pax, long_name = {}, None
         admitted = ledger.admit(header.name, header.kind, header.data_size)
         if admitted is None:
             return
         path, safe = admitted
-        data = MemberData(feed, header.data_size, file=display(path), report=ledger.report)
+        data = MemberData(feed, header.data_size, path=path, report=ledger.report)
         if path == "" and header.kind == "dir":
             pass  # the archive's root ("./")
         elif header.kind == "file":
             yield on_data(header, path, safe, data)
         else:
             yield Entry(path, header.kind, header.size, safe)
-        data.finish()
+        data.finish(_padding(header.data_size))
         if data.error is not None:
             raise data.error
-        if feed.skip(_padding(header.data_size)) < _padding(header.data_size):
-            raise corrupt("the archive is truncated inside a member")
 
 
 def _read_extended(feed: Feed, size: int) -> bytes:
@@ -165,7 +163,7 @@ class TarSource(Source):
         ledger = Ledger([], self.name, max_files=self.max_files, max_bytes=self.max_bytes)
         feed = self._feed()
         try:
-            for entry in walk(feed, ledger, on_data=self._data_entry):
+            for _ in walk(feed, ledger, on_data=self._data_entry):
                 if self._manifest is not None:
                     break
         except (ContainerError, OSError):

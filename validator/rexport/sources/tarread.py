@@ -7,6 +7,7 @@ import os
 from collections.abc import Callable
 from typing import BinaryIO, cast
 
+from rexport.paths import display
 from rexport.sources.base import (
     RATIO_EARLY_STOP,
     RATIO_LIMIT,
@@ -45,8 +46,11 @@ class FileFeed:
             self.pos += step
         return step
 
-    def cost(self) -> float | None:
+    def priced(self) -> tuple[int, int] | None:
         return None
+
+    def settled(self) -> tuple[int, int]:
+        return 0, 0
 
     def trailing(self) -> bool:
         return False
@@ -77,13 +81,17 @@ class GzipFeed:
             done += got
         return done
 
-    def cost(self) -> float | None:
-        return self._gz.compressed_offset()
+    def priced(self) -> tuple[int, int] | None:
+        return self._gz.priced()
+
+    def settled(self) -> tuple[int, int]:
+        return self._gz.settled()
 
     def trailing(self) -> bool:
         return self._gz.trailing
 
     def close(self) -> None:
+        self._gz.close()  # the helper thread reads the file: stop it first
         self._fp.close()
 
 
@@ -98,21 +106,25 @@ class MemberData:
     kept in ``error``; the walker raises it once the next entry is asked for.
     """
 
-    def __init__(self, feed: Feed, size: int, *, file: str, report: Report) -> None:
+    def __init__(self, feed: Feed, size: int, *, path: str, report: Report) -> None:
         self._feed = feed
         self.size = size
         self.left = size
         self.offset = feed.pos
-        self.file = file
+        self.path = path
         self._report = report
-        self._start_cost = feed.cost()
+        # the price of this member counts the pieces that begin after its start: the
+        # piece it starts in is shared with what came before (see GzipReader)
+        self._start = feed.priced()
         self.error: ContainerError | None = None
 
     def read(self, n: int = -1) -> bytes:
         if self.left <= 0 or self.error is not None:
             return b""
-        if n < 0 or n > self.left:
-            n = self.left
+        # one call returns at most _SKIP_STEP: a caller asking for a huge read gets it in
+        # pieces (see _Stream.read) rather than twice in memory while they are joined
+        n = self.left if n < 0 or n > self.left else n
+        n = min(n, _SKIP_STEP)
         try:
             data = self._feed.read(n)
         except ContainerError as exc:
@@ -121,37 +133,42 @@ class MemberData:
         self.left -= len(data)
         if len(data) < n:
             self.error = ContainerError("REX-X118", "the archive is truncated inside a member",
-                                        self.file)
-        if self._start_cost is not None:
+                                        display(self.path))
+        if self._start is not None:
             self._price()
         return data
 
     def _price(self) -> None:
         done = self.size - self.left
-        if done <= RATIO_MIN_SIZE or self._start_cost is None:
+        if done <= RATIO_MIN_SIZE or self._start is None:
             return
-        cost = self._feed.cost()
-        spent = max((cost or 0.0) - self._start_cost, 1.0)
-        if done <= RATIO_LIMIT * spent:
+        out, price = self._feed.settled()
+        out -= self._start[0]
+        price -= self._start[1]
+        if out <= RATIO_LIMIT * max(price, 1):
             return
-        message = (f"{done} bytes from about {int(spent)} compressed bytes "
+        message = (f"{out} bytes from {price} compressed bytes "
                    f"(more than {RATIO_LIMIT}:1)")
         if self.left == 0:
-            self._report("REX-X115", message, self.file)
+            self._report("REX-X115", message, display(self.path))
         elif done >= RATIO_EARLY_STOP:
-            self.error = ContainerError("REX-X115", message + ": reading stopped", self.file)
+            self.error = ContainerError("REX-X115", message + ": reading stopped",
+                                        display(self.path))
             self.left = 0
 
-    def finish(self) -> None:
-        """Pass over what the consumer left unread; the reader is spent afterwards."""
-        if self._start_cost is None and self.error is None:
-            if self._feed.skip(self.left) < self.left:
-                self.error = ContainerError("REX-X118", "the archive is truncated inside a "
-                                            "member", self.file)
+    def finish(self, padding: int) -> None:
+        """Pass over what the consumer left unread and the ``padding`` after it; the
+        reader is spent afterwards."""
+        if self._start is None and self.error is None:
+            # a plain file: one seek over the rest and the padding
+            padding += self.left
             self.left = 0
         while self.left > 0 and self.error is None:
             self.read(_SKIP_STEP)
         self.left = 0
+        if self.error is None and self._feed.skip(padding) < padding:
+            self.error = ContainerError("REX-X118", "the archive is truncated inside a member",
+                                        display(self.path))
 
     def open(self) -> BinaryIO:
         return cast(BinaryIO, _Stream(self.read))
@@ -168,12 +185,18 @@ class _Stream(io.BufferedIOBase):
         return True
 
     def read(self, size: int | None = -1) -> bytes:
-        if size is None or size < 0:
-            parts = []
-            while chunk := self._read(_SKIP_STEP):
-                parts.append(chunk)
-            return b"".join(parts)
-        return self._read(size)
+        want = -1 if size is None or size < 0 else size
+        first = self._read(_SKIP_STEP if want < 0 else want)
+        if not first or len(first) == want:
+            return first
+        out = io.BytesIO()  # grows in place: a list joined at the end would double the peak
+        out.write(first)
+        while want < 0 or out.tell() < want:
+            chunk = self._read(_SKIP_STEP if want < 0 else min(want - out.tell(), _SKIP_STEP))
+            if not chunk:
+                break
+            out.write(chunk)
+        return out.getvalue()
 
     def read1(self, size: int = -1) -> bytes:
         return self.read(size)

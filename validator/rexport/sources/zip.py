@@ -4,6 +4,7 @@ bounded zipfile readers opened on their own handle (thread-safe random access)."
 from __future__ import annotations
 
 import io
+import itertools
 import os
 import stat
 import zipfile
@@ -64,7 +65,7 @@ class ZipSource(Source):
         ledger = Ledger([], self.name, max_files=self.max_files, max_bytes=self.max_bytes)
         quiet = Source(self.path, max_files=0, max_bytes=0)  # reports of this look are dropped
         try:
-            for entry in self._members(ledger, quiet):
+            for entry in self._members(ledger, quiet, whole=False):
                 if entry.path == MANIFEST and entry.kind == "file":
                     with entry.open() as fp:
                         return read_capped(fp)
@@ -75,11 +76,18 @@ class ZipSource(Source):
     def _walk(self, ledger: Ledger) -> Iterator[Entry]:
         return self._members(ledger, self)
 
-    def _members(self, ledger: Ledger, sink: Source) -> Iterator[Entry]:
+    def _members(self, ledger: Ledger, sink: Source, *, whole: bool = True
+                 ) -> Iterator[Entry]:
+        """The members in central directory order; ``whole``: a walk over all of them, which
+        a directory claiming more entries than the cap is not even started for."""
         with open(self.path, "rb", buffering=1 << 16) as fp, \
                 open(self.path, "rb", buffering=0) as local:
             size = os.fstat(fp.fileno()).st_size
             directory = read_directory(fp, size)
+            if whole and directory.count > ledger.max_files:
+                ledger.report("REX-X113", f"the central directory lists {directory.count} "
+                                          f"entries (more than {ledger.max_files}): not read")
+                return
             if directory.trailing:
                 ledger.report("REX-X112", f"{directory.trailing} bytes follow the end of "
                                           "central directory record")
@@ -97,7 +105,7 @@ class ZipSource(Source):
                     opener = empty_opener if refused else _opener(self.path, item, data_at,
                                                                   sink, display(path))
                 yield Entry(path, kind, item.file_size if kind == "file" else 0, safe, opener)
-            _check_layout(spans, directory.start, ledger)
+            _check_layout(spans, ledger)
 
     def _inspect(self, item: Central, local: io.FileIO, cd_start: int, ledger: Ledger
                  ) -> tuple[str, str, int]:
@@ -107,50 +115,49 @@ class ZipSource(Source):
         local.seek(item.header_offset)
         head = local.read(LOCAL.size + len(item.raw_name))
         if len(head) < LOCAL.size or head[:4] != LOCAL_SIG:
-            raise ContainerError("REX-X118", f"{shown!r}: no local header where the central "
+            raise ContainerError("REX-X118", f"'{shown}': no local header where the central "
                                  "directory points", shown)
         fields = LOCAL.unpack_from(head)
         flags, method, name_len, extra_len = fields[3], fields[4], fields[10], fields[11]
         data_at = item.header_offset + LOCAL.size + name_len + extra_len
         if head[LOCAL.size:] != item.raw_name or method != item.method or \
                 (flags ^ item.flags) & 0x1:
-            raise ContainerError("REX-X118", f"{shown!r}: the local header and the central "
+            raise ContainerError("REX-X118", f"'{shown}': the local header and the central "
                                  "directory disagree", shown)
         if data_at + item.compress_size > cd_start:
-            raise ContainerError("REX-X118", f"{shown!r}: member data runs into the central "
+            raise ContainerError("REX-X118", f"'{shown}': member data runs into the central "
                                  "directory", shown)
         if kind != "file":
             return kind, "", data_at
         if item.flags & 0x41:
-            ledger.report("REX-X118", f"{shown!r} is encrypted", shown)
+            ledger.report("REX-X118", f"'{shown}' is encrypted", shown)
             return "other", "X118", data_at
         if item.method not in _METHODS:
-            ledger.report("REX-X118", f"{shown!r} uses unsupported compression method "
+            ledger.report("REX-X118", f"'{shown}' uses unsupported compression method "
                                       f"{item.method}", shown)
             return "other", "X118", data_at
         if item.method == zipfile.ZIP_STORED and item.compress_size != item.file_size:
-            ledger.report("REX-X118", f"{shown!r} is stored with two different sizes", shown)
+            ledger.report("REX-X118", f"'{shown}' is stored with two different sizes", shown)
             return kind, "X118", data_at
         if item.file_size > RATIO_MIN_SIZE and \
                 item.file_size > RATIO_LIMIT * max(item.compress_size, 1):
-            ledger.report("REX-X115", f"{shown!r} declares {item.file_size} bytes from "
+            ledger.report("REX-X115", f"'{shown}' declares {item.file_size} bytes from "
                                       f"{item.compress_size} (more than {RATIO_LIMIT}:1): "
                                       "not read", shown)
             return kind, "X115", data_at
         return kind, "", data_at
 
 
-def _check_layout(spans: list[tuple[int, int, str]], cd_start: int, ledger: Ledger) -> None:
+def _check_layout(spans: list[tuple[int, int, str]], ledger: Ledger) -> None:
     """Members must not overlap (a known bomb shape) and nothing may precede the first."""
     if not spans:
         return
     spans.sort()
     if spans[0][0] > 0:
         ledger.report("REX-X112", f"{spans[0][0]} bytes precede the first member")
-    for (_, end, first), (start, _, second) in zip(spans, spans[1:]):
+    for (_, end, first), (start, _, second) in itertools.pairwise(spans):
         if start < end:
-            ledger.report("REX-X118", f"{second!r} overlaps {first!r}", second)
-    del cd_start
+            ledger.report("REX-X118", f"'{second}' overlaps '{first}'", second)
 
 
 def _opener(path: str, item: Central, data_at: int, sink: Source, shown: str
@@ -196,10 +203,10 @@ class _Guarded(io.BufferedIOBase):
         try:
             data = self._member.read(want)
         except _READ_ERRORS as exc:
-            self._fail(f"{self._shown!r} cannot be read: {exc}")
+            self._fail(f"'{self._shown}' cannot be read: {exc}")
             return b""
         if not data:
-            self._fail(f"{self._shown!r} ends before its declared size")
+            self._fail(f"'{self._shown}' ends before its declared size")
             return b""
         self._left -= len(data)
         if not self._left:
@@ -221,7 +228,7 @@ class _Guarded(io.BufferedIOBase):
         try:
             self._member.read(1)
         except _READ_ERRORS as exc:
-            self._fail(f"{self._shown!r} fails its check: {exc}")
+            self._fail(f"'{self._shown}' fails its check: {exc}")
         self._member.close()
 
     def _fail(self, message: str) -> None:

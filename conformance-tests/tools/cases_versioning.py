@@ -1,0 +1,164 @@
+"""Cases of versioning.md: rex_version, newer minors, other majors, unknown members, extensions."""
+
+from __future__ import annotations
+
+from bases import full, minimal
+from registry import Expect, case
+from rexgen import Export, tar_of
+
+
+@case("valid", "versioning", "version-1-0", "a 1.0 manifest, the oldest minor of 1.x",
+      ["VER-01", "VER-02"])
+def _v10(x: Expect) -> Export:
+    x.never("REX-V103")
+    return full()
+
+
+@case("warning", "versioning", "newer-minor", "a 1.7 manifest: valid with a warning",
+      ["VER-02", "VER-04"])
+def _newer(x: Expect) -> Export:
+    e = full()
+    e.m["rex_version"] = "1.7"
+    e.m["results"]["summary"] = "accuracy 0.83 on the test split"  # a member 1.7 might define
+    x.find("REX-V103", "/rex_version")
+    x.never("REX-S102")
+    return e.seal()
+
+
+@case("warning", "versioning", "newer-minor-two-digits", "1.12 is newer than 1.2", ["VER-01",
+                                                                                     "VER-02"])
+def _newer12(x: Expect) -> Export:
+    e = minimal()
+    e.m["rex_version"] = "1.12"
+    x.find("REX-V103", "/rex_version")
+    return e.seal()
+
+
+@case("invalid", "versioning", "newer-minor-strict", "a 1.7 manifest under --strict",
+      ["VER-02", "VER-04"], strict=True)
+def _newer_strict(x: Expect) -> Export:
+    e = full()
+    e.m["rex_version"] = "1.7"
+    e.m["results"]["summary"] = "accuracy 0.83 on the test split"
+    x.find("REX-V103", "/rex_version")
+    x.find("REX-S102", "/results/summary")
+    return e.seal()
+
+
+@case("invalid", "versioning", "newer-minor-still-checked", "a 1.7 manifest is still checked "
+      "by 1.0 rules", ["VER-02"])
+def _newer_checked(x: Expect) -> Export:
+    e = full()
+    e.m["rex_version"] = "1.7"
+    e.seal()
+    e.files["data/iris.csv"] = e.files["data/iris.csv"].replace(b"5.1", b"5.2")
+    x.find("REX-V103", "/rex_version")
+    x.find("REX-I102", f"/files/{e.idx('data/iris.csv')}/digests/sha256")
+    return e
+
+
+def _major(name: str, version: str, description: str) -> None:
+    @case("invalid", "versioning", name, description, ["VER-03"])
+    def build(x: Expect) -> Export:
+        e = minimal()
+        e.m["rex_version"] = version
+        e.m["files"] = "whatever this major says"
+        x.find("REX-V102", "/rex_version")
+        for code in ("REX-S101", "REX-C102", "REX-C103", "REX-I104"):
+            x.never(code)
+        return e  # the digest is stale too: not this major's business
+
+
+_major("major-2", "2.0", "an unknown major version, 2.0")
+_major("major-0", "0.9", "major version 0 is not 1")
+
+
+@case("invalid", "versioning", "major-2-container-still-checked", "a 2.0 manifest in a damaged "
+      "tar", ["VER-03", "EXP-11"])
+def _major_container(x: Expect) -> dict[str, bytes]:
+    e = minimal()
+    e.m["rex_version"] = "2.0"
+    x.find("REX-V102", "/rex_version")
+    x.find("REX-X112", "")
+    return {"export.tar": tar_of(e.seal()) + b"trailing"}
+
+
+def _malformed(name: str, value: object, description: str) -> None:
+    @case("invalid", "versioning", name, description, ["VER-01"])
+    def build(x: Expect) -> Export:
+        e = minimal()
+        if value is None:
+            del e.m["rex_version"]
+        else:
+            e.m["rex_version"] = value
+        x.find("REX-V101", "/rex_version")
+        return e.seal()
+
+
+_malformed("version-with-patch", "1.0.0", "rex_version 1.0.0 has a patch number")
+_malformed("version-prefixed", "v1.0", "rex_version v1.0 has a prefix")
+_malformed("version-major-only", "1", "rex_version 1 has no minor")
+_malformed("version-leading-zero", "01.0", "rex_version 01.0 has a leading zero")
+_malformed("version-number", 1.0, "rex_version is a number, not a string")
+_malformed("version-missing", None, "rex_version is missing")
+
+
+@case("valid", "versioning", "unknown-members", "unknown members are ignored by default",
+      ["VER-04", "VER-06"])
+def _unknown(x: Expect) -> Export:
+    e = full()
+    e.m["results"]["summary"] = "accuracy 0.83"
+    e.m["files"][0]["comment"] = "the training script"
+    e.m["future_section"] = {"anything": [1, 2, 3]}
+    x.never("REX-S102")
+    return e.seal()
+
+
+@case("invalid", "versioning", "unknown-members-strict", "unknown members under --strict",
+      ["VER-04"], strict=True)
+def _unknown_strict(x: Expect) -> Export:
+    e = full()
+    e.m["results"]["summary"] = "accuracy 0.83"
+    e.m["files"][0]["comment"] = "the training script"
+    e.m["future_section"] = {"anything": [1, 2, 3]}
+    x.find("REX-S102", "/results/summary")
+    x.find("REX-S102", "/files/0/comment")
+    x.find("REX-S102", "/future_section")
+    return e.seal()
+
+
+@case("valid", "versioning", "extensions-strict", "x- members are never reported, even strict",
+      ["VER-05", "VER-06"], strict=True)
+def _extensions(x: Expect) -> Export:
+    e = full()
+    e.m["x-lab-run-id"] = "2026-01-15/0042"
+    e.m["files"][0]["x-lab-origin"] = {"instrument": "caliper-7"}
+    e.m["files"][0]["digests"]["x-lab-sha3"] = "not verified"
+    e.m["data"]["datasets"][0]["x-rows"] = 6
+    e.m["environment"]["x-r"] = {"version": "4.3.2"}
+    e.m["config"]["seeds"]["x-note"] = "not a seed"
+    x.never("REX-S102")
+    return e.seal()
+
+
+@case("valid", "versioning", "free-form-objects-strict", "free-form objects have no unknown "
+      "members", ["VER-04"], strict=True)
+def _free_form(x: Expect) -> Export:
+    e = full()
+    e.m["config"]["hyperparameters"]["anything"] = {"goes": True}
+    e.m["config"]["augmentation"] = {"flip": 0.5}
+    e.m["config"]["logging"] = {"level": "INFO", "every": 10}
+    e.m["config"]["early_stopping"]["min_delta"] = 0.001
+    e.m["lineage"]["steps"][0]["parameters"]["threshold"] = 3
+    e.m["replay"]["environment"]["OMP_NUM_THREADS"] = "1"
+    x.never("REX-S102")
+    return e.seal()
+
+
+@case("valid", "versioning", "extension-any-value", "an extension's value is never checked",
+      ["VER-05"])
+def _extension_value(x: Expect) -> Export:
+    e = minimal()
+    e.m["x-files"] = "not a list, and that is fine"
+    e.m["code"]["x-snapshot"] = {"root": 42}
+    return e.seal()

@@ -1,0 +1,196 @@
+"""Automatic capture: git state and the environment."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from rexport.pack import Capture, EnvironmentOptions
+from rexport.pack import envcap
+from rexport.pack.gitcap import strip_credentials
+
+LIGHT = EnvironmentOptions(hardware=False, packages="none", compiler=False)
+COMMIT_TIME = 1_600_000_000
+
+
+@pytest.fixture(autouse=True)
+def _no_epoch(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+
+
+def git(repo: Path, *args: str) -> str:
+    env = dict(os.environ, GIT_AUTHOR_DATE=f"{COMMIT_TIME} +0000",
+               GIT_COMMITTER_DATE=f"{COMMIT_TIME} +0000")
+    done = subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True,
+                          text=True, env=env)
+    return done.stdout.strip()
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    (root / "src").mkdir(parents=True)
+    git(root, "init", "-q", "-b", "main")
+    git(root, "config", "user.email", "a@example.org")
+    git(root, "config", "user.name", "A")
+    (root / "src/train.py").write_text("print('v1')\n")
+    (root / ".gitignore").write_text("*.log\n")
+    (root / "requirements.txt").write_text("click==8.1.7\n")
+    git(root, "add", ".")
+    git(root, "commit", "-q", "-m", "first")
+    git(root, "tag", "v1.0")
+    return root
+
+
+def write(cap: Capture, out: Path) -> dict[str, object]:
+    cap.metric("m", 1.0)
+    return cap.write(out).manifest
+
+
+def test_clean_checkout(repo: Path, tmp_path: Path) -> None:
+    manifest = write(Capture(repo, environment=LIGHT), tmp_path / "out")
+    vcs = manifest["code"]["vcs"]  # type: ignore[index]
+    assert vcs == {"type": "git", "commit": git(repo, "rev-parse", "HEAD"), "branch": "main",
+                   "tag": "v1.0", "dirty": False}
+    assert manifest["created"] == "2020-09-13T12:26:40Z"  # the commit time
+    paths = {f["path"] for f in manifest["files"]}  # type: ignore[attr-defined]
+    assert {"code/src/train.py", "code/.gitignore", "code/requirements.txt"} <= paths
+
+
+def test_dirty_checkout_records_the_diff(repo: Path, tmp_path: Path) -> None:
+    (repo / "src/train.py").write_text("print('v2')\n")
+    (repo / "notes.txt").write_text("untracked\n")
+    (repo / "run.log").write_text("ignored\n")
+    out = tmp_path / "out"
+    manifest = write(Capture(repo, environment=LIGHT), out)
+    vcs = manifest["code"]["vcs"]  # type: ignore[index]
+    assert vcs["dirty"] is True
+    diff = (out / vcs["diff"]).read_text()
+    assert "-print('v1')" in diff and "+print('v2')" in diff
+    assert (out / "code/src/train.py").read_text() == "print('v2')\n"  # the work tree
+    paths = {f["path"] for f in manifest["files"]}  # type: ignore[attr-defined]
+    assert "code/notes.txt" not in paths and "code/run.log" not in paths
+
+
+def test_untracked_files_on_request(repo: Path, tmp_path: Path) -> None:
+    (repo / "notes.txt").write_text("untracked\n")
+    (repo / "run.log").write_text("ignored\n")
+    out = tmp_path / "out"
+    manifest = write(Capture(repo, environment=LIGHT, include_untracked=True), out)
+    paths = {f["path"] for f in manifest["files"]}  # type: ignore[attr-defined]
+    assert "code/notes.txt" in paths and "code/run.log" not in paths
+    vcs = manifest["code"]["vcs"]  # type: ignore[index]
+    assert vcs["dirty"] is True
+    assert "+untracked" in (out / vcs["diff"]).read_text()
+
+
+def test_subdirectory_of_a_checkout(repo: Path, tmp_path: Path) -> None:
+    (repo / "src/train.py").write_text("print('v3')\n")
+    out = tmp_path / "out"
+    manifest = write(Capture(repo / "src", environment=LIGHT), out)
+    paths = {f["path"] for f in manifest["files"]}  # type: ignore[attr-defined]
+    assert "code/train.py" in paths and "code/requirements.txt" not in paths
+    assert "+++ b/train.py" in (out / "vcs/uncommitted.diff").read_text()
+
+
+def test_source_date_epoch_wins_over_the_commit_time(repo: Path, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "0")
+    manifest = write(Capture(repo, environment=LIGHT), tmp_path / "out")
+    assert manifest["created"] == "1970-01-01T00:00:00Z"
+
+
+def test_git_can_be_switched_off(repo: Path, tmp_path: Path) -> None:
+    (repo / ".git" / "info").mkdir(exist_ok=True)
+    manifest = write(Capture(repo, environment=LIGHT, git=False), tmp_path / "out")
+    assert "vcs" not in manifest["code"]  # type: ignore[operator]
+    assert not [f for f in manifest["files"] if "/.git/" in f["path"]]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(("url", "expected", "had"), [
+    ("https://user:pw@example.org/a.git", "https://example.org/a.git", True),
+    ("https://example.org/a.git", "https://example.org/a.git", False),
+    ("git@github.com:org/repo.git", "ssh://github.com/org/repo.git", True),
+    ("ssh://git@host:22/repo", "ssh://host:22/repo", True),
+    ("/srv/git/repo.git", None, False),
+    ("../sibling", None, False),
+    ("file:///srv/git/repo.git", None, False),
+])
+def test_strip_credentials(url: str, expected: str | None, had: bool) -> None:
+    assert strip_credentials(url) == (expected, had)
+
+
+def test_lockfile_in_the_snapshot_is_referenced_not_copied(repo: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    manifest = write(Capture(repo, environment=LIGHT), out)
+    environment = manifest["environment"]  # type: ignore[index]
+    assert environment["lockfiles"] == [{"path": "code/requirements.txt",
+                                         "format": "pip-requirements"}]
+    script = out / environment["reproduce"]["path"]
+    assert script.stat().st_mode & 0o777 == 0o755
+    assert "code/requirements.txt" in script.read_text()
+
+
+def test_full_environment_capture(tmp_path: Path) -> None:
+    (tmp_path / "code").mkdir()
+    (tmp_path / "code/a.py").write_text("pass\n")
+    out = tmp_path / "out"
+    manifest = write(Capture(tmp_path / "code", git=False), out)
+    env = manifest["environment"]  # type: ignore[index]
+    names = {p["name"].lower() for p in env["packages"]}
+    assert {"click", "pytest", "rexport"} <= names
+    rexport_entry = next(p for p in env["packages"] if p["name"] == "rexport")
+    assert rexport_entry.get("source") == "local"  # installed from this checkout
+    assert env["python"]["implementation"]
+    assert env["hardware"]["cpu"]["count"] >= 1
+    if Path("/proc/meminfo").exists():
+        assert env["hardware"]["memory_bytes"] > 0
+    lock = env["lockfiles"][0]
+    assert lock == {"path": "environment/requirements.txt", "format": "pip-requirements"}
+    pins = (out / lock["path"]).read_text()
+    assert "click==" in pins and "rexport==" not in pins
+
+
+def test_gpus_through_nvidia_smi(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = tmp_path / "bin" / "nvidia-smi"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\nif [ $# -gt 0 ]; then echo 'NVIDIA A100-SXM4-40GB, 535.104.05, "
+                    "40960'; else echo '| NVIDIA-SMI 535.104.05  CUDA Version: 12.2 |'; fi\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
+    assert envcap.gpus() == [{"model": "NVIDIA A100-SXM4-40GB", "driver": "535.104.05",
+                              "cuda": "12.2", "memory_bytes": 40960 << 20}]
+
+
+def test_no_gpus_without_nvidia_smi(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert envcap.gpus() == []
+
+
+def test_pinned_packages_with_hashes() -> None:
+    text = ("numpy==2.0.0 \\\n    --hash=sha256:" + "a" * 64 + "\n"
+            "# comment\nscikit-learn[extra]===1.5.0 ; python_version > '3'\nloose>=1\n")
+    assert envcap.pinned_packages(text) == [
+        {"name": "numpy", "version": "2.0.0", "hashes": ["sha256:" + "a" * 64]},
+        {"name": "scikit-learn", "version": "1.5.0"},
+    ]
+
+
+def test_lockfile_detection(tmp_path: Path) -> None:
+    for name in ("uv.lock", "poetry.lock", "environment.yml", "requirements-dev.txt",
+                 "README.md", "conda-lock.yml"):
+        (tmp_path / name).write_text("x\n")
+    found = [(p.name, kind) for p, kind in envcap.find_lockfiles(tmp_path)]
+    assert found == [("conda-lock.yml", "conda-lock"), ("environment.yml", "conda-environment"),
+                     ("poetry.lock", "poetry-lock"), ("requirements-dev.txt", "pip-requirements"),
+                     ("uv.lock", "uv-lock")]
+
+
+def test_compiler_flags_never_name_local_paths() -> None:
+    compiler = envcap.compiler_section()
+    if compiler is None:
+        pytest.skip("unknown compiler")
+    assert "/" not in compiler.get("flags", "")

@@ -1,0 +1,136 @@
+"""Atomic output: an interrupted or failed pack leaves nothing at OUT."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from rexport.pack import PackError, writers
+from rexport.pack.files import Request, pack
+
+BIG = 64 << 20
+
+
+def inputs(root: Path, big: int = 0) -> Path:
+    (root / "code").mkdir(parents=True)
+    (root / "code/main.py").write_text("print(1)\n")
+    (root / "metrics.json").write_text('{"loss": 0.25}')
+    if big:
+        with open(root / "big.bin", "wb") as fp:
+            for _ in range(big >> 20):
+                fp.write(os.urandom(1 << 20))  # incompressible: the write takes a while
+    return root
+
+
+def _start(root: Path, out: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "rexport", "pack", "-o", str(out), "--code", str(root / "code"),
+         "--data", str(root / "big.bin"), "--metrics", str(root / "metrics.json"), "--no-git"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def _wait_for_partial(out: Path, proc: subprocess.Popen[bytes]) -> Path:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        for candidate in out.parent.glob(f".{out.name}.*.rexport-partial"):
+            if candidate.stat().st_size > (4 << 20):
+                return candidate
+        if proc.poll() is not None:
+            pytest.fail(f"pack ended before it could be interrupted: {proc.stderr!r}")
+        time.sleep(0.01)
+    proc.kill()
+    pytest.fail("no partial output appeared")
+
+
+@pytest.mark.parametrize("name", ["out.tar.gz", "out.zip", "outdir"])
+def test_sigkill_halfway_leaves_nothing_at_out(tmp_path: Path, name: str) -> None:
+    root = inputs(tmp_path / "in", big=BIG)
+    out = tmp_path / "target" / name
+    proc = _start(root, out)
+    _wait_for_partial(out, proc) if name != "outdir" else _wait_for_dir(out, proc)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert proc.stderr is not None
+    proc.stderr.close()
+    assert not out.exists()
+
+
+def _wait_for_dir(out: Path, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        for candidate in out.parent.glob(f".{out.name}.*.rexport-partial"):
+            big = candidate / "data" / "big.bin"
+            if big.exists() and big.stat().st_size > (4 << 20):
+                return
+        time.sleep(0.01)
+    proc.kill()
+    pytest.fail("no partial output appeared")
+
+
+def test_sigterm_removes_the_partial_output(tmp_path: Path) -> None:
+    root = inputs(tmp_path / "in", big=BIG)
+    out = tmp_path / "out.tar.gz"
+    proc = _start(root, out)
+    _wait_for_partial(out, proc)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 128 + signal.SIGTERM
+    assert proc.stderr is not None
+    assert b"Traceback" not in proc.stderr.read()
+    proc.stderr.close()
+    assert not out.exists()
+    assert list(tmp_path.glob(".out.tar.gz.*")) == []
+
+
+@pytest.mark.parametrize("name", ["out.tar.gz", "out.zip", "out"])
+def test_a_failure_while_writing_leaves_nothing(tmp_path: Path, name: str,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    root = inputs(tmp_path / "in")
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    for writer in ("_write_tar", "_write_zip", "_write_dir"):
+        monkeypatch.setattr(writers, writer, broken)
+    with pytest.raises(OSError):
+        pack(Request(out=tmp_path / name, code=root / "code", metrics=root / "metrics.json",
+                     git=False))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]
+
+
+def test_existing_output_is_kept_unless_overwrite(tmp_path: Path) -> None:
+    root = inputs(tmp_path / "in")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    request = Request(out=out, code=root / "code", metrics=root / "metrics.json", git=False)
+    with pytest.raises(PackError):
+        pack(request)
+    assert (out / "keep.txt").read_text() == "mine"
+    request.overwrite = True
+    pack(request)
+    assert not (out / "keep.txt").exists()
+    assert (out / "rex.json").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "out"]
+
+
+def test_file_changed_between_hashing_and_writing_is_refused(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = inputs(tmp_path / "in")
+    real = writers._opened
+
+    def touch_then_open(member: writers.Member, hashed: writers.Hashed) -> object:
+        if member.path == "code/main.py":
+            (root / "code/main.py").write_text("print(2)  # changed\n")
+        return real(member, hashed)
+
+    monkeypatch.setattr(writers, "_opened", touch_then_open)
+    with pytest.raises(PackError, match="changed"):
+        pack(Request(out=tmp_path / "out.zip", code=root / "code",
+                     metrics=root / "metrics.json", git=False))
+    assert not (tmp_path / "out.zip").exists()

@@ -1,0 +1,178 @@
+"""The packer's determinism: same inputs, same bytes, whatever the folder, clock, umask or mtimes."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import os
+import random
+import tarfile
+import time
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from rexport.pack.files import Request, pack
+
+FILES = {
+    "code/train.py": b"print('train')\n",
+    "code/run.sh": b"#!/bin/sh\npython train.py\n",
+    "code/lib/\u00e9t\u00e9.py": b"X = 1\n",
+    "code/lib/Zebra.py": b"Z = 2\n",
+    "data/iris.csv": b"a,b\n1,2\n" * 500,
+    "config.yaml": b"seed: 7\nlr: 0.1\n",
+    "metrics.json": b'{"metrics": [{"name": "accuracy", "value": 0.93, "split": "test"}]}',
+    "model.bin": bytes(range(256)) * 64,
+}
+
+
+@pytest.fixture(autouse=True)
+def _no_epoch(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+
+
+def make_inputs(root: Path, *, order_seed: int, mtime: float) -> Path:
+    """Write FILES under root in a shuffled order, with the given mtimes."""
+    names = list(FILES)
+    random.Random(order_seed).shuffle(names)
+    for name in names:
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(FILES[name])
+        os.utime(path, (mtime, mtime))
+    (root / "code/run.sh").chmod(0o755)
+    return root
+
+
+def request(root: Path, out: Path) -> Request:
+    return Request(out=out, code=root / "code", data=[root / "data/iris.csv"],
+                   config=root / "config.yaml", metrics=root / "metrics.json",
+                   artifacts=[root / "model.bin"], git=False)
+
+
+@pytest.fixture
+def umask() -> Iterator[None]:
+    previous = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
+def _pack_twice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, suffix: str
+                ) -> tuple[bytes, bytes, str, str]:
+    outputs = []
+    real_time = time.time
+    for run, (mask, shift, mtime) in enumerate([(0o022, 0, 1e9), (0o077, 3600, 1.7e9)]):
+        folder = tmp_path / "first" if run == 0 else tmp_path / "second" / "deeper"
+        root = make_inputs(folder, order_seed=run, mtime=mtime)
+        os.umask(mask)
+        monkeypatch.setattr(time, "time", lambda s=shift: real_time() + s)
+        monkeypatch.chdir(root if run else tmp_path)
+        written = pack(request(root, tmp_path / f"out{run}{suffix}"))
+        outputs.append((written.path.read_bytes(), written.export_digest))
+    return outputs[0][0], outputs[1][0], outputs[0][1], outputs[1][1]
+
+
+@pytest.mark.parametrize("suffix", [".tar.gz", ".zip", ".tar"])
+def test_same_inputs_give_identical_archives(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                             umask: None, suffix: str) -> None:
+    first, second, digest1, digest2 = _pack_twice(tmp_path, monkeypatch, suffix)
+    assert first == second
+    assert digest1 == digest2
+
+
+def test_directory_exports_are_identical(tmp_path: Path, umask: None) -> None:
+    trees = []
+    for run in range(2):
+        os.umask(0o022 if run else 0o027)
+        root = make_inputs(tmp_path / f"in{run}", order_seed=run + 5, mtime=1e9 + run * 999)
+        out = pack(request(root, tmp_path / f"out{run}")).path
+        trees.append({p.relative_to(out).as_posix(): (p.read_bytes(), p.stat().st_mode & 0o777,
+                                                      int(p.stat().st_mtime))
+                      for p in sorted(out.rglob("*")) if p.is_file()})
+    assert trees[0] == trees[1]
+    assert trees[0]["code/run.sh"][1] == 0o755
+    assert trees[0]["code/train.py"][1] == 0o644
+
+
+def test_no_local_path_is_recorded(tmp_path: Path) -> None:
+    root = make_inputs(tmp_path / "secret-folder-name", order_seed=1, mtime=1e9)
+    out = pack(request(root, tmp_path / "out")).path
+    for path in out.rglob("*"):
+        if path.is_file():
+            assert b"secret-folder-name" not in path.read_bytes(), path
+            assert os.fsencode(tmp_path) not in path.read_bytes(), path
+
+
+def test_source_date_epoch_sets_every_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                           ) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    root = make_inputs(tmp_path / "in", order_seed=0, mtime=1e9)
+    tgz = pack(request(root, tmp_path / "out.tgz")).path
+    with tarfile.open(tgz) as tar:
+        members = tar.getmembers()
+        manifest = json.loads(tar.extractfile("rex.json").read())  # type: ignore[union-attr]
+    assert manifest["created"] == "2023-11-14T22:13:20Z"
+    assert {m.mtime for m in members} == {1_700_000_000}
+    archive = zipfile.ZipFile(pack(request(root, tmp_path / "out.zip")).path)
+    assert {i.date_time for i in archive.infolist()} == {(2023, 11, 14, 22, 13, 20)}
+
+
+def test_without_any_time_source_the_fixed_epoch_is_used(tmp_path: Path) -> None:
+    root = make_inputs(tmp_path / "in", order_seed=0, mtime=1e9)
+    out = pack(request(root, tmp_path / "out")).path
+    assert json.loads((out / "rex.json").read_bytes())["created"] == "1980-01-01T00:00:00Z"
+
+
+def test_canonical_tar_form(tmp_path: Path) -> None:
+    root = make_inputs(tmp_path / "in", order_seed=3, mtime=1e9)
+    data = pack(request(root, tmp_path / "out.tar.gz")).path.read_bytes()
+    # gzip header: magic, deflate, no flags (so no file name), mtime 0
+    assert data[:4] == b"\x1f\x8b\x08\x00"
+    assert data[4:8] == b"\x00\x00\x00\x00"
+    raw = gzip.decompress(data)
+    assert raw[257:265] == b"ustar\x0000"
+    with tarfile.open(fileobj=io.BytesIO(raw)) as tar:
+        members = tar.getmembers()
+    names = [m.name for m in members]
+    assert names[0] == "rex.json"
+    assert names[1:] == sorted(names[1:], key=lambda n: n.encode("utf-8"))
+    assert "code/lib/\u00e9t\u00e9.py" in names
+    for member in members:
+        assert member.isfile()
+        assert (member.uid, member.gid, member.uname, member.gname) == (0, 0, "", "")
+        assert member.mtime == 315_532_800
+        expected = 0o755 if member.name.endswith(".sh") else 0o644
+        assert member.mode == expected, member.name
+
+
+def test_canonical_zip_form(tmp_path: Path) -> None:
+    root = make_inputs(tmp_path / "in", order_seed=4, mtime=1e9)
+    with zipfile.ZipFile(pack(request(root, tmp_path / "out.zip")).path) as archive:
+        infos = archive.infolist()
+        assert archive.comment == b""
+    names = [i.filename for i in infos]
+    assert names[0] == "rex.json"
+    assert names[1:] == sorted(names[1:], key=lambda n: n.encode("utf-8"))
+    for info in infos:
+        assert info.date_time == (1980, 1, 1, 0, 0, 0)
+        assert info.extra == b""
+        assert info.create_system == 3
+        assert info.compress_type == zipfile.ZIP_DEFLATED
+        mode = 0o755 if info.filename.endswith(".sh") else 0o644
+        assert info.external_attr == (0o100000 | mode) << 16, info.filename
+
+
+def test_format_follows_the_suffix(tmp_path: Path) -> None:
+    root = make_inputs(tmp_path / "in", order_seed=0, mtime=1e9)
+    assert pack(request(root, tmp_path / "a.tgz")).format == "tar.gz"
+    assert pack(request(root, tmp_path / "a.tar")).format == "tar"
+    assert pack(request(root, tmp_path / "a.zip")).format == "zip"
+    assert pack(request(root, tmp_path / "a.d")).format == "dir"
+    forced = request(root, tmp_path / "b.out")
+    forced.format = "zip"
+    assert zipfile.is_zipfile(pack(forced).path)

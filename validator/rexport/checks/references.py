@@ -1,0 +1,342 @@
+"""The references check: ids, lineage, splits, replay and path fields resolve inside the export."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from itertools import islice
+from typing import Any
+
+import jsonschema  # type: ignore[import-untyped, unused-ignore]
+from jsonschema.exceptions import (  # type: ignore[import-untyped, unused-ignore]
+    SchemaError,
+    ValidationError,
+    best_match,
+)
+from referencing import Registry, Resource
+from referencing.exceptions import NoSuchResource, Unresolvable
+
+from rexport.findings import Finding, pointer
+
+__all__ = ["check", "check_config_schema"]
+
+Path = tuple[str | int, ...]
+
+# Fields that name one indexed file: (where, field): "*" walks each item of a list.
+_FILE_FIELDS: tuple[tuple[Path, Path], ...] = (
+    (("code", "vcs"), ("diff",)),
+    (("code", "entry_points", "*"), ("path",)),
+    (("data", "datasets", "*", "embedded", "paths", "*"), ()),
+    (("data", "splits", "*"), ("path",)),
+    (("environment", "lockfiles", "*"), ("path",)),
+    (("environment", "reproduce"), ("path",)),
+    (("config",), ("path",)),
+    (("config",), ("hyperparameters_schema",)),
+    (("results", "artifacts", "*"), ("path",)),
+)
+
+
+def check(manifest: Any) -> list[Finding]:
+    """Return R101-R105 and R108-R110 findings; any JSON value is accepted (schema errors are
+    the schema check's to report, so values of the wrong type are skipped here)."""
+    if not isinstance(manifest, dict):
+        return []
+    paths = {f["path"] for f in _items(manifest.get("files"))
+             if isinstance(f, dict) and isinstance(f.get("path"), str)}
+    out: list[Finding] = []
+    datasets = _unique(manifest, ("data", "datasets"), "id", "dataset id", out)
+    splits = _unique(manifest, ("data", "splits"), "name", "split name", out)
+    _unique(manifest, ("lineage", "steps"), "id", "step id", out)
+    out.extend(_file_fields(manifest, paths))
+    out.extend(_snapshot(manifest, paths))
+    out.extend(_splits(manifest, datasets, splits))
+    out.extend(_lineage(manifest, datasets, paths))
+    out.extend(_replay(manifest, paths))
+    return out
+
+
+def _get(value: Any, *keys: str) -> Any:
+    for key in keys:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value
+
+
+def _items(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _select(value: Any, path: Path, at: Path = ()) -> Iterator[tuple[Path, Any]]:
+    """Yield ``(pointer path, value)`` for each value under ``path``; "*" walks a list."""
+    if not path:
+        yield at, value
+        return
+    head, rest = path[0], path[1:]
+    if head == "*":
+        for i, item in enumerate(_items(value)):
+            yield from _select(item, rest, (*at, i))
+    elif isinstance(value, dict) and head in value:
+        yield from _select(value[head], rest, (*at, head))
+
+
+def _unique(manifest: dict[str, Any], where: Path, key: str, what: str,
+            out: list[Finding]) -> set[str]:
+    seen: set[str] = set()
+    for at, item in _select(manifest, (*where, "*")):
+        name = item.get(key) if isinstance(item, dict) else None
+        if not isinstance(name, str):
+            continue
+        if name in seen:
+            out.append(Finding.of("REX-R108", f"{what} {name!r} is used more than once",
+                                  pointer=pointer(*at, key)))
+        seen.add(name)
+    return seen
+
+
+def _file_fields(manifest: dict[str, Any], paths: set[str]) -> Iterator[Finding]:
+    for where, field in _FILE_FIELDS:
+        for at, value in _select(manifest, (*where, *field)):
+            if isinstance(value, str) and value not in paths:
+                yield Finding.of("REX-R109", f"{value!r} is not a file listed in files",
+                                 pointer=pointer(*at))
+
+
+def _snapshot(manifest: dict[str, Any], paths: set[str]) -> Iterator[Finding]:
+    root = _get(manifest, "code", "snapshot", "root")
+    if not isinstance(root, str):
+        return
+    prefix = root if root.endswith("/") or not root else root + "/"
+    if not any(p.startswith(prefix) for p in paths):
+        yield Finding.of("REX-R110", f"no listed file lies under {root!r}",
+                         pointer="/code/snapshot/root")
+
+
+def _splits(manifest: dict[str, Any], datasets: set[str], splits: set[str]) -> Iterator[Finding]:
+    for at, split in _select(manifest, ("data", "splits", "*")):
+        dataset = split.get("dataset") if isinstance(split, dict) else None
+        if isinstance(dataset, str) and dataset not in datasets:
+            yield Finding.of("REX-R104", f"split names the unknown dataset {dataset!r}",
+                             pointer=pointer(*at, "dataset"))
+    for at, name in _select(manifest, ("config", "splits", "*")):
+        if isinstance(name, str) and name not in splits:
+            yield Finding.of("REX-R104", f"config names the unknown split {name!r}",
+                             pointer=pointer(*at))
+
+
+def _lineage(manifest: dict[str, Any], datasets: set[str],
+             paths: set[str]) -> Iterator[Finding]:
+    steps = _items(_get(manifest, "lineage", "steps"))
+    # artifacts are ("dataset", id) or ("file", path); each step's inputs and outputs
+    uses: list[tuple[list[tuple[str, str]], list[tuple[str, str]]]] = []
+    for n, step in enumerate(steps):
+        if not isinstance(step, dict):
+            uses.append(([], []))
+            continue
+        sides = []
+        for side in ("inputs", "outputs"):
+            refs: list[tuple[str, str]] = []
+            for i, ref in enumerate(_items(step.get(side))):
+                if not isinstance(ref, dict):
+                    continue
+                for kind, known in (("dataset", datasets), ("file", paths)):
+                    target = ref.get(kind)
+                    if not isinstance(target, str):
+                        continue
+                    refs.append((kind, target))
+                    if target not in known:
+                        yield Finding.of(
+                            "REX-R102", f"{side[:-1]} names the unknown {kind} {target!r}",
+                            pointer=pointer("lineage", "steps", n, side, i, kind))
+            sides.append(refs)
+        uses.append((sides[0], sides[1]))
+        code = _get(step, "code", "path")
+        if isinstance(code, str) and code not in paths:
+            yield Finding.of("REX-R103", f"step code {code!r} is not a file listed in files",
+                             pointer=pointer("lineage", "steps", n, "code", "path"))
+    for cycle in _cycles(uses):
+        names = [_step_name(steps[i], i) for i in cycle[:5]]
+        more = f" and {len(cycle) - 5} more" if len(cycle) > 5 else ""
+        yield Finding.of("REX-R101", f"steps {', '.join(names)}{more} depend on one another's "
+                         "outputs", pointer=pointer("lineage", "steps", cycle[0]))
+
+
+def _step_name(step: Any, index: int) -> str:
+    name = step.get("id") if isinstance(step, dict) else None
+    return repr(name) if isinstance(name, str) else f"#{index}"
+
+
+def _cycles(uses: list[tuple[list[tuple[str, str]], list[tuple[str, str]]]]) -> list[list[int]]:
+    """Return the steps of each cycle (strongly connected component), lowest index first.
+
+    The graph is bipartite, step -> artifact it outputs -> step that inputs it, so that many
+    producers and consumers of one artifact cost edges in proportion, not in product. A step
+    that consumes its own output is a two-node component, so a self-loop is found like any cycle.
+    """
+    n_steps = len(uses)
+    node_of: dict[tuple[str, str], int] = {}
+    adjacency: list[list[int]] = [[] for _ in range(n_steps)]
+
+    def artifact(ref: tuple[str, str]) -> int:
+        if ref not in node_of:
+            node_of[ref] = len(adjacency)
+            adjacency.append([])
+        return node_of[ref]
+
+    for step, (inputs, outputs) in enumerate(uses):
+        for ref in outputs:
+            adjacency[step].append(artifact(ref))
+        for ref in inputs:
+            adjacency[artifact(ref)].append(step)
+    components = _strongly_connected(adjacency)
+    found = [sorted(v for v in comp if v < n_steps) for comp in components if len(comp) > 1]
+    return sorted(found)
+
+
+def _strongly_connected(adjacency: list[list[int]]) -> list[list[int]]:
+    """Tarjan's algorithm with an explicit stack: 100,000 steps must not hit the recursion limit."""
+    size = len(adjacency)
+    index = [-1] * size
+    low = [0] * size
+    on_stack = [False] * size
+    stack: list[int] = []
+    components: list[list[int]] = []
+    counter = 0
+    for root in range(size):
+        if index[root] != -1:
+            continue
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack[root] = True
+        work = [(root, 0)]
+        while work:
+            v, i = work[-1]
+            edges = adjacency[v]
+            if i < len(edges):
+                work[-1] = (v, i + 1)
+                w = edges[i]
+                if index[w] == -1:
+                    index[w] = low[w] = counter
+                    counter += 1
+                    stack.append(w)
+                    on_stack[w] = True
+                    work.append((w, 0))
+                elif on_stack[w]:
+                    low[v] = min(low[v], index[w])
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[v])
+            if low[v] == index[v]:
+                component = []
+                while True:
+                    w = stack.pop()
+                    on_stack[w] = False
+                    component.append(w)
+                    if w == v:
+                        break
+                components.append(component)
+    return components
+
+
+def _replay(manifest: dict[str, Any], paths: set[str]) -> Iterator[Finding]:
+    replay = manifest.get("replay")
+    if not isinstance(replay, dict):
+        return
+    pairs: set[tuple[str, Any]] = set()
+    for metric in _items(_get(manifest, "results", "metrics")):
+        if isinstance(metric, dict) and isinstance(metric.get("name"), str):
+            split = metric.get("split")
+            pairs.add((metric["name"], split if isinstance(split, str) else None))
+    names = {name for name, _ in pairs}
+    for i, metric in enumerate(_items(replay.get("metrics"))):
+        if not isinstance(metric, dict) or not isinstance(metric.get("name"), str):
+            continue
+        name, split = metric["name"], metric.get("split")
+        if name not in names:
+            yield Finding.of("REX-R105", f"replay names the metric {name!r}, absent from "
+                             "results.metrics", pointer=pointer("replay", "metrics", i, "name"))
+        elif isinstance(split, str) and (name, split) not in pairs:
+            yield Finding.of("REX-R105", f"results.metrics has no {name!r} for split {split!r}",
+                             pointer=pointer("replay", "metrics", i, "split"))
+    directory = replay.get("working_directory")
+    if isinstance(directory, str) and directory != ".":
+        prefix = directory.rstrip("/") + "/"
+        if not any(p.startswith(prefix) for p in paths):
+            yield Finding.of("REX-R105", f"working directory {directory!r} holds no listed file",
+                             pointer="/replay/working_directory")
+
+
+# --- the experiment's own schema for config.hyperparameters (CFG-05) ----------------------------
+
+_DRAFTS: dict[str, Any] = {
+    "json-schema.org/draft/2020-12/schema": jsonschema.Draft202012Validator,
+    "json-schema.org/draft/2019-09/schema": jsonschema.Draft201909Validator,
+    "json-schema.org/draft-07/schema": jsonschema.Draft7Validator,
+    "json-schema.org/draft-06/schema": jsonschema.Draft6Validator,
+    "json-schema.org/draft-04/schema": jsonschema.Draft4Validator,
+    "json-schema.org/draft-03/schema": jsonschema.Draft3Validator,
+}
+_MAX_VIOLATIONS = 1000
+
+
+def _refuse(uri: str) -> Resource[Any]:
+    # the validator never touches the network: a $ref outside the document is unusable
+    raise NoSuchResource(ref=uri)  # type: ignore[call-arg, unused-ignore]
+
+
+_OFFLINE: Registry[Any] = Registry(retrieve=_refuse)  # type: ignore[call-arg, unused-ignore]
+
+
+def _validator_class(schema: Any) -> Any:
+    uri = schema.get("$schema") if isinstance(schema, dict) else None
+    if isinstance(uri, str):
+        key = uri.split("://", 1)[-1].rstrip("#")
+        if key in _DRAFTS:
+            return _DRAFTS[key]
+    return jsonschema.Draft202012Validator
+
+
+def check_config_schema(manifest: Any, schema_doc: Any, *, file: str) -> list[Finding]:
+    """Apply the experiment's JSON Schema ``schema_doc`` (the file ``file``) to
+    config.hyperparameters: R106 for each violation, R107 when the schema cannot be used.
+
+    Draft 2020-12 unless ``$schema`` names another known draft; formats are checked; no
+    ``$ref`` is ever fetched. Messages name the rule broken, never the value.
+    """
+    config = manifest.get("config") if isinstance(manifest, dict) else None
+    if not isinstance(config, dict) or "hyperparameters" not in config:
+        return []
+    if not isinstance(schema_doc, (dict, bool)):
+        return [Finding.of("REX-R107", "the schema is neither an object nor a boolean",
+                           file=file)]
+    cls = _validator_class(schema_doc)
+    try:
+        cls.check_schema(schema_doc)
+        validator = cls(schema_doc, registry=_OFFLINE, format_checker=cls.FORMAT_CHECKER)
+        errors = list(islice(validator.iter_errors(config["hyperparameters"]), _MAX_VIOLATIONS))
+    except SchemaError as exc:
+        return [Finding.of("REX-R107", f"not a valid schema: {_rule(exc)}", file=file,
+                           pointer=pointer(*exc.absolute_path))]
+    except Unresolvable as exc:
+        return [Finding.of("REX-R107", f"unresolvable $ref {getattr(exc, 'ref', '')!r}",
+                           file=file)]
+    except (RecursionError, re.error, ValueError, TypeError) as exc:
+        # a $ref cycle with no end, or a pattern Python cannot compile
+        return [Finding.of("REX-R107", f"the schema cannot be applied ({type(exc).__name__})",
+                           file=file)]
+    best = best_match(errors)
+    ordered = ([best] + [e for e in errors if e is not best]) if best is not None else []
+    return [Finding.of("REX-R106", f"hyperparameter breaks the schema's {_rule(error)}",
+                       pointer=pointer("config", "hyperparameters", *error.absolute_path),
+                       schema_pointer=pointer(*error.absolute_schema_path))
+            for error in ordered]
+
+
+def _rule(error: ValidationError | SchemaError) -> str:
+    expected = repr(error.validator_value)
+    if len(expected) > 80:
+        expected = expected[:77] + "..."
+    return f"{error.validator!r} rule ({expected})"

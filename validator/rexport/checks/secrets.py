@@ -1,0 +1,194 @@
+"""The secrets check: credentials in the manifest (K101, K103) and in embedded text files (K102)."""
+
+from __future__ import annotations
+
+import bisect
+import codecs
+from collections.abc import Iterator
+from itertools import accumulate
+from typing import Any
+
+from rexport.findings import Finding, pointer
+from rexport.secret_patterns import REDACTED, find_secrets, is_secret_name
+
+__all__ = ["TextScanner", "scan_manifest"]
+
+MAX_FINDINGS = 1000  # per manifest or file: a hostile input must not grow the report without end
+
+
+def scan_manifest(manifest: Any) -> list[Finding]:
+    """Return K101 for each string (value or key) that holds a credential, and K103 for each
+    secret-named key or environment variable whose value is set and not ``"[REDACTED]"``.
+
+    Messages name the kind of credential and the JSON pointer, never the value.
+    """
+    strings, keys = _gather(manifest)
+    text = "\n".join(strings)  # no pattern crosses a newline: one scan for every string
+    hits = find_secrets(text)
+    key_hits = {k for k in keys if isinstance(k, str) and find_secrets(k)}
+    names = {k for k in keys if isinstance(k, str) and is_secret_name(k)}
+    out: list[Finding] = []
+    flagged: set[str] = set()
+    if hits or key_hits or names:
+        starts = list(accumulate((len(s) + 1 for s in strings), initial=0))
+        targets = {bisect.bisect_right(starts, start) - 1 for _, start, _ in hits}
+        for path, owner, key, value in _located(manifest, targets, key_hits | names):
+            where = pointer(*(_shown(t, key_hits) for t in path))
+            if isinstance(value, str) and owner is None:
+                for kind in dict.fromkeys(kind for kind, _, _ in find_secrets(value)):
+                    out.append(Finding.of("REX-K101", f"the string looks like a {kind}",
+                                          pointer=where))
+                    flagged.add(where)
+            elif key in key_hits:
+                kinds = ", ".join(dict.fromkeys(kind for kind, _, _ in find_secrets(key)))
+                out.append(Finding.of("REX-K101", f"a key of this object looks like a {kinds}",
+                                      pointer=pointer(*(_shown(t, key_hits) for t in owner or ()))))
+            if key in names and _set(value) and where not in flagged:
+                out.append(Finding.of("REX-K103", f"{key!r} holds a value that is not redacted",
+                                      pointer=where))
+    out.extend(_variables(manifest, flagged))
+    return out[:MAX_FINDINGS]
+
+
+def _gather(root: Any) -> tuple[list[str], set[Any]]:
+    """Every string value, in a fixed order (that of _located), and the set of keys.
+
+    List comprehensions over each container: a Python-level test per string (say, to skip hex
+    digests) costs more than the regex passes it would save.
+    """
+    strings: list[str] = []
+    keys: set[Any] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if type(node) is dict:
+            keys.update(node)
+            node = node.values()
+        elif type(node) is not list:
+            continue
+        found = [v for v in node if type(v) is str]
+        strings.extend(found)
+        if len(found) < len(node):  # a digests object holds strings only: skip the second pass
+            stack.extend(reversed([v for v in node if type(v) is dict or type(v) is list]))
+    return strings, keys
+
+
+def _located(root: Any, targets: set[int], keys: set[str],
+             ) -> Iterator[tuple[tuple[Any, ...], tuple[Any, ...] | None, Any, Any]]:
+    """Walk as _gather does; yield ``(path, None, key, value)`` for the string values numbered
+    in ``targets`` and ``(path, owner path, key, value)`` for each key of ``keys`` found,
+    where owner is the path of the object holding it."""
+    marks = sorted(targets)
+    counter = 0
+    stack: list[tuple[Any, tuple[Any, ...]]] = [(root, ())]
+    while stack:
+        node, path = stack.pop()
+        if type(node) is dict:
+            values: Any = node.values()
+        elif type(node) is list:
+            values = node
+        else:
+            continue
+        count = len([v for v in values if type(v) is str])
+        first = bisect.bisect_left(marks, counter)
+        if first < len(marks) and marks[first] < counter + count:
+            # this container holds a flagged string: find which, in _gather's order
+            pairs = node.items() if type(node) is dict else enumerate(node)
+            number = counter
+            for token, value in pairs:
+                if type(value) is str:
+                    if number in targets:
+                        yield (*path, token), None, token, value
+                    number += 1
+        counter += count
+        if type(node) is dict and keys and not keys.isdisjoint(node):
+            for token in node:
+                if token in keys:
+                    yield (*path, token), path, token, node[token]
+        if count < len(node):
+            pairs = node.items() if type(node) is dict else enumerate(node)
+            stack.extend(reversed([(v, (*path, t)) for t, v in pairs
+                                   if type(v) is dict or type(v) is list]))
+
+
+def _shown(token: Any, secret_keys: set[str]) -> Any:
+    # a key that is itself a credential is not repeated in a pointer
+    return REDACTED if token in secret_keys else token
+
+
+def _set(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip() not in ("", REDACTED)
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _variables(manifest: Any, flagged: set[str]) -> Iterator[Finding]:
+    """environment.variables holds {name, value} pairs: the name is the key to judge."""
+    env = manifest.get("environment") if isinstance(manifest, dict) else None
+    variables = env.get("variables") if isinstance(env, dict) else None
+    for i, var in enumerate(variables if isinstance(variables, list) else []):
+        if not isinstance(var, dict) or not isinstance(var.get("name"), str):
+            continue
+        where = pointer("environment", "variables", i, "value")
+        if is_secret_name(var["name"]) and _set(var.get("value")) and where not in flagged:
+            yield Finding.of("REX-K103", f"variable {var['name']!r} holds a value that is not "
+                             "redacted", pointer=where)
+
+
+class TextScanner:
+    """Scan a text file fed in chunks for credentials (K102), in bounded memory.
+
+    Each window is the chunk plus a tail of the previous one, so that a credential cut by a
+    chunk boundary is still found whole; matches are reported once, with their line number.
+    """
+
+    # Longer than any bounded pattern (a JSON Web Token is the longest, about 6 KiB).
+    OVERLAP = 8192
+    SLICE = 1 << 20
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        self._carry = ""
+        self._line = 1  # line number of the first character of the carry
+        self._reported_to = 0  # offset in the carry up to which matches were reported
+        self._findings: list[Finding] = []
+        self._dropped = 0
+
+    def feed(self, chunk: bytes) -> None:
+        """Scan the next bytes of the file."""
+        for i in range(0, len(chunk), self.SLICE):
+            self._scan(self._decoder.decode(chunk[i:i + self.SLICE]), final=False)
+
+    def finish(self) -> list[Finding]:
+        """Scan what is left and return the K102 findings, in file order."""
+        self._scan(self._decoder.decode(b"", final=True), final=True)
+        found = list(self._findings)
+        if self._dropped:
+            found.append(Finding.of("REX-K102", f"{self._dropped} more credentials not listed",
+                                    file=self.file))
+        return found
+
+    def _scan(self, text: str, *, final: bool) -> None:
+        window = self._carry + text
+        cut = len(window)
+        if not final:
+            # keep the tail for the next window, from a line start when one is near
+            cut = max(0, cut - self.OVERLAP)
+            newline = window.rfind("\n", max(0, cut - self.OVERLAP), cut)
+            cut = newline + 1 if newline >= 0 else cut
+        line, counted = self._line, 0
+        for kind, start, end in find_secrets(window):
+            if start < self._reported_to or start >= cut:
+                continue  # reported already, or to be seen whole in the next window
+            self._reported_to = end
+            if len(self._findings) >= MAX_FINDINGS:
+                self._dropped += 1
+                continue
+            line += window.count("\n", counted, start)
+            counted = start
+            self._findings.append(Finding.of("REX-K102", f"the file holds a {kind}",
+                                             file=self.file, pointer="", line=line))
+        self._line += window.count("\n", 0, cut)
+        self._carry = window[cut:]
+        self._reported_to = max(0, self._reported_to - cut)

@@ -1,0 +1,49 @@
+"""The version check: rex_version names a major this validator reads (VER-01..03)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rexport import SPEC_VERSION
+from rexport.findings import Finding
+
+_FORM = re.compile(r"(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})")
+_MAJOR, _MINOR = (int(part) for part in SPEC_VERSION.split("."))
+_WHERE = "/rex_version"
+
+
+def parse(value: Any) -> tuple[int, int] | None:
+    """Return ``(major, minor)`` of a well-formed ``"MAJOR.MINOR"`` string, else None."""
+    if not isinstance(value, str):
+        return None
+    m = _FORM.fullmatch(value)
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+def check(manifest: Any) -> list[Finding]:
+    """Return V101 (missing or malformed), V102 (other major) or V103 (newer minor) findings."""
+    value = manifest.get("rex_version") if isinstance(manifest, dict) else None
+    version = parse(value)
+    if version is None:
+        what = "missing" if value is None else "not a \"MAJOR.MINOR\" string"
+        return [Finding.of("REX-V101", f"rex_version is {what}", pointer=_WHERE)]
+    major, minor = version
+    if major != _MAJOR:
+        return [Finding.of("REX-V102", f"REX {major}.x is not read by this validator "
+                           f"(it reads {_MAJOR}.x)", pointer=_WHERE)]
+    if minor > _MINOR:
+        return [Finding.of("REX-V103", f"REX {major}.{minor} is newer than {SPEC_VERSION}: "
+                           "fields it added are not checked", pointer=_WHERE)]
+    return []
+
+
+def supported(manifest: Any) -> bool:
+    """Tell whether the other checks apply: False only for a readable, unsupported major.
+
+    A missing or malformed version (V101) still lets the checks run, so that one report
+    gives every problem.
+    """
+    value = manifest.get("rex_version") if isinstance(manifest, dict) else None
+    version = parse(value)
+    return version is None or version[0] == _MAJOR
