@@ -38,6 +38,7 @@ def iris_csv() -> Path:
 
 
 def record(cap: Capture, work: Path) -> None:
+    sys.dont_write_bytecode = True  # no __pycache__ left in the experiment's folder
     sys.path.insert(0, str(SRC))
     import train  # the experiment's own code, run stage by stage below
 

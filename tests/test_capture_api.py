@@ -8,7 +8,6 @@ import math
 from pathlib import Path
 
 import pytest
-
 from rexport.pack import Capture, EnvironmentOptions, PackError, fixed_clock
 
 LIGHT = EnvironmentOptions(hardware=False, packages="none", compiler=False)
@@ -256,3 +255,22 @@ def test_tool_state_is_left_out_of_the_snapshot(project: Path, tmp_path: Path) -
     assert "code/src/prep.py" in paths
     assert not [p for p in paths if "__pycache__" in p or ".git/" in p or "link.py" in p]
     assert any("link.py" in w for w in written.warnings)
+
+
+def test_local_paths_keep_their_place_in_the_project(project: Path, tmp_path: Path) -> None:
+    cap = capture(project)
+    (project / "data").mkdir()
+    (project / "data/late.csv").write_text("made during the run\n")
+    (project / "out").mkdir()
+    (project / "out/model.pt").write_bytes(b"w")
+    cap.dataset("late", project / "data/late.csv")
+    assert cap.datasets["late"]["embedded"]["paths"] == ["data/late.csv"]
+    assert cap.artifact("model", project / "out/model.pt") == "results/out/model.pt"
+
+
+def test_a_previous_output_inside_the_code_is_not_packed(project: Path) -> None:
+    (project / "old.tar").write_bytes(b"previous export")
+    cap = capture(project)
+    cap.metric("m", 1)
+    written = cap.write(project / "old.tar", overwrite=True)
+    assert "code/old.tar" not in {f["path"] for f in written.manifest["files"]}

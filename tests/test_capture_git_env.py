@@ -7,9 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
-from rexport.pack import Capture, EnvironmentOptions
-from rexport.pack import envcap
+from rexport.pack import Capture, EnvironmentOptions, envcap
 from rexport.pack.gitcap import strip_credentials
 
 LIGHT = EnvironmentOptions(hardware=False, packages="none", compiler=False)
@@ -173,7 +171,8 @@ def test_no_gpus_without_nvidia_smi(monkeypatch: pytest.MonkeyPatch, tmp_path: P
 def test_pinned_packages_with_hashes() -> None:
     text = ("numpy==2.0.0 \\\n    --hash=sha256:" + "a" * 64 + "\n"
             "# comment\nscikit-learn[extra]===1.5.0 ; python_version > '3'\nloose>=1\n")
-    assert envcap.pinned_packages(text) == [
+    assert envcap.pinned_packages(text + "PyYAML==6.0\n") == [
+        {"name": "PyYAML", "version": "6.0"},
         {"name": "numpy", "version": "2.0.0", "hashes": ["sha256:" + "a" * 64]},
         {"name": "scikit-learn", "version": "1.5.0"},
     ]

@@ -1,4 +1,4 @@
-"""The references check: ids, lineage graph, splits, replay and path fields (R101-R105, R108-R110)."""
+"""The references check: ids, lineage, splits, replay and path fields (R101-R105, R108-R110)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from rexport.checks.references import check
 
 FILES = ["code/train.py", "code/prep.py", "code/uncommitted.diff", "data/iris.csv",
@@ -100,13 +99,12 @@ def test_separate_cycles_are_each_reported() -> None:
     assert found(m) == [("REX-R101", "/lineage/steps/0"), ("REX-R101", "/lineage/steps/2")]
 
 
-def test_a_long_chain_and_a_long_cycle_need_no_recursion() -> None:
+def test_a_cycle_through_100000_steps_needs_no_recursion() -> None:
     n = 100_000
     steps = [{"id": f"s{i}", "inputs": [{"file": f"f{i}"}], "outputs": [{"file": f"f{i + 1}"}]}
              for i in range(n)]
-    m = {"files": [{"path": f"f{i}"} for i in range(n + 1)], "lineage": {"steps": steps}}
-    assert found(m) == []
     steps[-1]["outputs"] = [{"file": "f0"}]
+    m = {"files": [{"path": f"f{i}"} for i in range(n)], "lineage": {"steps": steps}}
     assert found(m) == [("REX-R101", "/lineage/steps/0")]
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from rexport import SPEC_VERSION
 from rexport.checks import version
 

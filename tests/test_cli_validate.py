@@ -12,9 +12,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 from click.testing import CliRunner
-from test_validate import read_manifest, write_export, write_manifest
-
 from rexport.cli import cli
+from test_validate import read_manifest, write_export, write_manifest
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from rexport.commands.conformance import command
 from rexport.conformance import Answer, Case, ExpectedFinding, expand, find_suite, judge
 from rexport.conformance_runner import command_validator, junit_xml, run
@@ -151,3 +150,20 @@ def test_suite_is_found_upward_from_the_working_directory(tmp_path: Path,
 def test_suite_found_next_to_the_package_from_anywhere(tmp_path: Path) -> None:
     # a checkout: the package lives in validator/rexport, the suite two levels up
     assert find_suite(cwd=tmp_path) == ROOT / "conformance-tests"
+
+
+@pytest.mark.slow
+def test_reference_cli_speaks_the_protocol(tmp_path: Path) -> None:
+    # a sample through `python -m rexport validate -o json`: each container kind, --strict,
+    # the caps options, and an unreadable input (exit code 2)
+    patterns = ["valid-archives-tar", "valid-archives-tgz", "invalid-archives-zip-trailing-data",
+                "invalid-digests-sha512-mismatch", "invalid-versioning-newer-minor-strict",
+                "invalid-limits-too-many-entries", "invalid-validator-input-not-found",
+                "valid-validator-manifest-only"]
+    template = f"{sys.executable} -m rexport validate -o json {{args}} {{path}}"
+    result_path = tmp_path / "result.json"
+    args = ["run", "--validator", template, "--json", str(result_path), "-j", "4"]
+    result = CliRunner().invoke(command, [*args, *(a for p in patterns for a in ("-k", p))])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result_path.read_text(encoding="utf-8"))
+    assert sorted(c["id"] for c in document["cases"]) == sorted(patterns)

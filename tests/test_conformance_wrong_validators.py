@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-
 from rexport.commands.conformance import command
 from rexport.conformance import load_cases
 from rexport.conformance_runner import reference, run

@@ -103,6 +103,12 @@ def test_archives_give_the_same_differences_as_folders(tmp_path: Path) -> None:
     assert whats(run_diff(str(tar_a), str(zip_b))[1]) == whats(run_diff(str(a), str(b))[1])
 
 
+def test_bare_manifests_can_be_compared(tmp_path: Path) -> None:
+    a, b = exports_differing_in_seed_and_package(tmp_path, "fixture")
+    code, report = run_diff(str(a / "rex.json"), str(b / "rex.json"))
+    assert code == 1 and len(report["differences"]) == 2
+
+
 def test_each_section_reports_its_own_changes(tmp_path: Path) -> None:
     a = build_export(tmp_path / "a")
     b = build_export(tmp_path / "b", script="print('changed')\n")
@@ -159,6 +165,20 @@ def test_lockfile_digest_only_when_packages_agree(tmp_path: Path) -> None:
     _, report = run_diff(str(a), str(b))
     assert ("environment", "lockfile environment/requirements.lock", "changed") not in whats(
         report)
+
+
+def test_files_under_the_snapshot_are_reported_once(tmp_path: Path) -> None:
+    # the lockfile and config file sit under the code snapshot, as a packer may put them
+    def move(m: dict[str, Any]) -> None:
+        m["code"]["snapshot"]["root"] = "environment/"
+        m["config"]["path"] = "environment/requirements.lock"
+
+    a = build_export(tmp_path / "a", edit=move)
+    b = build_export(tmp_path / "b", lockfile="numpy==1.26.4\n", edit=move)
+    _, report = run_diff(str(a), str(b))
+    assert whats(report) == {("environment", "lockfile environment/requirements.lock",
+                              "changed"),
+                             ("config", "path file", "changed")}
 
 
 def test_env_compares_with_this_machine(tmp_path: Path) -> None:

@@ -3,8 +3,6 @@ within 10 s and 256 MiB."""
 
 from __future__ import annotations
 
-import os
-import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -12,14 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hostile.cases import CASES, EVIL, Case
+from hostile.cases import CASES, Case
 from hostile.model import CONTAINERS, base, write
+from hostile.sandbox import Sandbox
 
 TIME_LIMIT = 10.0
 MEMORY_LIMIT = 256 << 20
-
-Snapshot = dict[str, tuple[int, int, int]]
-
 
 def validator() -> Callable[..., Any]:
     """rexport.validate, or skip while the validator cannot be imported."""
@@ -28,48 +24,6 @@ def validator() -> Callable[..., Any]:
     except ImportError as exc:  # the validator lands separately from the sources
         pytest.skip(f"the validator is not available: {exc}")
     return validate
-
-
-def snapshot(root: Path) -> Snapshot:
-    """Every path under ``root`` with its mode, size and modification time (links unfollowed)."""
-    out: Snapshot = {}
-    for folder, dirs, files in os.walk(root):
-        for name in dirs + files:
-            full = os.path.join(folder, name)
-            info = os.lstat(full)
-            out[os.path.relpath(full, root)] = (info.st_mode, info.st_size, info.st_mtime_ns)
-    return out
-
-
-def evil_outside(*roots: Path) -> list[str]:
-    """Files named like the corpus's escape target in the places an extractor could write."""
-    return [str(r / EVIL) for r in roots if (r / EVIL).exists()]
-
-
-class Sandbox:
-    """A case laid out in ``tmp_path``: export, working directory and TMPDIR, all watched."""
-
-    def __init__(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.root = tmp_path
-        self.exports = tmp_path / "exports"
-        self.cwd = tmp_path / "cwd"
-        self.tmp = tmp_path / "tmp"
-        for folder in (self.exports, self.cwd, self.tmp):
-            folder.mkdir()
-        monkeypatch.chdir(self.cwd)
-        monkeypatch.setenv("TMPDIR", str(self.tmp))
-        monkeypatch.setattr(tempfile, "tempdir", str(self.tmp))
-        self._before: Snapshot = {}
-        self._parent: set[str] = set()
-
-    def watch(self) -> None:
-        self._before = snapshot(self.root)
-        self._parent = set(os.listdir(self.root.parent))
-
-    def assert_untouched(self) -> None:
-        assert snapshot(self.root) == self._before, "something was written"
-        assert set(os.listdir(self.root.parent)) == self._parent
-        assert not evil_outside(self.root.parent, self.root.parent.parent, Path("/tmp"))
 
 
 @pytest.fixture

@@ -12,17 +12,21 @@ from pathlib import Path
 
 import pytest
 from hostile.cases import CASES, Case
-from test_hostile import Sandbox, sandbox  # noqa: F401 - the fixture is used by name
+from hostile.sandbox import Sandbox
 
 MEMORY_LIMIT = 256 << 20
 TIME_LIMIT = 10.0
 
 # one case per kind of refusal and per container
-SAMPLE = ("traversal-tar.gz", "absolute-zip", "symlink-dir", "fifo-dir", "hardlink-tar",
-          "device-zip", "nfc-twin-tar.gz", "nul-in-name-tar", "data-after-end-zip",
-          "entry-cap-tar.gz", "bomb-zip", "bomb-tar.gz", "truncated-tar.gz",
-          "pax-claims-1GB-tar.gz", "overlapping-members-zip", "yaml-tag-dir", "nan-zip",
-          "deep-nesting-tar.gz", "missing-input-none", "fifo-input-none")
+SAMPLE = ("traversal-tar.gz", "symlink-dir", "fifo-dir", "hardlink-tar", "nfc-twin-zip",
+          "data-after-end-zip", "entry-cap-tar.gz", "bomb-zip", "bomb-tar.gz",
+          "truncated-tar.gz", "pax-claims-1GB-tar", "yaml-tag-dir", "nan-zip",
+          "missing-input-none")
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
+    return Sandbox(tmp_path, monkeypatch)
 
 
 def _limit() -> None:
@@ -37,7 +41,7 @@ def _options(case: Case) -> list[str]:
 
 
 @pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in CASES if c.id in SAMPLE])
-def test_cli_refuses_hostile_export(case: Case, sandbox: Sandbox) -> None:  # noqa: F811
+def test_cli_refuses_hostile_export(case: Case, sandbox: Sandbox) -> None:
     target = case.make(sandbox.exports)
     sandbox.watch()
     env = {**os.environ, "TMPDIR": str(sandbox.tmp), "NO_COLOR": "1"}

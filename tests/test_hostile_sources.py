@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 from hostile.cases import CASES, Case
-
 from rexport.checks.safety import check_manifest_paths
 from rexport.sources import InputError, open_source
 

@@ -7,9 +7,8 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import pytest
-from test_validate import write_export
-
 from rexport.validation import validate
+from test_validate import write_export
 
 
 class NetworkUsed(AssertionError):

@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from rexport.pack import PackError, writers
 from rexport.pack.files import Request, pack
 
@@ -134,3 +133,15 @@ def test_file_changed_between_hashing_and_writing_is_refused(
         pack(Request(out=tmp_path / "out.zip", code=root / "code",
                      metrics=root / "metrics.json", git=False))
     assert not (tmp_path / "out.zip").exists()
+
+
+@pytest.mark.parametrize(("first", "second"), [("out", "zip"), ("zip", "dir"), ("dir", "dir")])
+def test_overwrite_across_kinds(tmp_path: Path, first: str, second: str) -> None:
+    root = inputs(tmp_path / "in")
+    out = tmp_path / "result"
+    for fmt in (first, second):
+        request = Request(out=out, code=root / "code", metrics=root / "metrics.json",
+                          git=False, format="dir" if fmt == "out" else fmt, overwrite=True)
+        pack(request)
+    assert out.is_dir() == (second == "dir")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "result"]

@@ -1,4 +1,4 @@
-"""The packer's determinism: same inputs, same bytes, whatever the folder, clock, umask or mtimes."""
+"""Packer determinism: same inputs, same bytes, whatever the folder, clock, umask or mtimes."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import io
 import json
 import os
 import random
+import re
 import tarfile
 import time
 import zipfile
@@ -14,7 +15,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from rexport.pack.files import Request, pack
 
 FILES = {
@@ -131,11 +131,12 @@ def test_without_any_time_source_the_fixed_epoch_is_used(tmp_path: Path) -> None
 def test_canonical_tar_form(tmp_path: Path) -> None:
     root = make_inputs(tmp_path / "in", order_seed=3, mtime=1e9)
     data = pack(request(root, tmp_path / "out.tar.gz")).path.read_bytes()
-    # gzip header: magic, deflate, no flags (so no file name), mtime 0
-    assert data[:4] == b"\x1f\x8b\x08\x00"
-    assert data[4:8] == b"\x00\x00\x00\x00"
+    # gzip header: magic, deflate, no flags (so no file name), mtime 0, XFL 0, OS unknown
+    assert data[:10] == bytes.fromhex("1f8b08000000000000ff")
     raw = gzip.decompress(data)
     assert raw[257:265] == b"ustar\x0000"
+    assert len(raw) % 10240 == 0 and raw[-1024:] == bytes(1024)
+    assert re.findall(rb"\n?[0-9]+ ([a-z.]+)=", raw) == [b"path"]  # one pax record in all
     with tarfile.open(fileobj=io.BytesIO(raw)) as tar:
         members = tar.getmembers()
     names = [m.name for m in members]
@@ -146,6 +147,9 @@ def test_canonical_tar_form(tmp_path: Path) -> None:
         assert member.isfile()
         assert (member.uid, member.gid, member.uname, member.gname) == (0, 0, "", "")
         assert member.mtime == 315_532_800
+        # pax records only where ustar cannot hold the name (spec PKG-08)
+        assert member.pax_headers == ({"path": member.name} if not member.name.isascii()
+                                      else {})
         expected = 0o755 if member.name.endswith(".sh") else 0o644
         assert member.mode == expected, member.name
 

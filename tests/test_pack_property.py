@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import tempfile
+import unicodedata
 from pathlib import Path
 
 import pytest
+import rexport
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-import rexport
 from rexport.pack import Capture, EnvironmentOptions, PackError
-from rexport.paths import path_problems, twins
+from rexport.paths import fold, path_problems, twins
 
 LIGHT = EnvironmentOptions(hardware=False, packages="none", compiler=False, reproduce=False)
 
@@ -22,8 +22,15 @@ _ALPHABET = st.sampled_from(list("abcAB019-_. ~+=,()'&!") + list(
     "\u00e9\u00c9\u00df\u0130\u0131\u03a3\u03c3\u03c2\u0436\u05d0\u4e2d\u6587\U0001f600"
     "\u0301\u212a\ufb01\u1e9e\u00c5\u212b"))
 _SEGMENT = st.text(_ALPHABET, min_size=1, max_size=12).filter(lambda s: s not in (".", ".."))
-_PATHS = st.lists(st.lists(_SEGMENT, min_size=1, max_size=3).map("/".join),
-                  min_size=1, max_size=8, unique=True)
+# Names a careful producer would use: NFC, no trailing dot or space, no reserved name.
+_CLEAN_SEGMENT = _SEGMENT.map(lambda s: unicodedata.normalize("NFC", s).rstrip(". ")).filter(
+    lambda s: s not in ("", ".", "..") and not path_problems(s))
+_WILD_PATHS = st.lists(st.lists(_SEGMENT, min_size=1, max_size=3).map("/".join),
+                       min_size=1, max_size=8, unique=True)
+_CLEAN_PATHS = st.lists(st.lists(_CLEAN_SEGMENT, min_size=1, max_size=3).map("/".join),
+                        min_size=1, max_size=8, unique_by=fold)
+# mostly trees that must be packed; some with names that must be refused
+_PATHS = st.one_of(_CLEAN_PATHS, _CLEAN_PATHS, _WILD_PATHS)
 _FORMATS = st.sampled_from(["dir", "tar", "tar.gz", "zip"])
 
 
@@ -43,7 +50,7 @@ def _build(root: Path, tree: dict[str, bytes]) -> list[str]:
     return written
 
 
-@settings(max_examples=40, deadline=None,
+@settings(max_examples=60, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(paths=_PATHS, contents=st.lists(st.binary(max_size=300), min_size=8, max_size=8),
        fmt=_FORMATS, digests=st.sampled_from([(), ("sha512",), ("blake2b", "sha512")]))

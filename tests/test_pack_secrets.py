@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from rexport.cli import cli
 from rexport.pack import Capture, EnvironmentOptions, SecretsFound
 from rexport.pack.files import Request, pack

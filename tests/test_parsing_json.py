@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from rexport.parsing import MAX_PER_CODE, json_depth, load_json
 
 
@@ -142,6 +141,7 @@ def test_a_closing_bracket_in_a_string_cannot_hide_real_depth() -> None:
     deep = "[" * 70 + "]" * 70
     text = '{"hide": "' + "]" * 100 + '", "x": ' + deep + "}"
     value, found = load_json(text.encode())
+    assert value is None
     assert codes(found) == ["REX-P106"]
 
 

@@ -137,6 +137,16 @@ def test_no_terminal_and_no_yes_runs_nothing(tmp_path: Path) -> None:
     assert not work.exists()
 
 
+@pytest.mark.parametrize(("answer", "code"), [("n\n", 2), ("y\n", 0)])
+def test_confirmation_decides(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, answer: str,
+                              code: int) -> None:
+    monkeypatch.setattr("rexport.commands.replay.interactive", lambda: True)
+    root = build_export(tmp_path / "run")
+    result = CliRunner().invoke(cli, ["replay", str(root)], input=answer)
+    assert result.exit_code == code
+    assert "python code/train.py" in result.stdout  # what would run is shown before asking
+
+
 def test_tampered_file_runs_nothing(tmp_path: Path) -> None:
     root = build_export(tmp_path / "run", script=MARKER)
     # the same size, other bytes: only the digest can tell
@@ -157,6 +167,13 @@ def test_traversal_archive_runs_nothing(tmp_path: Path) -> None:
     assert "REX-X101" in {f["code"] for f in report["findings"]}
     assert not work.exists() and not (tmp_path / "MARKER").exists()
     assert not list(tmp_path.rglob("escaped.txt"))
+
+
+def test_bare_manifest_is_refused(tmp_path: Path) -> None:
+    root = build_export(tmp_path / "run", script=MARKER)
+    code, report = replay(str(root / "rex.json"), "--yes")
+    assert code == 2 and report["stage"] == "validate"
+    assert not (tmp_path / "MARKER").exists()
 
 
 def test_export_without_replay_section_is_refused(tmp_path: Path) -> None:

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-
 from rexport.cli import cli
 from test_replay_fixture import edit_manifest
 

@@ -10,6 +10,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
+from rexport.replay_env import SetupError, has_requirements, inspect_lockfile
 from rexport.replay_metrics import Check, MetricsError, judge, read_metrics, within
 from rexport.replay_run import command_environment, run_command, seed_variables
 from rexport.replay_unpack import UnpackError, unpack
@@ -153,3 +154,27 @@ def test_unpack_refuses_links(tmp_path: Path) -> None:
     with pytest.raises(UnpackError):
         unpack(archive, json.loads(data), data, dest, max_files=100, max_bytes=1 << 20)
     assert not (dest / "code" / "evil").exists()
+
+
+# --- lockfiles ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("line", [
+    "-r other.txt", "-rother.txt", "--requirement=other.txt", "-c constraints.txt", "-e .",
+    "./local-package", "/abs/pkg.whl", "~/pkg", "pkg @ file:///etc/pkg.whl",
+    "-f /opt/wheels", "--find-links=/opt/wheels",
+])
+def test_lockfile_lines_reading_local_files_are_refused(tmp_path: Path, line: str) -> None:
+    lock = tmp_path / "requirements.lock"
+    lock.write_text(f"numpy==1.26.4\n{line}\n")
+    with pytest.raises(SetupError):
+        inspect_lockfile(lock, "requirements.lock")
+
+
+def test_lockfile_pins_hashes_and_index_options_pass(tmp_path: Path) -> None:
+    lock = tmp_path / "requirements.lock"
+    lock.write_text("--index-url https://pypi.org/simple\n-f https://example.org/wheels\n"
+                    "numpy==1.26.4 \\\n    --hash=sha256:" + "a" * 64 + "  # via file: x\n")
+    assert inspect_lockfile(lock, "requirements.lock").hashes
+    lock.write_text("# comments only\n\n")
+    assert not inspect_lockfile(lock, "requirements.lock").hashes
+    assert not has_requirements(lock)

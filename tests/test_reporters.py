@@ -9,7 +9,6 @@ from typing import Any
 
 import jsonschema
 import pytest
-
 from rexport.findings import CATALOGUE, Finding
 from rexport.report import Report
 from rexport.reporters import FORMATS, clean, render

@@ -125,6 +125,36 @@ def test_both_engines_refuse_a_schema_reaching_outside(uri: str) -> None:
         jsonschema_rs.validator_for(outside, registry=rs_registry, offline=True)
 
 
+# keywords whose errors both engines name and locate alike (checked by the agreement tests);
+# another keyword needs its own agreement check before a schema may use it
+AGREED_KEYWORDS = {
+    "$schema", "$id", "$ref", "$defs", "title", "description", "type", "properties",
+    "patternProperties", "additionalProperties", "items", "required", "enum", "const", "pattern",
+    "format", "minLength", "maxLength", "minItems", "minimum", "exclusiveMinimum",
+    "minProperties", "anyOf", "oneOf", "allOf", "if", "then",
+}
+
+
+def _keywords(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        for key, sub in node.items():
+            yield key
+            if key in {"properties", "patternProperties", "$defs"}:
+                for child in sub.values():
+                    yield from _keywords(child)
+            elif key not in {"enum", "const", "required", "examples", "default"}:
+                yield from _keywords(sub)
+    elif isinstance(node, list):
+        for sub in node:
+            yield from _keywords(sub)
+
+
+def test_schemas_use_only_keywords_both_engines_report_alike() -> None:
+    used = {k for uri, c in schema.resources().items()
+            if not uri.endswith("report.schema.json") for k in _keywords(c)}
+    assert used <= AGREED_KEYWORDS, used - AGREED_KEYWORDS
+
+
 def _formats_used() -> set[str]:
     return {v for c in schema.resources().values() for at, v in _nodes(c)
             if at.endswith("/format") and isinstance(v, str)}

@@ -13,8 +13,8 @@ from rexport.checks import schema as schema_check
 from rexport.findings import Finding, Severity
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-SECTIONS = ["rex_version", "export_digest", "created", "producer", "files", "code",
-            "environment", "config", "results"]
+SECTIONS = ["export_digest", "created", "producer", "files", "code", "environment", "config",
+            "results"]
 ENGINES = ["rs", "python"]
 
 
@@ -43,6 +43,19 @@ def test_missing_section_is_c104_at_its_name(section: str, engine: str) -> None:
     findings = schema_check.check(manifest, strict=False, engine=engine)
     assert _where(findings) == [("REX-C104", f"/{section}")]
     assert findings[0].schema_pointer == "rex.schema.json#/required"
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("value", [None, "1.0.0", "2.0", 1])
+def test_rex_version_is_left_to_the_version_check(value: Any, engine: str) -> None:
+    manifest = _full()
+    if value is None:
+        del manifest["rex_version"]
+    else:
+        manifest["rex_version"] = value
+    manifest["created"] = "soon"
+    assert _where(schema_check.check(manifest, strict=True, engine=engine)) == [
+        ("REX-S101", "/created")]
 
 
 @pytest.mark.parametrize("engine", ENGINES)

@@ -11,8 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_validate import build_manifest, write_export
-
 from rexport import parsing
 from rexport.canonical import immutable_part
 from rexport.checks import integrity
@@ -20,6 +18,7 @@ from rexport.checks.completeness import Tracker
 from rexport.digests import CHUNK, hash_stream
 from rexport.findings import Severity
 from rexport.validation import check_manifest, validate
+from test_validate import build_manifest, write_export
 
 # what a flipped byte may show up as: a digest or size mismatch, a parse or schema error,
 # or an export digest mismatch when the manifest itself changed

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from rexport.canonical import export_digest
 from rexport.findings import Severity
 from rexport.report import Report
@@ -251,6 +250,33 @@ def test_unknown_major_stops_after_reporting(export: Path) -> None:
     assert report.exit_code == 1
 
 
+def test_unknown_major_still_checks_the_container(export: Path, tmp_path: Path) -> None:
+    import tarfile
+
+    manifest = read_manifest(export)
+    manifest["rex_version"] = "2.0"
+    write_manifest(export, seal(manifest))
+    archive = tmp_path / "run.tar"
+    with tarfile.open(archive, "w") as tar:
+        tar.add(export, arcname=".")
+    with archive.open("ab") as fp:
+        fp.write(b"trailing bytes after the end of the archive" * 50)
+    found = {f.code for f in validate(archive).findings}
+    assert found == {"REX-V102", "REX-X112"}
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="no symbolic links here")
+def test_listed_link_is_refused_and_missing(export: Path) -> None:
+    target = export / "data/values.csv"
+    target.rename(export / "elsewhere.csv")
+    os.symlink("../elsewhere.csv", target)
+    i = position(read_manifest(export), "data/values.csv")
+    found = where(validate(export))
+    assert ("REX-C102", "rex.json", f"/files/{i}/path") in found
+    assert ("REX-X105", "data/values.csv", "") in [(c, f, "") for c, f, _ in found]
+    assert ("REX-C103", "elsewhere.csv", "") in found
+
+
 def test_newer_minor_is_a_warning_unless_strict(export: Path) -> None:
     manifest = read_manifest(export)
     manifest["rex_version"] = "1.7"
@@ -364,6 +390,17 @@ def test_code_filter() -> None:
             code_filter([bad], [])
 
 
+def test_caps_stop_the_walk_without_calling_the_rest_missing(tmp_path: Path) -> None:
+    files = {f"data/f{i:02d}.bin": bytes([i]) * 10 for i in range(20)}
+    root = write_export(tmp_path / "run", files)
+    report = validate(root, max_files=5)
+    assert "REX-X113" in codes(report)
+    assert "REX-C102" not in codes(report)
+    assert not report.valid
+    report = validate(root, max_bytes=50)
+    assert "REX-X114" in codes(report) and "REX-C102" not in codes(report)
+
+
 def test_missing_input_is_a_usage_error(tmp_path: Path) -> None:
     report = validate(tmp_path / "nope")
     assert [f.code for f in report.findings] == ["REX-U101"]
@@ -409,3 +446,39 @@ def test_order_groups_by_file_and_puts_errors_first() -> None:
         ("a.txt", "REX-C103", ""),
         ("b.py", "REX-K102", ""),
     ]
+
+
+def test_progress_bar_on_a_terminal(export: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    import sys
+
+    from rexport import payload
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    screen = Terminal()
+    monkeypatch.setattr(sys, "stderr", screen)
+    monkeypatch.setattr(payload, "PROGRESS_MIN", 1)
+    assert validate(export, progress=True).valid
+    assert "hashing" in screen.getvalue()
+    shown = len(screen.getvalue())
+    assert validate(export, progress=False).valid
+    assert len(screen.getvalue()) == shown  # not asked: nothing drawn
+
+
+def test_unreadable_file_in_a_directory(export: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rexport.sources import directory
+
+    real = directory.open_regular
+
+    def guarded(path: str) -> Any:
+        if path.endswith("model.bin"):
+            raise PermissionError(13, "Permission denied")
+        return real(path)
+
+    monkeypatch.setattr(directory, "open_regular", guarded)
+    report = validate(export)
+    assert where(report) == [("REX-U103", "results/model.bin", "")]
+    assert report.exit_code == 2

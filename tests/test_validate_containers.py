@@ -12,9 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from test_validate import TEXT, build_manifest, position, where, write_export
-
 from rexport.validation import validate
+from test_validate import TEXT, build_manifest, position, where, write_export
 
 Packer = Callable[[Path, Path], Path]
 

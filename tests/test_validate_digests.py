@@ -8,7 +8,6 @@ import threading
 from typing import BinaryIO
 
 import pytest
-
 from rexport import digests
 from rexport.digests import CHUNK, SUPPORTED, Job, hash_stream, hash_stream_pipelined, run_jobs
 
@@ -110,16 +109,22 @@ def opener(data: bytes) -> BinaryIO:
     return io.BytesIO(data)
 
 
-@pytest.mark.parametrize("workers", [1, 3])
-def test_run_jobs_keeps_order_and_returns_errors(workers: int) -> None:
+@pytest.mark.parametrize(("workers", "thread_bytes"), [(1, None), (3, None), (3, 0), (2, 50)])
+def test_run_jobs_keeps_order_and_returns_errors(
+        workers: int, thread_bytes: int | None, monkeypatch: pytest.MonkeyPatch) -> None:
+    # thread_bytes 0: every batch goes to the pool; 50: small batches stay in this thread
+    # and the others go to the pool, interleaved
+    if thread_bytes is not None:
+        monkeypatch.setattr(digests, "THREAD_BYTES", thread_bytes)
+        monkeypatch.setattr(digests, "BATCH_FILES", 2)
     blobs = [payload(n) for n in (10, 0, CHUNK + 1, 99, 7) * 6]
 
     def failing() -> BinaryIO:
         raise OSError("permission denied")
 
-    jobs = [Job(open=lambda b=b: opener(b), algorithms=("sha256",), context=i)
+    jobs = [Job(open=lambda b=b: opener(b), algorithms=("sha256",), limit=len(b), context=i)
             for i, b in enumerate(blobs)]
-    jobs.insert(3, Job(open=failing, algorithms=("sha256",), context="bad"))
+    jobs.insert(3, Job(open=failing, algorithms=("sha256",), limit=0, context="bad"))
     results = list(run_jobs(iter(jobs), workers=workers))
     assert [r.job.context for r in results] == [j.context for j in jobs]
     bad = results[3]
@@ -170,3 +175,19 @@ def test_unexpected_errors_are_raised_not_hidden() -> None:
 ])
 def test_well_formed(algorithm: str, value: object, ok: bool) -> None:
     assert digests.well_formed(algorithm, value) is ok
+
+
+def test_run_jobs_uses_the_pool_for_large_files_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    threads: list[str] = []
+
+    def tracked(data: bytes) -> BinaryIO:
+        threads.append(threading.current_thread().name)
+        return io.BytesIO(data)
+
+    big, small = payload(2 * CHUNK), payload(100)
+    jobs = [Job(open=lambda b=b: tracked(b), algorithms=("sha256",), limit=len(b))
+            for b in (small, big, small, big)]
+    results = list(run_jobs(jobs, workers=2))
+    assert [r.size for r in results] == [len(small), len(big), len(small), len(big)]
+    main = threading.current_thread().name
+    assert threads.count(main) == 2  # the small ones, without a hop to a thread

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from rexport.validation import validate
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import struct
 import tarfile
 import unicodedata
-import zlib
 
 from bases import full, minimal
 from registry import Expect, case
-from rexgen import Export, Member, gzip_bytes, tar_bytes, tar_of, zip_bytes, zip_of
+from rexgen import Member, gzip_bytes, tar_bytes, tar_of, zip_bytes, zip_of
 
 # --- each kind, as the usual tools write it --------------------------------------------------
 
@@ -84,8 +82,8 @@ def _multi(x: Expect) -> dict[str, bytes]:
     return {"export.tar.gz": gzip_bytes(tar[:4096]) + gzip_bytes(tar[4096:])}
 
 
-@case("valid", "archives", "odd-times-and-owners", "member times, owners and modes carry no meaning",
-      ["EXP-13"])
+@case("valid", "archives", "odd-times-and-owners",
+      "member times, owners and modes carry no meaning", ["EXP-13"])
 def _odd(x: Expect) -> dict[str, bytes]:
     import io
 
@@ -240,170 +238,3 @@ def _nfc(x: Expect) -> dict[str, bytes]:
                Member(unicodedata.normalize("NFD", "data/caf\u00e9.txt"), b"b")]
     x.find("REX-X109")
     return {"export.zip": zip_bytes(members)}
-
-
-# --- damage (EXP-11) -------------------------------------------------------------------------
-
-
-def _headers(data: bytearray, name: bytes) -> list[tuple[int, int]]:
-    """(offset, offset of the CRC-32 field) of the local and central headers naming ``name``."""
-    found = []
-    for signature, length_at, name_at, crc_at in ((b"PK\x03\x04", 26, 30, 14),
-                                                  (b"PK\x01\x02", 28, 46, 16)):
-        at = data.find(signature)
-        while at >= 0:
-            length = struct.unpack("<H", data[at + length_at:at + length_at + 2])[0]
-            if data[at + name_at:at + name_at + length] == name:
-                found.append((at, crc_at))
-            at = data.find(signature, at + 4)
-    return found
-
-
-@case("invalid", "archives", "tar-trailing-data", "bytes after the tar end-of-archive marker",
-      ["EXP-11"])
-def _tar_trailing(x: Expect) -> dict[str, bytes]:
-    x.find("REX-X112", "")
-    return {"export.tar": tar_of(minimal()) + b"garbage"}
-
-
-@case("invalid", "archives", "zip-trailing-data", "bytes after the zip end of central directory",
-      ["EXP-11"])
-def _zip_trailing(x: Expect) -> dict[str, bytes]:
-    x.find("REX-X112", "")
-    return {"export.zip": zip_of(minimal()) + b"garbage"}
-
-
-@case("invalid", "archives", "gzip-trailing-data", "bytes after the last gzip member",
-      ["EXP-11"])
-def _gz_trailing(x: Expect) -> dict[str, bytes]:
-    x.find("REX-X112", "")
-    return {"export.tar.gz": gzip_bytes(tar_of(minimal())) + b"garbage"}
-
-
-@case("invalid", "archives", "tar-truncated", "a tar cut short inside a member", ["EXP-11"])
-def _tar_cut(x: Expect) -> dict[str, bytes]:
-    x.find("REX-X118", "")
-    data = tar_of(full())
-    return {"export.tar": data[:3000]}
-
-
-@case("invalid", "archives", "tar-bad-checksum", "a tar header with a wrong checksum",
-      ["EXP-11"])
-def _tar_checksum(x: Expect) -> dict[str, bytes]:
-    x.find("REX-X118", "")
-    e = minimal()
-    data = bytearray(tar_of(e))
-    second = 512 + (len(e.manifest_bytes()) + 511) // 512 * 512  # header of the second member
-    data[second + 148:second + 156] = b"000000\x00 "
-    return {"export.tar": bytes(data)}
-
-
-@case("invalid", "archives", "gzip-truncated", "a gzip stream cut short", ["EXP-11"])
-def _gz_cut(x: Expect) -> dict[str, bytes]:
-    x.find("REX-X118", "")
-    data = gzip_bytes(tar_of(full()))
-    return {"export.tar.gz": data[: len(data) // 2]}
-
-
-@case("invalid", "archives", "gzip-bad-crc", "a gzip trailer whose CRC-32 does not match",
-      ["EXP-11"])
-def _gz_crc(x: Expect) -> dict[str, bytes]:
-    x.find("REX-X118", "")
-    data = bytearray(gzip_bytes(tar_of(minimal())))
-    data[-8:-4] = struct.pack("<I", (struct.unpack("<I", data[-8:-4])[0] + 1) & 0xFFFFFFFF)
-    return {"export.tar.gz": bytes(data)}
-
-
-@case("invalid", "archives", "zip-bad-crc", "a zip member whose CRC-32 does not match",
-      ["EXP-11"])
-def _zip_crc(x: Expect) -> dict[str, bytes]:
-    x.find("REX-X118", "")
-    e = minimal()
-    data = bytearray(zip_bytes(e.members()))
-    good = struct.pack("<I", zlib.crc32(e.files["code/train.py"]))
-    bad = struct.pack("<I", zlib.crc32(e.files["code/train.py"]) ^ 1)
-    for offset, crc_at in _headers(data, b"code/train.py"):
-        assert data[offset + crc_at:offset + crc_at + 4] == good
-        data[offset + crc_at:offset + crc_at + 4] = bad
-    return {"export.zip": bytes(data)}
-
-
-@case("invalid", "archives", "zip-name-mismatch", "a local header names another path than the "
-      "directory", ["EXP-11"])
-def _zip_names(x: Expect) -> dict[str, bytes]:
-    x.find("REX-X118", "")
-    data = bytearray(zip_bytes(minimal().members()))
-    local = next(offset for offset, crc_at in _headers(data, b"code/train.py") if crc_at == 14)
-    data[local + 30:local + 43] = b"code/trick.py"
-    return {"export.zip": bytes(data)}
-
-
-@case("invalid", "archives", "zip-unsupported-method", "a zip member compressed with bzip2",
-      ["EXP-11"])
-def _zip_bzip2(x: Expect) -> dict[str, bytes]:
-    import io
-    import zipfile
-
-    x.find("REX-X118", "")
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for n, member in enumerate(minimal().members()):
-            info = zipfile.ZipInfo(member.name, date_time=(2026, 1, 15, 10, 0, 0))
-            info.compress_type = zipfile.ZIP_BZIP2 if n else zipfile.ZIP_STORED
-            archive.writestr(info, member.data)
-    return {"export.zip": buffer.getvalue()}
-
-
-@case("invalid", "archives", "zip-encrypted", "a zip member flagged as encrypted", ["EXP-11"])
-def _zip_encrypted(x: Expect) -> dict[str, bytes]:
-    x.find("REX-X118", "")
-    data = bytearray(zip_bytes(minimal().members()))
-    for signature, offset in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
-        at = data.find(signature)
-        while at >= 0:
-            data[at + offset] |= 1  # general purpose bit 0: encrypted
-            at = data.find(signature, at + 4)
-    return {"export.zip": bytes(data)}
-
-
-# --- caps (EXP-04) ---------------------------------------------------------------------------
-
-
-@case("invalid", "limits", "too-many-entries", "more entries than --max-files", ["EXP-04"],
-      args=["--max-files", "3"])
-def _many(x: Expect) -> dict[str, bytes]:
-    x.find("REX-X113", "")
-    return {"export.tar": tar_of(full())}
-
-
-@case("invalid", "limits", "too-many-entries-directory", "a directory with more entries than "
-      "--max-files", ["EXP-04"], args=["--max-files", "3"])
-def _many_dir(x: Expect) -> Export:
-    x.find("REX-X113", "")
-    return full()
-
-
-@case("invalid", "limits", "too-large", "more bytes than --max-bytes", ["EXP-04"],
-      args=["--max-bytes", "100"])
-def _large(x: Expect) -> dict[str, bytes]:
-    x.find("REX-X114", "")
-    return {"export.tar.gz": gzip_bytes(tar_of(full()))}
-
-
-_minimal_size = sum(len(d) for d in minimal().tree().values())
-
-
-@case("valid", "limits", "at-the-caps", "exactly --max-files entries, within --max-bytes",
-      ["EXP-04"], args=["--max-files", "2", "--max-bytes", str(_minimal_size)],
-      comment="Two entries (rex.json and code/train.py) and, as the byte cap, their total size.")
-def _at_caps(x: Expect) -> dict[str, bytes]:
-    return {"export.zip": zip_of(minimal())}
-
-
-@case("invalid", "limits", "compression-bomb", "a member more than 1,000 times its compressed "
-      "size", ["EXP-04"])
-def _bomb(x: Expect) -> dict[str, bytes]:
-    e = minimal()
-    e.add("data/zeros.bin", bytes(5 << 20), "application/octet-stream", "data")
-    x.find("REX-X115", "", "data/zeros.bin")
-    return {"export.zip": zip_of(e.index().seal(), deflate=True)}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from bases import full, minimal
+from bases import full
 from registry import Expect, case
 from rexgen import Export, gzip_bytes, tar_of
 

@@ -269,7 +269,6 @@ def _stale_bare(x: Expect) -> dict[str, bytes]:
       ["DIG-03", "DIG-04"])
 def _index_changed(x: Expect) -> Export:
     e = full()
-    n = e.idx("code/prep.py")
     e.files["code/prep.py"] += b"# changed\n"
     e.index()
     x.find("REX-I104", "/export_digest")

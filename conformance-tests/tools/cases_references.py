@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from bases import full, minimal
 from registry import Expect, case
 from rexgen import Export
@@ -29,7 +31,7 @@ def _unresolved(name: str, what: str, tokens: tuple[str | int, ...], section: st
           ["IDX-06", section])
     def build(x: Expect) -> Export:
         e = full()
-        holder = e.m
+        holder: Any = e.m
         for token in tokens[:-1]:
             holder = holder[token]
         holder[tokens[-1]] = "missing/" + str(holder[tokens[-1]]).rsplit("/", 1)[-1]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 from bases import full, minimal
 from registry import Expect, case
@@ -26,7 +27,7 @@ def _manifest_credential(kind: str, where: tuple[str | int, ...], value: str) ->
           ["SEC-01"])
     def build(x: Expect) -> Export:
         e = full()
-        holder = e.m
+        holder: Any = e.m
         for token in where[:-1]:
             holder = holder[token] if isinstance(token, int) else holder.setdefault(token, {})
         holder[where[-1]] = value
@@ -103,9 +104,10 @@ def _spanning(boundary: int) -> None:
           f"a key across byte {boundary} of a large text file", ["SEC-02"])
     def build(x: Expect) -> dict[str, bytes]:
         e = minimal()
-        # varied padding lines: a stream scanner sees the key split between two reads
-        lines = b"".join(b"# " + hashlib.sha256(b"%d" % n).hexdigest().encode() + b"\n"
-                         for n in range(boundary // 67 + 1))
+        # padding of 32 varied lines, repeated: small once compressed, far from the bomb cap
+        block = b"".join(b"# " + hashlib.sha256(b"%d" % n).hexdigest().encode() + b"\n"
+                         for n in range(32))
+        lines = block * (boundary // len(block) + 2)
         head = lines[: boundary - 11] + b" "
         text = head + AWS.encode() + b"\n" + lines[:4096]
         e.add("code/notes.txt", text, "text/plain", "narrative")

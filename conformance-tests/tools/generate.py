@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generate the REX conformance cases (conformance-tests/v1) from the base exports, deterministically.
+"""Generate the REX conformance cases (conformance-tests/v1) from base exports, deterministically.
 
 Usage: python conformance-tests/tools/generate.py [--out DIR]
 Needs the rexport package (for the export digest). Rewrites DIR (default: conformance-tests/v1).
@@ -18,6 +18,7 @@ sys.path.insert(0, str(HERE))
 
 import cases_archives  # noqa: E402,F401  (each module registers its cases on import)
 import cases_content  # noqa: E402,F401
+import cases_damage  # noqa: E402,F401
 import cases_export  # noqa: E402,F401
 import cases_integrity  # noqa: E402,F401
 import cases_packaging  # noqa: E402,F401

@@ -9,19 +9,18 @@ import io
 import json
 import tarfile
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from rexport.canonical import export_digest
 
 EPOCH = 1768471200  # 2026-01-15T10:00:00Z: every archive time, so that bytes never change
 DOS_TIME = (2026, 1, 15, 10, 0, 0)
-ALGORITHMS = {"sha256": hashlib.sha256, "sha512": hashlib.sha512, "blake2b": hashlib.blake2b,
-              "md5": hashlib.md5, "sha1": hashlib.sha1}
 
 
 def digest(data: bytes, algorithm: str = "sha256") -> str:
-    return ALGORITHMS[algorithm](data).hexdigest()
+    return hashlib.new(algorithm, data).hexdigest()
 
 
 def dump(manifest: Any) -> bytes:

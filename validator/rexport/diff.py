@@ -45,9 +45,8 @@ def diff_code(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[Difference]:
     ia, ib = index_digests(a), index_digests(b)
     diff_a, diff_b = get(a, "code", "vcs", "diff"), get(b, "code", "vcs", "diff")
     out += compare("code", "uncommitted diff", file_digest(ia, diff_a), file_digest(ib, diff_b),
-                    pointer("code", "vcs", "diff"))
-    snap_a = _snapshot(a, ia, diff_a)
-    snap_b = _snapshot(b, ib, diff_b)
+                   pointer("code", "vcs", "diff"))
+    snap_a, snap_b = _snapshot(a, ia), _snapshot(b, ib)
     for path in sorted(snap_a.keys() | snap_b.keys()):
         (na, da), (nb, db) = snap_a.get(path, (None, None)), snap_b.get(path, (None, None))
         pa = None if na is None else pointer("files", na)
@@ -61,13 +60,18 @@ def diff_code(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[Difference]:
     return out
 
 
-def _snapshot(manifest: Mapping[str, Any], index: Mapping[str, tuple[int, str | None]],
-              diff_path: Any) -> dict[str, tuple[int, str | None]]:
+def _snapshot(manifest: Mapping[str, Any], index: Mapping[str, tuple[int, str | None]]
+              ) -> dict[str, tuple[int, str | None]]:
     root = get(manifest, "code", "snapshot", "root")
     if not isinstance(root, str) or not root:
         return {}
-    # the uncommitted diff is reported once, above, even when it sits under the snapshot root
-    return {p: v for p, v in index.items() if p.startswith(root) and p != diff_path}
+    # files another section speaks for (the uncommitted diff, the config file, lockfiles) are
+    # reported there, even when they sit under the snapshot root
+    elsewhere = {get(manifest, "code", "vcs", "diff"), get(manifest, "config", "path"),
+                 get(manifest, "config", "hyperparameters_schema")}
+    elsewhere |= {lf.get("path") for lf in as_list(get(manifest, "environment", "lockfiles"))
+                  if isinstance(lf, dict)}
+    return {p: v for p, v in index.items() if p.startswith(root) and p not in elsewhere}
 
 
 # --- data --------------------------------------------------------------------------------------

@@ -44,8 +44,11 @@ def new_hasher(algorithm: str) -> Any:
         raise ValueError(f"unsupported digest algorithm: {algorithm!r}") from None
 
 
-def _unique(algorithms: Iterable[str]) -> list[str]:
-    names = list(dict.fromkeys(algorithms))
+def _unique(algorithms: Iterable[str]) -> Sequence[str]:
+    if isinstance(algorithms, tuple) and len(algorithms) == 1:
+        names: Sequence[str] = algorithms
+    else:
+        names = list(dict.fromkeys(algorithms))
     for name in names:
         if name not in _CONSTRUCTORS:
             raise ValueError(f"unsupported digest algorithm: {name!r}")
@@ -88,6 +91,8 @@ def hash_stream(fp: BinaryIO, algorithms: Iterable[str], *, taps: Sequence[Tap] 
     ``limit + 1`` or a little more. ``progress`` is told each chunk's length.
     """
     names = _unique(algorithms)
+    if len(names) == 1 and not taps and progress is None:
+        return _hash_one(fp, names[0], limit)
     hashers = [new_hasher(n) for n in names]
     updates = [h.update for h in hashers]
     buf = _buffer()
@@ -111,6 +116,23 @@ def hash_stream(fp: BinaryIO, algorithms: Iterable[str], *, taps: Sequence[Tap] 
         if limit is not None and total > limit:
             break
     return total, {n: h.hexdigest() for n, h in zip(names, hashers, strict=True)}
+
+
+def _hash_one(fp: BinaryIO, name: str, limit: int | None) -> tuple[int, dict[str, str]]:
+    # the common case, one digest and nobody else reading along, kept lean: per-file
+    # overhead is what an export of many small files costs
+    hasher = _CONSTRUCTORS[name]()
+    update = hasher.update
+    buf = _buffer()
+    view = memoryview(buf)
+    readinto = _readinto(fp)
+    total = 0
+    while n := readinto(buf):
+        update(view[:n])
+        total += n
+        if limit is not None and total > limit:
+            break
+    return total, {name: hasher.hexdigest()}
 
 
 class _Pool:
@@ -250,22 +272,34 @@ def _run_batch(batch: list[Job], errors: tuple[type[BaseException], ...]) -> lis
 
 
 # A batch of small files goes to a thread as one task: a task per file would cost more
-# in futures and locks than hashing a 4 KiB file does.
+# in futures and locks than hashing a 4 KiB file does. A batch of less than THREAD_BYTES
+# is read by the calling thread itself: for small files the Python around each read, not
+# the hashing, is the cost, and two threads contending for the GIL are slower than one.
 BATCH_FILES = 64
 BATCH_BYTES = 8 << 20
+THREAD_BYTES = 1 << 20
+_WINDOW = 256  # batches held at most, done or not, so memory stays bounded
 
 
-def _batches(jobs: Iterable[Job]) -> Iterator[list[Job]]:
+def _batches(jobs: Iterable[Job]) -> Iterator[tuple[list[Job], int]]:
     batch: list[Job] = []
     size = 0
     for job in jobs:
+        weight = job.limit if job.limit is not None else BATCH_BYTES
+        if weight >= THREAD_BYTES:
+            # a large file travels alone, so the small ones around it need no thread
+            if batch:
+                yield batch, size
+                batch, size = [], 0
+            yield [job], weight
+            continue
         batch.append(job)
-        size += job.limit if job.limit is not None else BATCH_BYTES
+        size += weight
         if len(batch) >= BATCH_FILES or size >= BATCH_BYTES:
-            yield batch
+            yield batch, size
             batch, size = [], 0
     if batch:
-        yield batch
+        yield batch, size
 
 
 def run_jobs(jobs: Iterable[Job], *, workers: int = 1,
@@ -273,8 +307,9 @@ def run_jobs(jobs: Iterable[Job], *, workers: int = 1,
     """Run Jobs, yielding Results in the order the jobs came.
 
     With one worker each job is finished before the next is drawn, as streaming archives
-    need. With more, a thread pool reads several files at once (hashlib releases the GIL);
-    only a bounded window of batches is in flight, so memory does not grow with the export.
+    need. With more, a thread pool reads the larger files, several at once (hashlib
+    releases the GIL), while the calling thread goes on with small ones; only a bounded
+    window of work is held, so memory does not grow with the export.
     """
     if workers <= 1:
         for job in jobs:
@@ -282,11 +317,24 @@ def run_jobs(jobs: Iterable[Job], *, workers: int = 1,
         return
     from concurrent.futures import ThreadPoolExecutor  # a few ms of start-up, only when used
 
-    window: deque[Future[list[Result]]] = deque()
+    window: deque[Future[list[Result]] | list[Result]] = deque()
+    in_flight = 0
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="rexport-hash") as pool:
-        for batch in _batches(jobs):
-            window.append(pool.submit(_run_batch, batch, errors))
-            if len(window) >= 2 * workers:
-                yield from window.popleft().result()
+        for batch, size in _batches(jobs):
+            if size < THREAD_BYTES:
+                window.append(_run_batch(batch, errors))
+            else:
+                window.append(pool.submit(_run_batch, batch, errors))
+                in_flight += 1
+            # hand back what is finished, in order; wait only when too much is held
+            while window and (len(window) > _WINDOW or in_flight > 2 * workers
+                              or isinstance(window[0], list) or window[0].done()):
+                head = window.popleft()
+                if isinstance(head, list):
+                    yield from head
+                else:
+                    in_flight -= 1
+                    yield from head.result()
         while window:
-            yield from window.popleft().result()
+            head = window.popleft()
+            yield from head if isinstance(head, list) else head.result()

@@ -150,6 +150,8 @@ def prepare(path: str | os.PathLike[str], options: Options) -> Plan:
     if not report.valid or report.unreadable:
         raise ReplayStop("validate", "the export is not valid: nothing was run",
                          findings=[f.to_json() for f in report.errors])
+    if report.container == "manifest":
+        raise ReplayStop("validate", "a bare rex.json cannot be replayed: give the whole export")
     manifest, data = _read_manifest(path)
     # the manifest read here is the one validated (same digest), or the export changed meanwhile
     digest = canonical.export_digest(manifest)

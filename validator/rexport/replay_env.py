@@ -16,16 +16,19 @@ from typing import Any
 LOCKFILE_FORMAT = "pip-requirements"
 INSTALL_TIMEOUT = 3600.0
 
-# pip reaches the package index with the caller's own settings (index, proxy, certificates);
-# nothing else of the caller's environment is passed on.
+# pip reaches the package index with the caller's own settings (index, proxy, certificates)
+# and PATH; nothing else of the caller's environment is passed on.
 _PIP_VARIABLES = re.compile(
     r"^(PIP_[A-Z0-9_]+|(HTTPS?|ALL|NO)_PROXY|(https?|all|no)_proxy|SSL_CERT_(FILE|DIR)"
     r"|REQUESTS_CA_BUNDLE|CURL_CA_BUNDLE|XDG_(CONFIG|CACHE)_HOME|HOME|USERPROFILE|APPDATA"
     r"|LOCALAPPDATA|SYSTEMROOT|TEMP|TMP|TMPDIR)$")
 
-# Lines of a requirements file that make pip read other files or folders, possibly outside the
-# unpacked export: refused, since an export must carry what it needs.
-_FILE_OPTIONS = re.compile(r"^\s*(-r|-c|-e|--requirement|--constraint|--editable)\b")
+# Lines of a requirements file that make pip read other files or folders, anywhere on this
+# machine: refused, since a lockfile pins packages from an index and nothing else.
+_FILE_OPTIONS = re.compile(
+    r"^\s*(-[rce]|--(requirement|constraint|editable)\b|[./~\\]|[A-Za-z]:[\\/])|file:"
+    r"|(^|\s)(-f|--find-links)[=\s]*(?!https?://)[^=\s]",
+    re.IGNORECASE)
 
 
 class SetupError(Exception):
@@ -71,9 +74,9 @@ def inspect_lockfile(path: Path, name: str) -> Lockfile:
     """Read a requirements file: refuse file-reading options, and note whether it pins hashes."""
     text = path.read_text(encoding="utf-8", errors="replace")
     for number, line in enumerate(text.splitlines(), start=1):
-        if _FILE_OPTIONS.match(line):
-            raise SetupError(f"{name}:{number}: '{line.strip()}' refers to files outside "
-                                    "the lockfile; replay installs only pinned requirements")
+        if _FILE_OPTIONS.search(line.split(" #")[0]):
+            raise SetupError(f"{name}:{number}: '{line.strip()}' refers to local files or "
+                             "folders; replay installs pinned requirements from an index only")
     return Lockfile(name, "--hash" in text)
 
 
@@ -93,7 +96,8 @@ def pip_environment(base: Mapping[str, str] | None = None) -> dict[str, str]:
     """The caller's variables pip needs to reach an index, and no others."""
     source = os.environ if base is None else base
     env = {k: v for k, v in source.items() if _PIP_VARIABLES.match(k)}
-    env["PATH"] = os.defpath
+    # PATH is no secret, and building an sdist may need the caller's compilers
+    env["PATH"] = source.get("PATH", os.defpath)
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
     env["PIP_NO_INPUT"] = "1"
     return env

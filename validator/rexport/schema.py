@@ -145,11 +145,15 @@ def rs_validator(strict: bool = False, name: str = ROOT) -> Any | None:
     except ImportError:  # pragma: no cover - a declared dependency, kept optional for safety
         return None
     everything = {**resources(), **strict_resources()}
-    rs_registry = jsonschema_rs.Registry(list(everything.items()), retriever=_refuse)
     uri = (STRICT_BASE_URI if strict else BASE_URI) + uri_for(name)[len(BASE_URI):]
-    return jsonschema_rs.Draft202012Validator(
-        everything[uri], registry=rs_registry, validate_formats=True, formats=dict(FORMATS),
-        offline=True)
+    try:
+        rs_registry = jsonschema_rs.Registry(list(everything.items()), retriever=_refuse)
+        return jsonschema_rs.Draft202012Validator(
+            everything[uri], registry=rs_registry, validate_formats=True,
+            formats=dict(FORMATS), offline=True)
+    except (TypeError, ValueError):
+        # a jsonschema-rs older than 0.52 (no `offline`): the reference engine does the work
+        return None
 
 
 @functools.cache
@@ -297,8 +301,9 @@ def _rs_errors(instance: Any, strict: bool) -> list[SchemaError] | None:
         if validator.is_valid(instance):
             return []
         return [_from_rs(e) for e in validator.iter_errors(instance)]
-    except (ValueError, TypeError, OverflowError, RecursionError):
-        # values jsonschema-rs cannot convert (non-string keys, ...): the reference engine decides
+    except (ValueError, TypeError, OverflowError, RecursionError, AttributeError):
+        # values jsonschema-rs cannot convert (non-string keys, ...), or an older jsonschema-rs
+        # whose errors lack locations: the reference engine decides
         return None
 
 

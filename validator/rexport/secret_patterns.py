@@ -74,7 +74,7 @@ _SCHEME_CHARS = _ALNUM | {"+", ".", "-"}
 _NAME_CHARS = _WORD | {".", "-"}
 _KEYWORDS = ("pass(?:word|wd|phrase)", "secret", "token", "credential", "key", "authorization")
 _ASSIGN = [re.compile(kw + r"[a-z0-9_.-]{0,40}[\"']?[ \t]*(=>|:=|=|:)[ \t]*") for kw in _KEYWORDS]
-_UNQUOTED = re.compile(r"[^\s\"',;#]{1,256}")
+_UNQUOTED = re.compile(r"[^\s\"',;#()\[\]{}]{1,256}")  # brackets: code, not a value
 _AWS_SECRET = re.compile(r"[A-Za-z0-9/+]{40}")
 _PLACEHOLDERS = frozenset({
     "[redacted]", "redacted", "none", "null", "nil", "true", "false", "undefined", "password",
@@ -211,8 +211,9 @@ def _assignment(text: str, kw_at: int, m: re.Match[str],
 
 
 def _unquoted_ok(text: str, begin: int, sep: str, m: re.Match[str], value_end: int) -> bool:
-    # Unquoted values are config and dotenv syntax (`password: x`, `SECRET=x`), not code, where
-    # `password = other_variable` is common: demand the name open its line and the value end it.
+    # Unquoted values are config, dotenv and INI syntax (`password: x`, `SECRET=x`), not code,
+    # where `password = other_variable` is common: the name must open its line, the value end
+    # it, and a spaced `=` must not be followed by what reads as a variable name.
     line_start = text.rfind("\n", 0, begin) + 1
     lead = text[line_start:begin].strip(" \t\"'")
     if lead not in ("", "-", "export"):
@@ -221,9 +222,13 @@ def _unquoted_ok(text: str, begin: int, sep: str, m: re.Match[str], value_end: i
     rest = text[value_end: nl if nl >= 0 else len(text)].strip()
     if rest and not rest.startswith("#"):
         return False
-    if sep == "=":
-        return m.group().endswith("=") and " " not in m.group() and "\t" not in m.group()
-    return sep == ":"
+    if sep == ":":
+        return True
+    spaced = m.group().endswith((" ", "\t")) or " =" in m.group() or "\t=" in m.group()
+    return sep == "=" and not (spaced and _IDENTIFIER.fullmatch(text, m.end(), value_end))
+
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
 
 
 _WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")

@@ -22,6 +22,7 @@ Keep = Callable[[str], bool]
 _FAMILY_RANK = {"input": 0, "parse": 1, "version": 2, "safety": 3, "completeness": 4,
                 "integrity": 5, "schema": 6, "references": 7, "secrets": 8}
 _SEVERITY_RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+_CAPS = frozenset({"REX-X113", "REX-X114"})  # too many entries, too many bytes
 
 
 class ManifestCheck(NamedTuple):
@@ -105,8 +106,8 @@ def _run(source: Source, report: Report, *, strict: bool, keep: Keep, jobs: int,
         report.rex_version = version_value if isinstance(version_value, str) else None
         report.export_digest = checked.export_digest
     if not checked.go_on:
-        if manifest is None:
-            _drain(source)  # a hostile archive is still reported as such
+        # the payload cannot be judged, but a hostile container is still reported as such
+        _drain(source)
         return found + source.findings
     assert manifest is not None
     if source.container == "manifest":
@@ -117,7 +118,9 @@ def _run(source: Source, report: Report, *, strict: bool, keep: Keep, jobs: int,
     found.extend(payload.run(source.entries()))
     report.files_checked, report.bytes_checked = payload.files, payload.bytes
     excused = frozenset(_refused_positions(found))
-    found.extend(tracker.finish(excused=excused))
+    # a cap stopped the walk: members past it were never seen, not missing
+    capped = any(f.code in _CAPS for f in source.findings)
+    found.extend(tracker.finish(excused=excused, missing=not capped))
     return found + source.findings
 
 

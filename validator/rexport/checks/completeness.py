@@ -76,26 +76,34 @@ class Tracker:
         """Record that the export holds ``path``; return its index entry when it has one.
 
         A file member the index does not list gives REX-C103 (rex.json itself excepted).
-        Other kinds (links, devices, ...) are refused by the safety check; they only
-        mark an indexed path as present so that it is not reported missing as well.
+        Links, devices and other kinds are the safety check's: unlisted, they are not
+        reported again here; listed, the file is still missing (REX-C102 at finish).
+        Kind "refused" is a member whose name the safety check refused: it is never
+        looked at, and only marks the path as present.
         """
         if path == MANIFEST or kind == "dir" or path in self.seen:
             return None
+        if kind != "file":
+            if kind == "refused":
+                self.seen.add(path)
+            return None
         self.seen.add(path)
         entry = self.index.get(path)
-        if kind != "file":
-            return None
         if entry is None and self.usable:
             self.findings.append(Finding.of(
                 "REX-C103", f"{path!r} is in the export but not listed in files", file=path))
         return entry
 
-    def finish(self, *, excused: frozenset[int] = frozenset()) -> list[Finding]:
+    def finish(self, *, excused: frozenset[int] = frozenset(), missing: bool = True
+               ) -> list[Finding]:
         """Return every finding, adding REX-C102 for indexed files never seen.
 
         ``excused`` holds positions of entries whose path was already refused by the
         safety check: such a file is never looked up, so "missing" would be noise.
+        ``missing`` False skips REX-C102 altogether (the walk did not reach every member).
         """
+        if not missing:
+            return self.findings
         for entry in self.index.values():
             if entry.path in self.seen or entry.position in excused:
                 continue

@@ -16,8 +16,12 @@ def algorithms(entry: IndexEntry) -> tuple[str, ...]:
     Malformed values are left to the schema check: hashing to compare against them would
     only add a second finding for the same mistake.
     """
-    # the entry's own keys, usually one: cheaper than trying every supported name
-    return tuple(sorted((a for a, v in entry.digests.items() if well_formed(a, v)),
+    digests = entry.digests
+    if len(digests) == 1:  # the common case, sha256 alone
+        ((name, value),) = digests.items()
+        return (name,) if well_formed(name, value) else ()
+    # the entry's own keys: cheaper than trying every supported name
+    return tuple(sorted((a for a, v in digests.items() if well_formed(a, v)),
                         key=SUPPORTED.index))
 
 

@@ -8,6 +8,8 @@ from rexport import schema
 from rexport.findings import Finding, pointer
 
 REDACTED = "[REDACTED]"
+_ROOT_REQUIRED = schema.ROOT + schema.SUFFIX + "#/required"
+_VERSION = "rex_version"
 
 
 def _resolve(document: Any, at: tuple[str | int, ...]) -> Any:
@@ -42,6 +44,7 @@ def check(manifest: Any, *, strict: bool, engine: str = "auto") -> list[Finding]
     Returns every violation as REX-S101 (pointer to the instance, schema_pointer to the rule),
     most relevant first; a missing required top-level member as REX-C104 at "/<member>";
     with `strict`, each member the schema does not define (never an `x-` one) as REX-S102.
+    `rex_version` is left to the version check, whose V101/V102 say more than S101 or C104.
     """
     try:
         found = schema.errors(manifest, strict=strict, engine=engine)
@@ -52,12 +55,14 @@ def check(manifest: Any, *, strict: bool, engine: str = "auto") -> list[Finding]
     findings: list[Finding] = []
     unknown: list[Finding] = []
     for error in found:
+        if error.path[:1] == (_VERSION,) or (error.missing == _VERSION and not error.path):
+            continue
         if error.keyword == "unevaluatedProperties":
             unknown.extend(
                 Finding.of("REX-S102", f"member {key!r} is not defined by REX v1",
                            pointer=pointer(*error.path, key), schema_pointer=error.schema_pointer)
                 for key in error.unknown)
-        elif error.keyword == "required" and not error.path and error.missing is not None:
+        elif error.schema_pointer == _ROOT_REQUIRED and error.missing is not None:
             findings.append(Finding.of(
                 "REX-C104", f"required section {error.missing!r} is missing",
                 pointer=pointer(error.missing), schema_pointer=error.schema_pointer))

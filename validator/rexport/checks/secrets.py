@@ -144,44 +144,66 @@ class TextScanner:
 
     # Longer than any bounded pattern (a JSON Web Token is the longest, about 6 KiB).
     OVERLAP = 8192
+    # Longer than what precedes a reported span: a key name, a URL's scheme and user.
+    CONTEXT = 1024
+    # Text is scanned in windows of this size at least, whatever the size of the chunks fed:
+    # a window per tiny chunk would rescan the overlap each time. At most one SLICE is decoded
+    # at a time, so memory stays near SLICE + WINDOW + 2 * OVERLAP + CONTEXT characters.
+    WINDOW = 1 << 16
     SLICE = 1 << 20
 
     def __init__(self, file: str) -> None:
         self.file = file
         self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
         self._carry = ""
+        self._pending: list[str] = []
+        self._pending_size = 0
         self._line = 1  # line number of the first character of the carry
-        self._reported_to = 0  # offset in the carry up to which matches were reported
+        self._done = 0  # offset in the carry before which every match was decided
         self._findings: list[Finding] = []
         self._dropped = 0
 
     def feed(self, chunk: bytes) -> None:
         """Scan the next bytes of the file."""
         for i in range(0, len(chunk), self.SLICE):
-            self._scan(self._decoder.decode(chunk[i:i + self.SLICE]), final=False)
+            text = self._decoder.decode(chunk[i:i + self.SLICE])
+            self._pending.append(text)
+            self._pending_size += len(text)
+            if self._pending_size >= self.WINDOW:
+                self._flush(final=False)
 
     def finish(self) -> list[Finding]:
         """Scan what is left and return the K102 findings, in file order."""
-        self._scan(self._decoder.decode(b"", final=True), final=True)
+        self._pending.append(self._decoder.decode(b"", final=True))
+        self._flush(final=True)
         found = list(self._findings)
         if self._dropped:
             found.append(Finding.of("REX-K102", f"{self._dropped} more credentials not listed",
                                     file=self.file))
         return found
 
+    def _flush(self, *, final: bool) -> None:
+        text = "".join(self._pending)
+        self._pending, self._pending_size = [], 0
+        self._scan(text, final=final)
+
     def _scan(self, text: str, *, final: bool) -> None:
         window = self._carry + text
-        cut = len(window)
-        if not final:
-            # keep the tail for the next window, from a line start when one is near
-            cut = max(0, cut - self.OVERLAP)
-            newline = window.rfind("\n", max(0, cut - self.OVERLAP), cut)
-            cut = newline + 1 if newline >= 0 else cut
-        line, counted = self._line, 0
+        if final:
+            bound = keep = len(window)
+        else:
+            # Report matches that start before `bound`: each has OVERLAP characters after it.
+            # Keep from CONTEXT characters earlier (from a line start when one is near), so
+            # that a match found later still has the name or scheme before its value.
+            bound = max(0, len(window) - self.OVERLAP)
+            keep = max(0, bound - self.CONTEXT)
+            newline = window.rfind("\n", max(0, keep - self.OVERLAP), keep)
+            keep = newline + 1 if newline >= 0 else keep
+        done, line, counted = self._done, self._line, 0
         for kind, start, end in find_secrets(window):
-            if start < self._reported_to or start >= cut:
-                continue  # reported already, or to be seen whole in the next window
-            self._reported_to = end
+            if start < done or start >= bound:
+                continue  # decided in an earlier window, or to be seen whole in the next
+            done = max(done, end)
             if len(self._findings) >= MAX_FINDINGS:
                 self._dropped += 1
                 continue
@@ -189,6 +211,6 @@ class TextScanner:
             counted = start
             self._findings.append(Finding.of("REX-K102", f"the file holds a {kind}",
                                              file=self.file, pointer="", line=line))
-        self._line += window.count("\n", 0, cut)
-        self._carry = window[cut:]
-        self._reported_to = max(0, self._reported_to - cut)
+        self._done = max(done, bound) - keep
+        self._line += window.count("\n", 0, keep)
+        self._carry = window[keep:]

@@ -44,7 +44,7 @@ def command() -> None:
 @click.option("-k", "--select", "patterns", multiple=True, metavar="GLOB",
               help="Run only cases whose id (outcome-area-name) matches; repeatable.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Cases run at once (with --validator).")
+              help="Cases run at once.")
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=120.0, show_default=True,
               help="Seconds a validator may take on one case.")
 @click.option("-v", "--verbose", is_flag=True, help="Also list the cases that passed.")

@@ -64,6 +64,11 @@ def render_text(report: ReplayReport) -> str:
     return "\n".join(display(line, _LINE_CAP) for line in lines)
 
 
+def interactive() -> bool:
+    """True when someone can answer the confirmation prompt."""
+    return sys.stdin.isatty()
+
+
 def _emit(report: ReplayReport, output_format: str) -> None:
     if output_format == "json":
         click.echo(json.dumps(report.to_json(), indent=2, sort_keys=True))
@@ -89,11 +94,19 @@ def command(export: str, workdir: Path | None, timeout: float | None, python: st
             reuse_site_packages: bool, keep: bool, yes: bool, output_format: str) -> None:
     """Replay EXPORT and compare its metrics with the recorded ones.
 
-    Validates EXPORT (an invalid one is refused and nothing runs), unpacks its indexed files into
-    a fresh folder (every digest checked), builds an isolated virtual environment from its
-    pip-requirements lockfile (hashes enforced when present), runs replay.command (no shell) with
-    a timeout, the recorded seeds (REX_SEED_<NAME>, PYTHONHASHSEED) and only the variables of
-    replay.environment, then reads replay.metrics_file.
+    Validates EXPORT (an invalid one is refused and nothing runs), unpacks its
+    indexed files into a fresh folder (every digest checked), builds an isolated
+    virtual environment from its pip-requirements lockfile (hashes enforced when
+    present), runs replay.command (no shell) in replay.working_directory with a
+    timeout, then reads replay.metrics_file: {"metrics": [{"name", "value",
+    "split"}]} or {"name": value}.
+
+    \b
+    The command sees only these variables: PATH (the venv first), HOME and TMPDIR
+    (fresh folders), LANG=C.UTF-8, VIRTUAL_ENV, PYTHONHASHSEED=0,
+    REX_SEED_<NAME> for each seed of config.seeds (NAME upper-cased, other
+    characters made _), REX_SEEDS (all seeds as JSON), then replay.environment,
+    which wins over all of them.
 
     \b
     A metric passes when |got - expected| <= absolute, or <= relative * |expected|
@@ -102,7 +115,8 @@ def command(export: str, workdir: Path | None, timeout: float | None, python: st
     \b
     Exit codes: 0 reproduced, 1 not reproduced (the metric is named),
     2 could not run (invalid export, install failure, command failed or timed out).
-    This is the only rexport command that runs code from an export: it asks first unless --yes.
+    This is the only rexport command that runs code from an export: it shows what
+    will run and asks first unless --yes (with no terminal to ask, it refuses).
     """
     options = Options(workdir=workdir, timeout=timeout, python=python,
                       reuse_site_packages=reuse_site_packages, keep=keep)
@@ -114,7 +128,7 @@ def command(export: str, workdir: Path | None, timeout: float | None, python: st
     to_stderr = output_format == "json"  # keep stdout a single JSON document
     click.echo("\n".join(display(line, _LINE_CAP) for line in plan.describe()), err=to_stderr)
     if not yes:
-        if not sys.stdin.isatty():
+        if not interactive():
             # no one to ask: refusing beats hanging on a prompt in a pipeline
             no_tty = ReplayStop("plan", "not confirmed: no terminal to ask; pass --yes to run")
             _emit(refused(export, no_tty), output_format)

@@ -95,6 +95,7 @@ def _environment(cap: Capture, members: _Members) -> dict[str, Any]:
         if pins:
             members.add(Member(REQUIREMENTS_PATH, "environment", pins))
             lockfiles.append({"path": REQUIREMENTS_PATH, "format": "pip-requirements"})
+    lockfiles.sort(key=lambda lock: lock["path"].encode("utf-8"))  # spec PKG-03
     if lockfiles:
         section["lockfiles"] = lockfiles
     if cap.env_options.reproduce:
@@ -178,8 +179,10 @@ def write(cap: Capture, out: Path, *, fmt: str | None, jobs: int, progress: bool
     redactions: list[Redaction] = list(cap.config_redactions)
     known = {**environment_secrets(os.environ), **known_values(redactions)}
     members = _Members()
-    for member in cap.snapshot.values():
-        members.add(member)
+    target = out.resolve()
+    for local, member in cap.snapshot.items():
+        if local != target and target not in local.parents:  # never pack a previous OUT
+            members.add(member)
     sections: dict[str, Any] = {"title": cap.title, "description": cap.description,
                                 "code": _code(cap, members, known),
                                 "environment": _environment(cap, members)}

@@ -116,12 +116,18 @@ class Capture:
                 for rel, local in files}
 
     def place(self, local: Path, prefix: str) -> str:
-        """The export path for a local file or directory put under ``prefix``."""
+        """The export path for a local file or directory put under ``prefix``.
+
+        Inside the project the relative path is kept (``data/x.csv`` stays ``data/x.csv``,
+        ``out/m.pt`` becomes ``results/out/m.pt``); outside it only the name is kept.
+        """
         try:
             rel = local.relative_to(self.project_dir).as_posix()
         except ValueError:
             rel = local.name
-        return f"{prefix}/{rel}" if rel not in ("", ".") else prefix
+        if rel in ("", "."):
+            return prefix
+        return rel if rel.startswith(f"{prefix}/") else f"{prefix}/{rel}"
 
     def embed(self, path: PathLike, *, prefix: str, role: str, dest: str | None = None
               ) -> list[str]:

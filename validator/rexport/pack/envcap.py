@@ -74,21 +74,21 @@ def _source(dist: metadata.Distribution) -> str | None:
 
 
 def installed_packages() -> list[dict[str, Any]]:
-    """Every importable distribution (first on sys.path wins), sorted by normalised name.
+    """Every importable distribution (first on sys.path wins), sorted by name.
 
     ``source`` is set for distributions not installed from an index (local, vcs, url).
     """
     seen: dict[str, dict[str, Any]] = {}
     for dist in metadata.distributions():
-        name = dist.metadata["Name"]
-        if not name or _normalise(name) in seen:
-            continue
-        entry: dict[str, Any] = {"name": name, "version": dist.version}
+        name, version = dist.metadata["Name"], dist.version
+        if not name or not version or _normalise(name) in seen:
+            continue  # broken metadata: nothing to pin
+        entry: dict[str, Any] = {"name": name, "version": version}
         source = _source(dist)
         if source:
             entry["source"] = source
         seen[_normalise(name)] = entry
-    return [seen[key] for key in sorted(seen)]
+    return sorted(seen.values(), key=lambda p: str(p["name"]))  # spec PKG-03: by name
 
 
 _PIN = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?\s*===?\s*([^\s;#\\]+)")
@@ -110,7 +110,7 @@ def pinned_packages(text: str) -> list[dict[str, Any]]:
                 current.setdefault("hashes", []).extend(hashes)
         if not line.rstrip().endswith("\\"):
             current = None
-    return [found[key] for key in sorted(found)]
+    return sorted(found.values(), key=lambda p: str(p["name"]))
 
 
 def find_lockfiles(project_dir: Path) -> list[tuple[Path, str]]:

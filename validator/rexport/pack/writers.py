@@ -50,13 +50,10 @@ def atomic_output(out: Path, *, is_dir: bool, overwrite: bool = False) -> Iterat
     try:
         yield tmp
         _fsync(tmp)
-        if out.is_dir() and not out.is_symlink():
-            trash = out.parent / f".{out.name}.{secrets.token_hex(6)}.rexport-old"
-            os.rename(out, trash)
-            os.rename(tmp, out)
-            shutil.rmtree(trash)
+        if is_dir or (out.is_dir() and not out.is_symlink()):
+            _swap(tmp, out)
         else:
-            os.replace(tmp, out)
+            os.replace(tmp, out)  # atomic, even over an existing file
         _fsync(out.parent)
     except BaseException:
         if tmp.is_dir() and not tmp.is_symlink():
@@ -65,6 +62,20 @@ def atomic_output(out: Path, *, is_dir: bool, overwrite: bool = False) -> Iterat
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
         raise
+
+
+def _swap(tmp: Path, out: Path) -> None:
+    """Put ``tmp`` at ``out`` when a directory is involved (rename cannot replace one)."""
+    trash = None
+    if out.exists() or out.is_symlink():
+        trash = out.parent / f".{out.name}.{secrets.token_hex(6)}.rexport-old"
+        os.rename(out, trash)
+    os.rename(tmp, out)
+    if trash is not None:
+        if trash.is_dir() and not trash.is_symlink():
+            shutil.rmtree(trash)
+        else:
+            trash.unlink()
 
 
 def _fsync(path: Path) -> None:

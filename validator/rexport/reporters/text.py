@@ -96,7 +96,9 @@ def _summary(report: Report, paint: Paint, *, verbose: bool) -> str:
         else ""
     checked = ""
     if report.container not in (None, "manifest"):
-        checked = f"; {report.files_checked} files, {_size(report.bytes_checked)} checked"
+        files = report.files_checked
+        checked = f"; {files} file{'' if files == 1 else 's'}, {_size(report.bytes_checked)} " \
+            "checked"
     if verbose and report.export_digest:
         checked += f"; export digest {report.export_digest}"
     return f"{clean(report.path)}: {verdict}{strict} ({_counts(report)}){checked}"

@@ -200,8 +200,11 @@ class Readable(Protocol):
     def read(self, n: int, /) -> bytes: ...
 
 
-def read_capped(fp: Readable, cap: int = MANIFEST_CAP + 1) -> bytes:
-    """Read at most ``cap`` bytes of ``fp``, holding them about once in memory."""
+def read_capped(fp: Readable, cap: int | None = None) -> bytes:
+    """Read at most ``cap`` bytes of ``fp`` (the manifest cap and one byte more by default),
+    holding them about once in memory."""
+    if cap is None:
+        cap = MANIFEST_CAP + 1
     first = fp.read(cap)
     if not first or len(first) >= cap:
         return first

@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterator
 
 from rexport.sources.base import (
     MANIFEST,
-    MANIFEST_CAP,
     TRAILING_SCAN,
     ContainerError,
     Entry,
@@ -172,7 +171,7 @@ class TarSource(Source):
             feed.close()
 
     def _keep_manifest(self, data: MemberData) -> bytes:
-        content = read_capped(data, MANIFEST_CAP + 1)
+        content = read_capped(data)
         if self._manifest is None:
             self._manifest = content
         return content

@@ -1,0 +1,50 @@
+"""Damaged archives never make a source raise, hang or report anything but safety findings."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+from hostile.model import Member, base, gzip_bytes, tar_bytes, zip_bytes
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from rexport.sources import open_source
+
+EXPORT = base().plus(Member("data/iris.csv", b"5.1,3.5,1.4,0.2,setosa\n" * 200),
+                     Member("data/link", kind="symlink", target="/etc/passwd"))
+PRISTINE = {"tar": tar_bytes(EXPORT), "tar.gz": gzip_bytes(tar_bytes(EXPORT)),
+            "zip": zip_bytes(EXPORT)}
+
+
+@st.composite
+def damaged(draw: st.DrawFn) -> tuple[str, bytes]:
+    container = draw(st.sampled_from(sorted(PRISTINE)))
+    data = bytearray(PRISTINE[container])
+    for _ in range(draw(st.integers(0, 8))):
+        at = draw(st.integers(0, len(data) - 1))
+        data[at] = draw(st.integers(0, 255))
+    if draw(st.booleans()):
+        data = data[: draw(st.integers(0, len(data)))]
+    data += draw(st.binary(max_size=64))
+    return container, bytes(data)
+
+
+@given(damaged())
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_damage_is_reported_never_raised(case: tuple[str, bytes]) -> None:
+    container, data = case
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / ("fuzz." + container)
+        path.write_bytes(data)
+        started = time.perf_counter()
+        with open_source(path, max_files=1000, max_bytes=1 << 30) as source:
+            source.manifest_bytes()
+            for entry in source.entries():
+                if entry.kind == "file":
+                    with entry.open() as fp:
+                        while fp.read(65536):
+                            pass
+            codes = {f.code for f in source.findings}
+        assert time.perf_counter() - started < 5
+    assert all(code.startswith("REX-X") for code in codes), codes
