@@ -94,6 +94,30 @@ def test_a_remote_ref_is_never_fetched(monkeypatch: pytest.MonkeyPatch) -> None:
     assert [c for c, _, _ in run({"C": 1}, schema)] == ["REX-R107"]
 
 
+def test_a_ref_leaving_the_file_is_refused_even_where_never_used() -> None:
+    schema = {"anyOf": [{"type": "object"}, {"$ref": "other.schema.json#/x"}],
+              "properties": {"default": {"$ref": "#/$defs/d"}, "z": {"const": {"$ref": "x"}}},
+              "$defs": {"d": {"type": "integer"}}}
+    assert run({"C": 1}, schema) == [("REX-R107", FILE, "/anyOf/1/$ref")]
+
+
+def test_values_that_are_the_redaction_marker_are_not_judged() -> None:
+    assert run({"C": "[REDACTED]", "max_iter": "[REDACTED]"}) == []
+    assert run({"C": "[REDACTED]", "max_iter": "ten"}) == [
+        ("REX-R106", "rex.json", "/config/hyperparameters/max_iter")]
+
+
+def test_an_unknown_dialect_is_r107_at_its_schema_keyword() -> None:
+    schema = {"$schema": "https://example.org/my-own-draft", "type": "object"}
+    assert run({"C": 1}, schema) == [("REX-R107", FILE, "/$schema")]
+    assert run({"C": 1}, {"$schema": 7}) == [("REX-R107", FILE, "/$schema")]
+
+
+def test_a_schema_error_points_into_the_schema_file() -> None:
+    schema = {"properties": {"C": {"type": "objekt"}}}
+    assert run({"C": 1}, schema) == [("REX-R107", FILE, "/properties/C/type")]
+
+
 def test_an_unresolvable_local_ref_is_r107() -> None:
     assert [c for c, _, _ in run({"C": 1}, {"$ref": "#/$defs/missing"})] == ["REX-R107"]
 

@@ -192,3 +192,32 @@ def test_cli_runs_as_a_module(tmp_path: Path) -> None:
                           capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert "sha256:" in done.stdout
+
+
+@pytest.mark.parametrize("where", [0, (1 << 20) - 20, 3 << 20])
+def test_private_key_in_a_large_binary_file(tmp_path: Path, where: int) -> None:
+    root = project(tmp_path / "p")
+    blob = bytearray(4 << 20)
+    header = b"-----BEGIN OPENSSH PRIVATE KEY-----"
+    blob[where:where + len(header)] = header
+    (root / "weights.bin").write_bytes(bytes(blob))
+    with pytest.raises(SecretsFound) as caught:
+        pack(Request(out=tmp_path / "o", code=root / "code", metrics=root / "metrics.json",
+                     artifacts=[root / "weights.bin"], git=False))
+    assert {path for path, _ in caught.value.hits} == {"results/weights.bin"}
+
+
+def test_redaction_keeps_what_is_no_credential() -> None:
+    from rexport.pack.redact import redact
+
+    document = {"remote": "ssh://git@example.org/lab/repo.git", "max_tokens": 512,
+                "pad_token": "<pad>", "password_file": "/run/secrets/db",
+                "api_key": 12345, "use_token": True,
+                "hosts": [{"url": f"https://bot:{PASSWORD}@example.org"}]}
+    cleaned, found = redact(document, ("config", "hyperparameters"))
+    assert {r.pointer: r.reason for r in found} == {
+        "/config/hyperparameters/api_key": "secret-name",
+        "/config/hyperparameters/hosts/0/url": "url-credentials"}
+    assert cleaned["remote"] == document["remote"] and cleaned["use_token"] is True
+    assert cleaned["api_key"] == "[REDACTED]"
+    assert document["api_key"] == 12345  # the input is not changed

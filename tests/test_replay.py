@@ -39,6 +39,9 @@ def test_replay_reproduces_recorded_metrics(tmp_path: Path,
     assert report["wall_seconds"] > 0
     assert "trained with seed 7" in report["output_tail"]
     assert (work / "venv").is_dir()
+    # recorded but not in the (empty) lockfile, so not in the replay's environment
+    drift = {(d["what"], d["change"]) for d in report["drift"]}
+    assert {("package numpy", "removed"), ("package scikit-learn", "removed")} <= drift
 
 
 def test_replay_environment_is_allowlisted(tmp_path: Path,
@@ -167,6 +170,13 @@ def test_traversal_archive_runs_nothing(tmp_path: Path) -> None:
     assert "REX-X101" in {f["code"] for f in report["findings"]}
     assert not work.exists() and not (tmp_path / "MARKER").exists()
     assert not list(tmp_path.rglob("escaped.txt"))
+
+
+def test_unknown_interpreter_is_refused(tmp_path: Path) -> None:
+    root = build_export(tmp_path / "run", script=MARKER)
+    code, report = replay(str(root), "--yes", "--python", "rexport-no-such-python")
+    assert code == 2 and report["stage"] == "plan"
+    assert not (tmp_path / "MARKER").exists()
 
 
 def test_bare_manifest_is_refused(tmp_path: Path) -> None:

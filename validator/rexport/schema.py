@@ -9,20 +9,23 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
-
-import referencing
-import referencing.exceptions
-from jsonschema import (  # type: ignore[import-untyped, unused-ignore]
-    Draft202012Validator,
-    FormatChecker,
-)
-from jsonschema.exceptions import ValidationError  # type: ignore[import-untyped, unused-ignore]
-from referencing.jsonschema import DRAFT202012
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from rexport.findings import pointer as make_pointer
 from rexport.schema_formats import FORMATS
 from rexport.schema_messages import describe
+
+# python-jsonschema and referencing load only when the reference engine is used: the fast
+# path (every pre-commit run) needs neither.
+if TYPE_CHECKING:
+    import referencing
+    from jsonschema import (  # type: ignore[import-untyped, unused-ignore]
+        Draft202012Validator,
+        FormatChecker,
+    )
+    from jsonschema.exceptions import (  # type: ignore[import-untyped, unused-ignore]
+        ValidationError,
+    )
 
 BASE_URI = "https://rex.example.org/schemas/v1/"
 # The strict copies live under their own ids so that one registry holds both variants.
@@ -109,12 +112,17 @@ def strict_resources() -> dict[str, dict[str, Any]]:
 
 def _refuse(uri: str) -> NoReturn:
     # Schemas ship with the package: any lookup outside it is a bug or an attack, never a fetch.
+    import referencing.exceptions
+
     raise referencing.exceptions.NoSuchResource(uri)
 
 
 @functools.cache
 def registry() -> referencing.Registry[Any]:
     """The one registry of every REX schema (normal and strict), refusing every retrieval."""
+    import referencing
+    from referencing.jsonschema import DRAFT202012
+
     pairs = [(uri, DRAFT202012.create_resource(contents))
              for uri, contents in {**resources(), **strict_resources()}.items()]
     empty: referencing.Registry[Any] = referencing.Registry(retrieve=_refuse)  # type: ignore[call-arg]
@@ -123,6 +131,8 @@ def registry() -> referencing.Registry[Any]:
 
 def format_checker() -> FormatChecker:
     """A FormatChecker asserting exactly the formats the schemas use, with the shared checks."""
+    from jsonschema import FormatChecker  # type: ignore[import-untyped, unused-ignore]
+
     checker = FormatChecker(formats=())
     for name, check in FORMATS.items():
         checker.checks(name)(check)
@@ -132,6 +142,8 @@ def format_checker() -> FormatChecker:
 @functools.cache
 def python_validator(strict: bool = False, name: str = ROOT) -> Draft202012Validator:
     """The python-jsonschema validator for schema `name` (the reference engine)."""
+    from jsonschema import Draft202012Validator  # type: ignore[import-untyped, unused-ignore]
+
     uri = (STRICT_BASE_URI if strict else BASE_URI) + uri_for(name)[len(BASE_URI):]
     return Draft202012Validator(registry().contents(uri), registry=registry(),
                                 format_checker=format_checker())

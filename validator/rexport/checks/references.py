@@ -280,6 +280,11 @@ _DRAFTS: dict[str, Any] = {
     "json-schema.org/draft-03/schema": jsonschema.Draft3Validator,
 }
 _MAX_VIOLATIONS = 1000
+_REDACTED = "[REDACTED]"
+_REF_KEYWORDS = ("$ref", "$dynamicRef", "$recursiveRef")
+_INSTANCE_KEYWORDS = frozenset({"const", "enum", "default", "examples"})  # data, not schemas
+_NAME_MAPS = frozenset({"properties", "patternProperties", "$defs", "definitions",
+                        "dependentSchemas", "dependencies"})
 
 
 def _refuse(uri: str) -> Resource[Any]:
@@ -290,21 +295,13 @@ def _refuse(uri: str) -> Resource[Any]:
 _OFFLINE: Registry[Any] = Registry(retrieve=_refuse)  # type: ignore[call-arg, unused-ignore]
 
 
-def _validator_class(schema: Any) -> Any:
-    uri = schema.get("$schema") if isinstance(schema, dict) else None
-    if isinstance(uri, str):
-        key = uri.split("://", 1)[-1].rstrip("#")
-        if key in _DRAFTS:
-            return _DRAFTS[key]
-    return jsonschema.Draft202012Validator
-
-
 def check_config_schema(manifest: Any, schema_doc: Any, *, file: str) -> list[Finding]:
     """Apply the experiment's JSON Schema ``schema_doc`` (the file ``file``) to
     config.hyperparameters: R106 for each violation, R107 when the schema cannot be used.
 
-    Draft 2020-12 unless ``$schema`` names another known draft; formats are checked; no
-    ``$ref`` is ever fetched. Messages name the rule broken, never the value.
+    Draft 2020-12 unless ``$schema`` names another draft; formats are asserted; no ``$ref`` may
+    leave the file and none is ever fetched; a value that is the redaction marker is not
+    judged. Messages name the rule broken, never the value.
     """
     config = manifest.get("config") if isinstance(manifest, dict) else None
     if not isinstance(config, dict) or "hyperparameters" not in config:
@@ -312,14 +309,21 @@ def check_config_schema(manifest: Any, schema_doc: Any, *, file: str) -> list[Fi
     if not isinstance(schema_doc, (dict, bool)):
         return [Finding.of("REX-R107", "the schema is neither an object nor a boolean",
                            file=file)]
-    cls = _validator_class(schema_doc)
+    cls, problem = _validator_class(schema_doc, file)
+    if problem is not None:
+        return [problem]
     try:
         cls.check_schema(schema_doc)
-        validator = cls(schema_doc, registry=_OFFLINE, format_checker=cls.FORMAT_CHECKER)
-        errors = list(islice(validator.iter_errors(config["hyperparameters"]), _MAX_VIOLATIONS))
     except SchemaError as exc:
         return [Finding.of("REX-R107", f"not a valid schema: {_rule(exc)}", file=file,
                            pointer=pointer(*exc.absolute_path))]
+    outside = list(islice(_outside_refs(schema_doc, file), _MAX_VIOLATIONS))
+    if outside:
+        return outside
+    validator = cls(schema_doc, registry=_OFFLINE, format_checker=cls.FORMAT_CHECKER)
+    try:
+        errors = [e for e in islice(validator.iter_errors(config["hyperparameters"]),
+                                    _MAX_VIOLATIONS) if e.instance != _REDACTED]
     except Unresolvable as exc:
         return [Finding.of("REX-R107", f"unresolvable $ref {getattr(exc, 'ref', '')!r}",
                            file=file)]
@@ -333,6 +337,36 @@ def check_config_schema(manifest: Any, schema_doc: Any, *, file: str) -> list[Fi
                        pointer=pointer("config", "hyperparameters", *error.absolute_path),
                        schema_pointer=pointer(*error.absolute_schema_path))
             for error in ordered]
+
+
+def _validator_class(schema: Any, file: str) -> tuple[Any, Finding | None]:
+    uri = schema.get("$schema") if isinstance(schema, dict) else None
+    if uri is None:
+        return jsonschema.Draft202012Validator, None
+    key = uri.split("://", 1)[-1].rstrip("#") if isinstance(uri, str) else None
+    if key in _DRAFTS:
+        return _DRAFTS[key], None
+    # an unknown dialect may mean anything: applying 2020-12 to it could pass what it refuses
+    return None, Finding.of("REX-R107", "$schema names no JSON Schema draft this validator "
+                            "knows", file=file, pointer="/$schema")
+
+
+def _outside_refs(schema: Any, file: str) -> Iterator[Finding]:
+    """R107 for each reference that does not begin with "#": the schema must be self-contained."""
+    # (node, pointer path, whether the node maps names to schemas, like "properties")
+    stack: list[tuple[Any, Path, bool]] = [(schema, (), False)]
+    while stack:
+        node, at, names = stack.pop()
+        if isinstance(node, dict):
+            for keyword in () if names else _REF_KEYWORDS:
+                ref = node.get(keyword)
+                if isinstance(ref, str) and not ref.startswith("#"):
+                    yield Finding.of("REX-R107", f"{keyword} {ref!r} leaves the schema file",
+                                     file=file, pointer=pointer(*at, keyword))
+            stack.extend((v, (*at, k), not names and k in _NAME_MAPS) for k, v in node.items()
+                         if names or k not in _INSTANCE_KEYWORDS)
+        elif isinstance(node, list):
+            stack.extend((v, (*at, i), False) for i, v in enumerate(node))
 
 
 def _rule(error: ValidationError | SchemaError) -> str:

@@ -6,22 +6,20 @@ import inspect
 import math
 import os
 import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any
 
 from rexport.pack import clock as clocks
 from rexport.pack import envcap, gitcap
 from rexport.pack.configfile import ConfigFile, load_config
 from rexport.pack.errors import PackError
-from rexport.pack.members import DEFAULT_EXCLUDES, Member, is_executable, local_file, walk_files
+from rexport.pack.members import DEFAULT_EXCLUDES, local_file
+from rexport.pack.placement import PathLike, Placement
 from rexport.pack.redact import Redaction
 from rexport.pack.steps import Step
-
-PathLike = str | os.PathLike[str]
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 @dataclass
@@ -41,7 +39,7 @@ def _number(name: str, value: Any) -> float | int:
     return value
 
 
-class Capture:
+class Capture(Placement):
     """Record one experiment run and write it as a REX export.
 
     ``project_dir`` is where lockfiles are looked for and local paths are placed from;
@@ -51,7 +49,17 @@ class Capture:
     run starts. ``epoch`` overrides the reference time (SOURCE_DATE_EPOCH, else the commit time,
     else 1980-01-01); ``clock`` gives lineage times (default: wall time, clamped to
     SOURCE_DATE_EPOCH when that is set). Use as a context manager or plainly; nothing is
-    written before :meth:`write`.
+    written before :meth:`write`::
+
+        with Capture(".", title="Iris, seed 0") as cap:  # run from the project folder
+            cap.dataset("iris", "data/iris.csv", license="CC-BY-4.0", access="public")
+            cap.config("config.yaml", metrics={"accuracy": "maximize"})
+            cap.seeds(numpy=0)
+            with cap.step("clean", inputs=["iris"], outputs=["data/clean.csv"],
+                          code="prep.py", symbol="clean"):
+                clean("data/iris.csv", "data/clean.csv")
+            cap.metric("accuracy", 0.93, split="test")
+            cap.write("iris-run.tar.gz")
     """
 
     def __init__(self, project_dir: PathLike = ".", *, code_dir: PathLike | None = None,
@@ -61,22 +69,19 @@ class Capture:
                  digests: Sequence[str] = ("sha256",),
                  epoch: int | None = None, clock: clocks.Clock | None = None,
                  excludes: Iterable[str] = DEFAULT_EXCLUDES) -> None:
-        self.project_dir = local_file(project_dir, "project directory")
-        self.code_dir = local_file(code_dir, "code directory") if code_dir else self.project_dir
+        root = local_file(project_dir, "project directory")
+        code_root = local_file(code_dir, "code directory") if code_dir else root
+        self.git = gitcap.capture(code_root, include_untracked=include_untracked) \
+            if git and code_root.is_dir() else None
+        super().__init__(root, code_root, self.git if code else None, excludes,
+                         snapshot=code)
         self.title, self.description = title, description
         self.digests = tuple(dict.fromkeys(["sha256", *digests]))
-        self.warnings: list[str] = []
-        self.git = gitcap.capture(self.code_dir, include_untracked=include_untracked) \
-            if git and self.code_dir.is_dir() else None
-        self.snapshot: dict[Path, Member] = self._snapshot(excludes) if code else {}
         self.epoch = epoch if epoch is not None else clocks.reference_epoch(
             self.git.commit_time if self.git else None)
         self.clock = clock or clocks.default_clock()
         self.env_options = environment or envcap.EnvironmentOptions()
         self.environment = envcap.capture(self.env_options, self.project_dir)
-        self.embedded: dict[str, Member] = {}
-        self._by_local: dict[Path, str] = {}
-        self.overrides: dict[str, bytes] = {}
         self.datasets: dict[str, dict[str, Any]] = {}
         self.splits: list[dict[str, Any]] = []
         self.steps: list[dict[str, Any]] = []
@@ -97,78 +102,6 @@ class Capture:
     def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
                  traceback: TracebackType | None) -> None:
         return None
-
-    # -- where local files go --------------------------------------------------------------
-
-    def _snapshot(self, excludes: Iterable[str]) -> dict[Path, Member]:
-        skipped: list[str] = []
-        if self.git is not None:
-            files, skipped = self.git.files, self.git.skipped
-        elif self.code_dir.is_dir():
-            files = list(walk_files(self.code_dir, excludes, skipped))
-        else:
-            files = [(self.code_dir.name, self.code_dir)]
-        if skipped:
-            self.warnings.append(f"not a regular file, left out of the snapshot: "
-                                 f"{', '.join(skipped[:10])}")
-        return {local.resolve(): Member(f"code/{rel}", "code", local,
-                                        executable=is_executable(local))
-                for rel, local in files}
-
-    def place(self, local: Path, prefix: str) -> str:
-        """The export path for a local file or directory put under ``prefix``.
-
-        Inside the project the relative path is kept (``data/x.csv`` stays ``data/x.csv``,
-        ``out/m.pt`` becomes ``results/out/m.pt``); outside it only the name is kept.
-        """
-        try:
-            rel = local.relative_to(self.project_dir).as_posix()
-        except ValueError:
-            rel = local.name
-        if rel in ("", "."):
-            return prefix
-        return rel if rel.startswith(f"{prefix}/") else f"{prefix}/{rel}"
-
-    def embed(self, path: PathLike, *, prefix: str, role: str, dest: str | None = None
-              ) -> list[str]:
-        """Embed a local file (or every file under a directory); return the export paths.
-
-        A file that is already part of the code snapshot, or already embedded, is not copied
-        again: its existing export path is returned.
-        """
-        local = local_file(path, "input")
-        base = dest.strip("/") if dest else self.place(local, prefix)
-        if local.is_dir():
-            pairs = [(f"{base}/{rel}", item) for rel, item in walk_files(local)]
-        else:
-            pairs = [(base, local)]
-        return [self._embed_one(target, item.resolve(), role) for target, item in pairs]
-
-    def _embed_one(self, target: str, local: Path, role: str) -> str:
-        if local in self.snapshot:
-            return self.snapshot[local].path
-        if local in self._by_local:
-            return self._by_local[local]
-        if target in self.embedded or any(m.path == target for m in self.snapshot.values()):
-            raise PackError(f"two inputs would both be stored at {target!r}; give one a dest")
-        self.embedded[target] = Member(target, role, local, executable=is_executable(local))
-        self._by_local[local] = target
-        return target
-
-    def add_bytes(self, dest: str, data: bytes, *, role: str) -> str:
-        """Embed generated bytes at export path ``dest``; return it."""
-        if dest in self.embedded:
-            raise PackError(f"two files would both be stored at {dest!r}")
-        self.embedded[dest] = Member(dest, role, bytes(data))
-        return dest
-
-    def code_path(self, path: PathLike) -> str:
-        """The export path of a code file that is part of the snapshot, or PackError."""
-        local = Path(path).resolve()
-        if local not in self.snapshot:
-            raise PackError(f"{os.fspath(path)} is not in the code snapshot of {self.code_dir}; "
-                            "give the step's code= as a file under the code directory")
-        return self.snapshot[local].path
 
     # -- datasets and lineage ---------------------------------------------------------------
 
@@ -221,15 +154,12 @@ class Capture:
         """A lineage reference: a dataset id, an export path already known, or a local file."""
         if isinstance(item, str) and item in self.datasets:
             return {"dataset": item}
-        if isinstance(item, str) and (item in self.embedded or item in self._export_paths()):
+        if isinstance(item, str) and self.known_path(item):
             return {"file": item}
         paths = self.embed(item, prefix="data", role="data")
         if len(paths) != 1:
             raise PackError(f"lineage refers to a directory {os.fspath(item)!r}; name a file")
         return {"file": paths[0]}
-
-    def _export_paths(self) -> set[str]:
-        return {m.path for m in self.snapshot.values()}
 
     def step(self, id: str, *, inputs: Sequence[str | os.PathLike[str]] = (),
              outputs: Sequence[str | os.PathLike[str]] = (), code: PathLike | None = None,

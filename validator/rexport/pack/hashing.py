@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -49,9 +50,24 @@ def signature(path: Path) -> tuple[int, int]:
     return st.st_size, st.st_mtime_ns
 
 
-# A private key block in any file, however large or binary: a literal search costs little.
-_KEY_MARKERS = {b"PRIVATE KEY-----": "private key block",
-                b"PRIVATE KEY BLOCK-----": "private key block"}
+# A private key block in any file, however large or binary: the pattern starts with a
+# literal, so the search runs at memory speed. (The secret scanner's PEM rule, on bytes.)
+_PEM = re.compile(rb"-----BEGIN (?:[A-Z0-9]+ ){0,4}PRIVATE KEY(?: BLOCK)?-----")
+_PEM_OVERLAP = 80
+
+
+class KeyTap:
+    """Look for a private key header in a stream fed chunk by chunk."""
+
+    def __init__(self) -> None:
+        self._tail = b""
+        self.found = False
+
+    def __call__(self, chunk: bytes) -> None:
+        if not self.found:
+            window = self._tail + chunk[:_PEM_OVERLAP] if self._tail else b""
+            self.found = bool((window and _PEM.search(window)) or _PEM.search(chunk))
+            self._tail = chunk[-_PEM_OVERLAP:]
 
 
 def _scanner(member: Member, size: int) -> Any | None:
@@ -77,8 +93,10 @@ def _hash_one(member: Member, algorithms: Sequence[str], scan: bool,
     scanner = _scanner(member, member.size()) if scan else None
     if scanner is not None:
         taps.append(scanner.feed)
-    values = dict(known) if scanner is not None or not scan else {**known, **_KEY_MARKERS}
-    value_tap = ValueTap(values) if values else None
+    key_tap = KeyTap() if scan and scanner is None else None
+    if key_tap is not None:
+        taps.append(key_tap)
+    value_tap = ValueTap(known) if known else None
     if value_tap is not None:
         taps.append(value_tap)
     sig = signature(member.source) if isinstance(member.source, Path) else None
@@ -89,6 +107,8 @@ def _hash_one(member: Member, algorithms: Sequence[str], scan: bool,
         secrets += sorted({f"{f.message}" for f in scanner.finish()})
     if value_tap is not None:
         secrets += sorted(value_tap.found)
+    if key_tap is not None and key_tap.found:
+        secrets.append("private key block")
     return Hashed(size=size, digests=digests, signature=sig, secrets=secrets)
 
 

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from rexport.findings import pointer as make_pointer
-from rexport.pack.gitcap import strip_credentials
 
 REDACTED = "[REDACTED]"
 # Values whose shape is fixed by the format (digests, commits, sizes): never secrets, and
 # high-entropy enough that a pattern scanner could mistake them for one.
 _EXEMPT_KEYS = frozenset({"digests", "hashes", "commit", "export_digest", "files"})
-_URL_WITH_USER = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#\s]*@")
 # Shorter values are too common to look for in files without false alarms.
 MIN_KNOWN_SECRET = 6
 
@@ -31,21 +28,19 @@ class Redaction:
         return {"pointer": self.pointer, "reason": self.reason}
 
 
+# The spec's recommended reason for a URL holding a password (SEC-04).
+_REASONS = {"URL with credentials": "url-credentials"}
+
+
 def secret_reason(text: str) -> str | None:
-    """The reason ``text`` looks like a credential (a pattern's name), or None."""
+    """The kind of credential ``text`` holds (the reason recorded), or None."""
     from rexport.secret_patterns import find_secrets
 
-    hits = list(find_secrets(text))
+    hits = find_secrets(text)
     if not hits:
         return None
-    hit = hits[0]
-    for attribute in ("kind", "name", "rule", "reason"):
-        value = getattr(hit, attribute, None)
-        if isinstance(value, str) and value:
-            return value
-    if isinstance(hit, tuple) and hit and isinstance(hit[0], str):
-        return hit[0]
-    return "credential-pattern"
+    kind = hits[0][0]
+    return _REASONS.get(kind, kind)
 
 
 def secret_name(key: str) -> bool:
@@ -77,9 +72,6 @@ def _walk(value: Any, tokens: tuple[str | int, ...], forced: bool) -> Iterator[t
             return
         if not isinstance(value, str):
             return
-        if _URL_WITH_USER.match(value) and strip_credentials(value)[1]:
-            yield tokens, "url-credentials", value, REDACTED
-            return
         reason = secret_reason(value)
         if reason is not None:
             yield tokens, reason, value, REDACTED
@@ -89,8 +81,8 @@ def redact(document: Any, base: tuple[str | int, ...] = ()) -> tuple[Any, list[R
     """Return a redacted copy of ``document`` and one Redaction per value replaced.
 
     Values under secret-looking keys and values that match a credential pattern become
-    "[REDACTED]". URLs with a user or password are replaced too: REX records the redaction
-    marker rather than a silently altered value. ``base`` prefixes every pointer.
+    "[REDACTED]"; a credential inside a larger value (a URL with a password) replaces the whole
+    value, as the spec asks (SEC-04). ``base`` prefixes every pointer.
     """
     changes = list(_walk(document, (), False))
     if not changes:

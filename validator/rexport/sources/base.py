@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import os
+import struct
 import threading
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -26,9 +28,10 @@ TRAILING_SCAN = 1 << 20  # bytes after an archive's end that are looked at, at m
 
 _SPECIAL = {"device": "a device file", "fifo": "a FIFO",
             "other": "a socket or a member type that is not supported"}
-KINDS = ("file", "dir", "symlink", "hardlink", "device", "fifo", "other")
 
 Opener = Callable[[], BinaryIO]
+# what a malformed archive may still trip in the standard library past the format checks
+MALFORMED = (ValueError, LookupError, EOFError, struct.error, zlib.error)
 
 
 class InputError(Exception):
@@ -118,6 +121,11 @@ class Source:
             ledger.report(exc.code, exc.message, exc.file or self.name)
         except OSError as exc:
             ledger.report("REX-U103", f"reading failed: {exc.strerror or exc}", self.name)
+        except MALFORMED as exc:
+            # the format readers turn what they foresee into ContainerError; whatever a
+            # malformed archive still manages to trip is a corrupt archive, not a crash
+            ledger.report("REX-X118", f"the archive is malformed ({type(exc).__name__})",
+                          self.name)
 
     def _walk(self, ledger: Ledger) -> Iterator[Entry]:
         raise NotImplementedError

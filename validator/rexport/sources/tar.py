@@ -11,6 +11,7 @@ import io
 from collections.abc import Callable, Iterator
 
 from rexport.sources.base import (
+    MALFORMED,
     MANIFEST,
     TRAILING_SCAN,
     ContainerError,
@@ -51,6 +52,7 @@ def walk(feed: Feed, ledger: Ledger, *, on_data: OnData) -> Iterator[Entry]:
     pax: dict[str, bytes] = {}
     long_name: bytes | None = None
     headers = 0
+    max_headers = 4 * ledger.max_files + 16  # extended headers are not entries
     while True:
         block = feed.read(BLOCK)
         if len(block) < BLOCK:
@@ -62,7 +64,7 @@ def walk(feed: Feed, ledger: Ledger, *, on_data: OnData) -> Iterator[Entry]:
             _check_trailing(feed, ledger)
             return
         headers += 1
-        if headers > 4 * ledger.max_files + 16:  # extended headers are not entries
+        if headers > max_headers:
             ledger.report("REX-X113", f"more than {ledger.max_files} entries: reading stopped")
             return
         header = parse_header(block)
@@ -165,7 +167,7 @@ class TarSource(Source):
             for _ in walk(feed, ledger, on_data=self._data_entry):
                 if self._manifest is not None:
                     break
-        except (ContainerError, OSError):
+        except (ContainerError, OSError, *MALFORMED):
             pass  # the real pass reports it
         finally:
             feed.close()

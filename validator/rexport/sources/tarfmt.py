@@ -27,7 +27,7 @@ def corrupt(message: str) -> ContainerError:
     return ContainerError("REX-X118", message)
 
 
-@dataclass
+@dataclass(slots=True)
 class Header:
     """One decoded header block: name, type, kind and the size of the data that follows."""
 

@@ -14,6 +14,7 @@ from typing import BinaryIO, cast
 
 from rexport.paths import display
 from rexport.sources.base import (
+    MALFORMED,
     MANIFEST,
     RATIO_LIMIT,
     RATIO_MIN_SIZE,
@@ -69,7 +70,7 @@ class ZipSource(Source):
                 if entry.path == MANIFEST and entry.kind == "file":
                     with entry.open() as fp:
                         return read_capped(fp)
-        except (ContainerError, OSError):
+        except (ContainerError, OSError, *MALFORMED):
             pass  # the walk over the entries reports it
         return None
 
@@ -120,8 +121,8 @@ class ZipSource(Source):
         fields = LOCAL.unpack_from(head)
         flags, method, name_len, extra_len = fields[3], fields[4], fields[10], fields[11]
         data_at = item.header_offset + LOCAL.size + name_len + extra_len
-        if head[LOCAL.size:] != item.raw_name or method != item.method or \
-                (flags ^ item.flags) & 0x1:
+        if name_len != len(item.raw_name) or head[LOCAL.size:] != item.raw_name or \
+                method != item.method or (flags ^ item.flags) & 0x1:
             raise ContainerError("REX-X118", f"'{shown}': the local header and the central "
                                  "directory disagree", shown)
         if data_at + item.compress_size > cd_start:
