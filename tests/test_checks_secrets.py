@@ -219,3 +219,26 @@ def test_messages_never_show_the_value() -> None:
 
 def test_an_empty_file() -> None:
     assert TextScanner("empty.txt").finish() == []
+
+
+# --- the examples of spec/v1/secrets.md --------------------------------------------------------
+
+def test_the_spec_example_of_sec_01() -> None:
+    m = clean()
+    m["code"]["vcs"]["repository"] = "https://ada:hunter2secret@git.example.org/lab/iris.git"
+    m["config"]["hyperparameters"]["aws_key"] = "AKIA" + "2E0A8F3B244C9986"
+    assert where(scan_manifest(m)) == [("REX-K101", "/code/vcs/repository"),
+                                       ("REX-K101", "/config/hyperparameters/aws_key")]
+
+
+def test_the_spec_example_of_sec_02() -> None:
+    text = ('# code/upload.py\nimport boto3\ns3 = boto3.client("s3", aws_access_key_id="AKIA'
+            + '2E0A8F3B244C9986")\n')
+    assert scan(text.encode(), 1 << 16) == [("REX-K102", 3)]
+
+
+def test_the_spec_example_of_sec_03() -> None:
+    m = {"environment": {"variables": [{"name": "DB_PASSWORD", "value": "correct horse"}]},
+         "config": {"hyperparameters": {"db_password": "correct horse", "max_tokens": 512}}}
+    assert sorted(where(scan_manifest(m))) == [("REX-K103", "/config/hyperparameters/db_password"),
+                                               ("REX-K103", "/environment/variables/0/value")]

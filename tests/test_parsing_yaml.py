@@ -178,3 +178,14 @@ def test_arbitrary_text_never_raises(text: str) -> None:
     value, found = load(text)
     if any(f.severity.value == "error" for f in found):
         assert value is None
+
+
+def test_the_spec_example_of_cfg_02() -> None:
+    text = ("# config/config.yaml\ndefaults: &defaults\n  max_iter: 200\nseed: !!int \"0\"\n"
+            "model:\n  <<: *defaults\n  C: 1.0\n")
+    value, found = load(text)
+    assert value is None
+    assert [(f.code, f.line) for f in found] == [("REX-P202", 2), ("REX-P203", 4),
+                                                 ("REX-P202", 6)]
+    accepted = "# config/config.yaml\nseed: 0\nmodel:\n  max_iter: 200\n  C: 1.0\n"
+    assert load(accepted) == ({"seed": 0, "model": {"max_iter": 200, "C": 1.0}}, [])

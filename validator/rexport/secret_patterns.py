@@ -9,9 +9,11 @@ from dataclasses import dataclass
 
 REDACTED = "[REDACTED]"
 
-# Every regex below starts with a literal: `re` then searches with a fast substring scan.
-# A leading look-behind or alternation would make it test every position (measured: 40x slower
-# on a 25 MB manifest), so word boundaries before a match are checked in Python instead.
+# The patterns of spec/v1/secrets.md (SEC-01), then a few more. A match must not continue a
+# longer word: a letter or digit before it, or after a bounded pattern, rules it out.
+# Every regex starts with a literal: `re` then searches with a fast substring scan. A leading
+# look-behind or alternation would make it test every position (measured: 40x slower on a
+# 25 MB manifest), so the character before a match is checked in Python instead.
 
 _WORD = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
 _ALNUM = _WORD - {"_"}
@@ -44,13 +46,13 @@ def _not_example(token: str) -> bool:
 _PATTERNS: tuple[_Pattern, ...] = (
     _Pattern("AWS access key ID",
              re.compile(r"A(?:KIA|SIA|BIA|CCA)[A-Z0-9]{16}(?![A-Za-z0-9])"), _ALNUM, _not_example),
-    _Pattern("GitHub token", re.compile(r"gh[pousr]_[A-Za-z0-9]{36,255}(?![A-Za-z0-9])"), _WORD),
-    _Pattern("GitHub token", re.compile(r"github_pat_[A-Za-z0-9_]{60,255}"), _WORD),
-    _Pattern("GitLab token", re.compile(r"glpat-[A-Za-z0-9_-]{20,64}"), _TOKEN_CHARS),
-    _Pattern("Slack token", re.compile(r"xox[abposr]-[A-Za-z0-9-]{10,250}"), _WORD, _has_digit),
-    _Pattern("Stripe live key", re.compile(r"sk_live_[A-Za-z0-9]{20,247}"), _WORD),
-    _Pattern("Stripe live key", re.compile(r"rk_live_[A-Za-z0-9]{20,247}"), _WORD),
-    _Pattern("Google API key", re.compile(r"AIza[A-Za-z0-9_-]{35}(?![A-Za-z0-9_-])"), _TOKEN_CHARS),
+    _Pattern("GitHub token", re.compile(r"gh[pousr]_[A-Za-z0-9]{36,255}(?![A-Za-z0-9])"), _ALNUM),
+    _Pattern("GitHub token", re.compile(r"github_pat_[A-Za-z0-9_]{60,255}"), _ALNUM),
+    _Pattern("GitLab token", re.compile(r"glpat-[A-Za-z0-9_-]{20,64}"), _ALNUM),
+    _Pattern("Slack token", re.compile(r"xox[abposr]-[A-Za-z0-9-]{10,250}"), _ALNUM, _has_digit),
+    _Pattern("Stripe live key", re.compile(r"sk_live_[A-Za-z0-9]{20,247}"), _ALNUM),
+    _Pattern("Stripe live key", re.compile(r"rk_live_[A-Za-z0-9]{20,247}"), _ALNUM),
+    _Pattern("Google API key", re.compile(r"AIza[A-Za-z0-9_-]{35}(?![A-Za-z0-9])"), _ALNUM),
     _Pattern("Hugging Face token", re.compile(r"hf_[A-Za-z0-9]{34,40}(?![A-Za-z0-9_])"), _WORD,
              lambda t: _mixed(t[3:]) or (t[3:].isalpha() and not t[3:].islower()
                                          and not t[3:].isupper())),

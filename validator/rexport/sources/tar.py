@@ -34,6 +34,7 @@ from rexport.sources.tarfmt import (
 from rexport.sources.tarread import FileFeed, GzipFeed, MemberData, Slice
 
 Feed = FileFeed | GzipFeed
+_PEEK = 256  # entries held back while looking for rex.json at the head of a stream
 
 
 def _padding(size: int) -> int:
@@ -149,7 +150,9 @@ class TarSource(Source):
             exhausted = True
             for entry in self._main:
                 self._peeked.append(entry)
-                if entry.kind == "file" and entry.size > 0:
+                # directories and empty files ahead of rex.json cost nothing to hold,
+                # but only so many of them: the rest of the pass must stay a stream
+                if (entry.kind == "file" and entry.size > 0) or len(self._peeked) >= _PEEK:
                     exhausted = False
                     break
             if self._manifest is not None or exhausted:
