@@ -7,6 +7,7 @@ import hashlib
 import os
 import random
 import string
+import time
 import uuid
 
 import pytest
@@ -173,11 +174,19 @@ def test_random_printable_text_never_raises(size: int) -> None:
             assert 0 <= start < end <= len(text) and kind
 
 
-def test_a_two_mebibyte_file_is_scanned_fast() -> None:
-    text = base64.b64encode(os.urandom(1_500_000)).decode()
-    import time
+HOSTILE = {
+    "base64": base64.b64encode(os.urandom(1_500_000)).decode(),
+    "assignments-on-one-line": "api_key:x1234567 " * 120_000,
+    "key-headers-without-end": "-----BEGIN RSA " "PRIVATE KEY-----\n" * 65_000,
+    "schemes": "https://a:" + "b" * 300 + "://x:y" * 300_000,
+    "keywords": "key" * 700_000,
+    "spaces-after-a-keyword": ("password" + " " * 1000) * 2000,
+}
 
+
+@pytest.mark.parametrize("name", HOSTILE)
+def test_two_mebibytes_of_hostile_text_are_scanned_in_linear_time(name: str) -> None:
     start = time.perf_counter()
-    find_secrets(text)
-    # about 25 ms here; the bound only catches a pattern that lost its literal prefix
-    assert time.perf_counter() - start < 2.0
+    find_secrets(HOSTILE[name])
+    # well under a second here; a quadratic path would take minutes
+    assert time.perf_counter() - start < 10

@@ -126,9 +126,21 @@ def _kind(kind: str, token: str) -> str:
 
 def _private_keys(text: str) -> list[tuple[str, int, int]]:
     out = []
+    # Many headers may share one search: remember the END line found ahead, and how far
+    # none was found, so that the text is searched once whatever the number of headers.
+    known_end, searched_to = -1, -1
     for m in _PEM.finditer(text):
         end = m.end()
-        stop = text.find("-----END ", end, end + _PEM_END_WITHIN)
+        limit = end + _PEM_END_WITHIN
+        if end <= known_end < limit:
+            stop = known_end
+        else:
+            low = max(end, searched_to)
+            stop = text.find("-----END ", low, limit) if low < limit else -1
+            if stop >= 0:
+                known_end = stop
+            else:
+                searched_to = limit
         if stop >= 0:
             close = text.find("-----", stop + 9, stop + 200)
             end = close + 5 if close >= 0 else end
@@ -216,12 +228,20 @@ def _unquoted_ok(text: str, begin: int, sep: str, m: re.Match[str], value_end: i
     # Unquoted values are config, dotenv and INI syntax (`password: x`, `SECRET=x`), not code,
     # where `password = other_variable` is common: the name must open its line, the value end
     # it, and a spaced `=` must not be followed by what reads as a variable name.
-    line_start = text.rfind("\n", 0, begin) + 1
-    lead = text[line_start:begin].strip(" \t\"'")
-    if lead not in ("", "-", "export"):
+    # Look a bounded distance either way: a long line must not make each hit cost its length.
+    low = max(0, begin - 64)
+    newline = text.rfind("\n", low, begin)
+    if newline < 0 and low > 0:
+        return False  # the name is far from its line's start
+    if text[newline + 1:begin].strip(" \t\"'") not in ("", "-", "export"):
         return False
-    nl = text.find("\n", value_end)
-    rest = text[value_end: nl if nl >= 0 else len(text)].strip()
+    rest = text[value_end:value_end + 256]
+    newline = rest.find("\n")
+    if newline >= 0:
+        rest = rest[:newline]
+    elif value_end + 256 < len(text) and not rest.lstrip().startswith("#"):
+        return False  # the value does not end its line
+    rest = rest.strip()
     if rest and not rest.startswith("#"):
         return False
     if sep == ":":

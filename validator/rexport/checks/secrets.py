@@ -44,8 +44,8 @@ def scan_manifest(manifest: Any) -> list[Finding]:
                 out.append(Finding.of("REX-K101", f"a key of this object looks like a {kinds}",
                                       pointer=pointer(*(_shown(t, key_hits) for t in owner or ()))))
             if key in names and _set(value) and where not in flagged:
-                out.append(Finding.of("REX-K103", f"{key!r} holds a value that is not redacted",
-                                      pointer=where))
+                out.append(Finding.of("REX-K103", f"{_shown(key, key_hits)!r} holds a value "
+                                      "that is not redacted", pointer=where))
     out.extend(_variables(manifest, flagged))
     return out[:MAX_FINDINGS]
 

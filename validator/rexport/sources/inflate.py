@@ -1,14 +1,12 @@
 """A bounded gzip reader that knows how many compressed bytes each output byte cost.
 
-Decompression runs on a helper thread (zlib releases the GIL), a few batches ahead of
-the reader, so that parsing and hashing overlap it. The queue between the two holds at
-most _AHEAD batches of about _BATCH bytes.
+Output is made in pieces of at most _PIECE bytes, about _BATCH bytes at a time: the most
+a bomb can make the reader hold. (A helper thread decompressing ahead was tried: every
+piece then waits for the GIL, and the stream got slower, not faster.)
 """
 
 from __future__ import annotations
 
-import queue
-import threading
 import zlib
 from typing import BinaryIO
 
@@ -17,8 +15,7 @@ from rexport.sources.base import TRAILING_SCAN, ContainerError
 RAW_CHUNK = 1 << 20  # read from the file in large pieces
 _FEED = 1 << 16  # input given to zlib per call: what it leaves unconsumed is copied back
 _PIECE = 1 << 16  # output per zlib call at most: the unit in which output is priced
-_BATCH = 1 << 20  # output handed over per queue item (few queue operations)
-_AHEAD = 4  # batches decompressed ahead of the reader: the memory a bomb can claim
+_BATCH = 1 << 20  # output decompressed per batch of pieces
 _MAX_MEMBERS = 4096  # concatenated gzip members; more is a decompression-time attack
 _MAGIC = b"\x1f\x8b"
 
@@ -128,14 +125,11 @@ class GzipReader:
     and price of the pieces read up to and including the current one, ``settled()`` of
     those read completely, so a caller can price any stretch of output to within one piece
     at each end. ``read`` raises ContainerError(REX-X118) on corruption or truncation;
-    non-zero bytes after the last gzip member set ``trailing``. ``close()`` stops the helper.
+    non-zero bytes after the last gzip member set ``trailing``.
     """
 
     def __init__(self, raw: BinaryIO) -> None:
         self._inflater = _Inflater(raw)
-        self._queue: queue.Queue[list[Piece] | ContainerError | OSError | None] = \
-            queue.Queue(_AHEAD)
-        self._stop = threading.Event()
         self._pieces: list[Piece] = []
         self._next_piece = 0
         self._buf = b""
@@ -144,34 +138,10 @@ class GzipReader:
         self._settled_out = 0
         self._settled_price = 0
         self._done = False
-        self._thread = threading.Thread(target=self._produce, name="rexport-gunzip",
-                                        daemon=True)
-        self._thread.start()
 
     @property
     def trailing(self) -> bool:
         return self._done and self._inflater.trailing
-
-    def _produce(self) -> None:
-        item: list[Piece] | ContainerError | OSError | None
-        while True:
-            try:
-                item = self._inflater.batch()
-            except (ContainerError, OSError) as exc:
-                item = exc
-            while not self._stop.is_set():
-                try:
-                    self._queue.put(item, timeout=0.05)
-                    break
-                except queue.Full:
-                    continue
-            if item is None or isinstance(item, Exception) or self._stop.is_set():
-                return
-
-    def close(self) -> None:
-        """Stop the helper thread (it exits at its next batch)."""
-        self._stop.set()
-        self._thread.join()
 
     def priced(self) -> tuple[int, int]:
         """(output, price) of every piece up to and including the current one."""
@@ -188,13 +158,15 @@ class GzipReader:
         if self._next_piece >= len(self._pieces):
             if self._done:
                 return False
-            item = self._queue.get()
-            if item is None or isinstance(item, Exception):
+            try:
+                batch = self._inflater.batch()
+            except BaseException:
                 self._done = True
-                if item is not None:
-                    raise item
+                raise
+            if batch is None:
+                self._done = True
                 return False
-            self._pieces, self._next_piece = item, 0
+            self._pieces, self._next_piece = batch, 0
         self._buf, self._price = self._pieces[self._next_piece]
         self._next_piece += 1
         return True

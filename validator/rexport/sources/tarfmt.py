@@ -11,7 +11,6 @@ BLOCK = 512
 ZERO_BLOCK = bytes(BLOCK)
 MAX_EXTENDED = 1 << 20  # a pax or GNU long-name header larger than this is refused unread
 
-_OCTAL = re.compile(rb"[0-7]+")
 _DIGITS = re.compile(rb"[0-9]{1,19}")
 
 # typeflag -> kind; types that carry data are listed in _WITH_DATA
@@ -47,7 +46,8 @@ def number(field: bytes) -> int:
     text = field.split(b"\0", 1)[0].strip(b" ")
     if not text:
         return 0
-    if _OCTAL.fullmatch(text) is None:
+    # int() alone would also take "+7", "0o7" and "1_0"; only octal digits are a number here
+    if text.translate(None, b"01234567"):
         raise corrupt("a malformed number in a tar header")
     return int(text, 8)
 

@@ -91,7 +91,6 @@ class GzipFeed:
         return self._gz.trailing
 
     def close(self) -> None:
-        self._gz.close()  # the helper thread reads the file: stop it first
         self._fp.close()
 
 
