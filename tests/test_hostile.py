@@ -86,3 +86,20 @@ def test_corpus_covers_every_item_in_every_container() -> None:
                  "control-in-name", "reserved-name", "not-nfc", "overlong-path", "bom", "nan",
                  "yaml-alias", "yaml-tag"):
         assert {c.container for c in CASES if c.item == item} == set(CONTAINERS), item
+
+
+_ALL_FOUR = sorted({c.item for c in CASES
+                    if {d.container for d in CASES if d.item == c.item} == set(CONTAINERS)})
+
+
+@pytest.mark.parametrize("item", _ALL_FOUR)
+def test_same_codes_in_every_container(item: str, tmp_path: Path) -> None:
+    """A hostile export gives the same codes as a directory and as each archive kind."""
+    validate = validator()
+    found = {}
+    for case in (c for c in CASES if c.item == item):
+        folder = tmp_path / case.container.replace(".", "-")
+        folder.mkdir()
+        report = validate(case.make(folder), **case.options)
+        found[case.container] = sorted({f.code for f in report.findings})
+    assert len({tuple(codes) for codes in found.values()}) == 1, found

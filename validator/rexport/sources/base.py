@@ -74,10 +74,6 @@ class Entry:
         return self.opener()
 
 
-def empty_opener() -> BinaryIO:
-    return io.BytesIO(b"")
-
-
 class Source:
     """A readable export: a directory, an archive or a bare manifest (a context manager)."""
 

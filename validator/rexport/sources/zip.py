@@ -22,7 +22,6 @@ from rexport.sources.base import (
     Entry,
     Ledger,
     Source,
-    empty_opener,
     read_capped,
 )
 from rexport.sources.zipfmt import LOCAL, LOCAL_SIG, Central, iter_central, read_directory
@@ -95,22 +94,24 @@ class ZipSource(Source):
             spans: list[tuple[int, int, str]] = []
             for item in iter_central(fp, directory):
                 kind, refused, data_at = self._inspect(item, local, directory.start, ledger)
-                admitted = ledger.admit(item.name, kind, item.file_size,
-                                        explained=refused == "X118")
+                admitted = ledger.admit(item.name, kind, item.file_size, explained=refused)
                 if admitted is None:
                     return
                 path, safe = admitted
                 spans.append((item.header_offset, data_at + item.compress_size, display(path)))
                 opener: Callable[[], BinaryIO] | None = None
                 if kind == "file":
-                    opener = empty_opener if refused else _opener(self.path, item, data_at,
-                                                                  sink, display(path))
+                    opener = _opener(self.path, item, data_at, sink, display(path))
                 yield Entry(path, kind, item.file_size if kind == "file" else 0, safe, opener)
             _check_layout(spans, ledger)
 
     def _inspect(self, item: Central, local: io.FileIO, cd_start: int, ledger: Ledger
-                 ) -> tuple[str, str, int]:
-        """Return (kind, why refused or "", data offset) after the local header checks."""
+                 ) -> tuple[str, bool, int]:
+        """Return (kind, refused, data offset) after the local header checks.
+
+        A member that cannot or must not be read (encrypted, unknown method, a bomb) is
+        refused: reported here and given kind "other", so that nobody tries to read it.
+        """
         shown = display(item.name)
         kind = _kind(item)
         local.seek(item.header_offset)
@@ -129,24 +130,24 @@ class ZipSource(Source):
             raise ContainerError("REX-X118", f"'{shown}': member data runs into the central "
                                  "directory", shown)
         if kind != "file":
-            return kind, "", data_at
+            return kind, False, data_at
         if item.flags & 0x41:
             ledger.report("REX-X118", f"'{shown}' is encrypted", shown)
-            return "other", "X118", data_at
+            return "other", True, data_at
         if item.method not in _METHODS:
             ledger.report("REX-X118", f"'{shown}' uses unsupported compression method "
                                       f"{item.method}", shown)
-            return "other", "X118", data_at
+            return "other", True, data_at
         if item.method == zipfile.ZIP_STORED and item.compress_size != item.file_size:
             ledger.report("REX-X118", f"'{shown}' is stored with two different sizes", shown)
-            return kind, "X118", data_at
+            return "other", True, data_at
         if item.file_size > RATIO_MIN_SIZE and \
                 item.file_size > RATIO_LIMIT * max(item.compress_size, 1):
             ledger.report("REX-X115", f"'{shown}' declares {item.file_size} bytes from "
                                       f"{item.compress_size} (more than {RATIO_LIMIT}:1): "
                                       "not read", shown)
-            return kind, "X115", data_at
-        return kind, "", data_at
+            return "other", True, data_at
+        return kind, False, data_at
 
 
 def _check_layout(spans: list[tuple[int, int, str]], ledger: Ledger) -> None:
