@@ -126,7 +126,7 @@ def build_cases(work: Path, quick: bool) -> list[Case]:
         "large-jobs2",
         Command("rexport validate --jobs 2", rexport_cmd(f"validate -q --jobs 2 {large}")),
         Command("xargs -P2 openssl dgst -sha256",
-                f"ls data/*.bin | xargs -P2 -n1 openssl dgst -sha256 > /dev/null", large),
+                "ls data/*.bin | xargs -P2 -n1 openssl dgst -sha256 > /dev/null", large),
         "<= 1.15x", 1.15, memory_mib=100))
     cases.append(Case(
         "large-jobs1",
@@ -203,8 +203,9 @@ def same_errors(case: Case) -> None:
         path = err.get("path", "")  # "$.files[7].size"
         their_paths.add(path.replace("$", "").replace("[", "/").replace("]", "").replace(".", "/"))
     ok = expected <= found and expected <= their_paths
-    case.note = f"errors at {sorted(expected)}: rexport {'found' if expected <= found else 'MISSED'}"
-    case.note += f", check-jsonschema {'found' if expected <= their_paths else 'MISSED'};"
+    ours_ok = "found" if expected <= found else "MISSED"
+    theirs_ok = "found" if expected <= their_paths else "MISSED"
+    case.note = f"errors at {sorted(expected)}: rexport {ours_ok}, check-jsonschema {theirs_ok};"
     case.passed = case.passed and ok
 
 

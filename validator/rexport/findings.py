@@ -1,4 +1,4 @@
-"""The finding catalogue: every check's stable code, severity and spec section, and the Finding type."""
+"""The finding catalogue: each check's stable code, severity and spec section; the Finding type."""
 
 from __future__ import annotations
 
@@ -226,5 +226,5 @@ def escape_pointer_token(token: str | int) -> str:
 
 
 def pointer(*tokens: str | int) -> str:
-    """Build an RFC 6901 JSON pointer from tokens: pointer("files", 3, "size") == "/files/3/size"."""
+    """Build an RFC 6901 JSON pointer: pointer("files", 3, "size") == "/files/3/size"."""
     return "".join("/" + escape_pointer_token(t) for t in tokens)
