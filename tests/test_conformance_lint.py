@@ -81,6 +81,15 @@ def test_lint_finds_each_problem(tmp_path: Path, where: str, expected: Any,
     assert any(problem in p for p in problems), problems
 
 
+def test_a_misnamed_archive_may_be_a_case_expecting_x118(tmp_path: Path) -> None:
+    # VAL-02: a name that promises an archive the bytes are not is an invalid export (EXP-11)
+    suite = _suite(tmp_path)
+    _case(suite, "invalid/validator/misnamed", {
+        "description": "a .zip of text", "valid": False, "sections": ["DIG-02"],
+        "findings": [{"code": "REX-X118", "pointer": ""}]}, {"export.zip": b"not a zip"})
+    assert lint(suite, sections={"DIG-02"}) == []
+
+
 def test_descriptions_must_be_unique(tmp_path: Path) -> None:
     suite = _suite(tmp_path)
     _case(suite, "invalid/digests/one", GOOD)

@@ -46,9 +46,14 @@ def test_every_spec_section_has_a_case() -> None:
     assert sorted(sections - cited) == []
 
 
+# an input that exists but cannot be read (permissions, an I/O error) cannot be committed
+UNCOMMITTABLE = {"REX-U103"}
+
+
 def test_every_catalogue_code_is_expected_by_a_case() -> None:
     expected = {f.code for c in CASES for f in c.findings}
-    assert sorted(set(CATALOGUE) - expected) == []
+    assert set(CATALOGUE) >= UNCOMMITTABLE
+    assert sorted(set(CATALOGUE) - expected - UNCOMMITTABLE) == []
 
 
 def test_every_container_kind_has_valid_and_invalid_cases() -> None:

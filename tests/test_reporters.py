@@ -200,8 +200,12 @@ def test_text_colour_only_when_asked() -> None:
 def test_text_quiet_and_verbose() -> None:
     reports = sample_reports()
     quiet = render("text", reports, verbosity=-1).splitlines()
-    assert len(quiet) == 4  # one line per report with findings
+    assert len(quiet) == 4  # one line per report with errors or warnings
     assert "REX-I102" in quiet[0] and "+5 more" in quiet[0]
+    assert "REX-S102" in quiet[3]  # the info finding before it is left out
+    only_info = Report(path="m.json", container="manifest")
+    only_info.findings = [Finding.of("REX-C106", "payload skipped")]
+    assert render("text", [only_info], verbosity=-1) == ""
     assert render("text", reports, verbosity=-2) == ""
     clean_report = Report(path="ok", container="directory")
     assert render("text", [clean_report], verbosity=-1) == ""

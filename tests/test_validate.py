@@ -266,15 +266,19 @@ def test_unknown_major_still_checks_the_container(export: Path, tmp_path: Path) 
 
 
 @pytest.mark.skipif(not hasattr(os, "symlink"), reason="no symbolic links here")
-def test_listed_link_is_refused_and_missing(export: Path) -> None:
+def test_listed_link_is_refused_once(export: Path) -> None:
     target = export / "data/values.csv"
     target.rename(export / "elsewhere.csv")
     os.symlink("../elsewhere.csv", target)
-    i = position(read_manifest(export), "data/values.csv")
+    (export / "results/model.bin").unlink()
+    (export / "results/model.bin").mkdir()  # a directory where a file is listed
+    manifest = read_manifest(export)
     found = where(validate(export))
-    assert ("REX-C102", "rex.json", f"/files/{i}/path") in found
-    assert ("REX-X105", "data/values.csv", "") in [(c, f, "") for c, f, _ in found]
-    assert ("REX-C103", "elsewhere.csv", "") in found
+    assert sorted(found) == sorted([
+        ("REX-X105", "data/values.csv", ""),  # not REX-C102 as well (spec IDX-03)
+        ("REX-C102", "rex.json", f"/files/{position(manifest, 'results/model.bin')}/path"),
+        ("REX-C103", "elsewhere.csv", ""),
+    ])
 
 
 def test_newer_minor_is_a_warning_unless_strict(export: Path) -> None:
@@ -482,3 +486,44 @@ def test_unreadable_file_in_a_directory(export: Path, monkeypatch: pytest.Monkey
     report = validate(export)
     assert where(report) == [("REX-U103", "results/model.bin", "")]
     assert report.exit_code == 2
+
+
+def test_a_member_reader_failing_with_a_code(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                             ) -> None:
+    import zipfile
+
+    from rexport.sources import base
+
+    root = write_export(tmp_path / "run")
+    archive = tmp_path / "run.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for p in sorted(root.rglob("*")):
+            z.write(p, p.relative_to(root).as_posix())
+    real = base.Entry.open
+
+    def failing(self: Any) -> Any:
+        if self.path == "code/train.py":
+            raise base.ContainerError("REX-X115", "expands too far", self.path)
+        return real(self)
+
+    monkeypatch.setattr(base.Entry, "open", failing)
+    report = validate(archive)
+    assert where(report) == [("REX-X115", "code/train.py", "")]
+
+
+def test_config_parsing_follows_the_suffix(tmp_path: Path) -> None:
+    files = dict(TEXT)
+    files["config/run.YML"] = b"a: 1\na: 2\n"  # a duplicate key, YAML by its suffix
+    files["config/hp.schema.yaml"] = b"type: object\n"  # a schema is JSON whatever its name
+    config = {"path": "config/run.YML", "hyperparameters_schema": "config/hp.schema.yaml",
+              "seeds": {"python": 0}}
+    root = write_export(tmp_path / "run", files, build_manifest(files, config=config))
+    found = {(c, f) for c, f, _ in where(validate(root))}
+    assert ("REX-P204", "config/run.YML") in found
+    assert ("REX-P101", "config/hp.schema.yaml") in found
+    files["config/run.toml"] = b"a = [\n"  # carried, not parsed
+    config["path"] = "config/run.toml"
+    del config["hyperparameters_schema"]
+    del files["config/hp.schema.yaml"], files["config/run.YML"]
+    root = write_export(tmp_path / "run2", files, build_manifest(files, config=config))
+    assert where(validate(root)) == []

@@ -28,7 +28,7 @@ def test_tracker_reports_missing_unlisted_and_duplicates() -> None:
     assert tracker.see("code", kind="dir") is None
     assert tracker.see("link", kind="symlink") is None  # the safety check owns links
     assert tracker.see("a.txt") is None  # a repeated member is the source's finding
-    assert tracker.see("c.txt", kind="fifo") is None  # not a file: c.txt stays missing
+    assert tracker.see("d.txt", kind="fifo") is None  # unlisted: the safety check's
     found = tracker.finish()
     assert sorted(codes_at(found)) == [
         ("REX-C102", "rex.json", "/files/1/path"),
@@ -44,11 +44,14 @@ def test_tracker_excuses_entries_refused_by_the_safety_check() -> None:
     assert codes_at(found) == [("REX-C102", "rex.json", "/files/1/path")]
 
 
-def test_indexed_link_is_a_missing_file() -> None:
-    tracker = Tracker.from_manifest({"files": [entry("link"), entry("bad\\name")]})
+def test_indexed_link_is_not_also_missing() -> None:
+    # spec IDX-03: refused as a link (X105), not reported a second time as missing
+    tracker = Tracker.from_manifest({"files": [entry("link"), entry("bad\\name"),
+                                               entry("folder")]})
     assert tracker.see("link", kind="symlink") is None
-    assert tracker.see("bad\\name", kind="refused") is None  # refused names are present
-    assert codes_at(tracker.finish()) == [("REX-C102", "rex.json", "/files/0/path")]
+    assert tracker.see("bad\\name", kind="refused") is None
+    assert tracker.see("folder", kind="dir") is None
+    assert codes_at(tracker.finish()) == [("REX-C102", "rex.json", "/files/2/path")]
 
 
 def test_manifest_listing_itself_is_reported() -> None:

@@ -57,8 +57,12 @@ def test_repeated_algorithm_hashed_once_and_unknown_refused() -> None:
 @pytest.mark.parametrize("hasher", [hash_stream, hash_stream_pipelined])
 def test_limit_stops_a_file_longer_than_declared(hasher: object) -> None:
     data = payload(5 * CHUNK)
-    total, _ = hasher(io.BytesIO(data), ["sha256"], limit=10)  # type: ignore[operator]
-    assert 10 < total <= CHUNK  # stopped after the first chunk, not at the end
+    stream = io.BytesIO(data)
+    total, _ = hasher(stream, ["sha256"], limit=10)  # type: ignore[operator]
+    assert total == 11 and stream.tell() == 11  # spec IDX-05: at most size + 1 bytes read
+    stream = io.BytesIO(data)
+    total, _ = hasher(stream, ["sha256"], limit=CHUNK)  # type: ignore[operator]
+    assert total == CHUNK + 1 and stream.tell() == CHUNK + 1
     total, found = hasher(io.BytesIO(data), ["sha256"], limit=len(data))  # type: ignore[operator]
     assert total == len(data)
     assert found["sha256"] == reference(data, "sha256")

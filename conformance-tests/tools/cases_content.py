@@ -119,8 +119,8 @@ _config("valid", "nondeterminism-only", "no seeds, with a reason", "CFG-03",
 _config("valid", "seeds-and-nondeterminism", "seeded, and the reason it still varies", "CFG-03",
         {"nondeterminism": {"reason": "cuDNN autotuning"},
          "seeds": {"python": 0, "numpy": 0, "x-note": "torch unseeded"}})
-_config("valid", "unresolved-split-name", "config.splits names no split: no finding", "CFG-04",
-        {"splits": ["train", "validation"]})
+_config("invalid", "unresolved-split-name", "config.splits names a split data.splits lacks",
+        "CFG-04", {"splits": ["train", "validation"]}, "REX-R104", "/config/splits/1")
 _config("valid", "unmatched-metric-name", "config.metrics names no result: no finding", "CFG-04",
         {"metrics": [{"name": "log_loss", "direction": "minimize"}]})
 _config("invalid", "hyperparameters-violate-schema", "max_iter breaks the experiment's schema",
@@ -128,27 +128,29 @@ _config("invalid", "hyperparameters-violate-schema", "max_iter breaks the experi
         "/config/hyperparameters/max_iter")
 _config("invalid", "hyperparameters-missing-required", "hyperparameters lack a required value",
         "CFG-05", {"hyperparameters": {"C": 1.0}}, "REX-R106")
-_config("invalid", "hyperparameters-absent", "absent hyperparameters are checked as {}",
-        "CFG-05", {}, "REX-R106", drop=("hyperparameters",))
+_config("valid", "hyperparameters-absent", "a schema and no hyperparameters: nothing to check",
+        "CFG-05", {}, drop=("hyperparameters",))
 
 
-def _experiment_schema(name: str, description: str, text: bytes) -> None:
+def _experiment_schema(name: str, description: str, text: bytes, pointer: str) -> None:
     @case("invalid", "config", name, description, ["CFG-05"])
     def build(x: Expect) -> Export:
         e = full()
         e.files["config/hyperparameters.schema.json"] = text
-        x.find("REX-R107", "/config/hyperparameters_schema")
+        # reported in the schema file, at the offending part of it
+        x.find("REX-R107", pointer, "config/hyperparameters.schema.json")
         return e.index().seal()
 
 
 _experiment_schema("schema-remote-ref", "the experiment's schema has a $ref leaving the file",
                    b'{"$schema": "https://json-schema.org/draft/2020-12/schema",\n'
-                   b' "$ref": "https://example.org/hyper.schema.json"}\n')
+                   b' "$ref": "https://example.org/hyper.schema.json"}\n', "/$ref")
 _experiment_schema("schema-not-a-schema", "the experiment's schema breaks its metaschema",
                    b'{"$schema": "https://json-schema.org/draft/2020-12/schema",\n'
-                   b' "type": "objekt", "minimum": "zero"}\n')
+                   b' "type": "objekt"}\n', "/type")
 _experiment_schema("schema-unknown-draft", "the experiment's schema names an unknown draft",
-                   b'{"$schema": "https://example.org/my-own-draft", "type": "object"}\n')
+                   b'{"$schema": "https://example.org/my-own-draft", "type": "object"}\n',
+                   "/$schema")
 
 
 @case("valid", "config", "hyperparameter-redacted", "a redacted hyperparameter is not checked",
@@ -293,9 +295,10 @@ _replay("invalid", "working-directory-unknown", "the working directory is not in
 _replay("valid", "working-directory-folder", "the working directory is a folder of the export",
         ["RPL-02"], ("working_directory",), "code")
 _replay("invalid", "metric-unknown-name", "a replay metric not among the results", ["RPL-02"],
-        ("metrics", 0, "name"), "f1", "REX-R105", "/replay/metrics/0")
+        ("metrics", 0, "name"), "f1", "REX-R105", "/replay/metrics/0/name")
 _replay("invalid", "metric-unknown-split", "a replay metric on a split never recorded",
-        ["RPL-02"], ("metrics", 0, "split"), "validation", "REX-R105", "/replay/metrics/0")
+        ["RPL-02"], ("metrics", 0, "split"), "validation", "REX-R105",
+        "/replay/metrics/0/split")
 _replay("valid", "metric-without-split", "a replay metric without split matches any split",
         ["RPL-02"], ("metrics", 0, "split"), None)
 _replay("invalid", "tolerance-empty", "a tolerance with neither bound", ["RPL-03"],

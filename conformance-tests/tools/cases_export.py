@@ -165,8 +165,10 @@ _text("infinity", "a number is -Infinity", "REX-P105",
       _base.replace('"value": 0.8333', '"value": -Infinity').encode(), ["EXP-03"])
 _text("number-overflow", "a number overflows a double", "REX-P105",
       _base.replace('"value": 0.8333', '"value": 1e400').encode(), ["EXP-03"])
-_text("integer-too-large", "an integer beyond 2^53-1", "REX-P105",
-      _base.replace('"python": 0', '"python": 9007199254740993').encode(), ["EXP-03"])
+# valid JSON, yet without an RFC 8785 form: no export digest can match it (EXP-03, DIG-04)
+_text("integer-too-large", "an integer beyond 2^53-1", "REX-I104",
+      _base.replace('"python": 0', '"python": 9007199254740993').encode(), ["EXP-03", "DIG-04"],
+      "/export_digest")
 _text("top-level-array", "the manifest is an array", "REX-P108",
       ("[" + _base + "]\n").encode(), ["EXP-03"])
 _nested = "[" * 70 + "]" * 70

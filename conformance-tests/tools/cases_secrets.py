@@ -12,14 +12,15 @@ from rexgen import Export, gzip_bytes, tar_of
 # Credentials are assembled from parts so that this generator's own source holds none whole;
 # every one is a documented example value or made up, and grants access to nothing.
 AWS = "AKIA" + "Q3ZT7N2XK5VR8WJM"
-AWS_DOCS = "AKIA" + "IOSFODNN7EXAMPLE"  # the key of the spec's SEC-01 and SEC-02 examples
+AWS_SPEC = "AKIA" + "2E0A8F3B244C9986"  # the key of the spec's SEC-01 and SEC-02 examples
+AWS_DOCS = "AKIA" + "IOSFODNN7EXAMPLE"  # AWS's documentation placeholder, exempt by SEC-01
 PEM = "-----BEGIN " + "RSA PRIVATE KEY-----"
 GITHUB = "ghp_" + "0123456789abcdefghijABCDEFGHIJ012345"  # 36 characters, the least allowed
-GITHUB_PAT = "github_pat_" + "0123456789abcdefABCDEF"  # 22 characters, the least allowed
+GITHUB_PAT = "github_pat_" + "0123456789abcdefABCDEF_" * 2 + "0123456789abcd"  # 60, the least
 GITLAB = "glpat-" + "0123456789abcdefghij"
 SLACK = "xoxb-" + "0123456789"
 GOOGLE = "AIza" + "SyA0123456789abcdefghijABCDEFGHIJ_-"
-STRIPE = "sk_live_" + "0123456789abcdef"  # 16 characters, the least allowed
+STRIPE = "sk_live_" + "0123456789abcdefABCD"  # 20 characters, the least allowed
 
 
 def _manifest_credential(kind: str, where: tuple[str | int, ...], value: str) -> None:
@@ -53,9 +54,18 @@ def _spec_example(x: Expect) -> Export:
     e = full()
     e.m["code"]["vcs"]["repository"] = "https://ada:" + "hunter2secret" + \
         "@git.example.org/lab/iris.git"
-    e.m["config"]["hyperparameters"]["aws_key"] = AWS_DOCS
+    e.m["config"]["hyperparameters"]["aws_key"] = AWS_SPEC
     x.find("REX-K101", "/code/vcs/repository")
     x.find("REX-K101", "/config/hyperparameters/aws_key")
+    return e.seal()
+
+
+@case("valid", "secrets", "aws-documentation-placeholder",
+      "AWS's documentation key, with EXAMPLE, is no credential", ["SEC-01"])
+def _aws_placeholder(x: Expect) -> Export:
+    e = full()
+    e.m["narrative"]["notes"] = f"credentials are read from the profile, never {AWS_DOCS}"
+    x.never("REX-K101")
     return e.seal()
 
 

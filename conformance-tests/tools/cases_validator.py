@@ -22,9 +22,11 @@ def _rar(x: Expect) -> dict[str, bytes]:
 
 
 @case("invalid", "validator", "input-not-an-archive", "a .zip that holds plain text",
-      ["VAL-02", "VAL-05"], input="export.zip")
+      ["VAL-02", "EXP-11"], input="export.zip", schema_valid=None)
 def _text_zip(x: Expect) -> dict[str, bytes]:
-    x.find("REX-U103", "")
+    # a name that promises an archive the file does not hold: an invalid export, not an
+    # input error (VAL-02), so exit code 1
+    x.find("REX-X118", "")
     return {"export.zip": b"this file is not a zip archive at all\n" * 4}
 
 

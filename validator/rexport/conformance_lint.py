@@ -148,8 +148,11 @@ def _input_problems(folder: Path, data: dict[str, Any]) -> list[str]:
     codes = {f["code"] for f in data.get("findings", [])}
     if not target.exists() and "REX-U101" not in codes:
         out.append(f"input {name} does not exist")
-    # an input the case declares unreadable may be anything; an export must be what it says
-    if name in _MAGIC and target.is_file() and not any(c.startswith("REX-U") for c in codes):
+    # an input the case declares unreadable, or an archive it declares damaged (a name that
+    # promises an archive the bytes are not, VAL-02), may be anything; an export must be what
+    # it says
+    damaged = "REX-X118" in codes or any(c.startswith("REX-U") for c in codes)
+    if name in _MAGIC and target.is_file() and not damaged:
         offset, magic = _MAGIC[name]
         with target.open("rb") as fp:
             fp.seek(offset)

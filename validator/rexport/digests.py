@@ -67,12 +67,12 @@ def _buffer() -> bytearray:
     return buf
 
 
-def _readinto(fp: BinaryIO) -> Callable[[bytearray], int]:
+def _readinto(fp: BinaryIO) -> Callable[[bytearray | memoryview], int]:
     method = getattr(fp, "readinto", None)
     if method is not None:
         return method  # type: ignore[no-any-return]
 
-    def fallback(buf: bytearray) -> int:
+    def fallback(buf: bytearray | memoryview) -> int:
         data = fp.read(len(buf))
         buf[: len(data)] = data
         return len(data)
@@ -86,9 +86,9 @@ def hash_stream(fp: BinaryIO, algorithms: Iterable[str], *, taps: Sequence[Tap] 
     """Read ``fp`` to its end once; return (bytes read, {algorithm: lowercase hex digest}).
 
     Each chunk is also given, as bytes, to every tap (text scanners, small-file capture).
-    With ``limit``, reading stops as soon as more than ``limit`` bytes were seen, so a file
-    larger than its declared size is never read to the end; the count returned is then
-    ``limit + 1`` or a little more. ``progress`` is told each chunk's length.
+    With ``limit``, at most ``limit + 1`` bytes are read: a file larger than its declared
+    size is never read to its end, and a count of ``limit + 1`` says it is larger.
+    ``progress`` is told each chunk's length.
     """
     names = _unique(algorithms)
     if len(names) == 1 and not taps and progress is None:
@@ -99,8 +99,8 @@ def hash_stream(fp: BinaryIO, algorithms: Iterable[str], *, taps: Sequence[Tap] 
     view = memoryview(buf)
     readinto = _readinto(fp)
     total = 0
-    while True:
-        n = readinto(buf)
+    while want := _want(total, limit):
+        n = readinto(view[:want] if want < CHUNK else buf)
         if not n:
             break
         chunk = view[:n] if n < CHUNK else view
@@ -113,9 +113,12 @@ def hash_stream(fp: BinaryIO, algorithms: Iterable[str], *, taps: Sequence[Tap] 
         if progress is not None:
             progress(n)
         total += n
-        if limit is not None and total > limit:
-            break
     return total, {n: h.hexdigest() for n, h in zip(names, hashers, strict=True)}
+
+
+def _want(total: int, limit: int | None) -> int:
+    """How much to read next: a chunk, but never past ``limit`` + 1 bytes (spec IDX-05)."""
+    return CHUNK if limit is None else max(0, min(CHUNK, limit + 1 - total))
 
 
 def _hash_one(fp: BinaryIO, name: str, limit: int | None) -> tuple[int, dict[str, str]]:
@@ -127,11 +130,12 @@ def _hash_one(fp: BinaryIO, name: str, limit: int | None) -> tuple[int, dict[str
     view = memoryview(buf)
     readinto = _readinto(fp)
     total = 0
-    while n := readinto(buf):
+    while want := _want(total, limit):
+        n = readinto(view[:want] if want < CHUNK else buf)
+        if not n:
+            break
         update(view[:n])
         total += n
-        if limit is not None and total > limit:
-            break
     return total, {name: hasher.hexdigest()}
 
 
@@ -188,9 +192,9 @@ def hash_stream_pipelined(fp: BinaryIO, algorithms: Iterable[str], *, taps: Sequ
     readinto = _readinto(fp)
     total = 0
     try:
-        while True:
+        while want := _want(total, limit):
             buf = pool.free.get()
-            n = readinto(buf)
+            n = readinto(memoryview(buf)[:want] if want < CHUNK else buf)
             if not n:
                 break
             if taps:
@@ -203,8 +207,6 @@ def hash_stream_pipelined(fp: BinaryIO, algorithms: Iterable[str], *, taps: Sequ
             for inbox in queues:
                 inbox.put((buf, n))
             total += n
-            if limit is not None and total > limit:
-                break
     finally:
         # always stop the workers, even when reading failed, so no thread is left behind
         for inbox in queues:

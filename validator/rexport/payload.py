@@ -13,8 +13,9 @@ from rexport import parsing
 from rexport.checks import integrity, references, secrets
 from rexport.checks.completeness import MANIFEST, IndexEntry, Tracker
 from rexport.digests import Job, Result, run_jobs
-from rexport.findings import Finding
+from rexport.findings import CATALOGUE, Finding
 from rexport.sources import Entry, Source
+from rexport.sources.base import ContainerError
 
 Keep = Callable[[str], bool]
 
@@ -23,19 +24,21 @@ CAPTURE_MAX = 16 << 20  # config and hyperparameters schema files parsed: at mos
 PIPELINE_MIN = 8 << 20  # streaming members from this size overlap reading and hashing
 PROGRESS_MIN = 256 << 20  # below this a progress bar would only flicker
 
+# spec SEC-02 names these media types and names; "it MAY scan more": code and
+# configuration formats are added, data formats (csv, logs) are not
 _TEXT_MEDIA = frozenset({
     "application/json", "application/yaml", "application/x-yaml", "application/toml",
     "application/xml", "application/javascript", "application/x-sh", "application/x-python",
-    "application/sql", "application/x-ipynb+json", "application/x-ndjson"})
+    "application/sql", "application/x-ipynb+json"})
 _TEXT_SUFFIXES = frozenset({
-    ".py", ".pyi", ".ipynb", ".r", ".jl", ".m", ".sh", ".bash", ".zsh", ".ps1", ".bat",
-    ".js", ".ts", ".java", ".scala", ".go", ".rs", ".c", ".h", ".cc", ".cpp", ".hpp",
-    ".sql", ".txt", ".md", ".rst", ".tex", ".log", ".csv", ".tsv", ".json", ".jsonl",
-    ".yaml", ".yml", ".toml", ".ini", ".cfg", ".conf", ".properties", ".env", ".lock",
-    ".diff", ".patch", ".xml", ".html", ".pem", ".key", ".netrc", ".npmrc", ".pypirc"})
+    ".py", ".ipynb", ".sh", ".txt", ".md", ".json", ".yaml", ".yml", ".toml", ".ini", ".cfg",
+    ".env", ".pem", ".key", ".diff", ".patch",
+    ".pyi", ".r", ".jl", ".m", ".bash", ".zsh", ".ps1", ".bat", ".js", ".ts", ".java",
+    ".scala", ".go", ".rs", ".c", ".h", ".cc", ".cpp", ".hpp", ".sql", ".rst", ".tex",
+    ".conf", ".properties", ".xml", ".html", ".netrc", ".npmrc", ".pypirc"})
 _TEXT_NAMES = frozenset({
-    ".env", "dockerfile", "makefile", "credentials", "config", ".netrc", ".npmrc",
-    ".pypirc", ".git-credentials", "id_rsa", "id_ed25519", "id_ecdsa"})
+    ".env", ".netrc", ".pypirc", ".npmrc", ".git-credentials", "credentials", "id_rsa",
+    "id_ecdsa", "id_ed25519", "dockerfile", "makefile"})
 
 
 @functools.lru_cache(maxsize=256)
@@ -65,7 +68,8 @@ def _read_errors() -> tuple[type[BaseException], ...]:
     Archive modules are only consulted when the source already imported them, which keeps
     a directory validation from paying for their import.
     """
-    errors: list[type[BaseException]] = [OSError, EOFError, zlib.error, NotImplementedError]
+    errors: list[type[BaseException]] = [OSError, EOFError, zlib.error, NotImplementedError,
+                                         ContainerError]
     for module, name in (("tarfile", "TarError"), ("zipfile", "BadZipFile"),
                          ("lzma", "LZMAError"), ("gzip", "BadGzipFile")):
         loaded = sys.modules.get(module)
@@ -161,8 +165,11 @@ class PayloadPass:
     def _judge(self, result: Result) -> None:
         path, index, scanner, sink, limit = result.job.context
         if result.error is not None:
+            # a reader that knows what went wrong says so with its code (X115, X118, ...)
+            code = getattr(result.error, "code", None)
+            code = code if isinstance(code, str) and code in CATALOGUE else self.unreadable
             self._add(path, index, [Finding.of(
-                self.unreadable, f"{path!r} could not be read: {result.error}", file=path)])
+                code, f"{path!r} could not be read: {result.error}", file=path)])
             return
         self.files += 1
         self.bytes += result.size
@@ -181,7 +188,9 @@ class PayloadPass:
             data = self.captured[self.config_path]
             found.extend(_load(self.config_path, data)[1])
         if self.schema_path in self.captured:
-            document, problems = _load(self.schema_path, self.captured[self.schema_path])
+            # a JSON Schema whatever its name (spec CFG-05)
+            document, problems = parsing.load_json(
+                self.captured[self.schema_path], file=self.schema_path, max_bytes=CAPTURE_MAX)
             found.extend(problems)
             if document is not None:
                 found.extend(references.check_config_schema(
@@ -196,7 +205,8 @@ class PayloadPass:
 
 
 def _load(path: str, data: bytes) -> tuple[Any, list[Finding]]:
-    """Parse a captured config file by its suffix: YAML or JSON; others are not parsed."""
+    """Parse a captured config file by its suffix, in any case: YAML or JSON (spec CFG-02);
+    other formats are carried, not parsed."""
     suffix = path.rsplit(".", 1)[-1].lower() if "." in path else ""
     if suffix in ("yaml", "yml"):
         return parsing.load_yaml(data, file=path, max_bytes=CAPTURE_MAX)

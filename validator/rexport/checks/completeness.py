@@ -76,18 +76,16 @@ class Tracker:
         """Record that the export holds ``path``; return its index entry when it has one.
 
         A file member the index does not list gives REX-C103 (rex.json itself excepted).
-        Links, devices and other kinds are the safety check's: unlisted, they are not
-        reported again here; listed, the file is still missing (REX-C102 at finish).
-        Kind "refused" is a member whose name the safety check refused: it is never
-        looked at, and only marks the path as present.
+        Links, devices and other kinds, and members whose name the safety check refused
+        (kind "refused"), are the safety check's findings: they only mark the path as
+        present, so that a listed one is not reported missing a second time (spec IDX-03).
+        A directory is not a file: a listed directory stays missing.
         """
         if path == MANIFEST or kind == "dir" or path in self.seen:
             return None
-        if kind != "file":
-            if kind == "refused":
-                self.seen.add(path)
-            return None
         self.seen.add(path)
+        if kind != "file":
+            return None
         entry = self.index.get(path)
         if entry is None and self.usable:
             self.findings.append(Finding.of(

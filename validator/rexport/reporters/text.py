@@ -18,8 +18,8 @@ Paint = Callable[[str, str], str]
 def render(reports: Sequence[Report], *, color: bool = False, verbosity: int = 0) -> str:
     """Render reports as text.
 
-    ``verbosity`` below 0 is ``-q``: the first finding and a count (nothing when there is
-    none), and nothing at all from -2 down; above 0 (``-v``) adds hints, schema pointers
+    ``verbosity`` below 0 is ``-q``: the first error or warning and a count (nothing when
+    there is none), and nothing at all from -2 down; above 0 (``-v``) adds hints, schema pointers
     and spec sections.
     """
     paint = _painter(color)
@@ -105,10 +105,12 @@ def _summary(report: Report, paint: Paint, *, verbose: bool) -> str:
 
 
 def _quiet(report: Report, paint: Paint) -> list[str]:
-    if not report.findings:
+    # info findings never change the verdict: quiet mode leaves them out
+    shown = [f for f in report.findings if f.severity is not Severity.INFO]
+    if not shown:
         return []
-    first = report.findings[0]
-    more = len(report.findings) - 1
+    first = shown[0]
+    more = len(shown) - 1
     tail = f" (+{more} more: {_counts(report)})" if more else ""
     return [f"{clean(report.path)}: {clean(first.file)}: {_line(first, paint)}{tail}"]
 

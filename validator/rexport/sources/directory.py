@@ -24,7 +24,8 @@ def open_regular(path: str) -> BinaryIO:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode) or info.st_nlink > 1:
             raise OSError(f"'{display(path)}' is not a regular file")
-        return os.fdopen(fd, "rb")
+        # unbuffered: readers read in large chunks (readinto), a buffer would only copy
+        return os.fdopen(fd, "rb", buffering=0)
     except BaseException:
         os.close(fd)
         raise
