@@ -1,0 +1,56 @@
+"""The canonical JSON fast path writes exactly what RFC 8785 (the rfc8785 package) writes."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import pytest
+import rfc8785
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rexport.canonical import canonical_bytes, export_digest
+
+_scalars = (
+    st.none() | st.booleans() | st.text()
+    | st.integers(min_value=-(2**53) + 1, max_value=2**53 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+)
+_json = st.recursive(
+    _scalars,
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(st.text(max_size=6), children, max_size=4),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_json)
+def test_fast_path_equals_rfc8785(value: Any) -> None:
+    assert canonical_bytes(value) == bytes(rfc8785.dumps(value))
+
+
+@pytest.mark.parametrize("value", [
+    1.0, 1e16, 1e21, 1e-7, 0.00001, -0.0, 5e-324, 1.7976931348623157e308, 123456789.125,
+    {"\U0001f600": 1, "\ue000": 2, "a": 3}, "\u2028\x7f\x00\x1f\"\\", [0.1, 2.5, -3.75],
+])
+def test_known_differences_of_python_json(value: Any) -> None:
+    assert canonical_bytes(value) == bytes(rfc8785.dumps(value))
+
+
+@pytest.mark.parametrize("bad", [2**53, float("nan"), math.inf, "\ud800"])
+def test_values_jcs_cannot_represent_raise(bad: Any) -> None:
+    with pytest.raises(rfc8785.CanonicalizationError):
+        canonical_bytes({"x": bad})
+
+
+def test_export_digest_ignores_mutable_members_only() -> None:
+    base = {"rex_version": "1.0", "files": [], "x-ext": {"k": 1}}
+    digest = export_digest(base)
+    assert export_digest({**base, "annotations": {"tags": ["t"]}, "export_digest": "z"}) == digest
+    assert export_digest({**base, "x-ext": {"k": 2}}) != digest
+    # whitespace and member order of the source text do not matter
+    reordered = json.loads(json.dumps(dict(reversed(list(base.items()))), indent=3))
+    assert export_digest(reordered) == digest
