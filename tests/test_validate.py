@@ -152,11 +152,11 @@ def test_changed_content_same_size(export: Path) -> None:
 
 
 def test_size_is_checked_before_the_digest(export: Path) -> None:
-    (export / "data/values.csv").write_bytes(TEXT["data/values.csv"] + b"5,6\n")
-    i = position(read_manifest(export), "data/values.csv")
+    (export / "results/model.bin").write_bytes(TEXT["results/model.bin"] + b"\0")
+    i = position(read_manifest(export), "results/model.bin")
     report = validate(export)
     assert where(report) == [("REX-I101", "rex.json", f"/files/{i}/size")]
-    assert report.files_checked == len(TEXT) - 1  # never hashed
+    assert report.files_checked == len(TEXT) - 1  # never read: not text, and no digest
 
 
 def test_weak_only_digests(tmp_path: Path) -> None:
@@ -527,3 +527,13 @@ def test_config_parsing_follows_the_suffix(tmp_path: Path) -> None:
     del files["config/hp.schema.yaml"], files["config/run.YML"]
     root = write_export(tmp_path / "run2", files, build_manifest(files, config=config))
     assert where(validate(root)) == []
+
+
+def test_a_resized_file_is_still_scanned(tmp_path: Path) -> None:
+    files = dict(TEXT)
+    files["code/settings.py"] = b"x = 1\n"
+    root = write_export(tmp_path / "run", files)
+    (root / "code/settings.py").write_bytes(b"KEY_ID = '" + AWS_KEY + b"'\n")
+    i = position(read_manifest(root), "code/settings.py")
+    assert sorted(where(validate(root))) == [("REX-I101", "rex.json", f"/files/{i}/size"),
+                                             ("REX-K102", "code/settings.py", "")]

@@ -135,11 +135,14 @@ class PayloadPass:
             index = self.tracker.see(path, kind=entry.kind)
             if entry.kind != "file":
                 continue
-            if index is not None and index.size is not None and entry.size != index.size:
+            # size first: a file of the wrong size is not worth hashing (spec IDX-05), though
+            # it is still scanned and parsed, so that one run reports all that is wrong
+            resized = index is not None and index.size is not None and entry.size != index.size
+            if resized:
+                assert index is not None
                 self._add(path, index, integrity.check_size(index, entry.size))
-                continue  # size first: a file of the wrong size is not worth hashing
             algorithms = integrity.algorithms(index) if index is not None and self.hashing \
-                else ()
+                and not resized else ()
             taps: list[Callable[[bytes], None]] = []
             scanner = None
             if self.scanning and entry.size <= TEXT_SCAN_MAX and _text_like(path, index):
@@ -156,13 +159,15 @@ class PayloadPass:
                         f"parsed up to {CAPTURE_MAX}", file=path)])
             if not algorithms and not taps:
                 continue
-            limit = index.size if index is not None and index.size is not None else entry.size
+            limit = index.size if index is not None and index.size is not None \
+                and not resized else entry.size
             yield Job(open=entry.open, algorithms=algorithms, taps=taps, limit=limit,
                       pipelined=self.pipeline and entry.size >= PIPELINE_MIN,
                       progress=self.progress.tick if self.progress is not None else None,
-                      context=(path, index, scanner, sink, limit))
+                      context=(path, None if resized else index, scanner, sink, limit))
 
     def _judge(self, result: Result) -> None:
+        # index is None for a file whose size was already found wrong: nothing to compare
         path, index, scanner, sink, limit = result.job.context
         if result.error is not None:
             # a reader that knows what went wrong says so with its code (X115, X118, ...)
