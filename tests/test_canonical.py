@@ -10,7 +10,6 @@ import pytest
 import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from rexport.canonical import canonical_bytes, export_digest
 
 _scalars = (
