@@ -475,14 +475,15 @@ def test_progress_bar_on_a_terminal(export: Path, monkeypatch: pytest.MonkeyPatc
 def test_unreadable_file_in_a_directory(export: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from rexport.sources import directory
 
-    real = directory.open_regular
+    # every read of a member, streamed or whole, opens it through open_checked
+    real = directory.open_checked
 
     def guarded(path: str) -> Any:
         if path.endswith("model.bin"):
             raise PermissionError(13, "Permission denied")
         return real(path)
 
-    monkeypatch.setattr(directory, "open_regular", guarded)
+    monkeypatch.setattr(directory, "open_checked", guarded)
     report = validate(export)
     assert where(report) == [("REX-U103", "results/model.bin", "")]
     assert report.exit_code == 2

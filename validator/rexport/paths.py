@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from itertools import repeat
 
 MAX_PATH_BYTES = 1024
 MAX_SEGMENTS = 64
@@ -23,6 +24,12 @@ _RESERVED = frozenset(
 _CHAR = r"[A-Za-z0-9_\-+@=,~]"
 _SEGMENT = rf"(?!(?i:con|prn|aux|nul|com[1-9]|lpt[1-9])(?:[./]|$))\.?{_CHAR}+(?:\.{_CHAR}+)*"
 _FAST = re.compile(rf"{_SEGMENT}(?:/{_SEGMENT})*")
+
+# Many names at once, joined by newlines: the same rules in one match over all of them, for
+# the reserved stems a second search. Possessive quantifiers: no backtracking, so the
+# match runs at the speed of a character-class scan.
+_PLAIN_LINES = re.compile(rf"(?:\.?{_CHAR}++(?:\.{_CHAR}++)*+[/\n])*+")
+_RESERVED_STEM = re.compile(r"[/\n](?:con|prn|aux|nul|com[1-9]|lpt[1-9])[./\n]")
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
@@ -69,6 +76,22 @@ def path_problems(name: str) -> list[tuple[str, str]]:
     ):
         return []
     return _full_problems(name)
+
+
+def plain(names: list[str]) -> bool:
+    """True when every name certainly passes the path rules (path_problems gives [] for
+    each): names of the common form, judged all at once. False says nothing about any one
+    name: ask path_problems then."""
+    if not names:
+        return True
+    text = "\n".join(names) + "\n"
+    return (
+        text.count("\n") == len(names)  # a newline within a name is a control character
+        and max(map(len, names)) <= MAX_PATH_BYTES  # ASCII only, when this is to hold
+        and max(map(str.count, names, repeat("/"))) < MAX_SEGMENTS
+        and _PLAIN_LINES.fullmatch(text) is not None
+        and _RESERVED_STEM.search("\n" + text.lower()) is None
+    )
 
 
 def _full_problems(name: str) -> list[tuple[str, str]]:

@@ -12,17 +12,24 @@ from typing import Any
 from rexport import parsing
 from rexport.checks import integrity, references, secrets
 from rexport.checks.completeness import MANIFEST, IndexEntry, Tracker
-from rexport.digests import Job, Result, run_jobs
+from rexport.digests import WHOLE_MAX, Job, digest_bytes, run_jobs
 from rexport.findings import CATALOGUE, Finding
 from rexport.sources import Entry, Source
 from rexport.sources.base import ContainerError
 
 Keep = Callable[[str], bool]
+# what a member's Job carries back: path, index entry (None: not compared), text scanner,
+# capture sink and the byte limit read up to
+_Context = tuple[str, "IndexEntry | None", "secrets.TextScanner | None", "list[bytes] | None", int]
 
 TEXT_SCAN_MAX = 2 << 20  # embedded files scanned for credentials: text-like, at most 2 MiB
 CAPTURE_MAX = 16 << 20  # config and hyperparameters schema files parsed: at most 16 MiB
 PIPELINE_MIN = 8 << 20  # streaming members from this size overlap reading and hashing
 PROGRESS_MIN = 256 << 20  # below this a progress bar would only flicker
+# With hashing threads, smaller files of a random-access source are read by the calling
+# thread: a hop to a thread costs more than hashing them does (the GIL is what they share).
+INLINE_MAX = 64 << 10
+_SHA256 = ("sha256",)
 
 # spec SEC-02 names these media types and names; "it MAY scan more": code and
 # configuration formats are added, data formats (csv, logs) are not
@@ -48,6 +55,10 @@ def _text_media(media_type: str) -> bool:
         ("+json", "+xml", "+yaml"))
 
 
+# what a text-like name ends with: a quick "no" for all others, without taking the path apart
+_TEXT_ENDINGS = tuple(sorted(_TEXT_SUFFIXES | {"/" + name for name in _TEXT_NAMES}))
+
+
 def _text_like(path: str, index: IndexEntry | None) -> bool:
     """Whether to scan a file for credentials: its media type or its name says text.
 
@@ -55,6 +66,9 @@ def _text_like(path: str, index: IndexEntry | None) -> bool:
     """
     if index is not None and index.media_type and _text_media(index.media_type):
         return True
+    lowered = path.lower()
+    if not lowered.endswith(_TEXT_ENDINGS) and lowered not in _TEXT_NAMES:
+        return False
     name = path[path.rfind("/") + 1:].lower()
     if name in _TEXT_NAMES:
         return True
@@ -103,13 +117,17 @@ class PayloadPass:
         self.files = 0
         self.bytes = 0
         self.progress = self._progress_bar() if progress else None
+        self.errors = _read_errors()
 
     def run(self, entries: Iterable[Entry]) -> list[Finding]:
         """Read every member once; return the findings in index order, then the parsed files'."""
         try:
             for result in run_jobs(self._jobs(entries), workers=self.workers,
-                                   errors=_read_errors()):
-                self._judge(result)
+                                   errors=self.errors):
+                if result.error is not None:
+                    self._failed(result.job.context, result.error)
+                else:
+                    self._judge(result.job.context, result.size, result.digests)
         finally:
             if self.progress is not None:
                 self.progress.close()
@@ -125,66 +143,106 @@ class PayloadPass:
         self.keyed.extend((key, f) for f in found)
 
     def _jobs(self, entries: Iterable[Entry]) -> Iterator[Job]:
+        """The Jobs for the pool; small files of a source that reads them whole are read and
+        judged here, in this thread: a Job and a hop to a thread cost more than they do."""
+        tracker = self.tracker
+        seen = tracker.seen
+        # with threads, files big enough to be worth a thread go to them
+        inline = INLINE_MAX if self.workers > 1 else WHOLE_MAX
         for entry in entries:
             path = entry.path
-            if entry.kind == "dir" or path == MANIFEST or path in self.tracker.seen:
+            kind = entry.kind
+            if kind == "dir" or path == MANIFEST or path in seen:
                 continue  # a repeated member is the source's X107, read once only
             if not entry.safe:
-                self.tracker.see(path, kind="refused")  # never opened: the safety finding says why
+                tracker.see(path, kind="refused")  # never opened: the safety finding says why
                 continue
-            index = self.tracker.see(path, kind=entry.kind)
-            if entry.kind != "file":
+            if kind != "file":
+                tracker.see(path, kind=kind)
                 continue
+            index = tracker.see_file(path)
             # size first: a file of the wrong size is not worth hashing (spec IDX-05), though
             # it is still scanned and parsed, so that one run reports all that is wrong
-            resized = index is not None and index.size is not None and entry.size != index.size
+            size = entry.size
+            resized = index is not None and index.size is not None and size != index.size
             if resized:
                 assert index is not None
-                self._add(path, index, integrity.check_size(index, entry.size))
+                self._add(path, index, integrity.check_size(index, size))
             algorithms = integrity.algorithms(index) if index is not None and self.hashing \
                 and not resized else ()
             taps: list[Callable[[bytes], None]] = []
             scanner = None
-            if self.scanning and entry.size <= TEXT_SCAN_MAX and _text_like(path, index):
+            if self.scanning and size <= TEXT_SCAN_MAX and _text_like(path, index):
                 scanner = secrets.TextScanner(path)
                 taps.append(scanner.feed)
             sink: list[bytes] | None = None
-            if path in (self.config_path, self.schema_path):
-                if entry.size <= CAPTURE_MAX:
+            if path == self.config_path or path == self.schema_path:
+                if size <= CAPTURE_MAX:
                     sink = []
                     taps.append(sink.append)
                 else:
                     self._add(path, index, [Finding.of(
-                        "REX-P107", f"{path!r} is {entry.size} bytes; config files are "
+                        "REX-P107", f"{path!r} is {size} bytes; config files are "
                         f"parsed up to {CAPTURE_MAX}", file=path)])
             if not algorithms and not taps:
                 continue
             limit = index.size if index is not None and index.size is not None \
-                and not resized else entry.size
-            yield Job(open=entry.open, algorithms=algorithms, taps=taps, limit=limit,
-                      pipelined=self.pipeline and entry.size >= PIPELINE_MIN,
+                and not resized else size
+            context = (path, None if resized else index, scanner, sink, limit)
+            hashed = entry.hashed
+            if hashed is not None and algorithms == _SHA256 and not taps:
+                # the source read it already: more than limit + 1 bytes says no more
+                size = min(hashed[0], limit + 1)
+                if self.progress is not None:
+                    self.progress.tick(size)
+                self._judge(context, size, {"sha256": hashed[1]})
+                continue
+            reader = entry.reader
+            if reader is not None and limit < inline:
+                self._read_whole(context, reader, algorithms, taps)
+                continue
+            yield Job(open=entry.open, read=reader, algorithms=algorithms, taps=taps,
+                      limit=limit, pipelined=self.pipeline and size >= PIPELINE_MIN,
                       progress=self.progress.tick if self.progress is not None else None,
-                      context=(path, None if resized else index, scanner, sink, limit))
+                      context=context)
 
-    def _judge(self, result: Result) -> None:
-        # index is None for a file whose size was already found wrong: nothing to compare
-        path, index, scanner, sink, limit = result.job.context
-        if result.error is not None:
-            # a reader that knows what went wrong says so with its code (X115, X118, ...)
-            code = getattr(result.error, "code", None)
-            code = code if isinstance(code, str) and code in CATALOGUE else self.unreadable
-            self._add(path, index, [Finding.of(
-                code, f"{path!r} could not be read: {result.error}", file=path)])
+    def _read_whole(self, context: _Context, reader: Callable[[int], bytes],
+                    algorithms: tuple[str, ...], taps: list[Callable[[bytes], None]]) -> None:
+        try:
+            data = reader(context[4] + 1)  # one byte more tells a file grown past its size
+        except self.errors as exc:
+            self._failed(context, exc)
             return
+        for tap in taps:
+            tap(data)
+        if self.progress is not None:
+            self.progress.tick(len(data))
+        self._judge(context, len(data), digest_bytes(data, algorithms))
+
+    def _failed(self, context: _Context, error: BaseException) -> None:
+        path, index = context[0], context[1]
+        # a reader that knows what went wrong says so with its code (X115, X118, ...)
+        code = getattr(error, "code", None)
+        code = code if isinstance(code, str) and code in CATALOGUE else self.unreadable
+        self._add(path, index, [Finding.of(
+            code, f"{path!r} could not be read: {error}", file=path)])
+
+    def _judge(self, context: _Context, size: int, digests: dict[str, str]) -> None:
+        # index is None for a file whose size was already found wrong: nothing to compare
+        path, index, scanner, sink, limit = context
         self.files += 1
-        self.bytes += result.size
+        self.bytes += size
         if index is not None:
-            size = integrity.check_size(index, result.size, more=result.size > limit)
-            # a file that changed size since it was listed: its digests say nothing more
-            self._add(path, index, size or integrity.check_digests(index, result.digests))
+            if size == index.size and size <= limit and all(
+                    index.digests.get(name) == value for name, value in digests.items()):
+                pass  # the common case, all as listed, told without building findings
+            else:
+                found = integrity.check_size(index, size, more=size > limit)
+                # a file that changed size since it was listed: its digests say nothing more
+                self._add(path, index, found or integrity.check_digests(index, digests))
         if scanner is not None:
             self._add(path, index, scanner.finish())
-        if sink is not None and result.size <= limit:
+        if sink is not None and size <= limit:
             self.captured[path] = b"".join(sink)
 
     def _parse_captured(self) -> list[Finding]:

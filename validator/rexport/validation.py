@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NamedTuple
 
 from rexport import parsing
 from rexport.checks import integrity, references, safety, schema, secrets, version
 from rexport.checks.completeness import MANIFEST, Tracker, manifest_missing, payload_skipped
 from rexport.findings import CATALOGUE, Finding, Severity
-from rexport.payload import PayloadPass
+from rexport.payload import INLINE_MAX, PayloadPass
 from rexport.report import Report
 from rexport.sources import InputError, Source, open_source
 
@@ -71,8 +73,49 @@ def _input_finding(exc: InputError, path: str) -> Finding:
     return Finding.of(code, str(message), file=path)
 
 
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Hold off the cyclic garbage collector while the manifest is built and checked.
+
+    A manifest of 100,000 files is half a million containers: each pass of the collector
+    walks them all, and parsing one triggers dozens of passes. JSON values hold no cycles,
+    so nothing waits to be collected meanwhile; the collector runs again after.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+@contextlib.contextmanager
+def _collector_spared() -> Iterator[None]:
+    """Keep what exists now (the manifest, its index) out of the collector's passes.
+
+    The payload pass allocates as it goes, and each full pass of the collector would walk
+    the manifest's containers again. They are frozen (gc.freeze) meanwhile and unfrozen
+    after; left alone when the program froze objects of its own, which unfreezing would
+    undo.
+    """
+    if gc.get_freeze_count() or not gc.isenabled():
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def check_manifest(data: bytes, *, strict: bool = False) -> ManifestCheck:
     """Run every manifest-level check on the bytes of a rex.json; see ManifestCheck."""
+    with _collector_paused():
+        return _check_manifest(data, strict=strict)
+
+
+def _check_manifest(data: bytes, *, strict: bool) -> ManifestCheck:
     manifest, found = parsing.load_json(data)
     if not isinstance(manifest, dict):
         if manifest is not None and not any(f.code == "REX-P108" for f in found):
@@ -99,6 +142,10 @@ def _run(source: Source, report: Report, *, strict: bool, keep: Keep, jobs: int,
         found = [manifest_missing()]
         _drain(source)
         return found + source.findings
+    read_ahead = getattr(source, "read_ahead", None)  # a directory's (DirectorySource)
+    if read_ahead is not None and jobs > 1 and keep("REX-I102"):
+        # started first: a helper reads the small files while this process checks the manifest
+        read_ahead(INLINE_MAX)
     checked = check_manifest(data, strict=strict)
     manifest, found = checked.manifest, checked.findings
     if manifest is not None:
@@ -112,10 +159,12 @@ def _run(source: Source, report: Report, *, strict: bool, keep: Keep, jobs: int,
     assert manifest is not None
     if source.container == "manifest":
         return [*found, payload_skipped(), *source.findings]
-    tracker = Tracker.from_manifest(manifest)
+    with _collector_paused():
+        tracker = Tracker.from_manifest(manifest)
     found.extend(f for entry in tracker.index.values() for f in integrity.check_weak(entry))
     payload = PayloadPass(manifest, tracker, source, jobs=jobs, keep=keep, progress=progress)
-    found.extend(payload.run(source.entries()))
+    with _collector_spared():
+        found.extend(payload.run(source.entries()))
     report.files_checked, report.bytes_checked = payload.files, payload.bytes
     excused = frozenset(_refused_positions(found))
     # a cap stopped the walk: members past it were never seen, not missing

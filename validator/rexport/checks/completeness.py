@@ -10,7 +10,7 @@ from rexport.findings import Finding, pointer
 MANIFEST = "rex.json"
 
 
-@dataclass
+@dataclass(slots=True)
 class IndexEntry:
     """One usable entry of ``files[]``: its position, declared size, digests and media type."""
 
@@ -22,16 +22,18 @@ class IndexEntry:
 
 
 def _entry(position: int, raw: Any) -> IndexEntry | None:
-    if not isinstance(raw, dict) or not isinstance(raw.get("path"), str):
+    if not isinstance(raw, dict):
+        return None
+    path = raw.get("path")
+    if not isinstance(path, str):
         return None  # the schema check reports the malformed entry
     size = raw.get("size")
     # bool is an int in Python, but true is not a size
-    usable_size = size if isinstance(size, int) and not isinstance(size, bool) and size >= 0 \
-        else None
+    if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+        size = None
     digests = raw.get("digests")
     media_type = raw.get("media_type")
-    return IndexEntry(position, raw["path"], usable_size,
-                      digests if isinstance(digests, dict) else {},
+    return IndexEntry(position, path, size, digests if isinstance(digests, dict) else {},
                       media_type if isinstance(media_type, str) else None)
 
 
@@ -58,18 +60,17 @@ class Tracker:
             # every member "unlisted" would only bury that one finding
             tracker.usable = False
             return tracker
+        index = tracker.index
         for position, raw in enumerate(files):
             entry = _entry(position, raw)
             if entry is None:
                 continue
-            first = tracker.index.get(entry.path)
-            if first is not None:
+            first = index.setdefault(entry.path, entry)
+            if first is not entry:
                 tracker.findings.append(Finding.of(
                     "REX-C105",
                     f"{entry.path!r} is listed again (first at /files/{first.position})",
                     pointer=pointer("files", position, "path")))
-                continue
-            tracker.index[entry.path] = entry
         return tracker
 
     def see(self, path: str, *, kind: str = "file") -> IndexEntry | None:
@@ -83,9 +84,14 @@ class Tracker:
         """
         if path == MANIFEST or kind == "dir" or path in self.seen:
             return None
-        self.seen.add(path)
         if kind != "file":
+            self.seen.add(path)
             return None
+        return self.see_file(path)
+
+    def see_file(self, path: str) -> IndexEntry | None:
+        """:meth:`see` for a file member other than rex.json, not seen before."""
+        self.seen.add(path)
         entry = self.index.get(path)
         if entry is None and self.usable:
             self.findings.append(Finding.of(

@@ -9,6 +9,9 @@ from rexport.checks.completeness import IndexEntry
 from rexport.digests import SUPPORTED, WEAK, well_formed
 from rexport.findings import Finding, pointer
 
+_HEX = "0123456789abcdefABCDEF"
+_SHA256 = ("sha256",)
+
 
 def algorithms(entry: IndexEntry) -> tuple[str, ...]:
     """The algorithms to verify for ``entry``: every supported one recorded as well-formed hex.
@@ -18,6 +21,9 @@ def algorithms(entry: IndexEntry) -> tuple[str, ...]:
     """
     digests = entry.digests
     if len(digests) == 1:  # the common case, sha256 alone
+        value = digests.get("sha256")
+        if type(value) is str and len(value) == 64 and not value.strip(_HEX):
+            return _SHA256
         ((name, value),) = digests.items()
         return (name,) if well_formed(name, value) else ()
     # the entry's own keys: cheaper than trying every supported name
@@ -27,6 +33,8 @@ def algorithms(entry: IndexEntry) -> tuple[str, ...]:
 
 def check_weak(entry: IndexEntry) -> list[Finding]:
     """REX-I103 when the digests recorded for ``entry`` are md5/sha1 only."""
+    if "sha256" in entry.digests:
+        return []  # the common case: a strong digest is there
     recorded = {a for a in entry.digests if a in SUPPORTED}
     if recorded and recorded <= WEAK:
         return [Finding.of(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rexport.findings import Finding, pointer
-from rexport.paths import TwinFinder, display, path_problems
+from rexport.paths import TwinFinder, display, path_problems, plain
 
 
 def check_manifest_paths(manifest: dict[str, Any]) -> list[Finding]:
@@ -18,18 +18,27 @@ def check_manifest_paths(manifest: dict[str, Any]) -> list[Finding]:
     files = manifest.get("files") if isinstance(manifest, dict) else None
     if not isinstance(files, list):
         return []
+    names = [p for p in (item.get("path") if isinstance(item, dict) else None for item in files)
+             if isinstance(p, str)]
+    if plain(names) and len(set("\n".join(names).lower().split("\n"))) == len(names):
+        # every path of the common form (ASCII: folding is lower-casing), no two alike:
+        # nothing to report, found without a Python step per path
+        return []
     found: list[Finding] = []
     finder = TwinFinder()
+    add = finder.add
     for position, item in enumerate(files):
         path = item.get("path") if isinstance(item, dict) else None
         if not isinstance(path, str):
             continue
-        where = pointer("files", position, "path")
-        for code, message in path_problems(path):
-            found.append(Finding.of(code, message, pointer=where))
-        twin = finder.add(path)
-        if twin is not None:
-            code, earlier = twin
-            found.append(Finding.of(code, f"'{display(path)}' collides with "
-                                          f"'{display(earlier)}'", pointer=where))
+        # the pointer is only built for a path with something to report: most have nothing
+        problems = path_problems(path)
+        twin = add(path)
+        if problems or twin is not None:
+            where = pointer("files", position, "path")
+            found.extend(Finding.of(code, message, pointer=where) for code, message in problems)
+            if twin is not None:
+                code, earlier = twin
+                found.append(Finding.of(code, f"'{display(path)}' collides with "
+                                              f"'{display(earlier)}'", pointer=where))
     return found

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import codecs
+import sys
 from collections.abc import Iterator
 from itertools import accumulate
 from typing import Any
@@ -22,7 +23,7 @@ def scan_manifest(manifest: Any) -> list[Finding]:
 
     Messages name the kind of credential and the JSON pointer, never the value.
     """
-    strings, keys = _gather(manifest)
+    strings, keys, levels = _gather(manifest)
     text = "\n".join(strings)  # no pattern crosses a newline: one scan for every string
     hits = find_secrets(text)
     key_hits = {k for k in keys if isinstance(k, str) and find_secrets(k)}
@@ -31,7 +32,9 @@ def scan_manifest(manifest: Any) -> list[Finding]:
     flagged: set[str] = set()
     if hits or key_hits or names:
         starts = list(accumulate((len(s) + 1 for s in strings), initial=0))
-        targets = {bisect.bisect_right(starts, start) - 1 for _, start, _ in hits}
+        numbers = {bisect.bisect_right(starts, start) - 1 for _, start, _ in hits}
+        numbers |= _covered(strings, starts, hits, numbers)
+        targets = _targets(levels, numbers)
         for path, owner, key, value in _located(manifest, targets, key_hits | names):
             where = pointer(*(_shown(t, key_hits) for t in path))
             if isinstance(value, str) and owner is None:
@@ -50,65 +53,100 @@ def scan_manifest(manifest: Any) -> list[Finding]:
     return out[:MAX_FINDINGS]
 
 
-def _gather(root: Any) -> tuple[list[str], set[Any]]:
-    """Every string value, in a fixed order (that of _located), and the set of keys.
+def _covered(strings: list[str], starts: list[int], hits: list[tuple[str, int, int]],
+             numbers: set[int]) -> set[int]:
+    """Strings, among those a private key block's span runs over, that hold a credential
+    of their own: in the joined text the block's span hides what overlaps it, alone not.
 
-    List comprehensions over each container: a Python-level test per string (say, to skip hex
-    digests) costs more than the regex passes it would save.
+    Each string is looked at once at most, however many blocks cover it.
+    """
+    out: set[int] = set()
+    seen: set[int] = set(numbers)
+    for _, start, end in hits:
+        first = bisect.bisect_right(starts, start) - 1
+        last = bisect.bisect_right(starts, end - 1) - 1
+        for number in range(first + 1, last + 1):
+            if number not in seen:
+                seen.add(number)
+                if find_secrets(strings[number]):
+                    out.add(number)
+    return out
+
+
+# the string values of one depth of the document: the number of the first, and the
+# containers holding them (objects, then arrays), in the order their strings were taken
+_Level = tuple[int, list[Any]]
+_CONTAINERS = frozenset({dict, list})
+
+
+def _gather(root: Any) -> tuple[list[str], set[Any], list[_Level]]:
+    """Every string value, depth by depth, the set of keys, and where each depth starts.
+
+    A depth at a time, with a list comprehension over all its containers: a manifest of
+    100,000 files is 200,000 small objects, and a Python step per object or per string
+    (say, to skip hex digests) costs more than the regex passes over all the text.
     """
     strings: list[str] = []
     keys: set[Any] = set()
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if type(node) is dict:
-            keys.update(node)
-            node = node.values()
-        elif type(node) is not list:
+    levels: list[_Level] = []
+    level = [root]
+    while level:
+        objects = [n for n in level if type(n) is dict]
+        arrays = [n for n in level if type(n) is list]
+        if objects:
+            keys.update(*objects)
+        values = [v for n in objects for v in n.values()]
+        values.extend([v for n in arrays for v in n])
+        levels.append((len(strings), objects + arrays))
+        strings.extend([v for v in values if type(v) is str])
+        level = [v for v in values if type(v) in _CONTAINERS]
+    return strings, keys, levels
+
+
+def _targets(levels: list[_Level], numbers: set[int]) -> set[tuple[int, Any]]:
+    """(id of container, key or index) of the strings numbered ``numbers`` by _gather."""
+    out: set[tuple[int, Any]] = set()
+    bounds = [start for start, _ in levels[1:]] + [sys.maxsize]
+    for (start, containers), end in zip(levels, bounds, strict=True):
+        if not any(start <= n < end for n in numbers):
             continue
-        found = [v for v in node if type(v) is str]
-        strings.extend(found)
-        if len(found) < len(node):  # a digests object holds strings only: skip the second pass
-            stack.extend(reversed([v for v in node if type(v) is dict or type(v) is list]))
-    return strings, keys
+        number = start
+        for node in containers:
+            pairs = node.items() if type(node) is dict else enumerate(node)
+            for token, value in pairs:
+                if type(value) is str:
+                    if number in numbers:
+                        out.add((id(node), token))
+                    number += 1
+    return out
 
 
-def _located(root: Any, targets: set[int], keys: set[str],
+def _located(root: Any, targets: set[tuple[int, Any]], keys: set[str],
              ) -> Iterator[tuple[tuple[Any, ...], tuple[Any, ...] | None, Any, Any]]:
-    """Walk as _gather does; yield ``(path, None, key, value)`` for the string values numbered
+    """Walk the document in order; yield ``(path, None, key, value)`` for the strings named
     in ``targets`` and ``(path, owner path, key, value)`` for each key of ``keys`` found,
     where owner is the path of the object holding it."""
-    marks = sorted(targets)
-    counter = 0
+    holders = {node for node, _ in targets}
     stack: list[tuple[Any, tuple[Any, ...]]] = [(root, ())]
     while stack:
         node, path = stack.pop()
         if type(node) is dict:
-            values: Any = node.values()
+            pairs: Any = node.items()
         elif type(node) is list:
-            values = node
+            pairs = enumerate(node)
         else:
             continue
-        count = len([v for v in values if type(v) is str])
-        first = bisect.bisect_left(marks, counter)
-        if first < len(marks) and marks[first] < counter + count:
-            # this container holds a flagged string: find which, in _gather's order
-            pairs = node.items() if type(node) is dict else enumerate(node)
-            number = counter
+        if id(node) in holders:
             for token, value in pairs:
-                if type(value) is str:
-                    if number in targets:
-                        yield (*path, token), None, token, value
-                    number += 1
-        counter += count
+                if type(value) is str and (id(node), token) in targets:
+                    yield (*path, token), None, token, value
+            pairs = node.items() if type(node) is dict else enumerate(node)
         if type(node) is dict and keys and not keys.isdisjoint(node):
             for token in node:
                 if token in keys:
                     yield (*path, token), path, token, node[token]
-        if count < len(node):
-            pairs = node.items() if type(node) is dict else enumerate(node)
-            stack.extend(reversed([(v, (*path, t)) for t, v in pairs
-                                   if type(v) is dict or type(v) is list]))
+        stack.extend(reversed([(v, (*path, t)) for t, v in pairs
+                               if type(v) is dict or type(v) is list]))
 
 
 def _shown(token: Any, secret_keys: set[str]) -> Any:

@@ -2,8 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from rexport.findings import Finding
 from rexport.parsing._text import MAX_PER_CODE, decode_utf8
 from rexport.parsing.json_text import json_depth, load_json
-from rexport.parsing.yaml_text import load_yaml
 
 __all__ = ["MAX_PER_CODE", "decode_utf8", "json_depth", "load_json", "load_yaml"]
+
+
+def load_yaml(data: bytes, *, file: str, max_depth: int = 64, max_bytes: int = 16 << 20,
+              ) -> tuple[Any | None, list[Finding]]:
+    """Parse ``data`` as one YAML document; see rexport.parsing.yaml_text.load_yaml.
+
+    PyYAML is imported on the first call only: most exports hold no YAML config, and
+    importing it would cost a small export's validation a noticeable part of its time.
+    """
+    from rexport.parsing.yaml_text import load_yaml as load
+
+    return load(data, file=file, max_depth=max_depth, max_bytes=max_bytes)

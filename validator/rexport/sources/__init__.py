@@ -11,10 +11,6 @@ import stat
 
 from rexport.paths import display
 from rexport.sources.base import Entry, InputError, Source
-from rexport.sources.directory import DirectorySource
-from rexport.sources.manifest import ManifestSource
-from rexport.sources.tar import TarSource
-from rexport.sources.zip import ZipSource
 
 __all__ = ["Entry", "InputError", "Source", "open_source"]
 
@@ -54,9 +50,13 @@ def open_source(path: str | os.PathLike[str], *, max_files: int = 200_000,
     except OSError as exc:
         raise InputError("REX-U103", f"'{shown}' cannot be read: {exc.strerror}") from None
     caps = {"max_files": max_files, "max_bytes": max_bytes}
+    # each reader is imported when its container is met: the archive readers cost a
+    # directory or a bare manifest start-up time for nothing
     if stat.S_ISDIR(info.st_mode):
         if not os.access(name, os.R_OK | os.X_OK):
             raise InputError("REX-U103", f"'{shown}' cannot be listed")
+        from rexport.sources.directory import DirectorySource
+
         return DirectorySource(name, **caps)
     if not stat.S_ISREG(info.st_mode):
         # a FIFO or device is never opened: reading it could block or never end
@@ -71,7 +71,13 @@ def open_source(path: str | os.PathLike[str], *, max_files: int = 200_000,
         raise InputError("REX-U102", f"'{shown}' is not a directory, .tar, .tar.gz, .tgz, "
                                      ".zip or rex.json")
     if kind == "manifest":
+        from rexport.sources.manifest import ManifestSource
+
         return ManifestSource(name, **caps)
     if kind == "zip":
+        from rexport.sources.zip import ZipSource
+
         return ZipSource(name, **caps)
+    from rexport.sources.tar import TarSource
+
     return TarSource(name, gz=kind == "tar.gz", **caps)

@@ -30,6 +30,8 @@ _SPECIAL = {"device": "a device file", "fifo": "a FIFO",
             "other": "a socket or a member type that is not supported"}
 
 Opener = Callable[[], BinaryIO]
+# reads a whole member at once: at most n bytes of it, in one buffer (for small members)
+Reader = Callable[[int], bytes]
 # what a malformed archive may still trip in the standard library past the format checks
 MALFORMED = (ValueError, LookupError, EOFError, struct.error, zlib.error)
 
@@ -53,15 +55,24 @@ class ContainerError(Exception):
         self.file = file
 
 
-@dataclass
+@dataclass(slots=True)
 class Entry:
-    """One member of an export, in storage order; ``open()`` reads a file's bytes."""
+    """One member of an export, in storage order; ``open()`` reads a file's bytes.
+
+    ``reader``, when a source gives one, returns at most n bytes of the member from one
+    call, without a stream around them: for a small file that stream costs more than
+    hashing its bytes does. ``hashed``, when a source already read the file, is the number
+    of bytes it read (the file's size, or one more when the file has grown past it) and
+    their SHA-256 in hex.
+    """
 
     path: str
     kind: str
     size: int
     safe: bool
     opener: Opener | None = field(default=None, repr=False, compare=False)
+    reader: Reader | None = field(default=None, repr=False, compare=False)
+    hashed: tuple[int, str] | None = field(default=None, repr=False, compare=False)
 
     def open(self) -> BinaryIO:
         """Return the member's bytes as a binary stream (files only; raise OSError else).

@@ -3,32 +3,72 @@
 from __future__ import annotations
 
 import functools
+import operator
 import os
 import stat
 from collections.abc import Iterator
 from typing import BinaryIO
 
 from rexport.paths import MAX_SEGMENTS, display
+from rexport.readahead import ReadAhead
 from rexport.sources.base import MANIFEST, Entry, Ledger, Source, read_capped
 
 # O_NOFOLLOW: a file swapped for a link after listing is refused rather than followed;
 # O_NONBLOCK: a file swapped for a FIFO does not hang the open (regular reads ignore it).
 _FLAGS = (os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
           | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0))
+_NAME = operator.attrgetter("name")
+
+
+def open_checked(path: str) -> tuple[int, os.stat_result]:
+    """Open ``path`` for reading only if it is a regular file with one link.
+
+    Returns the descriptor and its fstat (what was opened, not what was listed: the file
+    may have been swapped since); raises OSError otherwise. The caller closes the descriptor.
+    """
+    fd = os.open(path, _FLAGS)
+    try:
+        info = os.fstat(fd)
+    except BaseException:
+        os.close(fd)
+        raise
+    if not stat.S_ISREG(info.st_mode) or info.st_nlink > 1:
+        os.close(fd)
+        raise OSError(f"'{display(path)}' is not a regular file")
+    return fd, info
 
 
 def open_regular(path: str) -> BinaryIO:
     """Open ``path`` for reading only if it is a regular file with one link; raise OSError."""
-    fd = os.open(path, _FLAGS)
+    fd, _ = open_checked(path)
     try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode) or info.st_nlink > 1:
-            raise OSError(f"'{display(path)}' is not a regular file")
         # unbuffered: readers read in large chunks (readinto), a buffer would only copy
         return os.fdopen(fd, "rb", buffering=0)
     except BaseException:
         os.close(fd)
         raise
+
+
+def read_regular(path: str, limit: int) -> bytes:
+    """Return at most ``limit`` bytes of ``path``, opened as open_regular does; raise OSError.
+
+    Meant for small files: one read gives a regular file's bytes, and its size (from the
+    fstat already made) says whether a short read was its end, so no second read is needed.
+    """
+    fd, info = open_checked(path)
+    try:
+        data = os.read(fd, limit)
+        if len(data) < limit and len(data) < info.st_size:
+            # a file system that reads in pieces: go on to the end
+            parts = [data]
+            got = len(data)
+            while got < limit and (more := os.read(fd, limit - got)):
+                parts.append(more)
+                got += len(more)
+            data = b"".join(parts)
+        return data
+    finally:
+        os.close(fd)
 
 
 def _classify(item: os.DirEntry[str]) -> tuple[str, int]:
@@ -53,6 +93,21 @@ class DirectorySource(Source):
 
     container = "directory"
     random_access = True
+    ahead: ReadAhead | None = None
+
+    def read_ahead(self, max_size: int) -> None:
+        """Have a helper process read and hash the files smaller than ``max_size`` ahead of
+        the walk (rexport.readahead), where the platform allows; entries() then gives their
+        size and SHA-256 with them. Worth it only when the caller has work to do meanwhile.
+        """
+        if self.ahead is None:
+            self.ahead = ReadAhead.start(self.path, max_size=max_size,
+                                         max_files=self.max_files)
+
+    def close(self) -> None:
+        if self.ahead is not None:
+            self.ahead.close()
+            self.ahead = None
 
     def manifest_bytes(self) -> bytes | None:
         try:
@@ -64,36 +119,52 @@ class DirectorySource(Source):
     def _walk(self, ledger: Ledger) -> Iterator[Entry]:
         # an explicit stack of listings, not recursive generators: every yield would
         # otherwise climb through one generator frame per directory level
+        partial = functools.partial
+        ahead = self.ahead
         stack = [("", iter(self._list(ledger, "", self.path)), 0)]
         while stack:
             prefix, items, depth = stack[-1]
-            item = next(items, None)
-            if item is None:
+            for item in items:
+                name = prefix + item.name
+                # the helper's fstat of a regular file stands for the lstat: one system
+                # call less per file (is_file reads the listing's file type, no call)
+                done = ahead.take(name) if ahead is not None \
+                    and item.is_file(follow_symlinks=False) else None
+                if done is not None:
+                    kind, size = "file", done[0]
+                else:
+                    try:
+                        kind, size = _classify(item)
+                    except OSError as exc:
+                        shown = display(name)
+                        ledger.report("REX-U103", f"cannot read '{shown}': "
+                                                  f"{exc.strerror or exc}", shown)
+                        continue
+                admitted = ledger.admit(name, kind, size)
+                if admitted is None:
+                    return
+                path, safe = admitted
+                if kind == "file":
+                    location = item.path
+                    yield Entry(path, kind, size, safe, partial(open_regular, location),
+                                partial(read_regular, location),
+                                None if done is None else (done[1], done[2]))
+                    continue
+                yield Entry(path, kind, size, safe)
+                # deeper than the path cap is already reported; going on would only meet
+                # the operating system's own path length limit
+                if kind == "dir" and depth < MAX_SEGMENTS:
+                    stack.append((path + "/", iter(self._list(ledger, path + "/", item.path)),
+                                  depth + 1))
+                    break  # the listing goes on from here once the folder is done
+            else:
                 stack.pop()
-                continue
-            try:
-                kind, size = _classify(item)
-            except OSError as exc:
-                ledger.report("REX-U103", f"cannot read '{display(prefix + item.name)}': "
-                                          f"{exc.strerror or exc}", display(prefix + item.name))
-                continue
-            admitted = ledger.admit(prefix + item.name, kind, size)
-            if admitted is None:
-                return
-            path, safe = admitted
-            opener = functools.partial(open_regular, item.path) if kind == "file" else None
-            yield Entry(path, kind, size, safe, opener)
-            # deeper than the path cap is already reported; going on would only meet
-            # the operating system's own path length limit
-            if kind == "dir" and depth < MAX_SEGMENTS:
-                stack.append((path + "/", iter(self._list(ledger, path + "/", item.path)),
-                              depth + 1))
 
     @staticmethod
     def _list(ledger: Ledger, prefix: str, folder: str) -> list[os.DirEntry[str]]:
         try:
             with os.scandir(folder) as listing:
-                return sorted(listing, key=lambda item: item.name)
+                return sorted(listing, key=_NAME)
         except OSError as exc:
             ledger.report("REX-U103", f"cannot list '{display(prefix or '.')}': "
                                       f"{exc.strerror or exc}", display(prefix or "."))

@@ -28,7 +28,8 @@ from rexport.sources.tarfmt import (
     Header,
     apply_extended,
     corrupt,
-    parse_header,
+    header_fields,
+    make_header,
     parse_pax,
 )
 from rexport.sources.tarread import FileFeed, GzipFeed, MemberData, Slice
@@ -54,8 +55,11 @@ def walk(feed: Feed, ledger: Ledger, *, on_data: OnData) -> Iterator[Entry]:
     long_name: bytes | None = None
     headers = 0
     max_headers = 4 * ledger.max_files + 16  # extended headers are not entries
+    # this loop runs twice for each member of a Python- or pax-made archive: names
+    # looked up once here cost less than on every turn
+    read, admit, report = feed.read, ledger.admit, ledger.report
     while True:
-        block = feed.read(BLOCK)
+        block = read(BLOCK)
         if len(block) < BLOCK:
             raise corrupt("the archive is truncated (no end-of-archive marker)" if not block
                           else "the archive is truncated inside a header")
@@ -66,33 +70,38 @@ def walk(feed: Feed, ledger: Ledger, *, on_data: OnData) -> Iterator[Entry]:
             return
         headers += 1
         if headers > max_headers:
-            ledger.report("REX-X113", f"more than {ledger.max_files} entries: reading stopped")
+            report("REX-X113", f"more than {ledger.max_files} entries: reading stopped")
             return
-        header = parse_header(block)
-        if header.typeflag in EXTENDED:
-            extended = _read_extended(feed, header.data_size)
-            if header.typeflag == b"x" or header.typeflag == b"X":
-                pax.update(parse_pax(extended))
-            elif header.typeflag == b"L":
+        name, typeflag, size = header_fields(block)
+        if typeflag in EXTENDED:  # extended headers carry data whatever their type
+            extended = _read_extended(feed, size)
+            if typeflag == b"x" or typeflag == b"X":
+                records = parse_pax(extended)
+                if pax:
+                    pax.update(records)
+                else:
+                    pax = records
+            elif typeflag == b"L":
                 long_name = extended
-            elif header.typeflag == b"g":
+            elif typeflag == b"g":
                 parse_pax(extended)  # global records set defaults no export needs; still checked
             continue  # "K" (long link name): links are refused whatever their target
+        header = make_header(name, typeflag, size)
         if pax or long_name is not None:
             header = apply_extended(header, pax, long_name)
             pax, long_name = {}, None
-        admitted = ledger.admit(header.name, header.kind, header.data_size)
+        data_size = header.data_size
+        kind = header.kind
+        admitted = admit(header.name, kind, data_size)
         if admitted is None:
             return
         path, safe = admitted
-        data = MemberData(feed, header.data_size, path=path, report=ledger.report)
-        if path == "" and header.kind == "dir":
-            pass  # the archive's root ("./")
-        elif header.kind == "file":
+        data = MemberData(feed, data_size, path, report)
+        if kind == "file":
             yield on_data(header, path, safe, data)
-        else:
-            yield Entry(path, header.kind, header.size, safe)
-        data.finish(_padding(header.data_size))
+        elif path != "" or kind != "dir":  # not the archive's root ("./")
+            yield Entry(path, kind, header.size, safe)
+        data.finish(-data_size % BLOCK)
         if data.error is not None:
             raise data.error
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+import struct
 from dataclasses import dataclass
+from operator import methodcaller
+from zlib import adler32
 
 from rexport.sources.base import ContainerError
 
@@ -12,6 +15,7 @@ ZERO_BLOCK = bytes(BLOCK)
 MAX_EXTENDED = 1 << 20  # a pax or GNU long-name header larger than this is refused unread
 
 _DIGITS = re.compile(rb"[0-9]{1,19}")
+_SPARSE = methodcaller("startswith", "GNU.sparse.")  # pax keys of a sparse file's map
 
 # typeflag -> kind; types that carry data are listed in _WITH_DATA
 _KINDS = {b"0": "file", b"\0": "file", b"7": "file", b"1": "hardlink", b"2": "symlink",
@@ -58,33 +62,52 @@ def _text(raw: bytes) -> str:
     return raw.decode("utf-8", "surrogateescape")
 
 
-def _checksum_ok(block: bytes) -> bool:
-    expected = number(block[148:156])
-    if sum(block) - sum(block[148:156]) + 8 * 32 == expected:
-        return True
+def _signed_checksum_ok(block: bytes, field: bytes, expected: int) -> bool:
     # some old tools summed signed chars
     signed = sum(b - 256 if b > 127 else b for b in block)
-    signed -= sum(b - 256 if b > 127 else b for b in block[148:156])
+    signed -= sum(b - 256 if b > 127 else b for b in field)
     return signed + 8 * 32 == expected
 
 
-def parse_header(block: bytes) -> Header:
-    """Decode one 512-byte header block; raise ContainerError(REX-X118) when it is corrupt."""
-    if not _checksum_ok(block):
-        raise corrupt("a tar header checksum does not match (not a tar archive, or corrupt)")
-    name = block[0:100].split(b"\0", 1)[0]
-    if block[257:263] == b"ustar\0":  # POSIX ustar: a prefix may hold the leading part
-        prefix = block[345:500].split(b"\0", 1)[0]
+# name, size, checksum, typeflag, magic, prefix: the fields a header is judged by
+_FIELDS = struct.Struct("100s24x12s12x8sc100x6s82x155s12x")
+
+
+def header_fields(block: bytes) -> tuple[bytes, bytes, int]:
+    """(name, typeflag, size field) of one 512-byte header block, as stored; raise
+    ContainerError(REX-X118) when it is corrupt."""
+    name, size_field, checksum, typeflag, magic, prefix = _FIELDS.unpack(block)
+    # The checksum is the byte sum with its own field read as eight spaces. adler32's low
+    # half is the byte sum modulo 65521, exact on 256 bytes or fewer: a C loop where sum()
+    # would be a Python one, and this runs at least once for every member of an archive.
+    total = ((adler32(block[:256], 0) & 0xFFFF) + (adler32(block[256:], 0) & 0xFFFF)
+             - (adler32(checksum, 0) & 0xFFFF) + 8 * 32)
+    if checksum != b"%06o\0 " % total:  # the field as every current tool writes it
+        expected = number(checksum)
+        if total != expected and not _signed_checksum_ok(block, checksum, expected):
+            raise corrupt("a tar header checksum does not match (not a tar archive, or "
+                          "corrupt)")
+    name = name.split(b"\0", 1)[0]
+    if magic == b"ustar\0":  # POSIX ustar: a prefix may hold the leading part
+        prefix = prefix.split(b"\0", 1)[0]
         if prefix:
             name = prefix + b"/" + name
-    typeflag = block[156:157]
-    size = number(block[124:136])
+    return name, typeflag, number(size_field)
+
+
+def make_header(name: bytes, typeflag: bytes, size: int) -> Header:
+    """The Header of a member from its stored name, typeflag and size field."""
     kind = _KINDS.get(typeflag, "other")
     text = _text(name)
     if typeflag == b"\0" and text.endswith("/"):
         kind = "dir"  # pre-POSIX archives mark directories by the trailing slash only
     data_size = 0 if typeflag in _NO_DATA else size
     return Header(text, typeflag, kind, size if kind == "file" else 0, data_size)
+
+
+def parse_header(block: bytes) -> Header:
+    """Decode one 512-byte header block; raise ContainerError(REX-X118) when it is corrupt."""
+    return make_header(*header_fields(block))
 
 
 def parse_pax(data: bytes) -> dict[str, bytes]:
@@ -96,9 +119,10 @@ def parse_pax(data: bytes) -> dict[str, bytes]:
         if data[pos] == 0:  # NUL padding after the last record
             break
         space = data.find(b" ", pos, pos + 20)
-        if space < 0 or _DIGITS.fullmatch(data, pos, space) is None:
+        digits = data[pos:space] if space > pos else b""
+        if not digits.isdigit():  # ASCII digits only, 1 to 19 of them (find's bound)
             raise corrupt("a malformed pax extended header record")
-        length = int(data[pos:space])
+        length = int(digits)
         stop = pos + length
         if length <= space - pos + 1 or stop > end or data[stop - 1] != 0x0A:
             raise corrupt("a malformed pax extended header record")
@@ -118,7 +142,7 @@ def apply_extended(header: Header, pax: dict[str, bytes], long_name: bytes | Non
     if "path" in pax:
         name = _text(pax["path"])
     kind = header.kind
-    if any(key.startswith("GNU.sparse.") for key in pax) or header.typeflag == b"S":
+    if header.typeflag == b"S" or any(map(_SPARSE, pax)):
         kind = "other"  # a sparse file's data is a map, not its content
     data_size = header.data_size
     if "size" in pax and header.typeflag not in _NO_DATA:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from typing import BinaryIO, cast
 
@@ -12,11 +13,13 @@ from rexport.sources.base import (
     RATIO_EARLY_STOP,
     RATIO_LIMIT,
     RATIO_MIN_SIZE,
+    TRAILING_SCAN,
     ContainerError,
 )
-from rexport.sources.inflate import GzipReader
+from rexport.sources.inflate import InflateError, open_reader
 
 _SKIP_STEP = 4 << 20
+Buffer = bytearray | memoryview
 
 
 class FileFeed:
@@ -39,6 +42,17 @@ class FileFeed:
         self.pos += len(data)
         return data
 
+    def readinto(self, buffer: Buffer, n: int) -> int:
+        view = memoryview(buffer)[:n]
+        done = 0
+        while done < n:
+            got = self._fp.readinto(view[done:])
+            if not got:
+                break
+            done += got
+        self.pos += done
+        return done
+
     def skip(self, n: int) -> int:
         step = max(0, min(n, self._size - self.pos))
         if step:
@@ -60,37 +74,115 @@ class FileFeed:
 
 
 class GzipFeed:
-    """A gzip-compressed tar stream: skips are reads, and every output byte has a price."""
+    """A gzip-compressed tar stream: skips are reads, and every output byte has a price.
+
+    The output comes in batches (see rexport.sources.inflate) that are read in place: a
+    header is a slice of the batch, member data is copied once, into the reader's buffer.
+    """
 
     def __init__(self, fp: io.FileIO) -> None:
         self._fp = fp
-        self._gz = GzipReader(cast(BinaryIO, fp))
-        self.pos = 0
+        self._gz = open_reader(cast(BinaryIO, fp), TRAILING_SCAN)
+        self._buf: bytes | bytearray = b""
+        self._view = memoryview(self._buf)
+        self._pos = 0
+        self._end = 0  # where the batch's output ends in _buf
+        self._base = 0  # stream offset of the batch's first byte
+        self._base_price = 0  # price of the output before the batch
+        self._ends: list[int] = []
+        self._prices: list[int] = []
+
+    @property
+    def pos(self) -> int:
+        return self._base + self._pos
+
+    def _advance(self) -> bool:
+        """Move to the next batch, the current one being read; False at the end."""
+        if self._prices:
+            self._base_price += self._prices[-1]
+        self._base += self._end
+        self._buf, self._pos, self._end, self._ends, self._prices = b"", 0, 0, [], []
+        self._view = memoryview(self._buf)
+        try:
+            batch = self._gz.next()
+        except InflateError as exc:
+            raise ContainerError("REX-X118", str(exc)) from None
+        if batch is None:
+            return False
+        self._buf, self._end, self._ends, self._prices = batch
+        self._view = memoryview(self._buf)
+        return True
 
     def read(self, n: int) -> bytes:
-        data = self._gz.read(n)
-        self.pos += len(data)
-        return data
+        pos = self._pos
+        if pos + n <= self._end:  # the common case: a header, within one batch
+            self._pos = pos + n
+            return bytes(self._view[pos:pos + n])
+        out = io.BytesIO()  # grows in place: parts joined at the end would double the peak
+        while n > 0:
+            avail = self._end - self._pos
+            if avail <= 0:
+                if not self._advance():
+                    break
+                continue
+            take = avail if avail <= n else n
+            out.write(self._view[self._pos:self._pos + take])
+            self._pos += take
+            n -= take
+        return out.getvalue()
+
+    def readinto(self, buffer: Buffer, n: int) -> int:
+        """Copy the next ``n`` bytes into ``buffer``; fewer only at the end of the stream."""
+        pos = self._pos
+        if pos + n <= self._end:
+            buffer[:n] = self._view[pos:pos + n]
+            self._pos = pos + n
+            return n
+        done = 0
+        while done < n:
+            avail = self._end - self._pos
+            if avail <= 0:
+                if not self._advance():
+                    break
+                continue
+            take = avail if avail <= n - done else n - done
+            buffer[done:done + take] = self._view[self._pos:self._pos + take]
+            self._pos += take
+            done += take
+        return done
 
     def skip(self, n: int) -> int:
         done = 0
-        while done < n:
-            got = len(self.read(min(n - done, _SKIP_STEP)))
-            if not got:
-                break
-            done += got
-        return done
+        while True:
+            avail = self._end - self._pos
+            if n - done <= avail:
+                self._pos += n - done
+                return n
+            done += avail
+            self._pos = self._end
+            if not self._advance():
+                return done
 
     def priced(self) -> tuple[int, int] | None:
-        return self._gz.priced()
+        """(output, price) of every piece up to and including the one holding the last
+        byte read."""
+        if self._pos == 0:
+            return self._base, self._base_price
+        i = bisect_left(self._ends, self._pos)
+        return self._base + self._ends[i], self._base_price + self._prices[i]
 
     def settled(self) -> tuple[int, int]:
-        return self._gz.settled()
+        """(output, price) of every piece read to its end."""
+        i = bisect_right(self._ends, self._pos) - 1
+        if i < 0:
+            return self._base, self._base_price
+        return self._base + self._ends[i], self._base_price + self._prices[i]
 
     def trailing(self) -> bool:
         return self._gz.trailing
 
     def close(self) -> None:
+        self._gz.close()  # the helper first: it reads from the file
         self._fp.close()
 
 
@@ -105,17 +197,24 @@ class MemberData:
     kept in ``error``; the walker raises it once the next entry is asked for.
     """
 
-    def __init__(self, feed: Feed, size: int, *, path: str, report: Report) -> None:
+    __slots__ = ("_feed", "_report", "_start", "error", "left", "offset", "path", "size")
+
+    def __init__(self, feed: Feed, size: int, path: str, report: Report) -> None:
         self._feed = feed
         self.size = size
         self.left = size
         self.offset = feed.pos
         self.path = path
         self._report = report
-        # the price of this member counts the pieces that begin after its start: the
-        # piece it starts in is shared with what came before (see GzipReader)
-        self._start = feed.priced()
+        # Only members above the ratio floor are priced (spec EXP-04). Their price counts
+        # the pieces that begin after their start: the piece it starts in is shared with
+        # what came before (see GzipFeed.priced). None for a plain tar: nothing to price.
+        self._start = feed.priced() if size > RATIO_MIN_SIZE else None
         self.error: ContainerError | None = None
+
+    def _truncated(self) -> None:
+        self.error = ContainerError("REX-X118", "the archive is truncated inside a member",
+                                    display(self.path))
 
     def read(self, n: int = -1) -> bytes:
         if self.left <= 0 or self.error is not None:
@@ -131,11 +230,31 @@ class MemberData:
             return b""
         self.left -= len(data)
         if len(data) < n:
-            self.error = ContainerError("REX-X118", "the archive is truncated inside a member",
-                                        display(self.path))
+            self._truncated()
         if self._start is not None:
             self._price()
         return data
+
+    def readinto(self, buffer: Buffer) -> int:
+        if type(buffer) is not bytearray and (type(buffer) is not memoryview
+                                              or buffer.format != "B"):
+            buffer = memoryview(buffer).cast("B")  # any writable buffer, as bytes
+        n = len(buffer)
+        if n > self.left:
+            n = self.left
+        if n <= 0 or self.error is not None:
+            return 0
+        try:
+            got = self._feed.readinto(buffer, n)
+        except ContainerError as exc:
+            self.error = exc
+            return 0
+        self.left -= got
+        if got < n:
+            self._truncated()
+        if self._start is not None:
+            self._price()
+        return got
 
     def _price(self) -> None:
         done = self.size - self.left
@@ -158,40 +277,47 @@ class MemberData:
     def finish(self, padding: int) -> None:
         """Pass over what the consumer left unread and the ``padding`` after it; the
         reader is spent afterwards."""
-        if self._start is None and self.error is None:
-            # a plain file: one seek over the rest and the padding
+        if self._start is None:
+            # nothing to price (a plain tar, or a member under the ratio floor): one skip
+            # over the rest and the padding
             padding += self.left
             self.left = 0
         while self.left > 0 and self.error is None:
-            self.read(_SKIP_STEP)
+            step = self.left if self.left < _SKIP_STEP else _SKIP_STEP
+            got = self._feed.skip(step)
+            self.left -= got
+            if got < step:
+                self._truncated()
+            else:
+                self._price()
         self.left = 0
         if self.error is None and self._feed.skip(padding) < padding:
-            self.error = ContainerError("REX-X118", "the archive is truncated inside a member",
-                                        display(self.path))
+            self._truncated()
 
     def open(self) -> BinaryIO:
-        return cast(BinaryIO, _Stream(self.read))
+        return cast(BinaryIO, _Stream(self))
 
 
 class _Stream(io.BufferedIOBase):
-    """A read-only binary stream over a read(n) function."""
+    """A read-only binary stream over a member's data."""
 
-    def __init__(self, read: Callable[[int], bytes]) -> None:
+    def __init__(self, data: MemberData) -> None:
         super().__init__()
-        self._read = read
+        self._data = data
 
     def readable(self) -> bool:
         return True
 
     def read(self, size: int | None = -1) -> bytes:
         want = -1 if size is None or size < 0 else size
-        first = self._read(_SKIP_STEP if want < 0 else want)
+        read = self._data.read
+        first = read(_SKIP_STEP if want < 0 else want)
         if not first or len(first) == want:
             return first
         out = io.BytesIO()  # grows in place: a list joined at the end would double the peak
         out.write(first)
         while want < 0 or out.tell() < want:
-            chunk = self._read(_SKIP_STEP if want < 0 else min(want - out.tell(), _SKIP_STEP))
+            chunk = read(_SKIP_STEP if want < 0 else min(want - out.tell(), _SKIP_STEP))
             if not chunk:
                 break
             out.write(chunk)
@@ -200,10 +326,8 @@ class _Stream(io.BufferedIOBase):
     def read1(self, size: int = -1) -> bytes:
         return self.read(size)
 
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        data = self._read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
+    def readinto(self, buffer: Buffer) -> int:  # type: ignore[override]
+        return self._data.readinto(buffer)
 
 
 class Slice(io.BufferedIOBase):
