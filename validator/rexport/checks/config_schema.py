@@ -17,6 +17,7 @@ from referencing import Registry, Resource
 from referencing.exceptions import NoSuchResource, Unresolvable
 
 from rexport.findings import Finding, pointer
+from rexport.schema_formats import FORMATS
 
 __all__ = ["check_config_schema"]
 
@@ -71,7 +72,7 @@ def check_config_schema(manifest: Any, schema_doc: Any, *, file: str) -> list[Fi
     outside = list(islice(_outside_refs(schema_doc, file), _MAX_VIOLATIONS))
     if outside:
         return outside
-    validator = cls(schema_doc, registry=_OFFLINE, format_checker=cls.FORMAT_CHECKER)
+    validator = cls(schema_doc, registry=_OFFLINE, format_checker=_format_checker(cls))
     try:
         errors = [e for e in islice(validator.iter_errors(config["hyperparameters"]),
                                     _MAX_VIOLATIONS) if e.instance != _REDACTED]
@@ -125,3 +126,13 @@ def _rule(error: ValidationError | SchemaError) -> str:
     if len(expected) > 80:
         expected = expected[:77] + "..."
     return f"{error.validator!r} rule ({expected})"
+
+
+def _format_checker(cls: Any) -> Any:
+    """The draft's format checker, with our own checks for the formats that python-jsonschema
+    asserts only when optional packages are installed (date-time, uri, ...): an experiment's
+    schema gets the same verdict on every machine."""
+    checker = jsonschema.FormatChecker(formats=cls.FORMAT_CHECKER.checkers)
+    for name, check in FORMATS.items():
+        checker.checks(name)(check)
+    return checker
