@@ -64,6 +64,7 @@ class Command:
 _LAUNCHER = """
 import os, sys, time
 out = int(sys.argv[2])
+os.set_inheritable(out, False)  # the command must not hold the harness's pipe open
 start = time.perf_counter()
 pid = os.posix_spawn("/bin/bash", ["bash", "-c", sys.argv[1]], os.environ)
 _, status, usage = os.wait4(pid, 0)
@@ -84,7 +85,10 @@ def run_once(cmd: Command) -> Run:
     out = proc.stdout.read()
     proc.wait()
     with os.fdopen(read_end, "rb") as fp:
-        seconds, peak_kib, code = fp.read().decode().split()
+        fields = fp.read().decode().split()
+    if len(fields) != 3:
+        raise RuntimeError(f"the launcher failed to run {cmd.shell!r}: {out!r}")
+    seconds, peak_kib, code = fields
     # ru_maxrss is in KiB on Linux; the launcher's own few MiB are the floor of the figure
     return Run(float(seconds), int(peak_kib) / 1024, int(code), out.decode(errors="replace"))
 

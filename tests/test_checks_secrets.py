@@ -242,3 +242,23 @@ def test_the_spec_example_of_sec_03() -> None:
          "config": {"hyperparameters": {"db_password": "correct horse", "max_tokens": 512}}}
     assert sorted(where(scan_manifest(m))) == [("REX-K103", "/config/hyperparameters/db_password"),
                                                ("REX-K103", "/environment/variables/0/value")]
+
+
+def test_a_string_under_a_private_key_block_is_judged_on_its_own() -> None:
+    # joined for one scan, a block's span runs over the strings after its header; each of
+    # them is still judged as if scanned alone, wherever it sits in the document
+    block = ["-----BEGIN RSA " "PRIVATE KEY-----", "password: hunter2-secret",
+             "-----END RSA " "PRIVATE KEY-----"]
+    m = clean()
+    m["x-notes"] = block
+    m["x-deeper"] = {"a": {"b": ["password: hunter2-secret"]}}
+    assert where(scan_manifest(m)) == [("REX-K101", "/x-notes/0"), ("REX-K101", "/x-notes/1"),
+                                       ("REX-K101", "/x-deeper/a/b/0")]
+
+
+def test_many_entries_are_scanned_and_located() -> None:
+    m = clean()
+    m["files"] = [{"path": f"data/{i:05d}.bin", "digests": {"sha256": f"{i:064x}"}}
+                  for i in range(5000)]
+    m["files"][4321]["note"] = "key " + AWS_ID
+    assert where(scan_manifest(m)) == [("REX-K101", "/files/4321/note")]

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rexport.checks.safety import check_manifest_paths
-from rexport.paths import _full_problems, display, path_problems, twins
+from rexport.paths import _full_problems, display, path_problems, plain, twins
 
 CASES = [
     ("code/train.py", set()),
@@ -134,4 +134,29 @@ def test_manifest_paths_pointers() -> None:
 @pytest.mark.parametrize("manifest", [{}, {"files": None}, {"files": {"path": "../x"}},
                                       {"files": [None, [], 3]}])
 def test_manifest_paths_ignore_malformed(manifest: dict[str, object]) -> None:
+    assert check_manifest_paths(manifest) == []
+
+
+@given(st.lists(st.lists(_ALPHABET, max_size=8).map("".join), max_size=6))
+@settings(max_examples=400, deadline=None)
+def test_plain_only_vouches_for_names_the_rules_pass(names: list[str]) -> None:
+    if plain(names):
+        assert all(path_problems(name) == [] for name in names)
+
+
+def test_plain_takes_the_common_names_and_refuses_the_rest() -> None:
+    common = ["code/train.py", ".github/ci.yml", "data/a-b_c+d@e=f,g~h.tar.gz", "COM10",
+              "console.log", "/".join("a" * 64), "x" * 1024]
+    assert plain(common) and plain([])
+    for bad in ("", "a/", "/a", "a//b", "a/./b", "a/..", "a..b", "x.", "CON", "data/lpt1.txt",
+                "a/Aux.tar", "nul", "a b", "a\nb", "é", "x" * 1025, "/".join("a" * 65)):
+        assert not plain([*common, bad]), bad
+
+
+def test_many_plain_paths_are_judged_at_once() -> None:
+    manifest = {"files": [{"path": f"data/{i % 100:02d}/f{i:06d}.bin"} for i in range(20_000)]}
+    manifest["files"].append({"path": "DATA/00/F000000.BIN"})  # a twin of the first
+    found = [(f.code, f.pointer) for f in check_manifest_paths(manifest)]
+    assert found == [("REX-X108", "/files/20000/path")]
+    manifest["files"].pop()
     assert check_manifest_paths(manifest) == []

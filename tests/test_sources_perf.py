@@ -7,6 +7,7 @@ import gc
 import gzip
 import os
 import random
+import select
 import subprocess
 import sys
 import warnings
@@ -16,7 +17,7 @@ from typing import Any
 import pytest
 from hostile.cases import CASES, Case
 from hostile.model import Member, base, gzip_bytes, tar_bytes, tar_header, write
-from rexport.sources import inflate, open_source
+from rexport.sources import gzfeed, inflate, open_source
 from rexport.sources.base import TRAILING_SCAN, ContainerError
 from rexport.sources.tarfmt import parse_header
 
@@ -40,12 +41,16 @@ class Spawned:
         monkeypatch.setattr(subprocess, "Popen", Recording)
 
 
-@pytest.fixture
-def helper(monkeypatch: pytest.MonkeyPatch) -> Spawned:
+@pytest.fixture(name="helper")
+def helper_fixture(monkeypatch: pytest.MonkeyPatch) -> Spawned:
     """Every .tar.gz, however small, is inflated by a helper process."""
-    if not inflate._child_possible():
-        pytest.skip("no helper process on this platform")
-    monkeypatch.setattr(inflate, "CHILD_MIN", 0)
+    return helper(monkeypatch)
+
+
+def helper(monkeypatch: pytest.MonkeyPatch) -> Spawned:
+    if not gzfeed._child_possible():
+        pytest.skip("no helper process here (platform, interpreter or a single core)")
+    monkeypatch.setattr(gzfeed, "CHILD_MIN", 0)
     return Spawned(monkeypatch)
 
 
@@ -66,8 +71,7 @@ def test_helper_finds_what_the_reader_in_process_finds(case: Case, tmp_path: Pat
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     target = case.make(tmp_path)
     in_process = read(target, **case.options)
-    spawned = Spawned(monkeypatch)
-    monkeypatch.setattr(inflate, "CHILD_MIN", 0)
+    spawned = helper(monkeypatch)
     through_helper = read(target, **case.options)
     assert spawned.processes, "the helper was not used"
     assert through_helper == in_process
@@ -95,7 +99,7 @@ def test_helper_reads_a_large_export_exactly(helper: Spawned, tmp_path: Path) ->
     assert len(helper.processes) == 1
 
 
-def _batches(reader: inflate.LocalReader | inflate.ChildReader
+def _batches(reader: inflate.LocalReader | gzfeed.ChildReader
              ) -> tuple[list[tuple[bytes, list[int], list[int]]], str, bool]:
     out = []
     error = ""
@@ -134,7 +138,9 @@ def test_helper_batches_and_prices_equal_the_in_process_ones(name: str, tmp_path
     with open(path, "rb", buffering=0) as fp:
         local = _batches(inflate.LocalReader(fp, TRAILING_SCAN))
     with open(path, "rb", buffering=0) as fp:
-        child = _batches(inflate.ChildReader(fp, TRAILING_SCAN))
+        reader = gzfeed.ChildReader(fp, TRAILING_SCAN)
+        select.select([helper_pipe(helper)], [], [], 10)  # every batch from the helper
+        child = _batches(reader)
     assert child == local
     assert [bool(local[1]), local[2]] == {
         "members-and-padding": [False, False], "trailing-junk": [False, True],
@@ -145,23 +151,57 @@ def test_helper_batches_and_prices_equal_the_in_process_ones(name: str, tmp_path
         assert sum(prices[-1] for _, _, prices in local[0]) == len(_streams()[name]) - 5000
 
 
-def test_helper_that_cannot_start_falls_back(helper: Spawned, tmp_path: Path,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(inflate, "_command", lambda fd, scan: [sys.executable, "-c", "pass"])
-    export = base().plus(Member("data/x.bin", os.urandom(300_000)))
-    files, codes = read(write(export, "tar.gz", tmp_path))
-    assert codes == [] and files["data/x.bin"] == export.members[-1].data
-    assert len(helper.processes) == 1
+# what a helper may do wrong before it takes over: never start, die half-way through a
+# frame, or send batches other than those already served
+_BAD_HELPERS = {
+    "silent": "pass",
+    "cut-short": "import sys; sys.stdout.buffer.write(b'B'); sys.stdout.flush()",
+    "disagreeing": ("import struct, sys; sys.stdout.buffer.write(b'B' + struct.pack("
+                    "'<II', 1, 10) + struct.pack('<2Q', 10, 3) + bytes(10)); "
+                    "sys.stdout.flush()"),
+}
 
 
-def test_helper_dying_midway_leaves_the_archive_unreadable(helper: Spawned, tmp_path: Path,
-                                                           monkeypatch: pytest.MonkeyPatch
-                                                           ) -> None:
-    # a batch frame that ends after its first byte, as when the helper is killed
-    script = "import sys; sys.stdout.buffer.write(b'B'); sys.stdout.flush()"
-    monkeypatch.setattr(inflate, "_command", lambda fd, scan: [sys.executable, "-c", script])
-    files, codes = read(write(base(), "tar.gz", tmp_path))
-    assert codes == ["REX-U103"] and files == {}
+@pytest.mark.parametrize("bad", sorted(_BAD_HELPERS))
+def test_a_failing_helper_is_replaced_by_the_reader(bad: str, helper: Spawned, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    script = _BAD_HELPERS[bad]
+    monkeypatch.setattr(gzfeed, "_command", lambda fd, scan: [sys.executable, "-c", script])
+    rng = random.Random(11)
+    export = base().plus(*(Member(f"data/{i}.bin", rng.randbytes(200_000)) for i in range(20)))
+    path = write(export, "tar.gz", tmp_path)
+    with open_source(path) as source:
+        assert source.manifest_bytes() is not None
+        helper.processes[0].wait()  # it has said all it will say
+        files = {e.path: e.open().read() for e in source.entries() if e.kind == "file"}
+        assert source.findings == []
+    assert files == {str(m.name): m.data for m in export.members if m.kind == "file"} | {
+        "rex.json": files["rex.json"]}
+
+
+def test_a_helper_dying_after_it_took_over_leaves_the_archive_unreadable(
+        helper: Spawned, tmp_path: Path) -> None:
+    rng = random.Random(13)
+    # more output than the pipe and the helper's queue hold: it is still at work
+    export = base().plus(*(Member(f"data/{i}.bin", rng.randbytes(1 << 20)) for i in range(24)))
+    path = tmp_path / "export.tar.gz"
+    path.write_bytes(gzip.compress(tar_bytes(export), compresslevel=1, mtime=0))
+    with open_source(path) as source:
+        assert source.manifest_bytes() is not None
+        entries = source.entries()
+        select.select([helper_pipe(helper)], [], [], 10)  # it has output: it takes over
+        while next(entries).path != "data/4.bin":
+            pass  # a few MiB read: the helper serves them
+        helper.processes[0].kill()
+        walked = [e.path for e in entries]
+        codes = [f.code for f in source.findings]
+    assert "REX-U103" in codes and len(walked) < 19
+
+
+def helper_pipe(spawned: Spawned) -> int:
+    stdout = spawned.processes[-1].stdout
+    assert stdout is not None
+    return stdout.fileno()
 
 
 def test_closing_early_stops_the_helper(helper: Spawned, tmp_path: Path) -> None:
@@ -207,15 +247,13 @@ def test_headers_of_a_real_tar_gz_cost_no_member_reads(tmp_path: Path,
     path = tmp_path / "export.tar.gz"
     path.write_bytes(gzip_bytes(tar_bytes(export)))
     copied: list[int] = []
-    from rexport.sources import tarread
+    original = gzfeed.GzipFeed.read
 
-    original = tarread.GzipFeed.read
-
-    def counting(self: tarread.GzipFeed, n: int) -> bytes:
+    def counting(self: gzfeed.GzipFeed, n: int) -> bytes:
         copied.append(n)
         return original(self, n)
 
-    monkeypatch.setattr(tarread.GzipFeed, "read", counting)
+    monkeypatch.setattr(gzfeed.GzipFeed, "read", counting)
     with open_source(path) as source:
         source.manifest_bytes()
         copied.clear()

@@ -195,3 +195,41 @@ def test_run_jobs_uses_the_pool_for_large_files_only(monkeypatch: pytest.MonkeyP
     assert [r.size for r in results] == [len(small), len(big), len(small), len(big)]
     main = threading.current_thread().name
     assert threads.count(main) == 2  # the small ones, without a hop to a thread
+
+
+def test_small_files_are_read_whole_when_the_job_can() -> None:
+    reads: list[int] = []
+    data = payload(5000)
+
+    def whole(n: int) -> bytes:
+        reads.append(n)
+        return data[:n]
+
+    def never() -> BinaryIO:
+        raise AssertionError("a small file with a reader is not streamed")
+
+    seen: list[bytes] = []
+    job = Job(open=never, read=whole, algorithms=("sha256", "md5", "sha256"),
+              taps=[seen.append], limit=len(data))
+    (result,) = run_jobs([job])
+    assert reads == [len(data) + 1]  # one byte more tells a file grown past its size
+    assert result.size == len(data) and seen == [data]
+    assert result.digests == {"sha256": reference(data, "sha256"), "md5": reference(data, "md5")}
+    grown = Job(open=never, read=lambda n: data[:n], algorithms=("sha256",), limit=100)
+    assert next(iter(run_jobs([grown]))).size == 101
+
+
+def test_large_files_and_failing_reads_with_a_reader() -> None:
+    big = payload(digests.WHOLE_MAX + 5)
+
+    def refuse(n: int) -> bytes:
+        raise AssertionError("a large file is streamed")
+
+    def denied(n: int) -> bytes:
+        raise PermissionError(13, "denied")
+
+    jobs = [Job(open=lambda: opener(big), read=refuse, algorithms=("sha512",), limit=len(big)),
+            Job(open=lambda: opener(b""), read=denied, algorithms=("sha256",), limit=3)]
+    large, failed = run_jobs(jobs, workers=2)
+    assert large.digests == {"sha512": reference(big, "sha512")}
+    assert isinstance(failed.error, PermissionError) and failed.digests == {}

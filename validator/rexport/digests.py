@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 if TYPE_CHECKING:
-    from concurrent.futures import Future
+    from concurrent.futures import Future, ThreadPoolExecutor
 
 SUPPORTED = ("sha256", "sha512", "blake2b", "md5", "sha1")
 # md5 and sha1 may be recorded next to a strong digest, never alone (spec DIG-01)
@@ -26,13 +26,13 @@ Tap = Callable[[bytes], None]
 Progress = Callable[[int], None]
 
 
-_CONSTRUCTORS: dict[str, Callable[[], Any]] = {
+_CONSTRUCTORS: dict[str, Callable[..., Any]] = {
     "sha256": hashlib.sha256,
     "sha512": hashlib.sha512,
     "blake2b": hashlib.blake2b,  # digest_size defaults to 64: BLAKE2b-512
     # FIPS builds refuse md5/sha1 unless told they do not protect anything here
-    "md5": lambda: hashlib.md5(usedforsecurity=False),
-    "sha1": lambda: hashlib.sha1(usedforsecurity=False),
+    "md5": lambda data=b"": hashlib.md5(data, usedforsecurity=False),
+    "sha1": lambda data=b"": hashlib.sha1(data, usedforsecurity=False),
 }
 
 
@@ -44,15 +44,9 @@ def new_hasher(algorithm: str) -> Any:
         raise ValueError(f"unsupported digest algorithm: {algorithm!r}") from None
 
 
-def digest_bytes(data: bytes, algorithms: Sequence[str]) -> dict[str, str]:
+def digest_bytes(data: bytes, algorithms: Iterable[str]) -> dict[str, str]:
     """{algorithm: lowercase hex digest} of ``data`` held whole in memory (a small file)."""
-    return {name: _digest(name, data) for name in algorithms}
-
-
-def _digest(name: str, data: bytes) -> str:
-    hasher = new_hasher(name)
-    hasher.update(data)
-    return hasher.hexdigest()  # type: ignore[no-any-return]
+    return {name: _CONSTRUCTORS[name](data).hexdigest() for name in _unique(algorithms)}
 
 
 def _unique(algorithms: Iterable[str]) -> Sequence[str]:
@@ -290,7 +284,7 @@ def run_job(job: Job, errors: tuple[type[BaseException], ...]) -> Result:
             tap(data)
         if job.progress is not None:
             job.progress(len(data))
-        return Result(job, len(data), digest_bytes(data, _unique(job.algorithms)))
+        return Result(job, len(data), digest_bytes(data, job.algorithms))
     hasher = hash_stream_pipelined if job.pipelined else hash_stream
     try:
         with job.open() as fp:
@@ -349,15 +343,20 @@ def run_jobs(jobs: Iterable[Job], *, workers: int = 1,
         for job in jobs:
             yield run_job(job, errors)
         return
-    from concurrent.futures import ThreadPoolExecutor  # a few ms of start-up, only when used
-
     window: deque[Future[list[Result]] | list[Result]] = deque()
     in_flight = 0
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="rexport-hash") as pool:
+    pool: ThreadPoolExecutor | None = None  # started for the first batch worth a thread
+    try:
         for batch, size in _batches(jobs):
             if size < THREAD_BYTES:
                 window.append(_run_batch(batch, errors))
             else:
+                if pool is None:
+                    # a few ms of start-up, paid only when a file is worth a thread
+                    from concurrent.futures import ThreadPoolExecutor
+
+                    pool = ThreadPoolExecutor(max_workers=workers,
+                                              thread_name_prefix="rexport-hash")
                 window.append(pool.submit(_run_batch, batch, errors))
                 in_flight += 1
             # hand back what is finished, in order; wait only when too much is held
@@ -372,3 +371,6 @@ def run_jobs(jobs: Iterable[Job], *, workers: int = 1,
         while window:
             head = window.popleft()
             yield from head if isinstance(head, list) else head.result()
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)

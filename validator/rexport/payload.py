@@ -233,10 +233,14 @@ class PayloadPass:
         self.files += 1
         self.bytes += size
         if index is not None:
-            if size == index.size and size <= limit and all(
-                    index.digests.get(name) == value for name, value in digests.items()):
-                pass  # the common case, all as listed, told without building findings
-            else:
+            listed = size == index.size and size <= limit
+            if listed:
+                recorded = index.digests
+                for name, value in digests.items():
+                    if recorded.get(name) != value:
+                        listed = False
+                        break
+            if not listed:  # else the common case, all as listed, told without findings
                 found = integrity.check_size(index, size, more=size > limit)
                 # a file that changed size since it was listed: its digests say nothing more
                 self._add(path, index, found or integrity.check_digests(index, digests))

@@ -1,31 +1,24 @@
-"""SHA-256 of a directory's small files, read ahead by a forked helper process.
-
-With ``--jobs`` above 1, an export of many small files is bound by the Python around each
-read, and threads cannot share that: they share one interpreter lock. A helper process can.
-Forked before the manifest is parsed, it walks the export as the directory source does and
-sends the SHA-256 of each small regular file with a safe name; the validator takes a result
-when one has arrived for the file it is at, and reads the file itself otherwise. The helper
-only saves work: it never decides what is checked, and a file it did not read, or read
-differently, is read again here.
-"""
+"""SHA-256 of a directory's small files, read ahead by a forked child process."""
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
 import os
+import signal
 import stat
 import struct
 import sys
 import threading
+from collections.abc import Iterator
 from operator import attrgetter
 from typing import Any
 
-from rexport.paths import MAX_SEGMENTS, path_problems
+from rexport.paths import MAX_SEGMENTS, path_problems, plain
 
 try:
     import fcntl
-except ImportError:  # pragma: no cover - not on Windows, where no helper is forked anyway
+except ImportError:  # pragma: no cover - not on Windows, where no child is forked anyway
     fcntl = None  # type: ignore[assignment]
 
 # keyed hash of the path (16), size by fstat, bytes read (-1: not read), SHA-256
@@ -51,7 +44,16 @@ def _forkable() -> bool:
 
 
 class ReadAhead:
-    """The parent's side: ``take(path)`` gives the helper's result for one file, or None."""
+    """The parent's side: ``take(path)`` gives the child's result for one file, or None.
+
+    With ``--jobs`` above 1, an export of many small files is bound by the Python around
+    each read, and threads cannot share that: they share one interpreter lock. A child
+    process can. Forked before the manifest is parsed, it walks the export as the directory
+    source does and sends the size and SHA-256 of each small regular file with a safe name;
+    the validator takes a result when one has arrived for the file it is at, and reads the
+    file itself otherwise. The child only saves work: it never decides what is checked, and
+    a file it did not read is read here.
+    """
 
     def __init__(self, pid: int, fd: int, key: bytes) -> None:
         self.pid = pid
@@ -63,7 +65,7 @@ class ReadAhead:
 
     @classmethod
     def start(cls, root: str, *, max_size: int, max_files: int) -> ReadAhead | None:
-        """Fork the helper over the directory ``root``; None when it cannot be used here.
+        """Fork the child over the directory ``root``; None when it cannot be used here.
 
         It reads regular files smaller than ``max_size`` and stops after ``max_files``
         entries, as the walk does.
@@ -78,11 +80,11 @@ class ReadAhead:
             os.close(read_end)
             os.close(write_end)
             return None
-        if pid == 0:  # the helper: never returns, never raises into the caller's code
+        if pid == 0:  # the child: never returns, never raises into the caller's code
             try:
                 os.close(read_end)
                 _quiet_stdio()
-                _Helper(write_end, key, max_size, max_files).run(root)
+                _Child(write_end, key, max_size, max_files).run(root)
             finally:
                 os._exit(0)
         os.close(write_end)
@@ -90,10 +92,10 @@ class ReadAhead:
         return cls(pid, read_end, key)
 
     def take(self, path: str) -> tuple[int, int, str] | None:
-        """The helper's result for ``path`` if it has arrived: (its size when opened, the
+        """The child's result for ``path`` if it has arrived: (its size when opened, the
         bytes read, their SHA-256 in hex); None when not (read it yourself).
 
-        The helper reads a file to its end, and one byte more than its size when it grew.
+        The child reads a file to its end, and one byte more than its size when it grew.
         """
         name = _key(self.keyed, path)
         found = self.pending.pop(name, None)
@@ -125,10 +127,10 @@ class ReadAhead:
             self.pending[name] = (size, read, digest)
 
     def close(self) -> None:
-        """Stop the helper (it may still be reading) and reap it."""
+        """Stop the child (it may still be reading) and reap it."""
         os.close(self.fd)  # its next write fails, should the kill below not land first
         try:
-            os.kill(self.pid, 9)
+            os.kill(self.pid, signal.SIGKILL)
             os.waitpid(self.pid, 0)
         except (ChildProcessError, ProcessLookupError):
             pass  # already reaped, say by the program's own SIGCHLD handler
@@ -146,15 +148,15 @@ def _key(keyed: Any, path: str) -> bytes:
 
 
 def _quiet_stdio() -> None:
-    # the helper never writes to the terminal, and must not keep the caller's pipes open
+    # the child never writes to the terminal, and must not keep the caller's pipes open
     null = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(null, fd)
     os.close(null)
 
 
-class _Helper:
-    """The helper's side: the walk of DirectorySource, reading what the validator would."""
+class _Child:
+    """The child's side: the walk of DirectorySource, reading what the validator would."""
 
     def __init__(self, out: int, key: bytes, max_size: int, max_files: int) -> None:
         self.out = out
@@ -171,28 +173,33 @@ class _Helper:
     def run(self, root: str) -> None:
         count = 0
         top = os.open(root, _DIR_FLAGS)
-        stack = [("", iter(self._list(top)), 0, top)]
+        stack = [self._listing("", top, 0)]
         while stack:
-            prefix, items, depth, folder = stack[-1]
-            for item in items:
+            items, folder, depth, ok = stack[-1]
+            for item, path in items:
                 count += 1
                 if count > self.max_files:
                     return self._flush(final=True)
-                path = prefix + item.name
                 if item.is_dir(follow_symlinks=False):
                     if depth < MAX_SEGMENTS:
                         try:
                             inner = os.open(item.name, _DIR_FLAGS, dir_fd=folder)
                         except OSError:
                             continue
-                        stack.append((path + "/", iter(self._list(inner)), depth + 1, inner))
+                        stack.append(self._listing(path + "/", inner, depth + 1))
                         break
-                elif item.is_file(follow_symlinks=False) and not path_problems(path):
+                elif item.is_file(follow_symlinks=False) and (ok or not path_problems(path)):
                     self._read(folder, item.name, path)
             else:
                 stack.pop()
                 os.close(folder)
         self._flush(final=True)
+
+    def _listing(self, prefix: str, folder: int, depth: int
+                 ) -> tuple[Iterator[tuple[os.DirEntry[str], str]], int, int, bool]:
+        items = self._list(folder)
+        paths = [prefix + item.name for item in items]
+        return zip(items, paths, strict=True), folder, depth, plain(paths)
 
     @staticmethod
     def _list(folder: int) -> list[os.DirEntry[str]]:

@@ -46,7 +46,8 @@ def validate(path: str | os.PathLike[str], *, strict: bool = False, select: Iter
     """Validate the export at ``path`` (directory, .tar, .tar.gz/.tgz, .zip or bare rex.json).
 
     ``select``/``ignore`` take finding codes, code prefixes (``REX-I10``) or family names
-    (``integrity``); ``jobs`` threads hash files in parallel where the container allows;
+    (``integrity``); ``jobs`` threads hash files in parallel where the container allows
+    (above 1, a directory's small files are also read by a child process, on Linux);
     ``max_files``/``max_bytes`` cap the export; ``progress`` allows a bar on a terminal.
     Returns the Report; raises ValueError only for a select/ignore value naming no code.
     """
@@ -77,9 +78,10 @@ def _input_finding(exc: InputError, path: str) -> Finding:
 def _collector_paused() -> Iterator[None]:
     """Hold off the cyclic garbage collector while the manifest is built and checked.
 
-    A manifest of 100,000 files is half a million containers: each pass of the collector
-    walks them all, and parsing one triggers dozens of passes. JSON values hold no cycles,
-    so nothing waits to be collected meanwhile; the collector runs again after.
+    A manifest of 100,000 files is some 200,000 containers: each pass of the collector
+    walks them all, and building them triggers dozens of passes. JSON values hold no
+    cycles and the checks make hardly any, so little waits for the collector, which runs
+    again after.
     """
     enabled = gc.isenabled()
     gc.disable()
@@ -144,7 +146,7 @@ def _run(source: Source, report: Report, *, strict: bool, keep: Keep, jobs: int,
         return found + source.findings
     read_ahead = getattr(source, "read_ahead", None)  # a directory's (DirectorySource)
     if read_ahead is not None and jobs > 1 and keep("REX-I102"):
-        # started first: a helper reads the small files while this process checks the manifest
+        # started first: a child process reads small files while this one checks the manifest
         read_ahead(INLINE_MAX)
     checked = check_manifest(data, strict=strict)
     manifest, found = checked.manifest, checked.findings

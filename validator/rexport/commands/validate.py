@@ -49,7 +49,8 @@ def exit_code(reports: list[Report]) -> int:
 @click.option("--ignore", multiple=True, metavar="CODE",
               help="Do not report these codes, prefixes or families.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Threads hashing files in parallel.")
+              help="Threads hashing files in parallel; above 1, a directory's small files "
+                   "are also read ahead by a child process.")
 @click.option("--max-files", type=click.IntRange(min=1), default=200_000, show_default=True,
               help="Refuse exports with more entries than this.")
 @click.option("--max-bytes", type=click.IntRange(min=1), default=2**40, show_default=True,

@@ -161,13 +161,14 @@ class Ledger:
         self.sink.append(Finding.of(code, message, file=self.container_name
                                     if file is None else file))
 
-    def admit(self, name: str, kind: str, size: int, *, explained: bool = False
-              ) -> tuple[str, bool] | None:
+    def admit(self, name: str, kind: str, size: int, *, explained: bool = False,
+              plain: bool = False) -> tuple[str, bool] | None:
         """Check one member; return (path, safe) to yield it, or None when a cap ends the pass.
 
         ``name`` is the member name as stored; one leading "./" is stripped and a
         directory's trailing "/" is dropped. The root ("./") gives ("", True): skip it.
         ``explained``: the caller already reported why this member is of kind "other".
+        ``plain``: the caller already knows the name breaks no path rule (rexport.paths.plain).
         """
         path = name[2:] if name.startswith("./") else name
         if kind == "dir" and path.endswith("/"):
@@ -184,7 +185,7 @@ class Ledger:
                 self.report("REX-X114", f"more than {self.max_bytes} bytes of members: "
                                         "reading stopped")
                 return None
-        problems = path_problems(path)
+        problems = [] if plain else path_problems(path)
         duplicate = path in self._names
         twin = None if duplicate else self._twins.add(path)
         if duplicate or twin or problems or kind not in ("file", "dir"):

@@ -9,7 +9,7 @@ import stat
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from rexport.paths import MAX_SEGMENTS, display
+from rexport.paths import MAX_SEGMENTS, display, plain
 from rexport.readahead import ReadAhead
 from rexport.sources.base import MANIFEST, Entry, Ledger, Source, read_capped
 
@@ -96,7 +96,7 @@ class DirectorySource(Source):
     ahead: ReadAhead | None = None
 
     def read_ahead(self, max_size: int) -> None:
-        """Have a helper process read and hash the files smaller than ``max_size`` ahead of
+        """Have a child process read and hash the files smaller than ``max_size`` ahead of
         the walk (rexport.readahead), where the platform allows; entries() then gives their
         size and SHA-256 with them. Worth it only when the caller has work to do meanwhile.
         """
@@ -121,12 +121,11 @@ class DirectorySource(Source):
         # otherwise climb through one generator frame per directory level
         partial = functools.partial
         ahead = self.ahead
-        stack = [("", iter(self._list(ledger, "", self.path)), 0)]
+        stack = [self._listing(ledger, "", self.path, 0)]
         while stack:
-            prefix, items, depth = stack[-1]
-            for item in items:
-                name = prefix + item.name
-                # the helper's fstat of a regular file stands for the lstat: one system
+            items, depth, ok = stack[-1]
+            for item, name in items:
+                # the child's fstat of a regular file stands for the lstat: one system
                 # call less per file (is_file reads the listing's file type, no call)
                 done = ahead.take(name) if ahead is not None \
                     and item.is_file(follow_symlinks=False) else None
@@ -140,7 +139,7 @@ class DirectorySource(Source):
                         ledger.report("REX-U103", f"cannot read '{shown}': "
                                                   f"{exc.strerror or exc}", shown)
                         continue
-                admitted = ledger.admit(name, kind, size)
+                admitted = ledger.admit(name, kind, size, plain=ok)
                 if admitted is None:
                     return
                 path, safe = admitted
@@ -154,11 +153,19 @@ class DirectorySource(Source):
                 # deeper than the path cap is already reported; going on would only meet
                 # the operating system's own path length limit
                 if kind == "dir" and depth < MAX_SEGMENTS:
-                    stack.append((path + "/", iter(self._list(ledger, path + "/", item.path)),
-                                  depth + 1))
+                    stack.append(self._listing(ledger, path + "/", item.path, depth + 1))
                     break  # the listing goes on from here once the folder is done
             else:
                 stack.pop()
+
+    @classmethod
+    def _listing(cls, ledger: Ledger, prefix: str, folder: str, depth: int
+                 ) -> tuple[Iterator[tuple[os.DirEntry[str], str]], int, bool]:
+        """A folder's entries with their paths, its depth, and whether every path is plain
+        (rexport.paths.plain: then no path needs checking one by one)."""
+        items = cls._list(ledger, prefix, folder)
+        names = [prefix + item.name for item in items]
+        return zip(items, names, strict=True), depth, plain(names)
 
     @staticmethod
     def _list(ledger: Ledger, prefix: str, folder: str) -> list[os.DirEntry[str]]:

@@ -1,12 +1,11 @@
-"""Gzip inflation in priced pieces, in this process or in a helper process that runs ahead.
+"""Gzip inflation in priced pieces; run as a script, the helper process that inflates ahead.
 
 Every piece of output (at most _PIECE bytes) carries its exact price in compressed bytes,
 so that a reader can judge the compression ratio of any stretch of output (spec EXP-04).
 Pieces are handed over in batches of about _BATCH bytes: the most a bomb can make either
-side hold. A large file is inflated by a helper process (this very file, run with the
-standard library only) that writes batches to a pipe, so that zlib runs on another core
-while the reader parses and hashes: threads would not do, as the reader's Python holds the
-GIL and each return from zlib waits for it. Only the standard library is imported here.
+side hold. Run as ``python -I -S inflate.py FD TRAILING_SCAN``, this file writes the
+batches of the gzip file on FD to standard output (see rexport.sources.gzfeed); it imports
+the standard library only, and little of it, so that the helper starts fast.
 """
 
 from __future__ import annotations
@@ -21,8 +20,7 @@ import zlib
 # the wait for the first batch, so it is read by type checkers only.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import subprocess
-    from typing import BinaryIO, Protocol
+    from typing import Protocol
 
     class Raw(Protocol):
         def read(self, n: int, /) -> bytes: ...
@@ -33,10 +31,6 @@ _PIECE = 1 << 16  # output per zlib call at most: the unit in which output is pr
 _BATCH = 1 << 20  # output handed over at once, at least (one piece more at most)
 _MAX_MEMBERS = 4096  # concatenated gzip members; more is a decompression-time attack
 _MAGIC = b"\x1f\x8b"
-# A compressed file smaller than this is inflated in process: starting a helper costs
-# about what inflating 8 MiB does.
-CHILD_MIN = 8 << 20
-_PIPE_SIZE = 1 << 20  # asked of the kernel for the pipe (Linux), so that few reads do
 # batches the helper inflates ahead of the reader at most: while the reader checks the
 # manifest, the helper keeps going (and holds at most this many MiB)
 _AHEAD = 8
@@ -189,8 +183,9 @@ class LocalReader:
 # Frames on the pipe: b"B" <count, size> <count ends, count prices> <size bytes>, then one
 # of b"E" <trailing: 0|1>, b"X" <length> <message> (InflateError) or b"O" <length> <message>
 # (reading failed).
-_BATCH_HEAD = struct.Struct("<II")
-_LENGTH = struct.Struct("<I")
+BATCH_HEAD = struct.Struct("<II")
+LENGTH = struct.Struct("<I")
+BATCH_MAX = _BATCH + _PIECE  # the most output one batch holds
 
 
 class _Pread:
@@ -281,11 +276,11 @@ def _child(fd: int, trailing_scan: int) -> int:
             got = inflater.pieces()
         except InflateError as exc:
             message = str(exc).encode("utf-8", "replace")
-            frames.put([b"X", _LENGTH.pack(len(message)), message])
+            frames.put([b"X", LENGTH.pack(len(message)), message])
             break
         except Exception as exc:  # reported to the reader as unreadable
             message = (str(exc) or type(exc).__name__).encode("utf-8", "replace")
-            frames.put([b"O", _LENGTH.pack(len(message)), message])
+            frames.put([b"O", LENGTH.pack(len(message)), message])
             break
         if got is None:
             frames.put([b"E", b"\1" if inflater.trailing else b"\0"])
@@ -293,142 +288,10 @@ def _child(fd: int, trailing_scan: int) -> int:
         pieces, ends, prices = got
         count = len(ends)
         table = struct.pack(f"<{2 * count}Q", *ends, *prices)
-        frames.put([b"B", _BATCH_HEAD.pack(count, ends[-1]), table, *pieces])
+        frames.put([b"B", BATCH_HEAD.pack(count, ends[-1]), table, *pieces])
     frames.put(None)
     done.acquire()  # every frame written
     return 0
-
-
-class ChildReader:
-    """Batches inflated ahead by a helper process, read from its pipe.
-
-    The output buffer is reused from batch to batch: a Batch is valid until the next one.
-    Should the helper fail before it sent anything, the file is inflated here instead.
-    """
-
-    def __init__(self, fp: BinaryIO, trailing_scan: int) -> None:
-        import subprocess  # only paid for when a large archive is read
-        import weakref
-
-        self._fp = fp
-        self._trailing_scan = trailing_scan
-        fd = fp.fileno()
-        self._proc = subprocess.Popen(
-            _command(fd, trailing_scan), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL, pass_fds=(fd,), bufsize=0)
-        self._reap = weakref.finalize(self, _reap, self._proc)
-        assert self._proc.stdout is not None
-        self._pipe = self._proc.stdout
-        try:
-            import fcntl
-
-            fcntl.fcntl(self._pipe.fileno(), fcntl.F_SETPIPE_SZ, _PIPE_SIZE)  # Linux only
-        except (ImportError, AttributeError, OSError):
-            pass  # a smaller pipe only means more reads
-        self._buffer = bytearray(_BATCH + _PIECE)
-        self._view = memoryview(self._buffer)
-        self._done = False
-        self._trailing = False
-        self._started = False  # whether a frame came: before one, a fallback is possible
-        self._local: LocalReader | None = None
-
-    @property
-    def trailing(self) -> bool:
-        if self._local is not None:
-            return self._local.trailing
-        return self._done and self._trailing
-
-    def _exact(self, view: memoryview) -> None:
-        done = 0
-        while done < len(view):
-            got = os.readv(self._pipe.fileno(), [view[done:]])
-            if not got:
-                raise OSError("the inflating process ended early")
-            done += got
-
-    def _bytes(self, n: int) -> bytes:
-        out = bytearray(n)
-        self._exact(memoryview(out))
-        return bytes(out)
-
-    def next(self) -> Batch | None:
-        """The next batch, None at the end; raise InflateError or OSError."""
-        if self._local is not None:
-            return self._local.next()
-        if self._done:
-            return None
-        try:
-            kind = self._bytes(1)
-        except OSError:
-            self.close()
-            if self._started:
-                raise
-            # the helper could not run (an odd interpreter, no resources): read here
-            self._local = LocalReader(self._fp, self._trailing_scan)
-            return self._local.next()
-        self._started = True
-        try:
-            return self._frame(kind)
-        except BaseException:
-            self.close()
-            raise
-
-    def _frame(self, kind: bytes) -> Batch | None:
-        if kind == b"B":
-            count, size = _BATCH_HEAD.unpack(self._bytes(_BATCH_HEAD.size))
-            if not 0 < count <= size <= len(self._buffer):
-                raise OSError("the inflating process sent a malformed batch")
-            table = struct.unpack(f"<{2 * count}Q", self._bytes(16 * count))
-            self._exact(self._view[:size])
-            return self._buffer, size, list(table[:count]), list(table[count:])
-        if kind == b"E":
-            self._trailing = self._bytes(1) == b"\1"
-            self.close()
-            return None
-        if kind not in (b"X", b"O"):
-            raise OSError("the inflating process sent a malformed frame")
-        (length,) = _LENGTH.unpack(self._bytes(_LENGTH.size))
-        message = self._bytes(min(length, 1 << 16)).decode("utf-8", "replace")
-        raise InflateError(message) if kind == b"X" else OSError(message)
-
-    def close(self) -> None:
-        self._done = True
-        self._reap()
-        if self._local is not None:
-            self._local.close()
-
-
-def _reap(proc: subprocess.Popen[bytes]) -> None:
-    """Stop the helper (it may be blocked writing to a pipe nobody reads) and wait for it."""
-    if proc.poll() is None:
-        proc.kill()
-    proc.wait()
-    if proc.stdout is not None:
-        proc.stdout.close()
-
-
-def open_reader(fp: BinaryIO, trailing_scan: int) -> LocalReader | ChildReader:
-    """A reader of the gzip file ``fp`` (at its start): a helper process for a large file
-    where one can be started, this process otherwise."""
-    if _child_possible():
-        try:
-            if os.fstat(fp.fileno()).st_size >= CHILD_MIN:
-                return ChildReader(fp, trailing_scan)
-        except OSError:
-            pass  # no helper: inflate here
-    return LocalReader(fp, trailing_scan)
-
-
-def _command(fd: int, trailing_scan: int) -> list[str]:
-    # -I -S: none of the user's environment, site or path; this file needs none of it
-    return [sys.executable, "-I", "-S", os.path.abspath(__file__), str(fd), str(trailing_scan)]
-
-
-def _child_possible() -> bool:
-    # an embedding program (a web server, a frozen app) may stand in sys.executable
-    name = os.path.basename(sys.executable or "").lower()
-    return (os.name == "posix" and name.startswith(("python", "pypy"))
-            and not getattr(sys, "frozen", False) and os.path.isfile(__file__))
 
 
 if __name__ == "__main__":

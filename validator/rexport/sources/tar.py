@@ -20,6 +20,7 @@ from rexport.sources.base import (
     Source,
     read_capped,
 )
+from rexport.sources.gzfeed import GzipFeed
 from rexport.sources.tarfmt import (
     BLOCK,
     EXTENDED,
@@ -32,7 +33,7 @@ from rexport.sources.tarfmt import (
     make_header,
     parse_pax,
 )
-from rexport.sources.tarread import FileFeed, GzipFeed, MemberData, Slice
+from rexport.sources.tarread import FileFeed, MemberData, Slice
 
 Feed = FileFeed | GzipFeed
 _PEEK = 256  # entries held back while looking for rex.json at the head of a stream
@@ -217,4 +218,5 @@ class TarSource(Source):
         if self.random_access:
             opener = Slice.opener(self.path, data.offset, header.size)
             return Entry(path, "file", header.size, safe, opener)
-        return Entry(path, "file", header.size, safe, data.open)
+        # the reader hands a small member over whole, without a stream around it
+        return Entry(path, "file", header.size, safe, data.open, data.read)

@@ -16,6 +16,7 @@ MAX_EXTENDED = 1 << 20  # a pax or GNU long-name header larger than this is refu
 
 _DIGITS = re.compile(rb"[0-9]{1,19}")
 _SPARSE = methodcaller("startswith", "GNU.sparse.")  # pax keys of a sparse file's map
+_NAMING = frozenset({"path", "size"})  # the pax keys that change what a header says
 
 # typeflag -> kind; types that carry data are listed in _WITH_DATA
 _KINDS = {b"0": "file", b"\0": "file", b"7": "file", b"1": "hardlink", b"2": "symlink",
@@ -136,6 +137,8 @@ def parse_pax(data: bytes) -> dict[str, bytes]:
 
 def apply_extended(header: Header, pax: dict[str, bytes], long_name: bytes | None) -> Header:
     """Return ``header`` with its name and size taken from pax records or a GNU long name."""
+    if long_name is None and not pax.keys() & _NAMING and not any(map(_SPARSE, pax)):
+        return header  # times, owners and the like: nothing a validator reads
     name = header.name
     if long_name is not None:
         name = _text(long_name.rstrip(b"\0"))  # GNU ends the name with NUL; inner ones stay
