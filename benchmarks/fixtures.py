@@ -160,3 +160,24 @@ def big_manifest(path: Path, count: int, *, invalid: bool = False) -> list[str]:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(manifest), encoding="utf-8")
     return broken
+
+
+def pack_tree(root: Path, size: int) -> Path:
+    """A project tree to pack: code, half text (compressible) and half random data, metrics."""
+    if (root / "metrics.json").exists():
+        return root
+    shutil.rmtree(root, ignore_errors=True)
+    (root / "code").mkdir(parents=True)
+    (root / "data").mkdir()
+    (root / "code" / "train.py").write_text("print('training')\n", encoding="utf-8")
+    rng = random.Random(4)
+    with open(root / "data" / "table.csv", "w", encoding="utf-8") as fp:
+        written = 0
+        while written < size // 2:
+            line = f"{written},{rng.random():.6f},{rng.choice('abc')}\n"
+            written += fp.write(line)
+    with open(root / "data" / "blob.bin", "wb") as fp:
+        for _ in range(size // 2 // MiB):
+            fp.write(rng.randbytes(MiB))
+    (root / "metrics.json").write_text('{"accuracy": 0.5}\n', encoding="utf-8")
+    return root
