@@ -76,12 +76,11 @@ def _input_finding(exc: InputError, path: str) -> Finding:
 
 @contextlib.contextmanager
 def _collector_paused() -> Iterator[None]:
-    """Hold off the cyclic garbage collector while the manifest is built and checked.
+    """Hold off the cyclic garbage collector while a manifest (or its index) is built.
 
-    A manifest of 100,000 files is some 200,000 containers: each pass of the collector
-    walks them all, and building them triggers dozens of passes. JSON values hold no
-    cycles and the checks make hardly any, so little waits for the collector, which runs
-    again after.
+    A manifest of 100,000 files is some 200,000 containers, and building them triggers
+    dozens of passes of the collector over all built so far; JSON values hold no cycles,
+    so nothing waits for it meanwhile.
     """
     enabled = gc.isenabled()
     gc.disable()
@@ -96,10 +95,10 @@ def _collector_paused() -> Iterator[None]:
 def _collector_spared() -> Iterator[None]:
     """Keep what exists now (the manifest, its index) out of the collector's passes.
 
-    The payload pass allocates as it goes, and each full pass of the collector would walk
-    the manifest's containers again. They are frozen (gc.freeze) meanwhile and unfrozen
-    after; left alone when the program froze objects of its own, which unfreezing would
-    undo.
+    The checks and the payload pass allocate as they go, and each full pass of the
+    collector would walk the manifest's containers again. They are frozen (gc.freeze)
+    meanwhile and unfrozen after; left alone when the program froze objects of its own,
+    which unfreezing would undo.
     """
     if gc.get_freeze_count() or not gc.isenabled():
         yield
@@ -114,15 +113,16 @@ def _collector_spared() -> Iterator[None]:
 def check_manifest(data: bytes, *, strict: bool = False) -> ManifestCheck:
     """Run every manifest-level check on the bytes of a rex.json; see ManifestCheck."""
     with _collector_paused():
-        return _check_manifest(data, strict=strict)
-
-
-def _check_manifest(data: bytes, *, strict: bool) -> ManifestCheck:
-    manifest, found = parsing.load_json(data)
+        manifest, found = parsing.load_json(data)
     if not isinstance(manifest, dict):
         if manifest is not None and not any(f.code == "REX-P108" for f in found):
             found.append(Finding.of("REX-P108", "the top level of rex.json is not an object"))
         return ManifestCheck(None, found, go_on=False)
+    with _collector_spared():
+        return _checked(manifest, found, strict=strict)
+
+
+def _checked(manifest: dict[str, Any], found: list[Finding], *, strict: bool) -> ManifestCheck:
     checked = version.check(manifest)
     found.extend(checked)
     if any(f.code == "REX-V102" for f in checked):

@@ -77,14 +77,19 @@ def _covered(strings: list[str], starts: list[int], hits: list[tuple[str, int, i
 # containers holding them (objects, then arrays), in the order their strings were taken
 _Level = tuple[int, list[Any]]
 _CONTAINERS = frozenset({dict, list})
+# Digests and commit ids: a string of hex digits alone holds no credential (every pattern
+# needs a letter past "f" or a punctuation mark), and these are half a manifest's text.
+_HEX = "0123456789abcdefABCDEF"
+_HEX_SIZES = frozenset({32, 40, 64, 128})
 
 
 def _gather(root: Any) -> tuple[list[str], set[Any], list[_Level]]:
     """Every string value, depth by depth, the set of keys, and where each depth starts.
 
     A depth at a time, with a list comprehension over all its containers: a manifest of
-    100,000 files is 200,000 small objects, and a Python step per object or per string
-    (say, to skip hex digests) costs more than the regex passes over all the text.
+    100,000 files is 200,000 small objects, and a Python step per object costs more than
+    the regex passes over all the text. Strings of hex digits only, of the lengths digests
+    have, are left out.
     """
     strings: list[str] = []
     keys: set[Any] = set()
@@ -98,7 +103,8 @@ def _gather(root: Any) -> tuple[list[str], set[Any], list[_Level]]:
         values = [v for n in objects for v in n.values()]
         values.extend([v for n in arrays for v in n])
         levels.append((len(strings), objects + arrays))
-        strings.extend([v for v in values if type(v) is str])
+        strings.extend([v for v in values if type(v) is str
+                        and (len(v) not in _HEX_SIZES or v.strip(_HEX))])
         level = [v for v in values if type(v) in _CONTAINERS]
     return strings, keys, levels
 
@@ -114,7 +120,7 @@ def _targets(levels: list[_Level], numbers: set[int]) -> set[tuple[int, Any]]:
         for node in containers:
             pairs = node.items() if type(node) is dict else enumerate(node)
             for token, value in pairs:
-                if type(value) is str:
+                if type(value) is str and (len(value) not in _HEX_SIZES or value.strip(_HEX)):
                     if number in numbers:
                         out.add((id(node), token))
                     number += 1
