@@ -59,6 +59,13 @@ def _text_media(media_type: str) -> bool:
 _TEXT_ENDINGS = tuple(sorted(_TEXT_SUFFIXES | {"/" + name for name in _TEXT_NAMES}))
 
 
+def scanned_for_secrets(path: str, index: IndexEntry | None, size: int) -> bool:
+    """Whether an embedded file is scanned for credentials (REX-K102): text-like and at most
+    TEXT_SCAN_MAX bytes. The packer asks the same question, so that it refuses exactly what
+    would make its export fail validation."""
+    return size <= TEXT_SCAN_MAX and _text_like(path, index)
+
+
 def _text_like(path: str, index: IndexEntry | None) -> bool:
     """Whether to scan a file for credentials: its media type or its name says text.
 
@@ -172,7 +179,7 @@ class PayloadPass:
                 and not resized else ()
             taps: list[Callable[[bytes], None]] = []
             scanner = None
-            if self.scanning and size <= TEXT_SCAN_MAX and _text_like(path, index):
+            if self.scanning and scanned_for_secrets(path, index, size):
                 scanner = secrets.TextScanner(path)
                 taps.append(scanner.feed)
             sink: list[bytes] | None = None
