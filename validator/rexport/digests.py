@@ -96,8 +96,6 @@ def hash_stream(fp: BinaryIO, algorithms: Iterable[str], *, taps: Sequence[Tap] 
     ``progress`` is told each chunk's length.
     """
     names = _unique(algorithms)
-    if len(names) == 1 and not taps and progress is None:
-        return _hash_one(fp, names[0], limit)
     hashers = [new_hasher(n) for n in names]
     updates = [h.update for h in hashers]
     buf = _buffer()
@@ -124,24 +122,6 @@ def hash_stream(fp: BinaryIO, algorithms: Iterable[str], *, taps: Sequence[Tap] 
 def _want(total: int, limit: int | None) -> int:
     """How much to read next: a chunk, but never past ``limit`` + 1 bytes (spec IDX-05)."""
     return CHUNK if limit is None else max(0, min(CHUNK, limit + 1 - total))
-
-
-def _hash_one(fp: BinaryIO, name: str, limit: int | None) -> tuple[int, dict[str, str]]:
-    # the common case, one digest and nobody else reading along, kept lean: per-file
-    # overhead is what an export of many small files costs
-    hasher = _CONSTRUCTORS[name]()
-    update = hasher.update
-    buf = _buffer()
-    view = memoryview(buf)
-    readinto = _readinto(fp)
-    total = 0
-    while want := _want(total, limit):
-        n = readinto(view[:want] if want < CHUNK else buf)
-        if not n:
-            break
-        update(view[:n])
-        total += n
-    return total, {name: hasher.hexdigest()}
 
 
 class _Pool:
