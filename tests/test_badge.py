@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from rexport import badge as badges
 from rexport.commands.badge import command
+from rexport.conformance import badge as badges
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES = ROOT / "conformance-tests" / "v1"

@@ -7,8 +7,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from rexport.pack import Capture, EnvironmentOptions, envcap
-from rexport.pack.gitcap import strip_credentials
+from rexport.pack import Capture, EnvironmentOptions, environment
+from rexport.pack.git import strip_credentials
 
 LIGHT = EnvironmentOptions(hardware=False, packages="none", compiler=False)
 COMMIT_TIME = 1_600_000_000
@@ -159,19 +159,19 @@ def test_gpus_through_nvidia_smi(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
                     "40960'; else echo '| NVIDIA-SMI 535.104.05  CUDA Version: 12.2 |'; fi\n")
     fake.chmod(0o755)
     monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
-    assert envcap.gpus() == [{"model": "NVIDIA A100-SXM4-40GB", "driver": "535.104.05",
+    assert environment.gpus() == [{"model": "NVIDIA A100-SXM4-40GB", "driver": "535.104.05",
                               "cuda": "12.2", "memory_bytes": 40960 << 20}]
 
 
 def test_no_gpus_without_nvidia_smi(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
-    assert envcap.gpus() == []
+    assert environment.gpus() == []
 
 
 def test_pinned_packages_with_hashes() -> None:
     text = ("numpy==2.0.0 \\\n    --hash=sha256:" + "a" * 64 + "\n"
             "# comment\nscikit-learn[extra]===1.5.0 ; python_version > '3'\nloose>=1\n")
-    assert envcap.pinned_packages(text + "PyYAML==6.0\n") == [
+    assert environment.pinned_packages(text + "PyYAML==6.0\n") == [
         {"name": "PyYAML", "version": "6.0"},
         {"name": "numpy", "version": "2.0.0", "hashes": ["sha256:" + "a" * 64]},
         {"name": "scikit-learn", "version": "1.5.0"},
@@ -182,14 +182,14 @@ def test_lockfile_detection(tmp_path: Path) -> None:
     for name in ("uv.lock", "poetry.lock", "environment.yml", "requirements-dev.txt",
                  "README.md", "conda-lock.yml"):
         (tmp_path / name).write_text("x\n")
-    found = [(p.name, kind) for p, kind in envcap.find_lockfiles(tmp_path)]
+    found = [(p.name, kind) for p, kind in environment.find_lockfiles(tmp_path)]
     assert found == [("conda-lock.yml", "conda-lock"), ("environment.yml", "conda-environment"),
                      ("poetry.lock", "poetry-lock"), ("requirements-dev.txt", "pip-requirements"),
                      ("uv.lock", "uv-lock")]
 
 
 def test_compiler_flags_never_name_local_paths() -> None:
-    compiler = envcap.compiler_section()
+    compiler = environment.compiler_section()
     if compiler is None:
         pytest.skip("unknown compiler")
     assert "/" not in compiler.get("flags", "")

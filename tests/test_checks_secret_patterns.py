@@ -11,7 +11,7 @@ import time
 import uuid
 
 import pytest
-from rexport.secret_patterns import REDACTED, find_secrets, is_secret_name
+from rexport.checks.secret_patterns import REDACTED, find_secrets, is_secret_name
 
 # Built from parts so that no complete credential-like literal sits in the repository.
 GH = "gh" + "p_" + "Zq3" * 12

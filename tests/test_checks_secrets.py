@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from rexport.checks.secret_patterns import REDACTED
 from rexport.checks.secrets import TextScanner, scan_manifest
-from rexport.secret_patterns import REDACTED
 
 GH = "gh" + "p_" + "Zq3" * 12
 AWS_ID = "AKIA" + "Z7Q2W3E4R5T6Y7U8"

@@ -12,7 +12,7 @@ import zlib
 from pathlib import Path
 
 import pytest
-from rexport.conformance import Case, load_cases
+from rexport.conformance.suite import Case, load_cases
 
 ROOT = Path(__file__).resolve().parents[1]
 BUNDLE = ROOT / "schemas" / "v1" / "rex.bundle.schema.json"

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from rexport.commands.conformance import command
-from rexport.conformance_lint import lint
+from rexport.conformance.lint import lint
 
 ROOT = Path(__file__).resolve().parents[1]
 MANIFEST = b'{"rex_version": "1.0"}\n'

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from rexport.commands.conformance import command
-from rexport.conformance import Answer, Case, ExpectedFinding, expand, find_suite, judge
-from rexport.conformance_runner import command_validator, junit_xml, run
+from rexport.conformance.runner import command_validator, junit_xml, run
+from rexport.conformance.suite import Answer, Case, ExpectedFinding, expand, find_suite, judge
 
 ROOT = Path(__file__).resolve().parents[1]
 MINIMAL = ROOT / "conformance-tests" / "v1" / "valid" / "export" / "minimal"

@@ -10,9 +10,9 @@ import zlib
 from pathlib import Path
 
 import pytest
-from rexport.conformance import Case, judge, load_cases
-from rexport.conformance_lint import lint, spec_sections
-from rexport.conformance_runner import reference
+from rexport.conformance.lint import lint, spec_sections
+from rexport.conformance.runner import reference
+from rexport.conformance.suite import Case, judge, load_cases
 from rexport.findings import CATALOGUE
 
 ROOT = Path(__file__).resolve().parents[1]

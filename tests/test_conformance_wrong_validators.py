@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from rexport.commands.conformance import command
-from rexport.conformance import load_cases
-from rexport.conformance_runner import reference, run
+from rexport.conformance.runner import reference, run
+from rexport.conformance.suite import load_cases
 
 ROOT = Path(__file__).resolve().parents[1]
 SUITE = ROOT / "conformance-tests"

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from rexport.cli import cli
-from rexport.diff import diff_manifests
+from rexport.diff.compare import diff_manifests
 from test_replay_fixture import build_export, edit_manifest, tar_export
 
 CLASSIFIER = Path(__file__).resolve().parents[1] / "examples" / "classifier"

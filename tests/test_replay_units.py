@@ -10,10 +10,10 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from rexport.replay_env import SetupError, has_requirements, inspect_lockfile
-from rexport.replay_metrics import Check, MetricsError, judge, read_metrics, within
-from rexport.replay_run import command_environment, run_command, seed_variables
-from rexport.replay_unpack import UnpackError, unpack
+from rexport.replay.env import SetupError, has_requirements, inspect_lockfile
+from rexport.replay.metrics import Check, MetricsError, judge, read_metrics, within
+from rexport.replay.run import command_environment, run_command, seed_variables
+from rexport.replay.unpack import UnpackError, unpack
 from test_replay_fixture import build_export, tar_export
 
 

@@ -16,9 +16,9 @@ import pytest
 import referencing.exceptions
 from click.testing import CliRunner
 from jsonschema import Draft202012Validator
-from rexport import schema
 from rexport.commands.schema import command as schema_command
-from rexport.schema_formats import FORMATS
+from rexport.schema import validators
+from rexport.schema.formats import FORMATS
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMAS = ROOT / "schemas" / "v1"
@@ -45,7 +45,7 @@ SCHEMA_FILES = sorted(SCHEMAS.glob("*.schema.json"))
 @pytest.mark.parametrize("path", SCHEMA_FILES, ids=lambda p: p.name)
 def test_schema_passes_the_2020_12_metaschema(path: Path) -> None:
     contents = _load(path)
-    assert contents["$schema"] == schema.METASCHEMA
+    assert contents["$schema"] == validators.METASCHEMA
     Draft202012Validator.check_schema(contents)
     assert jsonschema_rs.meta.is_valid(contents)
 
@@ -53,8 +53,8 @@ def test_schema_passes_the_2020_12_metaschema(path: Path) -> None:
 @pytest.mark.parametrize("path", SCHEMA_FILES, ids=lambda p: p.name)
 def test_id_names_the_file_and_refs_are_relative(path: Path) -> None:
     contents = _load(path)
-    assert contents["$id"] == schema.BASE_URI + path.name
-    if path.name == schema.BUNDLE_FILE:
+    assert contents["$id"] == validators.BASE_URI + path.name
+    if path.name == validators.BUNDLE_FILE:
         return
     refs = [v for at, v in _nodes(contents) if at.endswith("/$ref")]
     assert refs or path.name in {"common.schema.json", "annotations.schema.json",
@@ -64,33 +64,34 @@ def test_id_names_the_file_and_refs_are_relative(path: Path) -> None:
 
 
 def test_every_resource_is_in_the_registry() -> None:
-    names = {p.name for p in SCHEMA_FILES} - {schema.BUNDLE_FILE}
-    assert {uri.rsplit("/", 1)[1] for uri in schema.resources()} == names
-    for uri in schema.resources():
-        assert schema.registry().contents(uri) is schema.resources()[uri]
+    names = {p.name for p in SCHEMA_FILES} - {validators.BUNDLE_FILE}
+    assert {uri.rsplit("/", 1)[1] for uri in validators.resources()} == names
+    for uri in validators.resources():
+        assert validators.registry().contents(uri) is validators.resources()[uri]
 
 
 def test_bundle_file_is_in_sync() -> None:
-    assert (SCHEMAS / schema.BUNDLE_FILE).read_text(encoding="utf-8") == schema.bundle_text()
+    bundle = (SCHEMAS / validators.BUNDLE_FILE).read_text(encoding="utf-8")
+    assert bundle == validators.bundle_text()
     result = CliRunner().invoke(schema_command, ["bundle", "--check"])
     assert result.exit_code == 0, result.output
 
 
 def test_bundle_check_fails_on_a_stale_file(tmp_path: Path) -> None:
     stale = tmp_path / "bundle.json"
-    stale.write_text(schema.bundle_text().replace("REX v1", "REX v0", 1), encoding="utf-8")
+    stale.write_text(validators.bundle_text().replace("REX v1", "REX v0", 1), encoding="utf-8")
     result = CliRunner().invoke(schema_command, ["bundle", "--check", "-o", str(stale)])
     assert result.exit_code == 1
     written = CliRunner().invoke(schema_command, ["bundle", "-o", str(stale)])
     assert written.exit_code == 0
-    assert stale.read_text(encoding="utf-8") == schema.bundle_text()
+    assert stale.read_text(encoding="utf-8") == validators.bundle_text()
 
 
 def test_bundle_embeds_every_resource_and_stands_alone() -> None:
-    bundled = schema.bundle()
-    assert set(bundled["$defs"]) == set(schema.resources())
+    bundled = validators.bundle()
+    assert set(bundled["$defs"]) == set(validators.resources())
     # with an empty registry, the bundle alone must resolve every reference
-    validator = Draft202012Validator(bundled, format_checker=schema.format_checker())
+    validator = Draft202012Validator(bundled, format_checker=validators.format_checker())
     manifest = _load(EXAMPLES / "full" / "rex.json")
     assert list(validator.iter_errors(manifest)) == []
     manifest["files"][0]["size"] = -1
@@ -110,17 +111,17 @@ def test_show_prints_one_schema_and_refuses_unknown_names() -> None:
 def test_registry_refuses_every_retrieval(uri: str) -> None:
     # the registry's own `retrieve` refuses: no fetch is ever attempted
     with pytest.raises(referencing.exceptions.NoSuchResource):
-        schema.registry().get_or_retrieve(uri)
+        validators.registry().get_or_retrieve(uri)
 
 
 @pytest.mark.parametrize("uri", ["https://example.org/elsewhere.json", "file:///etc/passwd"])
 def test_both_engines_refuse_a_schema_reaching_outside(uri: str) -> None:
-    outside = {"$id": schema.BASE_URI + "probe.schema.json", "$ref": uri}
-    python = Draft202012Validator(outside, registry=schema.registry())
+    outside = {"$id": validators.BASE_URI + "probe.schema.json", "$ref": uri}
+    python = Draft202012Validator(outside, registry=validators.registry())
     with pytest.raises(referencing.exceptions.Unresolvable):
         python.validate({})
-    rs_registry = jsonschema_rs.Registry(list(schema.resources().items()),
-                                         retriever=schema._refuse)
+    rs_registry = jsonschema_rs.Registry(list(validators.resources().items()),
+                                         retriever=validators._refuse)
     with pytest.raises(jsonschema_rs.ValidationError):
         jsonschema_rs.validator_for(outside, registry=rs_registry, offline=True)
 
@@ -150,13 +151,13 @@ def _keywords(node: Any) -> Iterator[str]:
 
 
 def test_schemas_use_only_keywords_both_engines_report_alike() -> None:
-    used = {k for uri, c in schema.resources().items()
+    used = {k for uri, c in validators.resources().items()
             if not uri.endswith("report.schema.json") for k in _keywords(c)}
     assert used <= AGREED_KEYWORDS, used - AGREED_KEYWORDS
 
 
 def _formats_used() -> set[str]:
-    return {v for c in schema.resources().values() for at, v in _nodes(c)
+    return {v for c in validators.resources().values() for at, v in _nodes(c)
             if at.endswith("/format") and isinstance(v, str)}
 
 
@@ -188,9 +189,9 @@ def _set(document: Any, at: str, value: Any) -> None:
 def test_each_format_is_asserted_by_each_engine(name: str, engine: str) -> None:
     at, bad = FORMAT_PROBES[name]
     manifest = _load(EXAMPLES / "full" / "rex.json")
-    assert schema.errors(manifest, engine=engine) == []
+    assert validators.errors(manifest, engine=engine) == []
     _set(manifest, at, bad)
-    found = schema.errors(manifest, engine=engine)
+    found = validators.errors(manifest, engine=engine)
     assert [(e.pointer, e.keyword) for e in found] == [(at, "format")]
 
 
@@ -257,7 +258,7 @@ def _mutations(manifest: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]
             yield f"del {at}", removed
 
 
-def _signature(found: list[schema.SchemaError]) -> list[tuple[str, str, str]]:
+def _signature(found: list[validators.SchemaError]) -> list[tuple[str, str, str]]:
     return [(e.pointer, e.keyword, e.schema_pointer) for e in found]
 
 
@@ -268,8 +269,8 @@ def test_engines_agree_on_mutations(example: str) -> None:
     checked = invalid = 0
     for what, mutated in _mutations(manifest):
         # the strict variant reports everything the normal one does, and unknown members
-        rs = schema.errors(mutated, strict=True, engine="rs")
-        python = schema.errors(mutated, strict=True, engine="python")
+        rs = validators.errors(mutated, strict=True, engine="rs")
+        python = validators.errors(mutated, strict=True, engine="python")
         assert _signature(rs) == _signature(python), what
         assert [e.message for e in rs] == [e.message for e in python], what
         checked += 1
@@ -279,7 +280,7 @@ def test_engines_agree_on_mutations(example: str) -> None:
 
 def test_strict_reports_only_undefined_members() -> None:
     manifest = _load(EXAMPLES / "full" / "rex.json")
-    assert schema.unknown_fields(manifest) == []
+    assert validators.unknown_fields(manifest) == []
     manifest["color"] = "blue"
     manifest["files"][2]["x-origin"] = "lab"
     manifest["files"][3]["checksum"] = "abc"
@@ -288,9 +289,9 @@ def test_strict_reports_only_undefined_members() -> None:
     manifest["config"]["early_stopping"]["min_delta"] = 0.01  # open by design
     manifest["environment"]["variables"][0]["x-note"] = {"nested": {"color": 1}}
     for engine in ("rs", "python"):
-        assert schema.unknown_fields(manifest, engine=engine) == [
+        assert validators.unknown_fields(manifest, engine=engine) == [
             "/color", "/files/3/checksum", "/data/datasets/1/reference/mirror"]
-        assert schema.errors(manifest, engine=engine) == []
+        assert validators.errors(manifest, engine=engine) == []
 
 
 def test_errors_come_most_relevant_first() -> None:
@@ -300,7 +301,7 @@ def test_errors_come_most_relevant_first() -> None:
     del manifest["results"]
     manifest["created"] = "yesterday"
     for engine in ("rs", "python"):
-        assert [e.pointer for e in schema.errors(manifest, engine=engine)] == [
+        assert [e.pointer for e in validators.errors(manifest, engine=engine)] == [
             "", "/created", "/files/1/size", "/files/5/digests/sha256"]
 
 
@@ -315,16 +316,16 @@ def _big_manifest(entries: int) -> dict[str, Any]:
 @pytest.mark.slow
 def test_fast_engine_validates_100k_entries_quickly() -> None:
     import time
-    def best_of_three(manifest: dict[str, Any]) -> tuple[float, list[schema.SchemaError]]:
+    def best_of_three(manifest: dict[str, Any]) -> tuple[float, list[validators.SchemaError]]:
         times = []
         for _ in range(3):
             started = time.perf_counter()
-            found = schema.errors(manifest)
+            found = validators.errors(manifest)
             times.append(time.perf_counter() - started)
         return min(times), found
 
     manifest = _big_manifest(100_000)
-    schema.rs_validator()
+    validators.rs_validator()
     valid_time, found = best_of_three(manifest)
     assert found == []
     for i in range(0, 100_000, 1000):

@@ -14,7 +14,7 @@ import pytest
 from hostile.model import Export, Member, base, gzip_bytes, tar_bytes, tar_header
 from rexport.sources import open_source
 from rexport.sources.base import ContainerError
-from rexport.sources.tarfmt import number, parse_header, parse_pax
+from rexport.sources.tar_headers import number, parse_header, parse_pax
 
 
 def walk(path: Path, **caps: int) -> tuple[dict[str, bytes], list[str]]:

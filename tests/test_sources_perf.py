@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 from hostile.cases import CASES, Case
 from hostile.model import Member, base, gzip_bytes, tar_bytes, tar_header, write
-from rexport.sources import gzfeed, inflate, open_source
+from rexport.sources import gzip_feed, gzip_helper, open_source
 from rexport.sources.base import TRAILING_SCAN, ContainerError
-from rexport.sources.tarfmt import parse_header
+from rexport.sources.tar_headers import parse_header
 
 GZ_CASES = [pytest.param(c, id=c.id, marks=[pytest.mark.slow] if c.slow else [])
             for c in CASES if c.container == "tar.gz" and c.source_level and c.exit_code != 2]
@@ -48,9 +48,9 @@ def helper_fixture(monkeypatch: pytest.MonkeyPatch) -> Spawned:
 
 
 def helper(monkeypatch: pytest.MonkeyPatch) -> Spawned:
-    if not gzfeed._child_possible():
+    if not gzip_feed._child_possible():
         pytest.skip("no helper process here (platform, interpreter or a single core)")
-    monkeypatch.setattr(gzfeed, "CHILD_MIN", 0)
+    monkeypatch.setattr(gzip_feed, "CHILD_MIN", 0)
     return Spawned(monkeypatch)
 
 
@@ -99,7 +99,7 @@ def test_helper_reads_a_large_export_exactly(helper: Spawned, tmp_path: Path) ->
     assert len(helper.processes) == 1
 
 
-def _batches(reader: inflate.LocalReader | gzfeed.ChildReader
+def _batches(reader: gzip_helper.LocalReader | gzip_feed.ChildReader
              ) -> tuple[list[tuple[bytes, list[int], list[int]]], str, bool]:
     out = []
     error = ""
@@ -107,7 +107,7 @@ def _batches(reader: inflate.LocalReader | gzfeed.ChildReader
         while (batch := reader.next()) is not None:
             data, size, ends, prices = batch
             out.append((bytes(data[:size]), ends, prices))
-    except (inflate.InflateError, OSError) as exc:
+    except (gzip_helper.InflateError, OSError) as exc:
         error = type(exc).__name__
     finally:
         reader.close()
@@ -136,9 +136,9 @@ def test_helper_batches_and_prices_equal_the_in_process_ones(name: str, tmp_path
     path = tmp_path / "stream.gz"
     path.write_bytes(_streams()[name])
     with open(path, "rb", buffering=0) as fp:
-        local = _batches(inflate.LocalReader(fp, TRAILING_SCAN))
+        local = _batches(gzip_helper.LocalReader(fp, TRAILING_SCAN))
     with open(path, "rb", buffering=0) as fp:
-        reader = gzfeed.ChildReader(fp, TRAILING_SCAN)
+        reader = gzip_feed.ChildReader(fp, TRAILING_SCAN)
         select.select([helper_pipe(helper)], [], [], 10)  # every batch from the helper
         child = _batches(reader)
     assert child == local
@@ -166,7 +166,7 @@ _BAD_HELPERS = {
 def test_a_failing_helper_is_replaced_by_the_reader(bad: str, helper: Spawned, tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     script = _BAD_HELPERS[bad]
-    monkeypatch.setattr(gzfeed, "_command", lambda fd, scan: [sys.executable, "-c", script])
+    monkeypatch.setattr(gzip_feed, "_command", lambda fd, scan: [sys.executable, "-c", script])
     rng = random.Random(11)
     export = base().plus(*(Member(f"data/{i}.bin", rng.randbytes(200_000)) for i in range(20)))
     path = write(export, "tar.gz", tmp_path)
@@ -247,13 +247,13 @@ def test_headers_of_a_real_tar_gz_cost_no_member_reads(tmp_path: Path,
     path = tmp_path / "export.tar.gz"
     path.write_bytes(gzip_bytes(tar_bytes(export)))
     copied: list[int] = []
-    original = gzfeed.GzipFeed.read
+    original = gzip_feed.GzipFeed.read
 
-    def counting(self: gzfeed.GzipFeed, n: int) -> bytes:
+    def counting(self: gzip_feed.GzipFeed, n: int) -> bytes:
         copied.append(n)
         return original(self, n)
 
-    monkeypatch.setattr(gzfeed.GzipFeed, "read", counting)
+    monkeypatch.setattr(gzip_feed.GzipFeed, "read", counting)
     with open_source(path) as source:
         source.manifest_bytes()
         copied.clear()

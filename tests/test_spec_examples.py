@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 import rexport
 from jsonschema import Draft202012Validator
-from rexport import schema
 from rexport.canonical import canonical_bytes, export_digest, immutable_part
 from rexport.findings import CATALOGUE
+from rexport.schema import validators
 
 SPEC = Path(__file__).resolve().parents[1] / "spec"
 
@@ -99,18 +99,19 @@ def parse(block: Block) -> Any:
 
 @cache
 def bundle_validator() -> Draft202012Validator:
-    bundle = json.loads((schema.schema_dir() / schema.BUNDLE_FILE).read_text(encoding="utf-8"))
+    path = validators.schema_dir() / validators.BUNDLE_FILE
+    bundle = json.loads(path.read_text(encoding="utf-8"))
     Draft202012Validator.check_schema(bundle)
-    return Draft202012Validator(bundle, format_checker=schema.format_checker())
+    return Draft202012Validator(bundle, format_checker=validators.format_checker())
 
 
 def subschema_validator(target: str, pointer: str) -> Draft202012Validator:
     """A validator for the subschema at ``pointer`` of the schema file ``target``."""
-    uri = schema.uri_for(target) + ("#" + pointer if pointer else "")
-    registry = schema.registry()
+    uri = validators.uri_for(target) + ("#" + pointer if pointer else "")
+    registry = validators.registry()
     registry.resolver().lookup(uri)  # fails loudly when the file or the pointer does not exist
     return Draft202012Validator({"$ref": uri}, registry=registry,
-                                format_checker=schema.format_checker())
+                                format_checker=validators.format_checker())
 
 
 def errors(validator: Draft202012Validator, instance: Any) -> list[str]:

@@ -456,7 +456,7 @@ def test_progress_bar_on_a_terminal(export: Path, monkeypatch: pytest.MonkeyPatc
     import io
     import sys
 
-    from rexport import payload
+    from rexport import payload_pass
 
     class Terminal(io.StringIO):
         def isatty(self) -> bool:
@@ -464,7 +464,7 @@ def test_progress_bar_on_a_terminal(export: Path, monkeypatch: pytest.MonkeyPatc
 
     screen = Terminal()
     monkeypatch.setattr(sys, "stderr", screen)
-    monkeypatch.setattr(payload, "PROGRESS_MIN", 1)
+    monkeypatch.setattr(payload_pass, "PROGRESS_MIN", 1)
     assert validate(export, progress=True).valid
     assert "hashing" in screen.getvalue()
     shown = len(screen.getvalue())

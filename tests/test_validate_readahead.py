@@ -12,9 +12,8 @@ from typing import Any
 
 import pytest
 from hostile.cases import CASES, Case
-from rexport import readahead
-from rexport.payload import INLINE_MAX
-from rexport.sources import open_source
+from rexport.payload_pass import INLINE_MAX
+from rexport.sources import open_source, readahead
 from rexport.validation import validate
 from test_validate import build_manifest, position, where, write_export
 

@@ -12,7 +12,7 @@ from rexport import parsing
 from rexport.checks import integrity, references, safety, schema, secrets, version
 from rexport.checks.completeness import MANIFEST, Tracker, manifest_missing, payload_skipped
 from rexport.findings import CATALOGUE, Finding, Severity
-from rexport.payload import INLINE_MAX, PayloadPass
+from rexport.payload_pass import INLINE_MAX, PayloadPass
 from rexport.report import Report
 from rexport.sources import InputError, Source, open_source
 

@@ -17,7 +17,7 @@ from referencing import Registry, Resource
 from referencing.exceptions import NoSuchResource, Unresolvable
 
 from rexport.findings import Finding, pointer
-from rexport.schema_formats import FORMATS
+from rexport.schema.formats import FORMATS
 
 __all__ = ["check_config_schema"]
 

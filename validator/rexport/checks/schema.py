@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from rexport import schema
 from rexport.findings import Finding, pointer
+from rexport.schema import validators
 
 REDACTED = "[REDACTED]"
-_ROOT_REQUIRED = schema.ROOT + schema.SUFFIX + "#/required"
+_ROOT_REQUIRED = validators.ROOT + validators.SUFFIX + "#/required"
 _VERSION = "rex_version"
 
 
@@ -31,7 +31,7 @@ def _redacted_pointers(manifest: Any) -> set[str]:
             if isinstance(e, dict) and isinstance(e.get("pointer"), str)}
 
 
-def _is_redacted(manifest: Any, error: schema.SchemaError, redacted: set[str]) -> bool:
+def _is_redacted(manifest: Any, error: validators.SchemaError, redacted: set[str]) -> bool:
     # A value replaced by the marker is declared in `redactions`: the marker may not fit the
     # field's type or format, and is never a schema error (spec SEC).
     return (error.keyword != "required" and error.pointer in redacted
@@ -47,7 +47,7 @@ def check(manifest: Any, *, strict: bool, engine: str = "auto") -> list[Finding]
     `rex_version` is left to the version check, whose V101/V102 say more than S101 or C104.
     """
     try:
-        found = schema.errors(manifest, strict=strict, engine=engine)
+        found = validators.errors(manifest, strict=strict, engine=engine)
     except RecursionError:
         return [Finding.of("REX-S101", "the document is nested too deeply to check",
                            schema_pointer="")]

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from itertools import accumulate
 from typing import Any
 
+from rexport.checks.secret_patterns import REDACTED, find_secrets, is_secret_name
 from rexport.findings import Finding, pointer
-from rexport.secret_patterns import REDACTED, find_secrets, is_secret_name
 
 __all__ = ["TextScanner", "scan_manifest"]
 

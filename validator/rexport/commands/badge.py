@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from rexport import badge as badges
+from rexport.conformance import badge as badges
 
 RESULT_KIND = "rex-conformance-result"
 

@@ -8,9 +8,8 @@ from pathlib import Path
 
 import click
 
-from rexport.conformance import SuiteError, find_suite, load_cases
-from rexport.conformance_lint import lint, spec_sections
-from rexport.conformance_runner import (
+from rexport.conformance.lint import lint, spec_sections
+from rexport.conformance.runner import (
     REFERENCE,
     command_validator,
     describe_failure,
@@ -20,6 +19,7 @@ from rexport.conformance_runner import (
     run,
     summary_line,
 )
+from rexport.conformance.suite import SuiteError, find_suite, load_cases
 
 _SUITE_HELP = ("The suite's root (the folder holding case.schema.json). Default: "
                "conformance-tests/ found upward from the working directory, or next to the "

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from rexport.diff import (
+from rexport.diff.compare import (
     SECTIONS,
     Difference,
     ManifestError,
@@ -62,7 +62,7 @@ def compare(a: str, b: str | None) -> list[Difference]:
     """The differences between exports ``a`` and ``b``, or ``a`` and this machine if b is None."""
     manifest_a, _ = read_manifest(a)
     if b is None:
-        from rexport.replay_probe import probe
+        from rexport.replay.probe import probe
 
         here = probe()
         if not here:

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from rexport.paths import display
-from rexport.replay import (
+from rexport.replay.session import (
     Options,
     ReplayReport,
     ReplayStop,

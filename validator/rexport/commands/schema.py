@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from rexport import schema
+from rexport.schema import validators
 
 
 @click.group("schema")
@@ -23,11 +23,11 @@ def command() -> None:
                    "default: rex.bundle.schema.json next to the schemas.")
 def bundle_command(check_only: bool, output: Path | None) -> None:
     """Build rex.bundle.schema.json: every schema resource embedded in one file."""
-    text = schema.bundle_text()
+    text = validators.bundle_text()
     if output is not None and str(output) == "-":
         click.echo(text, nl=False)
         return
-    target = output if output is not None else schema.schema_dir() / schema.BUNDLE_FILE
+    target = output if output is not None else validators.schema_dir() / validators.BUNDLE_FILE
     if check_only:
         current = target.read_text(encoding="utf-8") if target.is_file() else None
         if current != text:
@@ -43,13 +43,14 @@ def bundle_command(check_only: bool, output: Path | None) -> None:
 @click.argument("name")
 def show_command(name: str) -> None:
     """Print the schema NAME (rex, files, code, ..., bundle) as JSON."""
-    if name in {"bundle", schema.BUNDLE_FILE, schema.BUNDLE_FILE[: -len(schema.SUFFIX)]}:
-        click.echo(schema.bundle_text(), nl=False)
+    bundle = validators.BUNDLE_FILE
+    if name in {"bundle", bundle, bundle[: -len(validators.SUFFIX)]}:
+        click.echo(validators.bundle_text(), nl=False)
         return
-    contents = schema.resources().get(schema.uri_for(name))
+    contents = validators.resources().get(validators.uri_for(name))
     if contents is None:
-        known = ", ".join(sorted(uri.rsplit("/", 1)[-1][: -len(schema.SUFFIX)]
-                                 for uri in schema.resources()))
+        known = ", ".join(sorted(uri.rsplit("/", 1)[-1][: -len(validators.SUFFIX)]
+                                 for uri in validators.resources()))
         raise click.BadParameter(f"unknown schema {name!r}; known: {known}, bundle",
                                  param_hint="NAME")
     click.echo(json.dumps(contents, indent=2, ensure_ascii=False))

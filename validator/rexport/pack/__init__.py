@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rexport.pack.capture import Capture, Written
 from rexport.pack.clock import FALLBACK_EPOCH, fixed_clock
-from rexport.pack.envcap import EnvironmentOptions
+from rexport.pack.environment import EnvironmentOptions
 from rexport.pack.errors import PackError, SecretsFound
 from rexport.pack.writers import FORMATS
 

@@ -13,7 +13,8 @@ from types import TracebackType
 from typing import Any
 
 from rexport.pack import clock as clocks
-from rexport.pack import envcap, gitcap
+from rexport.pack import environment as environment_capture
+from rexport.pack import git as git_capture
 from rexport.pack.configfile import ConfigFile, load_config
 from rexport.pack.errors import PackError
 from rexport.pack.members import DEFAULT_EXCLUDES, local_file
@@ -65,13 +66,13 @@ class Capture(Placement):
     def __init__(self, project_dir: PathLike = ".", *, code_dir: PathLike | None = None,
                  title: str | None = None, description: str | None = None,
                  code: bool = True, git: bool = True, include_untracked: bool = False,
-                 environment: envcap.EnvironmentOptions | None = None,
+                 environment: environment_capture.EnvironmentOptions | None = None,
                  digests: Sequence[str] = ("sha256",),
                  epoch: int | None = None, clock: clocks.Clock | None = None,
                  excludes: Iterable[str] = DEFAULT_EXCLUDES) -> None:
         root = local_file(project_dir, "project directory")
         code_root = local_file(code_dir, "code directory") if code_dir else root
-        self.git = gitcap.capture(code_root, include_untracked=include_untracked) \
+        self.git = git_capture.capture(code_root, include_untracked=include_untracked) \
             if git and code_root.is_dir() else None
         super().__init__(root, code_root, self.git if code else None, excludes,
                          snapshot=code)
@@ -80,8 +81,8 @@ class Capture(Placement):
         self.epoch = epoch if epoch is not None else clocks.reference_epoch(
             self.git.commit_time if self.git else None)
         self.clock = clock or clocks.default_clock()
-        self.env_options = environment or envcap.EnvironmentOptions()
-        self.environment = envcap.capture(self.env_options, self.project_dir)
+        self.env_options = environment or environment_capture.EnvironmentOptions()
+        self.environment = environment_capture.capture(self.env_options, self.project_dir)
         self.datasets: dict[str, dict[str, Any]] = {}
         self.splits: list[dict[str, Any]] = []
         self.steps: list[dict[str, Any]] = []

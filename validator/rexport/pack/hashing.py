@@ -78,7 +78,7 @@ def _scanner(member: Member, size: int) -> Any | None:
     """
     from rexport.checks.completeness import IndexEntry
     from rexport.checks.secrets import TextScanner
-    from rexport.payload import scanned_for_secrets
+    from rexport.payload_pass import scanned_for_secrets
 
     entry = IndexEntry(position=0, path=member.path, size=size, digests={},
                        media_type=member.media_type)

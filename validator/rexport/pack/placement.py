@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from rexport.pack.errors import PackError
-from rexport.pack.gitcap import GitInfo
+from rexport.pack.git import GitInfo
 from rexport.pack.members import Member, is_executable, local_file, walk_files
 
 PathLike = str | os.PathLike[str]

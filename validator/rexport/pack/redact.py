@@ -34,7 +34,7 @@ _REASONS = {"URL with credentials": "url-credentials"}
 
 def secret_reason(text: str) -> str | None:
     """The kind of credential ``text`` holds (the reason recorded), or None."""
-    from rexport.secret_patterns import find_secrets
+    from rexport.checks.secret_patterns import find_secrets
 
     hits = find_secrets(text)
     if not hits:
@@ -45,7 +45,7 @@ def secret_reason(text: str) -> str | None:
 
 def secret_name(key: str) -> bool:
     """True when a key or variable name says its value is a secret (password, token, ...)."""
-    from rexport.secret_patterns import is_secret_name
+    from rexport.checks.secret_patterns import is_secret_name
 
     return bool(is_secret_name(key))
 

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 from rexport.paths import MAX_SEGMENTS, display, plain
-from rexport.readahead import ReadAhead
 from rexport.sources.base import MANIFEST, Entry, Ledger, Source, read_capped
+from rexport.sources.readahead import ReadAhead
 
 # O_NOFOLLOW: a file swapped for a link after listing is refused rather than followed;
 # O_NONBLOCK: a file swapped for a FIFO does not hang the open (regular reads ignore it).
@@ -97,7 +97,7 @@ class DirectorySource(Source):
 
     def read_ahead(self, max_size: int) -> None:
         """Have a child process read and hash the files smaller than ``max_size`` ahead of
-        the walk (rexport.readahead), where the platform allows; entries() then gives their
+        the walk (rexport.sources.readahead), where the platform allows; entries() then gives their
         size and SHA-256 with them. Worth it only when the caller has work to do meanwhile.
         """
         if self.ahead is None:

@@ -20,8 +20,8 @@ from rexport.sources.base import (
     Source,
     read_capped,
 )
-from rexport.sources.gzfeed import GzipFeed
-from rexport.sources.tarfmt import (
+from rexport.sources.gzip_feed import GzipFeed
+from rexport.sources.tar_headers import (
     BLOCK,
     EXTENDED,
     MAX_EXTENDED,
@@ -33,7 +33,7 @@ from rexport.sources.tarfmt import (
     make_header,
     parse_pax,
 )
-from rexport.sources.tarread import FileFeed, MemberData, Slice
+from rexport.sources.tar_members import FileFeed, MemberData, Slice
 
 Feed = FileFeed | GzipFeed
 _PEEK = 256  # entries held back while looking for rex.json at the head of a stream

@@ -24,7 +24,7 @@ from rexport.sources.base import (
     Source,
     read_capped,
 )
-from rexport.sources.zipfmt import LOCAL, LOCAL_SIG, Central, iter_central, read_directory
+from rexport.sources.zip_directory import LOCAL, LOCAL_SIG, Central, iter_central, read_directory
 
 _METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED}
 for _method, _module in ((zipfile.ZIP_BZIP2, "bz2"), (zipfile.ZIP_LZMA, "lzma")):

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
-from rexport.pack import envcap
+from rexport.pack import environment
 
 PROBE_TIMEOUT = 120.0
 
@@ -33,7 +33,7 @@ def probe(python: str | os.PathLike[str] | None = None, *,
           env: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The environment of interpreter ``python`` (default: this one): OS, architecture, Python,
     packages it can import, hardware, compiler. Returns {} when the probe cannot run."""
-    argv = [os.fspath(python or sys.executable), "-I", "-c", _SCRIPT, envcap.__file__]
+    argv = [os.fspath(python or sys.executable), "-I", "-c", _SCRIPT, environment.__file__]
     try:
         done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, check=False,
                               timeout=PROBE_TIMEOUT, env=None if env is None else dict(env))

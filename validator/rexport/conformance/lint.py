@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from rexport.conformance import EXPORT_NAMES, OUTCOMES, PROTOCOL_OPTIONS, SUITE_MARKER
+from rexport.conformance.suite import EXPORT_NAMES, OUTCOMES, PROTOCOL_OPTIONS, SUITE_MARKER
 from rexport.findings import CATALOGUE, Severity
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")

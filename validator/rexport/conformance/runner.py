@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rexport.conformance import (
+from rexport.conformance.suite import (
     PROTOCOL_OPTIONS,
     Answer,
     Case,

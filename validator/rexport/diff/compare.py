@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from rexport.diff_base import (
+from rexport.diff.base import (
     Difference,
     ManifestError,
     as_list,
@@ -25,7 +25,7 @@ from rexport.diff_base import (
     obj,
     read_manifest,
 )
-from rexport.diff_env import diff_environment
+from rexport.diff.env import diff_environment
 from rexport.findings import pointer
 
 SECTIONS: tuple[str, ...] = ("code", "data", "environment", "config", "results")

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from rexport.findings import pointer as make_pointer
-from rexport.schema_formats import FORMATS
-from rexport.schema_messages import describe
+from rexport.schema.formats import FORMATS
+from rexport.schema.messages import describe
 
 # python-jsonschema and referencing load only when the reference engine is used: the fast
 # path (every pre-commit run) needs neither.
@@ -43,10 +43,10 @@ _SUBSCHEMA_ONE = ("additionalProperties", "unevaluatedProperties", "items", "con
 
 def schema_dir() -> Path:
     """The folder holding the v1 schemas: inside the installed package, else the checkout's."""
-    packaged = Path(__file__).resolve().parent / "schemas" / "v1"
+    packaged = Path(__file__).resolve().parents[1] / "schemas" / "v1"
     if packaged.is_dir():
         return packaged
-    return Path(__file__).resolve().parents[2] / "schemas" / "v1"
+    return Path(__file__).resolve().parents[3] / "schemas" / "v1"
 
 
 def schema_files() -> list[Path]:

@@ -1,6 +1,6 @@
 """The gzip feed under the tar walker: batches inflated ahead by a helper process, or here.
 
-A large .tar.gz is inflated by a helper process (rexport.sources.inflate run on its own,
+A large .tar.gz is inflated by a helper process (rexport.sources.gzip_helper run on its own,
 with the standard library only) that writes priced batches to a pipe: zlib then runs on
 another core while this process parses headers and hashes members. Threads would not do:
 this process's Python holds the GIL, and each return from zlib would wait for it.
@@ -15,9 +15,9 @@ import sys
 from bisect import bisect_left, bisect_right
 from typing import TYPE_CHECKING, BinaryIO, cast
 
-from rexport.sources import inflate
+from rexport.sources import gzip_helper
 from rexport.sources.base import TRAILING_SCAN, ContainerError
-from rexport.sources.inflate import (
+from rexport.sources.gzip_helper import (
     BATCH_HEAD,
     BATCH_MAX,
     LENGTH,
@@ -42,7 +42,7 @@ _HEAD_START_MAX = 256
 class GzipFeed:
     """A gzip-compressed tar stream: skips are reads, and every output byte has a price.
 
-    The output comes in batches (see rexport.sources.inflate) that are read in place: a
+    The output comes in batches (see rexport.sources.gzip_helper) that are read in place: a
     header is a slice of the batch, member data is copied once, into the reader's buffer.
     """
 
@@ -309,7 +309,7 @@ def open_reader(fp: BinaryIO, trailing_scan: int) -> LocalReader | ChildReader:
 
 def _command(fd: int, trailing_scan: int) -> list[str]:
     # -I -S: none of the user's environment, site or path; this file needs none of it
-    return [sys.executable, "-I", "-S", os.path.abspath(inflate.__file__), str(fd),
+    return [sys.executable, "-I", "-S", os.path.abspath(gzip_helper.__file__), str(fd),
             str(trailing_scan)]
 
 
@@ -318,7 +318,7 @@ def _child_possible() -> bool:
     # an embedding program (a web server, a frozen app) may stand in sys.executable
     name = os.path.basename(sys.executable or "").lower()
     if not (os.name == "posix" and name.startswith(("python", "pypy"))
-            and not getattr(sys, "frozen", False) and os.path.isfile(inflate.__file__)):
+            and not getattr(sys, "frozen", False) and os.path.isfile(gzip_helper.__file__)):
         return False
     try:
         cores = len(os.sched_getaffinity(0))

@@ -4,7 +4,7 @@ Every piece of output (at most _PIECE bytes) carries its exact price in compress
 so that a reader can judge the compression ratio of any stretch of output (spec EXP-04).
 Pieces are handed over in batches of about _BATCH bytes: the most a bomb can make either
 side hold. Run as ``python -I -S inflate.py FD TRAILING_SCAN``, this file writes the
-batches of the gzip file on FD to standard output (see rexport.sources.gzfeed); it imports
+batches of the gzip file on FD to standard output (see rexport.sources.gzip_feed); it imports
 the standard library only, and little of it, so that the helper starts fast.
 """
 

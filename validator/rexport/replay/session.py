@@ -22,10 +22,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rexport import canonical, replay_env, replay_metrics, replay_probe, replay_run
-from rexport.diff import Difference, ManifestError, diff_environment, read_manifest
+from rexport import canonical
+from rexport.diff.compare import Difference, ManifestError, diff_environment, read_manifest
 from rexport.paths import path_problems
-from rexport.replay_unpack import UnpackError, unpack
+from rexport.replay import env, metrics, probe, run
+from rexport.replay.unpack import UnpackError, unpack
 
 EXIT_REPRODUCED, EXIT_NOT_REPRODUCED, EXIT_NOT_RUN = 0, 1, 2
 DEFAULT_TIMEOUT = 3600.0
@@ -58,7 +59,7 @@ class Plan:
     lockfiles: list[str]
     skipped_lockfiles: list[str]
     python: str
-    checks: list[replay_metrics.Check]
+    checks: list[metrics.Check]
     site_packages: bool = False
 
     def describe(self) -> list[str]:
@@ -90,7 +91,7 @@ class ReplayReport:
     exit_code: int
     reason: str
     stage: str  # validate, plan, unpack, environment, run, metrics, compare
-    outcomes: list[replay_metrics.Outcome] = field(default_factory=list)
+    outcomes: list[metrics.Outcome] = field(default_factory=list)
     drift: list[Difference] = field(default_factory=list)
     findings: list[dict[str, Any]] = field(default_factory=list)
     command: list[str] = field(default_factory=list)
@@ -171,14 +172,14 @@ def prepare(path: str | os.PathLike[str], options: Options) -> Plan:
     bad = [k for k, v in declared.items() if not isinstance(v, str) or "\0" in k + v or "=" in k]
     if bad:
         raise ReplayStop("plan", f"replay.environment.{bad[0]} must be a string")
-    checks = replay_metrics.checks(manifest)
+    checks = metrics.checks(manifest)
     if not checks:
         raise ReplayStop("plan", "no metric to compare: results.metrics is empty")
     timeout = options.timeout or replay.get("timeout_seconds") or DEFAULT_TIMEOUT
-    used, skipped = replay_env.pip_lockfiles(manifest)
+    used, skipped = env.pip_lockfiles(manifest)
     try:
-        python = replay_env.find_python(options.python)
-    except replay_env.SetupError as exc:
+        python = env.find_python(options.python)
+    except env.SetupError as exc:
         raise ReplayStop("plan", str(exc)) from None
     return Plan(str(path), manifest, data, list(argv),
                 _safe_relpath(replay.get("working_directory"), "working_directory",
@@ -198,23 +199,23 @@ def _workdir(options: Options) -> tuple[Path, bool]:
     return wd, True
 
 
-def _environment(plan: Plan, wd: Path, root: Path, report: ReplayReport) -> replay_env.Venv:
+def _environment(plan: Plan, wd: Path, root: Path, report: ReplayReport) -> env.Venv:
     """Build the venv from the lockfiles; set the report's drift and notes."""
     report.notes += [f"lockfile not installed (format not supported): {p}"
                      for p in plan.skipped_lockfiles]
     try:
-        locks = [replay_env.inspect_lockfile(root / p, p) for p in plan.lockfiles]
-        needed = [lock for lock in locks if replay_env.has_requirements(root / lock.path)]
-        venv = replay_env.create_venv(plan.python, wd / "venv", installs=bool(needed),
+        locks = [env.inspect_lockfile(root / p, p) for p in plan.lockfiles]
+        needed = [lock for lock in locks if env.has_requirements(root / lock.path)]
+        venv = env.create_venv(plan.python, wd / "venv", installs=bool(needed),
                                       site_packages=plan.site_packages)
         for lock in needed:
-            replay_env.install(venv, lock, root / lock.path)
-    except replay_env.SetupError as exc:
+            env.install(venv, lock, root / lock.path)
+    except env.SetupError as exc:
         raise ReplayStop("environment", str(exc), tail=exc.tail, package=exc.package) from None
     except OSError as exc:
         raise ReplayStop("environment", f"cannot read the lockfile: {exc}") from None
     # Python, OS, packages and hardware as seen from inside the venv that runs the command
-    found = replay_probe.probe(venv.python, env=replay_env.pip_environment())
+    found = probe.probe(venv.python, env=env.pip_environment())
     if found:
         recorded = {"environment": plan.manifest.get("environment")}
         report.drift = diff_environment(recorded, {"environment": found}, only_recorded=True)
@@ -234,22 +235,22 @@ def _unpack(plan: Plan, root: Path) -> None:
                          findings=[{"code": exc.code, "file": exc.path}]) from None
 
 
-def _run(plan: Plan, wd: Path, root: Path, venv: replay_env.Venv, report: ReplayReport) -> Path:
+def _run(plan: Plan, wd: Path, root: Path, venv: env.Venv, report: ReplayReport) -> Path:
     """Run the command; return the folder it ran in. Raise ReplayStop if it did not succeed."""
     cwd = root.joinpath(*[p for p in plan.working_directory.split("/") if p != "."])
     if not cwd.is_dir():
         raise ReplayStop("run", f"working directory not in the export: {plan.working_directory}")
     for sub in ("home", "tmp"):
         (wd / sub).mkdir()
-    env = replay_run.command_environment(
+    child_env = run.command_environment(
         venv_root=venv.root, venv_bin=venv.python.parent, home=wd / "home", tmp=wd / "tmp",
         seeds=_seeds(plan.manifest), declared=plan.declared_env)
     argv = list(plan.command)
-    exe = shutil.which(argv[0], path=env["PATH"])
+    exe = shutil.which(argv[0], path=child_env["PATH"])
     if exe is not None and os.sep not in argv[0] and "/" not in argv[0]:
         argv[0] = exe  # the venv's own python, never one found on the caller's PATH
-    result = replay_run.run_command(argv, cwd=cwd, env=env, timeout=plan.timeout,
-                                    log=wd / "output.log")
+    result = run.run_command(argv, cwd=cwd, env=child_env, timeout=plan.timeout,
+                             log=wd / "output.log")
     report.returncode, report.seconds, report.tail = (result.returncode, result.seconds,
                                                       result.tail)
     if result.timed_out:
@@ -262,11 +263,11 @@ def _run(plan: Plan, wd: Path, root: Path, venv: replay_env.Venv, report: Replay
 def _compare(plan: Plan, cwd: Path, report: ReplayReport) -> None:
     report.stage = "metrics"
     try:
-        by_split, by_name = replay_metrics.read_metrics(cwd, plan.metrics_file)
-    except replay_metrics.MetricsError as exc:
+        by_split, by_name = metrics.read_metrics(cwd, plan.metrics_file)
+    except metrics.MetricsError as exc:
         raise ReplayStop("metrics", str(exc)) from None
     report.stage = "compare"
-    report.outcomes = replay_metrics.judge(plan.checks, by_split, by_name)
+    report.outcomes = metrics.judge(plan.checks, by_split, by_name)
     failed = [o.check.label for o in report.outcomes if not o.passed]
     report.exit_code = EXIT_NOT_REPRODUCED if failed else EXIT_REPRODUCED
     report.reason = (f"outside tolerance: {', '.join(failed)}" if failed

@@ -1,4 +1,4 @@
-"""Byte feeds under the tar walker (a seekable file; gzip: rexport.sources.gzfeed) and the
+"""Byte feeds under the tar walker (a seekable file; gzip: rexport.sources.gzip_feed) and the
 member readers."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from rexport.sources.base import (
     RATIO_MIN_SIZE,
     ContainerError,
 )
-from rexport.sources.gzfeed import Buffer, GzipFeed
+from rexport.sources.gzip_feed import Buffer, GzipFeed
 
 _SKIP_STEP = 4 << 20
 

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from rexport.diff_base import (
+from rexport.diff.base import (
     Difference,
     as_list,
     compare,

@@ -1,0 +1,1 @@
+"""The conformance suite: finding cases, running a validator against them, lint and badge."""

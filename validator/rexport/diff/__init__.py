@@ -1,0 +1,1 @@
+"""Compare two exports section by section (code, data, environment, config, results)."""
