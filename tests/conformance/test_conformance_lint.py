@@ -1,0 +1,119 @@
+"""The suite's lint finds what is wrong with a case folder; the CLI reports it and exits 1."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from rexport.commands.conformance import command
+from rexport.conformance.lint import lint
+
+ROOT = Path(__file__).resolve().parents[2]
+MANIFEST = b'{"rex_version": "1.0"}\n'
+
+
+def _suite(tmp_path: Path) -> Path:
+    suite = tmp_path / "conformance-tests"
+    suite.mkdir()
+    shutil.copy(ROOT / "conformance-tests" / "case.schema.json", suite)
+    return suite
+
+
+def _case(suite: Path, where: str, expected: Any, files: dict[str, bytes] | None = None) -> Path:
+    folder = suite / "v1" / where
+    folder.mkdir(parents=True)
+    text = expected if isinstance(expected, str) else json.dumps(expected)
+    (folder / "expected.json").write_text(text, encoding="utf-8")
+    for name, data in (files if files is not None else {"export/rex.json": MANIFEST}).items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(data)
+    return folder
+
+
+GOOD = {"description": "a good case", "valid": False,
+        "findings": [{"code": "REX-I102", "pointer": "/files/0/digests/sha256"}],
+        "sections": ["DIG-02"]}
+
+
+def test_a_clean_suite_has_no_problems(tmp_path: Path) -> None:
+    suite = _suite(tmp_path)
+    _case(suite, "invalid/digests/good", GOOD)
+    _case(suite, "valid/export/good", {"description": "valid", "valid": True,
+                                       "sections": ["EXP-01"]})
+    assert lint(suite, sections={"DIG-02", "EXP-01"}) == []
+
+
+@pytest.mark.parametrize(("where", "expected", "files", "problem"), [
+    ("invalid/digests/bad", {**GOOD, "extra": 1}, None, "Additional properties"),
+    ("invalid/digests/bad", {**GOOD, "findings": [{"code": "REX-Z999"}]}, None,
+     "unknown finding code REX-Z999"),
+    ("invalid/digests/bad", {**GOOD, "valid": True}, None, "valid is true in an invalid/ case"),
+    ("invalid/digests/bad", {**GOOD, "findings": []}, None, "names at least one finding code"),
+    ("warning/digests/bad", {**GOOD, "valid": True}, None, "at least one warning code"),
+    ("valid/digests/bad", {**GOOD, "valid": True}, None, "lists only info codes"),
+    ("invalid/digests/bad", {**GOOD, "exit_code": 2}, None, "exit_code 2 does not fit"),
+    ("invalid/digests/bad", {**GOOD, "args": ["--max-files"]}, None, "args must be pairs"),
+    ("invalid/digests/bad", {**GOOD, "args": ["--jobs", "2"]}, None, "does not match"),
+    ("invalid/digests/bad", {**GOOD, "sections": ["ZZZ-01"]}, None, "ZZZ-01 is not in the spec"),
+    ("invalid/digests/bad", {**GOOD, "absent": ["REX-I102"]}, None, "both expected and absent"),
+    ("invalid/digests/bad", {**GOOD, "findings": [{"code": "REX-S101"}], "schema_valid": True},
+     None, "schema_valid is true"),
+    ("invalid/digests/bad", {**GOOD, "description": "x" * 81}, None, "is longer than 80"),
+    ("invalid/digests/bad", '{"description": "a", "description": "b"}', None, "duplicate key"),
+    ("invalid/digests/bad", GOOD, {"export/rex.json": MANIFEST, "notes.txt": b"x"},
+     "stray entry notes.txt"),
+    ("invalid/digests/bad", GOOD, {"export/rex.json": MANIFEST, "export.zip": b"PK"},
+     "holds 2 exports"),
+    ("invalid/digests/bad", GOOD, {"export.zip": b"not a zip"}, "is not a zip archive"),
+    ("invalid/digests/bad", GOOD, {"export/code.py": b"x"}, "has no rex.json"),
+    ("invalid/digests/Bad_Name", GOOD, None, "not a case folder"),
+    ("broken/digests/bad", GOOD, None, "not one of valid, invalid, warning"),
+])
+def test_lint_finds_each_problem(tmp_path: Path, where: str, expected: Any,
+                                 files: dict[str, bytes] | None, problem: str) -> None:
+    suite = _suite(tmp_path)
+    _case(suite, where, expected, files)
+    problems = lint(suite, sections={"DIG-02", "EXP-01"})
+    assert any(problem in p for p in problems), problems
+
+
+def test_a_misnamed_archive_may_be_a_case_expecting_x118(tmp_path: Path) -> None:
+    # VAL-02: a name that promises an archive the bytes are not is an invalid export (EXP-11)
+    suite = _suite(tmp_path)
+    _case(suite, "invalid/validator/misnamed", {
+        "description": "a .zip of text", "valid": False, "sections": ["DIG-02"],
+        "findings": [{"code": "REX-X118", "pointer": ""}]}, {"export.zip": b"not a zip"})
+    assert lint(suite, sections={"DIG-02"}) == []
+
+
+def test_descriptions_must_be_unique(tmp_path: Path) -> None:
+    suite = _suite(tmp_path)
+    _case(suite, "invalid/digests/one", GOOD)
+    _case(suite, "invalid/digests/two", GOOD)
+    problems = lint(suite)
+    assert problems == ["v1/invalid/digests/two: description also used by v1/invalid/digests/one"]
+
+
+def test_cli_lint_exit_codes(tmp_path: Path) -> None:
+    suite = _suite(tmp_path)
+    _case(suite, "invalid/digests/good", GOOD)
+    runner = CliRunner()
+    clean = runner.invoke(command, ["lint", "--suite", str(suite)])
+    assert clean.exit_code == 0, clean.output
+    assert clean.output.splitlines()[-1] == "1 cases, 0 problems"
+    _case(suite, "invalid/digests/bad", {**GOOD, "description": "other",
+                                         "findings": [{"code": "REX-Z999"}]})
+    dirty = runner.invoke(command, ["lint", "--suite", str(suite)])
+    assert dirty.exit_code == 1
+    assert "unknown finding code REX-Z999" in dirty.output
+    missing = runner.invoke(command, ["lint", "--suite", str(tmp_path / "nowhere")])
+    assert missing.exit_code == 2
+
+
+def test_repository_suite_lints_through_the_cli() -> None:
+    result = CliRunner().invoke(command, ["lint", "--suite", str(ROOT / "conformance-tests")])
+    assert result.exit_code == 0, result.output

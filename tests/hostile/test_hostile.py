@@ -1,0 +1,106 @@
+"""The hostile corpus through `rexport.validate`: the right code, no traceback, no write,
+within 10 s and 256 MiB."""
+
+from __future__ import annotations
+
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hostile.cases import CASES, Case
+from hostile.model import CONTAINERS, base, write
+from hostile.sandbox import Sandbox
+
+TIME_LIMIT = 10.0
+MEMORY_LIMIT = 256 << 20
+
+def validator() -> Callable[..., Any]:
+    """rexport.validate, or skip while the validator cannot be imported."""
+    try:
+        from rexport.validation import validate
+    except ImportError as exc:  # the validator lands separately from the sources
+        pytest.skip(f"the validator is not available: {exc}")
+    return validate
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
+    return Sandbox(tmp_path, monkeypatch)
+
+
+def run_case(case: Case, sandbox: Sandbox) -> tuple[Any, float, int]:
+    """Build and validate ``case``; return (report, seconds, peak traced bytes)."""
+    validate = validator()
+    target = case.make(sandbox.exports)
+    sandbox.watch()
+    tracemalloc.start()
+    started = time.perf_counter()
+    try:
+        report = validate(target, **case.options)
+        elapsed = time.perf_counter() - started
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    sandbox.assert_untouched()
+    return report, elapsed, peak
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.id, marks=[pytest.mark.slow] * c.slow)
+                                  for c in CASES])
+def test_hostile_export_is_refused(case: Case, sandbox: Sandbox,
+                                   capfd: pytest.CaptureFixture[str]) -> None:
+    report, elapsed, peak = run_case(case, sandbox)
+    codes = {f.code for f in report.findings}
+    assert set(case.codes) <= codes, sorted(codes)
+    assert report.exit_code == case.exit_code
+    assert elapsed < TIME_LIMIT
+    assert peak < MEMORY_LIMIT
+    assert "Traceback" not in capfd.readouterr().err
+
+
+@pytest.mark.parametrize("container", CONTAINERS)
+def test_base_export_is_valid(container: str, sandbox: Sandbox) -> None:
+    """Each hostile case changes one thing in this export, which is valid as it is."""
+    validate = validator()
+    target = write(base(), container, sandbox.exports)
+    sandbox.watch()
+    report = validate(target)
+    assert [f.code for f in report.errors] == []
+    assert report.exit_code == 0
+    sandbox.assert_untouched()
+
+
+def test_corpus_covers_every_item_in_every_container() -> None:
+    """At least 40 cases; every safety and parse code of the catalogue has one."""
+    from rexport.findings import CATALOGUE
+
+    assert len(CASES) >= 40
+    covered = {code for case in CASES for code in case.codes}
+    wanted = {code for code, rule in CATALOGUE.items()
+              if rule.family in ("safety", "parse")}
+    assert wanted <= covered, sorted(wanted - covered)
+    for item in ("symlink", "fifo", "case-twin", "nfc-twin", "entry-cap", "size-cap",
+                 "control-in-name", "reserved-name", "not-nfc", "overlong-path", "bom", "nan",
+                 "yaml-alias", "yaml-tag"):
+        assert {c.container for c in CASES if c.item == item} == set(CONTAINERS), item
+
+
+_ALL_FOUR = sorted({c.item for c in CASES
+                    if {d.container for d in CASES if d.item == c.item} == set(CONTAINERS)})
+
+
+@pytest.mark.parametrize("item", _ALL_FOUR)
+def test_same_codes_in_every_container(item: str, tmp_path: Path) -> None:
+    """A hostile export gives the same codes as a directory and as each archive kind."""
+    validate = validator()
+    found = {}
+    for case in (c for c in CASES if c.item == item):
+        folder = tmp_path / case.container.replace(".", "-")
+        folder.mkdir()
+        report = validate(case.make(folder), **case.options)
+        found[case.container] = sorted({f.code for f in report.findings})
+    assert len({tuple(codes) for codes in found.values()}) == 1, found

@@ -1,0 +1,144 @@
+"""The same export as a directory, .tar, .tar.gz and .zip gives the same findings."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import shutil
+import subprocess
+import tarfile
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from helpers.exports import TEXT, build_manifest, position, where, write_export
+from rexport.validation import validate
+
+Packer = Callable[[Path, Path], Path]
+
+
+def _members(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*"))
+
+
+def tar_py(root: Path, out: Path) -> Path:
+    target = out.with_suffix(".tar")
+    with tarfile.open(target, "w", format=tarfile.PAX_FORMAT) as tar:
+        for p in _members(root):
+            tar.add(p, arcname=p.relative_to(root).as_posix(), recursive=False)
+    return target
+
+
+def tgz_py(root: Path, out: Path) -> Path:
+    target = out.with_suffix(".tar.gz")
+    with tarfile.open(target, "w:gz") as tar:
+        for p in _members(root):
+            # "./"-prefixed names, as `tar -C run -czf run.tgz .` writes them
+            tar.add(p, arcname="./" + p.relative_to(root).as_posix(), recursive=False)
+    return target
+
+
+def zip_py(root: Path, out: Path) -> Path:
+    target = out.with_suffix(".zip")
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as z:
+        for p in _members(root):
+            z.write(p, p.relative_to(root).as_posix())
+    return target
+
+
+def tar_cli(root: Path, out: Path) -> Path:
+    target = out.with_suffix(".tgz")
+    subprocess.run(["tar", "-C", str(root), "-czf", str(target), "."], check=True)
+    return target
+
+
+def zip_cli(root: Path, out: Path) -> Path:
+    target = out.with_suffix(".zip")
+    subprocess.run(["zip", "-q", "-r", str(target), "."], cwd=root, check=True)
+    return target
+
+
+PACKERS: list[tuple[str, Packer, str]] = [
+    ("tarfile-tar", tar_py, "tar"),
+    ("tarfile-tgz", tgz_py, "tar.gz"),
+    ("zipfile-zip", zip_py, "zip"),
+    ("tar-cli", tar_cli, "tar.gz"),
+    ("zip-cli", zip_cli, "zip"),
+]
+
+
+def _available(name: str) -> bool:
+    return shutil.which(name.split("-")[0]) is not None
+
+
+@pytest.fixture(params=PACKERS, ids=[p[0] for p in PACKERS])
+def packer(request: pytest.FixtureRequest) -> tuple[Packer, str]:
+    name, pack, container = request.param
+    if name.endswith("-cli") and not _available(name.split("-")[0]):
+        pytest.skip(f"{name.split('-')[0]} is not installed")
+    return pack, container
+
+
+def test_valid_export_in_every_container(tmp_path: Path, packer: tuple[Packer, str]) -> None:
+    pack, container = packer
+    root = write_export(tmp_path / "run")
+    archive = pack(root, tmp_path / "run-archive")
+    report = validate(archive)
+    assert report.container == container
+    assert where(report) == where(validate(root)) == []
+    assert report.files_checked == len(TEXT)
+    assert report.export_digest == validate(root).export_digest
+
+
+def tampered(tmp_path: Path) -> Path:
+    files = dict(TEXT)
+    files["data/big.bin"] = hashlib.shake_256(b"big").digest(9 << 20)  # pipelined when jobs > 1
+    root = write_export(tmp_path / "run", files, build_manifest(files))
+    (root / "notes.txt").write_bytes(b"unlisted\n")
+    (root / "data/values.csv").unlink()
+    code = bytearray(files["code/train.py"])
+    code[-2] ^= 0x20
+    (root / "code/train.py").write_bytes(bytes(code))
+    big = bytearray(files["data/big.bin"])
+    big[len(big) // 2] ^= 0x01
+    (root / "data/big.bin").write_bytes(bytes(big))
+    (root / "results/model.bin").write_bytes(files["results/model.bin"][:-1])
+    return root
+
+
+def test_tampered_export_same_findings_everywhere(tmp_path: Path,
+                                                  packer: tuple[Packer, str]) -> None:
+    pack, _ = packer
+    root = tampered(tmp_path)
+    expected = where(validate(root))
+    manifest = build_manifest({**TEXT, "data/big.bin": b""})
+    assert sorted(expected) == sorted([
+        ("REX-I102", "rex.json", f"/files/{position(manifest, 'code/train.py')}/digests/sha256"),
+        ("REX-I102", "rex.json", f"/files/{position(manifest, 'data/big.bin')}/digests/sha256"),
+        ("REX-I101", "rex.json", f"/files/{position(manifest, 'results/model.bin')}/size"),
+        ("REX-C102", "rex.json", f"/files/{position(manifest, 'data/values.csv')}/path"),
+        ("REX-C103", "notes.txt", ""),
+    ])
+    archive = pack(root, tmp_path / "run-archive")
+    assert where(validate(archive)) == expected
+    assert where(validate(archive, jobs=3)) == expected
+
+
+def test_archive_member_whose_bytes_differ_from_its_header(tmp_path: Path) -> None:
+    # a tar header that declares the indexed size, with other bytes behind it
+    root = write_export(tmp_path / "run")
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for p in _members(root):
+            info = tar.gettarinfo(str(p), arcname=p.relative_to(root).as_posix())
+            if p.is_file():
+                data = p.read_bytes()
+                if p.name == "model.bin":
+                    data = bytes(len(data))
+                tar.addfile(info, io.BytesIO(data))
+            else:
+                tar.addfile(info)
+    archive = tmp_path / "run.tar"
+    archive.write_bytes(buf.getvalue())
+    assert [c for c, _, _ in where(validate(archive))] == ["REX-I102"]
