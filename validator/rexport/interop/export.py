@@ -117,3 +117,15 @@ def walk_tree(root: Path) -> Iterator[Path]:
         base = Path(dirpath)
         for name in [*filenames, *dirnames]:
             yield base / name
+
+
+def write_atomically(out: Path, data: bytes) -> None:
+    """Write ``data`` at ``out`` through a temporary beside it, replacing ``out``."""
+    from rexport.pack.errors import PackError
+    from rexport.pack.writers import atomic_output
+
+    try:
+        with atomic_output(out, is_dir=False, overwrite=True) as tmp:
+            tmp.write_bytes(data)
+    except PackError as exc:
+        raise InteropError(str(exc)) from None
