@@ -132,7 +132,7 @@ def _parameters(manifest: dict[str, Any]) -> list[dict[str, Any]]:
     values += [(f"seed:{k}", v) for k, v in sorted((config.get("seeds") or {}).items())]
     out = []
     for name, value in values:
-        if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+        if not isinstance(value, (str, int, float, bool)):  # schema.org values are scalars
             value = json.dumps(value, sort_keys=True, ensure_ascii=False)
         out.append({"@id": f"#param-{quote(name)}", "@type": "PropertyValue", "name": name,
                     "value": value})
