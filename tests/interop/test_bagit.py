@@ -200,3 +200,39 @@ def test_an_invalid_export_is_never_bagged(tmp_path: Path) -> None:
     assert done.exit_code == 1
     assert "REX-I102" in done.output and not out.exists()
     assert rexport("convert", "--to", "bagit", tmp_path / "absent", out).exit_code == 2
+
+
+def test_a_payload_folder_that_is_a_link_is_not_followed(tmp_path: Path) -> None:
+    bag = _bag(tmp_path, "full")
+    moved = tmp_path / "elsewhere"
+    (bag / "data").rename(moved)
+    (bag / "data").symlink_to(moved, target_is_directory=True)
+    done = rexport("validate", "-o", "json", bag)
+    assert done.exit_code == 1
+    report = json.loads(done.output)
+    assert [(f["code"], f["file"]) for f in report["findings"]] == [("REX-X105", "data")]
+    assert report["export_digest"] is None
+
+
+def test_bag_findings_reach_the_junit_report(tmp_path: Path) -> None:
+    bag = _bag(tmp_path, "full")
+    clean = rexport("validate", "-o", "junit", bag).output
+    assert 'name="bag"' not in clean and 'failures="0"' in clean
+    flip_byte(bag / "bag-info.txt", 0)
+    done = rexport("validate", "-o", "junit", bag)
+    assert done.exit_code == 1
+    assert '<testcase name="bag" classname="rexport.bag">' in done.output
+    assert 'type="REX-B105"' in done.output
+
+
+def test_an_interrupt_leaves_nothing_and_exits_130(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import rexport.interop.bagit as bagit
+
+    def interrupted(*args: object, **kwargs: object) -> tuple[int, int]:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(bagit, "write_tag_files", interrupted)
+    done = rexport("convert", "--to", "bagit", EXAMPLES / "full", tmp_path / "bag")
+    assert done.exit_code == 130
+    assert list(tmp_path.iterdir()) == []

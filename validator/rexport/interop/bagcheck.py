@@ -33,7 +33,7 @@ def is_bag(path: str | os.PathLike[str]) -> bool:
     """True when ``path`` is a folder holding bagit.txt and data/ and no rex.json of its own."""
     root = Path(path)
     return (root.is_dir() and (root / DECLARATION).is_file() and (root / PAYLOAD).is_dir()
-            and not (root / "rex.json").exists())
+            and not os.path.lexists(root / "rex.json"))
 
 
 def validate_bag(path: str | os.PathLike[str], **options: Any) -> Report:
@@ -46,6 +46,10 @@ def validate_bag(path: str | os.PathLike[str], **options: Any) -> Report:
 
     keep = code_filter(options.get("select", ()), options.get("ignore", ()))
     root = os.fsdecode(path)
+    if os.path.islink(os.path.join(root, PAYLOAD)):
+        # the payload would be read wherever the link points: refused, never followed
+        return Report(path=root, strict=options.get("strict", False), findings=[
+            Finding.of("REX-X105", f"'{PAYLOAD}' is a symbolic link", file=PAYLOAD)])
     bag = check_bag(Path(root), max_files=options.get("max_files", 200_000),
                     max_bytes=options.get("max_bytes", 2**40))
     report = validate(os.path.join(root, PAYLOAD), **options)
