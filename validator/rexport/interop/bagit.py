@@ -80,7 +80,7 @@ def write_tag_files(bag: Path, checked: Checked) -> tuple[int, int]:
 
     Return the payload's (octets, file count).
     """
-    from rexport.digests import hash_stream
+    from rexport.digests import digest_bytes, hash_stream
     from rexport.sources.directory import open_regular
 
     names = sorted([MANIFEST, *checked.files()], key=lambda n: n.encode("utf-8"))
@@ -95,8 +95,6 @@ def write_tag_files(bag: Path, checked: Checked) -> tuple[int, int]:
         tags[f"manifest-{algorithm}.txt"] = "".join(
             f"{sums[name][algorithm]}  {PAYLOAD}/{name}\n" for name in names).encode("utf-8")
     tags["bag-info.txt"] = bag_info(checked, octets, len(names))
-    from rexport.digests import digest_bytes
-
     tag_sums = {name: digest_bytes(data, ALGORITHMS) for name, data in tags.items()}
     for algorithm in ALGORITHMS:
         tags[f"tagmanifest-{algorithm}.txt"] = "".join(
