@@ -9,8 +9,9 @@ import click
 
 from rexport import __version__
 
-# command name -> module in rexport.commands exposing a click command named `command`;
-# loaded lazily so that `rexport validate` does not import the packer or replay.
+# command name -> module in rexport.commands exposing a click command named `command` (or
+# "module:attribute" when a module holds two); loaded lazily so that `rexport validate` does
+# not import the packer or replay.
 _COMMANDS: dict[str, str] = {
     "validate": "validate",
     "pack": "pack",
@@ -19,6 +20,9 @@ _COMMANDS: dict[str, str] = {
     "replay": "replay",
     "diff": "diff",
     "schema": "schema",
+    "convert": "convert",
+    "attest": "attest",
+    "verify-attestation": "attest:verify_command",
 }
 
 
@@ -27,11 +31,12 @@ class _LazyGroup(click.Group):
         return sorted(_COMMANDS)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        module_name = _COMMANDS.get(cmd_name)
-        if module_name is None:
+        target = _COMMANDS.get(cmd_name)
+        if target is None:
             return None
+        module_name, _, attribute = target.partition(":")
         module = importlib.import_module(f"rexport.commands.{module_name}")
-        command: click.Command = module.command
+        command: click.Command = getattr(module, attribute or "command")
         return command
 
 

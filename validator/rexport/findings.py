@@ -164,7 +164,25 @@ _RULES: tuple[Rule, ...] = (
          "Remove the credential from the file, rotate it, and re-pack."),
     Rule("REX-K103", _W, "secrets", "SEC-03", "secret-named value",
          "A value under a secret-looking name (password, token, ...) is not redacted."),
+    # bag: a BagIt bag around an export, an input beyond the spec's (VAL-09)
+    Rule("REX-B101", _E, "bag", "VAL-09", "bag declaration invalid",
+         "bagit.txt must declare BagIt-Version 0.97 or 1.0 and UTF-8, and a payload "
+         "manifest must exist."),
+    Rule("REX-B102", _E, "bag", "VAL-09", "bag manifest line unusable",
+         "Each manifest line is a checksum and a safe path (data/... for the payload), once."),
+    Rule("REX-B103", _E, "bag", "VAL-09", "bag file missing",
+         "A file a bag manifest lists is not in the bag: restore it or remake the bag."),
+    Rule("REX-B104", _E, "bag", "VAL-09", "payload file not in a bag manifest",
+         "Every file under data/ must be listed in every payload manifest; remake the bag."),
+    Rule("REX-B105", _E, "bag", "VAL-09", "bag checksum mismatch",
+         "The file differs from its bag manifest checksum: it was changed or corrupted."),
+    Rule("REX-B106", _E, "bag", "VAL-09", "Payload-Oxum mismatch",
+         "bag-info.txt's Payload-Oxum must give the payload's octets and file count."),
 )
+
+# Families of codes that the reference validator reports on inputs beyond those of the spec
+# (VAL-09): no other validator owes them, so the conformance suite holds no case for them.
+EXTENSION_FAMILIES = frozenset({"bag"})
 
 CATALOGUE: dict[str, Rule] = {rule.code: rule for rule in _RULES}
 

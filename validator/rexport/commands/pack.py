@@ -60,6 +60,8 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
 @click.option("--no-git", is_flag=True, help="Do not read git: snapshot the folder as is.")
 @click.option("--allow-secrets", is_flag=True,
               help="Embed files even when they hold credentials (manifest values stay redacted).")
+@click.option("--ro-crate", "ro_crate", is_flag=True,
+              help="Also write ro-crate-metadata.json (RO-Crate 1.1, Process Run Crate 0.5).")
 @click.option("--force", is_flag=True, help="Replace OUT if it exists.")
 @click.option("--progress/--no-progress", default=None,
               help="Progress bars on stderr. Default: only on a terminal.")
@@ -68,7 +70,8 @@ def command(out: Path, code: Path | None, data: tuple[Path, ...], data_refs: tup
             config: Path | None, metrics: Path | None, artifacts: tuple[Path, ...],
             notes: Path | None, seeds: tuple[str, ...], title: str | None, fmt: str | None,
             jobs: int, digests: tuple[str, ...], untracked: bool, no_git: bool,
-            allow_secrets: bool, force: bool, progress: bool | None, quiet: bool) -> None:
+            allow_secrets: bool, ro_crate: bool, force: bool, progress: bool | None,
+            quiet: bool) -> None:
     """Pack an experiment into a REX export at OUT, deterministically and atomically.
 
     Identical inputs give a byte-identical OUT. Times come from SOURCE_DATE_EPOCH, else the
@@ -82,7 +85,7 @@ def command(out: Path, code: Path | None, data: tuple[Path, ...], data_refs: tup
                       metrics=metrics, artifacts=artifacts, notes=notes, seeds=_seed(seeds),
                       title=title, format=fmt, jobs=jobs, allow_secrets=allow_secrets,
                       include_untracked=untracked, git=not no_git, digests=digests,
-                      overwrite=force,
+                      overwrite=force, ro_crate=ro_crate,
                       progress=sys.stderr.isatty() if progress is None else progress)
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:

@@ -25,10 +25,15 @@ def use_color(choice: str, stream: Any) -> bool:
 
 
 def run(paths: tuple[str, ...], **options: Any) -> list[Report]:
-    """Validate each path with the validate() options; return the reports in order."""
+    """Validate each path with the validate() options; return the reports in order.
+
+    A BagIt bag around an export is checked as a bag, then its data/ as the export (VAL-09).
+    """
+    from rexport.interop.bagcheck import is_bag, validate_bag
     from rexport.validation import validate
 
-    return [validate(path, **options) for path in paths]
+    return [validate_bag(path, **options) if is_bag(path) else validate(path, **options)
+            for path in paths]
 
 
 def exit_code(reports: list[Report]) -> int:
@@ -68,6 +73,9 @@ def command(ctx: click.Context, paths: tuple[str, ...], fmt: str, output: str | 
             max_files: int, max_bytes: int, progress: bool, quiet: int, verbose: int,
             color: str) -> None:
     """Validate REX exports: directories, .tar, .tar.gz/.tgz, .zip or a bare rex.json.
+
+    A folder holding bagit.txt and no rex.json is read as a BagIt bag: its manifests are
+    checked against the files, then data/ is validated as the export.
 
     Exit status: 0 valid (warnings allowed unless --strict), 1 invalid, 2 usage error or
     unreadable input; with several PATHs, the worst of them.

@@ -171,7 +171,7 @@ def _secrets(hashed: Mapping[str, Hashed], allow: bool, warnings: list[str]) -> 
 
 
 def write(cap: Capture, out: Path, *, fmt: str | None, jobs: int, progress: bool,
-          allow_secrets: bool, overwrite: bool) -> Written:
+          allow_secrets: bool, overwrite: bool, ro_crate: bool = False) -> Written:
     """Assemble, hash, check and write the export of ``cap``; see Capture.write."""
     from rexport.pack.capture import Written
 
@@ -201,6 +201,15 @@ def write(cap: Capture, out: Path, *, fmt: str | None, jobs: int, progress: bool
     redactions += found
     sections["redactions"] = [r.entry() for r in sorted(redactions, key=lambda r: r.pointer)]
     manifest = assemble(sections, list(members.values()), hashed, rfc3339(cap.epoch))
+    if ro_crate:
+        # the crate describes the export as the manifest does, so it is made from a draft of
+        # the manifest; the manifest is then sealed again, indexing the crate
+        from rexport.interop.rocrate import CRATE, MEDIA_TYPE, crate_bytes
+
+        members.add(Member(CRATE, "other", crate_bytes(manifest), MEDIA_TYPE))
+        hashed = {**hashed, **hash_members([members[CRATE]], cap.digests, jobs=1,
+                                           progress=False, known_secrets=known)}
+        manifest = assemble(sections, list(members.values()), hashed, rfc3339(cap.epoch))
     data = to_bytes(manifest)
     self_check(data)
     write_export(out, container, data, list(members.values()), hashed, cap.epoch,

@@ -300,8 +300,11 @@ class Capture(Placement):
 
     def write(self, out: PathLike, *, format: str | None = None, jobs: int = 1,
               progress: bool | None = None, allow_secrets: bool = False,
-              overwrite: bool = False) -> Written:
+              overwrite: bool = False, ro_crate: bool = False) -> Written:
         """Write the export to ``out`` (a directory, .tar, .tar.gz/.tgz or .zip) atomically.
+
+        With ``ro_crate``, the export also holds ro-crate-metadata.json: an RO-Crate 1.1
+        (Process Run Crate 0.5) describing it, which rex.json indexes.
 
         Raises SecretsFound when a file to embed holds a credential (unless ``allow_secrets``)
         and PackError when the export cannot be written as asked.
@@ -310,4 +313,4 @@ class Capture(Placement):
 
         shown = sys.stderr.isatty() if progress is None else progress
         return write(self, Path(out), fmt=format, jobs=jobs, progress=shown,
-                     allow_secrets=allow_secrets, overwrite=overwrite)
+                     allow_secrets=allow_secrets, overwrite=overwrite, ro_crate=ro_crate)

@@ -39,6 +39,7 @@ class Request:
     digests: Sequence[str] = ("sha256",)
     overwrite: bool = False
     progress: bool = False
+    ro_crate: bool = False
 
 
 def parse_data_ref(text: str) -> tuple[str, str, int]:
@@ -128,4 +129,4 @@ def pack(request: Request) -> Written:
             cap.note(f"See {target}.")
     return cap.write(request.out, format=request.format, jobs=request.jobs,
                      progress=request.progress, allow_secrets=request.allow_secrets,
-                     overwrite=request.overwrite)
+                     overwrite=request.overwrite, ro_crate=request.ro_crate)

@@ -1,0 +1,1 @@
+"""Interoperability: BagIt bags, RO-Crates, in-toto attestations and CycloneDX ML-BOMs."""
