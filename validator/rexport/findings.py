@@ -6,6 +6,8 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
+from rexport.paths import MANIFEST
+
 
 class Severity(str, enum.Enum):
     """How much a finding weighs: errors make an export invalid, warnings only under --strict."""
@@ -180,7 +182,7 @@ class Finding:
 
     code: str
     message: str
-    file: str = "rex.json"
+    file: str = MANIFEST
     pointer: str = ""
     severity: Severity = field(default=Severity.ERROR)
     hint: str = ""
@@ -189,7 +191,7 @@ class Finding:
     column: int | None = None
 
     @classmethod
-    def of(cls, code: str, message: str, *, file: str = "rex.json", pointer: str = "",
+    def of(cls, code: str, message: str, *, file: str = MANIFEST, pointer: str = "",
            **extra: Any) -> Finding:
         """Build a finding whose severity and hint come from the catalogue."""
         entry = CATALOGUE[code]

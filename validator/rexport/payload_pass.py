@@ -11,9 +11,11 @@ from typing import Any
 
 from rexport import parsing
 from rexport.checks import integrity, references, secrets
-from rexport.checks.completeness import MANIFEST, IndexEntry, Tracker
+from rexport.checks.completeness import IndexEntry, Tracker
 from rexport.digests import WHOLE_MAX, Job, digest_bytes, run_jobs
 from rexport.findings import CATALOGUE, Finding
+from rexport.limits import CONFIG_CAP
+from rexport.paths import MANIFEST
 from rexport.sources import Entry, Source
 from rexport.sources.base import ContainerError
 
@@ -23,7 +25,6 @@ Keep = Callable[[str], bool]
 _Context = tuple[str, "IndexEntry | None", "secrets.TextScanner | None", "list[bytes] | None", int]
 
 TEXT_SCAN_MAX = 2 << 20  # embedded files scanned for credentials: text-like, at most 2 MiB
-CAPTURE_MAX = 16 << 20  # config and hyperparameters schema files parsed: at most 16 MiB
 PIPELINE_MIN = 8 << 20  # streaming members from this size overlap reading and hashing
 PROGRESS_MIN = 256 << 20  # below this a progress bar would only flicker
 # With hashing threads, smaller files of a random-access source are read by the calling
@@ -184,13 +185,13 @@ class PayloadPass:
                 taps.append(scanner.feed)
             sink: list[bytes] | None = None
             if path == self.config_path or path == self.schema_path:
-                if size <= CAPTURE_MAX:
+                if size <= CONFIG_CAP:
                     sink = []
                     taps.append(sink.append)
                 else:
                     self._add(path, index, [Finding.of(
                         "REX-P107", f"{path!r} is {size} bytes; config files are "
-                        f"parsed up to {CAPTURE_MAX}", file=path)])
+                        f"parsed up to {CONFIG_CAP}", file=path)])
             if not algorithms and not taps:
                 continue
             limit = index.size if index is not None and index.size is not None \
@@ -264,7 +265,7 @@ class PayloadPass:
         if self.schema_path in self.captured:
             # a JSON Schema whatever its name (spec CFG-05)
             document, problems = parsing.load_json(
-                self.captured[self.schema_path], file=self.schema_path, max_bytes=CAPTURE_MAX)
+                self.captured[self.schema_path], file=self.schema_path, max_bytes=CONFIG_CAP)
             found.extend(problems)
             if document is not None:
                 found.extend(references.check_config_schema(
@@ -283,9 +284,9 @@ def _load(path: str, data: bytes) -> tuple[Any, list[Finding]]:
     other formats are carried, not parsed."""
     suffix = path.rsplit(".", 1)[-1].lower() if "." in path else ""
     if suffix in ("yaml", "yml"):
-        return parsing.load_yaml(data, file=path, max_bytes=CAPTURE_MAX)
+        return parsing.load_yaml(data, file=path, max_bytes=CONFIG_CAP)
     if suffix == "json":
-        return parsing.load_json(data, file=path, max_bytes=CAPTURE_MAX)
+        return parsing.load_json(data, file=path, max_bytes=CONFIG_CAP)
     return None, []
 
 

@@ -10,8 +10,10 @@ from typing import Any, NamedTuple
 
 from rexport import parsing
 from rexport.checks import integrity, references, safety, schema, secrets, version
-from rexport.checks.completeness import MANIFEST, Tracker, manifest_missing, payload_skipped
+from rexport.checks.completeness import Tracker, manifest_missing, payload_skipped
 from rexport.findings import CATALOGUE, Finding, Severity
+from rexport.limits import MAX_BYTES, MAX_FILES
+from rexport.paths import MANIFEST
 from rexport.payload_pass import INLINE_MAX, PayloadPass
 from rexport.report import Report
 from rexport.sources import InputError, Source, open_source
@@ -41,8 +43,8 @@ class ManifestCheck(NamedTuple):
 
 
 def validate(path: str | os.PathLike[str], *, strict: bool = False, select: Iterable[str] = (),
-             ignore: Iterable[str] = (), jobs: int = 1, max_files: int = 200_000,
-             max_bytes: int = 2**40, progress: bool = False) -> Report:
+             ignore: Iterable[str] = (), jobs: int = 1, max_files: int = MAX_FILES,
+             max_bytes: int = MAX_BYTES, progress: bool = False) -> Report:
     """Validate the export at ``path`` (directory, .tar, .tar.gz/.tgz, .zip or bare rex.json).
 
     ``select``/``ignore`` take finding codes, code prefixes (``REX-I10``) or family names

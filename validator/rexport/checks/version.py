@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from rexport import SPEC_VERSION
 from rexport.findings import Finding
+from rexport.versions import SPEC_VERSION
 
 _FORM = re.compile(r"(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})")
 _MAJOR, _MINOR = (int(part) for part in SPEC_VERSION.split("."))

@@ -14,7 +14,6 @@ from typing import Any
 
 from rexport.diff.base import (
     Difference,
-    ManifestError,
     as_list,
     compare,
     fields,
@@ -23,15 +22,14 @@ from rexport.diff.base import (
     index_digests,
     keyed,
     obj,
-    read_manifest,
 )
 from rexport.diff.env import diff_environment
 from rexport.findings import pointer
 
 SECTIONS: tuple[str, ...] = ("code", "data", "environment", "config", "results")
 
-__all__ = ["SECTIONS", "Difference", "ManifestError", "diff_code", "diff_config", "diff_data",
-           "diff_environment", "diff_manifests", "diff_results", "read_manifest"]
+__all__ = ["SECTIONS", "Difference", "diff_code", "diff_config", "diff_data", "diff_environment",
+           "diff_manifests", "diff_results"]
 
 
 # --- code --------------------------------------------------------------------------------------

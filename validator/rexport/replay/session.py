@@ -23,14 +23,15 @@ from pathlib import Path
 from typing import Any
 
 from rexport import canonical
-from rexport.diff.compare import Difference, ManifestError, diff_environment, read_manifest
+from rexport.diff.compare import Difference, diff_environment
+from rexport.limits import MAX_BYTES, MAX_FILES
 from rexport.paths import path_problems
 from rexport.replay import env, metrics, probe, run
 from rexport.replay.unpack import UnpackError, unpack
+from rexport.sources import ManifestError, read_manifest
 
 EXIT_REPRODUCED, EXIT_NOT_REPRODUCED, EXIT_NOT_RUN = 0, 1, 2
 DEFAULT_TIMEOUT = 3600.0
-MAX_FILES, MAX_BYTES = 200_000, 2**40
 
 
 @dataclass
@@ -145,7 +146,7 @@ def _safe_relpath(value: Any, what: str, *, allow_root: bool = False) -> str:
 
 def prepare(path: str | os.PathLike[str], options: Options) -> Plan:
     """Validate the export and build the replay plan; raise ReplayStop if it must not run."""
-    from rexport import validate
+    from rexport.validation import validate
 
     report = validate(path)
     if not report.valid or report.unreadable:

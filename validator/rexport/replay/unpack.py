@@ -10,11 +10,10 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO, Any
 
-from rexport.paths import path_problems
+from rexport.paths import MANIFEST, path_problems
 from rexport.sources import InputError, open_source
 
 CHUNK = 1 << 20
-MANIFEST = "rex.json"
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _DIRECTORY = getattr(os, "O_DIRECTORY", 0)

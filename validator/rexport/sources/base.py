@@ -13,13 +13,9 @@ from types import TracebackType
 from typing import BinaryIO, Protocol
 
 from rexport.findings import Finding
+from rexport.limits import MANIFEST_CAP
 from rexport.paths import TwinFinder, display, path_problems
 
-MANIFEST = "rex.json"
-# spec EXP-04; one byte more is read so that the parser can tell "too large"
-MANIFEST_CAP = 128 << 20
-RATIO_LIMIT = 1000  # decompressed:compressed, spec EXP-04
-RATIO_MIN_SIZE = 1 << 20  # the ratio is judged on members larger than this
 # A compressed stream is stopped early once this much of one member was read at a ratio
 # above RATIO_LIMIT: it bounds the time a bomb can take without judging a member on a
 # short prefix (smaller members are judged on their whole size, once read).
@@ -43,6 +39,15 @@ class InputError(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+class ManifestError(Exception):
+    """An export whose manifest cannot be read: ``code`` is the finding code (REX-U1xx, C101,
+    P1xx)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class ContainerError(Exception):

@@ -9,8 +9,9 @@ import stat
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from rexport.paths import MAX_SEGMENTS, display, plain
-from rexport.sources.base import MANIFEST, Entry, Ledger, Source, read_capped
+from rexport.limits import MAX_SEGMENTS
+from rexport.paths import MANIFEST, display, plain
+from rexport.sources.base import Entry, Ledger, Source, read_capped
 from rexport.sources.readahead import ReadAhead
 
 # O_NOFOLLOW: a file swapped for a link after listing is refused rather than followed;

@@ -14,7 +14,8 @@ from collections.abc import Iterator
 from operator import attrgetter
 from typing import Any
 
-from rexport.paths import MAX_SEGMENTS, path_problems, plain
+from rexport.limits import MAX_SEGMENTS
+from rexport.paths import path_problems, plain
 
 try:
     import fcntl

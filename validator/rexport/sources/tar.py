@@ -10,9 +10,9 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterator
 
+from rexport.paths import MANIFEST
 from rexport.sources.base import (
     MALFORMED,
-    MANIFEST,
     TRAILING_SCAN,
     ContainerError,
     Entry,

@@ -8,13 +8,9 @@ import os
 from collections.abc import Callable
 from typing import BinaryIO, cast
 
+from rexport.limits import RATIO_LIMIT, RATIO_MIN_SIZE
 from rexport.paths import display
-from rexport.sources.base import (
-    RATIO_EARLY_STOP,
-    RATIO_LIMIT,
-    RATIO_MIN_SIZE,
-    ContainerError,
-)
+from rexport.sources.base import RATIO_EARLY_STOP, ContainerError
 from rexport.sources.gzip_feed import Buffer, GzipFeed
 
 _SKIP_STEP = 4 << 20
