@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -169,6 +170,10 @@ _RULES: tuple[Rule, ...] = (
 )
 
 CATALOGUE: dict[str, Rule] = {rule.code: rule for rule in _RULES}
+
+
+# Whether findings of a code are reported (--select/--ignore): rexport.validation.code_filter.
+CodeFilter = Callable[[str], bool]
 
 
 def rule(code: str) -> Rule:

@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+# What a redacted value is replaced by (spec SEC-04); a validator never judges it a secret.
 REDACTED = "[REDACTED]"
 
 # The patterns of spec/v1/secrets.md (SEC-01), then a few more. A match must not continue a

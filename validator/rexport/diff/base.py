@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rexport.findings import pointer
+from rexport.json_values import as_list, get, is_number
 
 
 @dataclass(frozen=True)
@@ -38,11 +39,6 @@ class Difference:
         return out
 
 
-def is_number(value: Any) -> bool:
-    """True for JSON numbers (bool excluded)."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
 def same(a: Any, b: Any) -> bool:
     """JSON equality: 1 == 1.0, but True != 1 and "1" != 1."""
     if is_number(a) and is_number(b):
@@ -55,25 +51,6 @@ def same(a: Any, b: Any) -> bool:
     if isinstance(a, list):
         return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
     return bool(a == b)
-
-
-def get(doc: Any, *tokens: str) -> Any:
-    """The value at object keys ``tokens`` under ``doc``, or None where one is missing."""
-    for token in tokens:
-        if not isinstance(doc, dict):
-            return None
-        doc = doc.get(token)
-    return doc
-
-
-def obj(value: Any) -> dict[str, Any]:
-    """``value`` if it is an object, else {} (manifests are read defensively)."""
-    return value if isinstance(value, dict) else {}
-
-
-def as_list(value: Any) -> list[Any]:
-    """``value`` if it is an array, else []."""
-    return value if isinstance(value, list) else []
 
 
 def compare(section: str, what: str, a: Any, b: Any, ptr: str) -> Iterator[Difference]:

@@ -12,19 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from rexport.diff.base import (
-    Difference,
-    as_list,
-    compare,
-    fields,
-    file_digest,
-    get,
-    index_digests,
-    keyed,
-    obj,
-)
+from rexport.diff.base import Difference, compare, fields, file_digest, index_digests, keyed
 from rexport.diff.env import diff_environment
 from rexport.findings import pointer
+from rexport.json_values import as_list, get, obj
 
 SECTIONS: tuple[str, ...] = ("code", "data", "environment", "config", "results")
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from rexport.checks.secret_patterns import is_secret_name
 from rexport.pack import reproduce
 from rexport.pack.clock import rfc3339
 from rexport.pack.errors import PackError, SecretsFound
@@ -21,7 +22,6 @@ from rexport.pack.redact import (
     known_values,
     redact,
     scrub,
-    secret_name,
     secret_reason,
 )
 from rexport.pack.writers import format_for, write_export
@@ -54,7 +54,7 @@ def environment_secrets(environ: Mapping[str, str]) -> dict[bytes, str]:
     """Values of secret-named variables of this process: none may turn up in an export."""
     return {value.encode("utf-8", "surrogateescape"): f"holds the value of ${name}"
             for name, value in environ.items()
-            if len(value) >= MIN_KNOWN_SECRET + 2 and secret_name(name)}
+            if len(value) >= MIN_KNOWN_SECRET + 2 and is_secret_name(name)}
 
 
 def _code(cap: Record, members: _Members, known: dict[bytes, str]) -> dict[str, Any]:
@@ -81,7 +81,7 @@ def _code(cap: Record, members: _Members, known: dict[bytes, str]) -> dict[str, 
 
 def _variable(entry: dict[str, Any]) -> dict[str, Any]:
     name, value = entry["name"], entry["value"]
-    reason = "secret-name" if secret_name(name) else secret_reason(value)
+    reason = "secret-name" if is_secret_name(name) else secret_reason(value)
     if reason is None:
         return {"name": name, "value": value}
     return {"name": name, "redacted": True, "reason": reason}

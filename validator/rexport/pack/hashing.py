@@ -73,16 +73,12 @@ class KeyTap:
 def _scanner(member: Member, size: int) -> Any | None:
     """The validator's own credential scanner, for the files the validator scans (REX-K102).
 
-    The same choice of files as the validator's (payload.scanned_for_secrets), so the packer
-    refuses exactly what would make its export fail validation.
+    The same choice of files as the validator's (checks.secrets.scanned_for_secrets), so the
+    packer refuses exactly what would make its export fail validation.
     """
-    from rexport.checks.completeness import IndexEntry
-    from rexport.checks.secrets import TextScanner
-    from rexport.payload_pass import scanned_for_secrets
+    from rexport.checks.secrets import TextScanner, scanned_for_secrets
 
-    entry = IndexEntry(position=0, path=member.path, size=size, digests={},
-                       media_type=member.media_type)
-    if not scanned_for_secrets(member.path, entry, size):
+    if not scanned_for_secrets(member.path, member.media_type, size):
         return None
     return TextScanner(member.path)
 

@@ -11,6 +11,7 @@ from itertools import accumulate
 from typing import Any
 
 from rexport.findings import Finding, pointer
+from rexport.json_values import json_type
 from rexport.limits import MANIFEST_CAP, MAX_DEPTH
 from rexport.parsing._text import BOM, INT_DIGITS, MAX_PER_CODE, decode_utf8, place, too_large
 from rexport.paths import MANIFEST
@@ -64,7 +65,7 @@ def load_json(data: bytes, *, file: str = MANIFEST, max_depth: int = MAX_DEPTH,
         findings.extend(problems)
         unusable = any(f.code != "REX-P104" for f in problems)
     if expect_object and not isinstance(value, dict):
-        findings.append(Finding.of("REX-P108", f"the top level is a JSON {_json_type(value)}",
+        findings.append(Finding.of("REX-P108", f"the top level is a JSON {json_type(value)}",
                                    file=file))
         unusable = True
     return (None if unusable else value), findings
@@ -222,13 +223,3 @@ def _locate(value: Any, hooks: _Hooks, file: str) -> list[Finding]:
     return out
 
 
-def _json_type(value: Any) -> str:
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, bool):
-        return "boolean"
-    if value is None:
-        return "null"
-    return "number"
