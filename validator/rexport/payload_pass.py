@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import threading
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NamedTuple
@@ -11,11 +10,13 @@ from typing import Any, NamedTuple
 from rexport import parsing
 from rexport.checks import integrity, references, secrets
 from rexport.checks.completeness import IndexEntry, Tracker
-from rexport.digests import WHOLE_MAX, Job, digest_bytes, run_jobs
+from rexport.digests import digest_bytes
 from rexport.findings import CATALOGUE, CodeFilter, Finding
+from rexport.jobs import WHOLE_MAX, Job, run_jobs
 from rexport.json_values import get, string
 from rexport.limits import CONFIG_CAP
 from rexport.paths import MANIFEST
+from rexport.progress import ProgressBar
 from rexport.sources import Entry, Source
 from rexport.sources.base import ContainerError
 
@@ -240,11 +241,11 @@ class PayloadPass:
                     self.manifest, document, file=self.schema_path))
         return found
 
-    def _progress_bar(self) -> _Progress | None:
+    def _progress_bar(self) -> ProgressBar | None:
         total = sum(e.size or 0 for e in self.tracker.index.values())
         if total < PROGRESS_MIN or not sys.stderr.isatty():
             return None
-        return _Progress(total)
+        return ProgressBar(total)
 
 
 def _load(path: str, data: bytes) -> tuple[Any, list[Finding]]:
@@ -256,21 +257,3 @@ def _load(path: str, data: bytes) -> tuple[Any, list[Finding]]:
     if suffix == "json":
         return parsing.load_json(data, file=path, max_bytes=CONFIG_CAP)
     return None, []
-
-
-class _Progress:
-    """A tqdm bar on stderr, safe to tick from the hashing threads."""
-
-    def __init__(self, total: int) -> None:
-        from tqdm import tqdm  # only paid for when a bar is shown
-
-        self.bar = tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024,
-                        desc="hashing", file=sys.stderr, leave=False)
-        self.lock = threading.Lock()
-
-    def tick(self, n: int) -> None:
-        with self.lock:
-            self.bar.update(n)
-
-    def close(self) -> None:
-        self.bar.close()

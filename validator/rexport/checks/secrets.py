@@ -11,6 +11,7 @@ from itertools import accumulate
 from typing import Any
 
 from rexport.checks.secret_patterns import REDACTED, find_secrets, is_secret_name
+from rexport.digests import HEX, HEX_LENGTHS
 from rexport.findings import Finding, pointer
 from rexport.json_values import as_list, get
 
@@ -134,8 +135,7 @@ _Level = tuple[int, list[Any]]
 _CONTAINERS = frozenset({dict, list})
 # Digests and commit ids: a string of hex digits alone holds no credential (every pattern
 # needs a letter past "f" or a punctuation mark), and these are half a manifest's text.
-_HEX = "0123456789abcdefABCDEF"
-_HEX_SIZES = frozenset({32, 40, 64, 128})
+_HEX_SIZES = frozenset(HEX_LENGTHS.values())
 
 
 def _gather(root: Any) -> tuple[list[str], set[Any], list[_Level]]:
@@ -159,7 +159,7 @@ def _gather(root: Any) -> tuple[list[str], set[Any], list[_Level]]:
         values.extend([v for n in arrays for v in n])
         levels.append((len(strings), objects + arrays))
         strings.extend([v for v in values if type(v) is str
-                        and (len(v) not in _HEX_SIZES or v.strip(_HEX))])
+                        and (len(v) not in _HEX_SIZES or v.strip(HEX))])
         level = [v for v in values if type(v) in _CONTAINERS]
     return strings, keys, levels
 
@@ -175,7 +175,7 @@ def _targets(levels: list[_Level], numbers: set[int]) -> set[tuple[int, Any]]:
         for node in containers:
             pairs = node.items() if type(node) is dict else enumerate(node)
             for token, value in pairs:
-                if type(value) is str and (len(value) not in _HEX_SIZES or value.strip(_HEX)):
+                if type(value) is str and (len(value) not in _HEX_SIZES or value.strip(HEX)):
                     if number in numbers:
                         out.add((id(node), token))
                     number += 1

@@ -60,6 +60,11 @@ class ContainerError(Exception):
         self.file = file
 
 
+def corrupt(message: str) -> ContainerError:
+    """The ContainerError of an archive whose structure is broken (REX-X118)."""
+    return ContainerError("REX-X118", message)
+
+
 @dataclass(slots=True)
 class Entry:
     """One member of an export, in storage order; ``open()`` reads a file's bytes.
@@ -215,6 +220,30 @@ class Ledger:
             self._names.add(path)
         if twin is not None:
             self.report(twin[0], f"'{shown}' collides with '{display(twin[1])}'", shown)
+
+
+# How a directory export's files are opened. O_NOFOLLOW: a file swapped for a link after
+# listing is refused rather than followed; O_NONBLOCK: a file swapped for a FIFO does not hang
+# the open (regular reads ignore it).
+OPEN_FLAGS = (os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+              | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0))
+
+
+def read_upto(fd: int, limit: int, size: int) -> bytes:
+    """At most ``limit`` bytes of the regular file open at ``fd``, whose fstat gave ``size``.
+
+    One read gives them, and the size says whether a short read was the file's end, so no
+    second read is needed: only a file system that reads in pieces is read again.
+    """
+    data = os.read(fd, limit)
+    if len(data) < limit and len(data) < size:
+        parts = [data]
+        got = len(data)
+        while got < limit and (more := os.read(fd, limit - got)):
+            parts.append(more)
+            got += len(more)
+        data = b"".join(parts)
+    return data
 
 
 class Readable(Protocol):

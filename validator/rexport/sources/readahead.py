@@ -16,6 +16,7 @@ from typing import Any
 
 from rexport.limits import MAX_SEGMENTS
 from rexport.paths import path_problems, plain
+from rexport.sources.base import OPEN_FLAGS, read_upto
 
 try:
     import fcntl
@@ -24,8 +25,6 @@ except ImportError:  # pragma: no cover - not on Windows, where no child is fork
 
 # keyed hash of the path (16), size by fstat, bytes read (-1: not read), SHA-256
 _RECORD = struct.Struct("<16sqq32s")
-_FLAGS = (os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
-          | getattr(os, "O_CLOEXEC", 0))
 _DIR_FLAGS = (os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0)
               | getattr(os, "O_CLOEXEC", 0))
 _PIPE_SIZE = 1 << 20  # records in flight: about 20,000 files' worth
@@ -214,7 +213,7 @@ class _Child:
         size = read = -1
         digest = b""
         try:
-            fd = os.open(name, _FLAGS, dir_fd=folder)
+            fd = os.open(name, OPEN_FLAGS, dir_fd=folder)
         except OSError:
             fd = -1
         if fd >= 0:
@@ -222,7 +221,8 @@ class _Child:
                 info = os.fstat(fd)
                 if stat.S_ISREG(info.st_mode) and info.st_nlink == 1 \
                         and info.st_size < self.max_size:
-                    data = _read_all(fd, info.st_size)
+                    # one byte more tells a file grown since its fstat
+                    data = read_upto(fd, info.st_size + 1, info.st_size)
                     size, read, digest = info.st_size, len(data), hashlib.sha256(data).digest()
             except OSError:
                 read = -1
@@ -241,16 +241,3 @@ class _Child:
             except BlockingIOError:
                 return  # the parent is behind: keep the rest for later
             del self.buffer[:written]
-
-
-def _read_all(fd: int, size: int) -> bytes:
-    """The bytes of a regular file of ``size`` bytes, and one more if it has grown since."""
-    data = os.read(fd, size + 1)
-    if len(data) < size:  # a file system that reads in pieces
-        parts = [data]
-        got = len(data)
-        while got <= size and (chunk := os.read(fd, size + 1 - got)):
-            parts.append(chunk)
-            got += len(chunk)
-        data = b"".join(parts)
-    return data

@@ -18,6 +18,7 @@ from rexport.sources.base import (
     Entry,
     Ledger,
     Source,
+    corrupt,
     read_capped,
 )
 from rexport.sources.gzip_feed import GzipFeed
@@ -28,7 +29,6 @@ from rexport.sources.tar_headers import (
     ZERO_BLOCK,
     Header,
     apply_extended,
-    corrupt,
     header_fields,
     make_header,
     parse_pax,
