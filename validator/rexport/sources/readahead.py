@@ -58,7 +58,7 @@ class ReadAhead:
     def __init__(self, pid: int, fd: int, key: bytes) -> None:
         self.pid = pid
         self.fd = fd
-        self.keyed = _keyed(key)
+        self.path_hasher = _path_hasher(key)
         self.pending: dict[bytes, tuple[int, int, bytes]] = {}
         self.tail = b""
         self.done = False
@@ -97,7 +97,7 @@ class ReadAhead:
 
         The child reads a file to its end, and one byte more than its size when it grew.
         """
-        name = _key(self.keyed, path)
+        name = _path_id(self.path_hasher, path)
         found = self.pending.pop(name, None)
         if found is None and not self.done:
             self._drain()
@@ -137,12 +137,13 @@ class ReadAhead:
         self.pending.clear()
 
 
-def _keyed(key: bytes) -> Any:
+def _path_hasher(key: bytes) -> Any:
+    """A keyed BLAKE2b: what names a path in the records, unforgeable by the export."""
     return hashlib.blake2b(key=key, digest_size=16)
 
 
-def _key(keyed: Any, path: str) -> bytes:
-    hasher = keyed.copy()
+def _path_id(path_hasher: Any, path: str) -> bytes:
+    hasher = path_hasher.copy()
     hasher.update(path.encode("utf-8", "surrogatepass"))
     return hasher.digest()  # type: ignore[no-any-return]
 
@@ -160,7 +161,7 @@ class _Child:
 
     def __init__(self, out: int, key: bytes, max_size: int, max_files: int) -> None:
         self.out = out
-        self.keyed = _keyed(key)
+        self.path_hasher = _path_hasher(key)
         self.max_size = max_size
         self.max_files = max_files
         self.buffer = bytearray()
@@ -228,7 +229,7 @@ class _Child:
                 read = -1
             finally:
                 os.close(fd)
-        self.buffer += _RECORD.pack(_key(self.keyed, path), size, read, digest)
+        self.buffer += _RECORD.pack(_path_id(self.path_hasher, path), size, read, digest)
         if len(self.buffer) >= 1 << 14:
             self._flush(final=False)
 
