@@ -9,7 +9,9 @@ from typing import BinaryIO
 
 import pytest
 from rexport import digests
-from rexport.digests import CHUNK, SUPPORTED, Job, hash_stream, hash_stream_pipelined, run_jobs
+from rexport import jobs as runner
+from rexport.digests import CHUNK, SUPPORTED, hash_stream, hash_stream_pipelined
+from rexport.jobs import Job, run_jobs
 
 SIZES = [0, 1, 4095, CHUNK - 1, CHUNK, CHUNK + 1, 3 * CHUNK + 17]
 
@@ -119,8 +121,8 @@ def test_run_jobs_keeps_order_and_returns_errors(
     # thread_bytes 0: every batch goes to the pool; 50: small batches stay in this thread
     # and the others go to the pool, interleaved
     if thread_bytes is not None:
-        monkeypatch.setattr(digests, "THREAD_BYTES", thread_bytes)
-        monkeypatch.setattr(digests, "BATCH_FILES", 2)
+        monkeypatch.setattr(runner, "THREAD_BYTES", thread_bytes)
+        monkeypatch.setattr(runner, "BATCH_FILES", 2)
     blobs = [payload(n) for n in (10, 0, CHUNK + 1, 99, 7) * 6]
 
     def failing() -> BinaryIO:
@@ -220,7 +222,7 @@ def test_small_files_are_read_whole_when_the_job_can() -> None:
 
 
 def test_large_files_and_failing_reads_with_a_reader() -> None:
-    big = payload(digests.WHOLE_MAX + 5)
+    big = payload(runner.WHOLE_MAX + 5)
 
     def refuse(n: int) -> bytes:
         raise AssertionError("a large file is streamed")

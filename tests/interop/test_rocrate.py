@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rexport.interop.rocrate import CRATE, PROCESS_RUN, crate
+from rexport.pack.rocrate import CRATE, PROCESS_RUN, crate
 
 from interop.runners import EXAMPLES, context_cache, needs, rexport, run_tool, tree_bytes
 

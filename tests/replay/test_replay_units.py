@@ -14,7 +14,7 @@ from helpers.replay_export import build_export, tar_export
 from rexport.replay.env import SetupError, has_requirements, inspect_lockfile
 from rexport.replay.metrics import Check, MetricsError, judge, read_metrics, within
 from rexport.replay.run import command_environment, run_command, seed_variables
-from rexport.replay.unpack import UnpackError, unpack
+from rexport.sources.unpack import UnpackError, unpack
 
 
 @pytest.mark.parametrize(("expected", "absolute", "relative", "got", "ok"), [

@@ -180,9 +180,9 @@ def test_no_child_for_one_job_or_without_digests(tmp_path: Path, started: Starte
 
 
 def test_records_name_their_path_with_a_secret_key() -> None:
-    one, two = readahead._keyed(b"k" * 16), readahead._keyed(b"j" * 16)
-    assert readahead._key(one, "data/a.bin") != readahead._key(two, "data/a.bin")
-    assert readahead._key(one, "data/a.bin") != readahead._key(one, "data/b.bin")
+    one, two = readahead._path_hasher(b"k" * 16), readahead._path_hasher(b"j" * 16)
+    assert readahead._path_id(one, "data/a.bin") != readahead._path_id(two, "data/a.bin")
+    assert readahead._path_id(one, "data/a.bin") != readahead._path_id(one, "data/b.bin")
 
 
 @pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in CASES

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
-SPEC_VERSION = "1.0"
+from rexport.versions import SPEC_VERSION, __version__
 
 __all__ = ["SPEC_VERSION", "Finding", "Report", "Severity", "__version__", "validate"]
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from rexport import __version__
+from rexport.versions import __version__
 
 # command name -> module in rexport.commands exposing a click command named `command` (or
 # "module:attribute" when a module holds two); loaded lazily so that `rexport validate` does

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from rexport.paths import MANIFEST
 
 
 class Severity(str, enum.Enum):
@@ -187,6 +190,10 @@ EXTENSION_FAMILIES = frozenset({"bag"})
 CATALOGUE: dict[str, Rule] = {rule.code: rule for rule in _RULES}
 
 
+# Whether findings of a code are reported (--select/--ignore): rexport.validation.code_filter.
+CodeFilter = Callable[[str], bool]
+
+
 def rule(code: str) -> Rule:
     """Return the catalogue entry for ``code``; raise KeyError for an unknown code."""
     return CATALOGUE[code]
@@ -198,7 +205,7 @@ class Finding:
 
     code: str
     message: str
-    file: str = "rex.json"
+    file: str = MANIFEST
     pointer: str = ""
     severity: Severity = field(default=Severity.ERROR)
     hint: str = ""
@@ -207,7 +214,7 @@ class Finding:
     column: int | None = None
 
     @classmethod
-    def of(cls, code: str, message: str, *, file: str = "rex.json", pointer: str = "",
+    def of(cls, code: str, message: str, *, file: str = MANIFEST, pointer: str = "",
            **extra: Any) -> Finding:
         """Build a finding whose severity and hint come from the catalogue."""
         entry = CATALOGUE[code]

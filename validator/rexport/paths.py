@@ -7,8 +7,9 @@ import unicodedata
 from collections.abc import Iterable
 from itertools import repeat
 
-MAX_PATH_BYTES = 1024
-MAX_SEGMENTS = 64
+from rexport.limits import MAX_PATH_BYTES, MAX_SEGMENTS
+
+MANIFEST = "rex.json"  # the manifest's path, at the root of every export
 
 # Windows refuses these as a file name with any extension ("con.txt"), and ignores trailing
 # spaces before the dot ("CON .txt"); the superscript digits are reserved as well.

@@ -2,28 +2,24 @@
 
 from __future__ import annotations
 
-import functools
 import sys
-import threading
 import zlib
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 from rexport import parsing
 from rexport.checks import integrity, references, secrets
-from rexport.checks.completeness import MANIFEST, IndexEntry, Tracker
-from rexport.digests import WHOLE_MAX, Job, digest_bytes, run_jobs
-from rexport.findings import CATALOGUE, Finding
+from rexport.checks.completeness import IndexEntry, Tracker
+from rexport.digests import digest_bytes
+from rexport.findings import CATALOGUE, CodeFilter, Finding
+from rexport.jobs import WHOLE_MAX, Job, run_jobs
+from rexport.json_values import get, string
+from rexport.limits import CONFIG_CAP
+from rexport.paths import MANIFEST
+from rexport.progress import ProgressBar
 from rexport.sources import Entry, Source
 from rexport.sources.base import ContainerError
 
-Keep = Callable[[str], bool]
-# what a member's Job carries back: path, index entry (None: not compared), text scanner,
-# capture sink and the byte limit read up to
-_Context = tuple[str, "IndexEntry | None", "secrets.TextScanner | None", "list[bytes] | None", int]
-
-TEXT_SCAN_MAX = 2 << 20  # embedded files scanned for credentials: text-like, at most 2 MiB
-CAPTURE_MAX = 16 << 20  # config and hyperparameters schema files parsed: at most 16 MiB
 PIPELINE_MIN = 8 << 20  # streaming members from this size overlap reading and hashing
 PROGRESS_MIN = 256 << 20  # below this a progress bar would only flicker
 # With hashing threads, smaller files of a random-access source are read by the calling
@@ -31,56 +27,23 @@ PROGRESS_MIN = 256 << 20  # below this a progress bar would only flicker
 INLINE_MAX = 64 << 10
 _SHA256 = ("sha256",)
 
-# spec SEC-02 names these media types and names; "it MAY scan more": code and
-# configuration formats are added, data formats (csv, logs) are not
-_TEXT_MEDIA = frozenset({
-    "application/json", "application/yaml", "application/x-yaml", "application/toml",
-    "application/xml", "application/javascript", "application/x-sh", "application/x-python",
-    "application/sql", "application/x-ipynb+json"})
-_TEXT_SUFFIXES = frozenset({
-    ".py", ".ipynb", ".sh", ".txt", ".md", ".json", ".yaml", ".yml", ".toml", ".ini", ".cfg",
-    ".env", ".pem", ".key", ".diff", ".patch",
-    ".pyi", ".r", ".jl", ".m", ".bash", ".zsh", ".ps1", ".bat", ".js", ".ts", ".java",
-    ".scala", ".go", ".rs", ".c", ".h", ".cc", ".cpp", ".hpp", ".sql", ".rst", ".tex",
-    ".conf", ".properties", ".xml", ".html", ".netrc", ".npmrc", ".pypirc"})
-_TEXT_NAMES = frozenset({
-    ".env", ".netrc", ".pypirc", ".npmrc", ".git-credentials", "credentials", "id_rsa",
-    "id_ecdsa", "id_ed25519", "dockerfile", "makefile"})
+
+class _Member(NamedTuple):
+    """One member being read, as its Job carries it back to be judged."""
+
+    path: str
+    indexed: IndexEntry | None  # its index entry; None: unlisted, or its size already wrong
+    scanner: secrets.TextScanner | None  # scans its text for credentials
+    capture: list[bytes] | None  # its bytes, kept to be parsed (a config file)
+    limit: int  # bytes to read at most (one more is read, to tell a file grown past it)
 
 
-@functools.lru_cache(maxsize=256)
-def _text_media(media_type: str) -> bool:
-    media = media_type.split(";", 1)[0].strip().lower()
-    return media.startswith("text/") or media in _TEXT_MEDIA or media.endswith(
-        ("+json", "+xml", "+yaml"))
+class _Plan(NamedTuple):
+    """How to read one member: the member, what to hash, who else reads its bytes."""
 
-
-# what a text-like name ends with: a quick "no" for all others, without taking the path apart
-_TEXT_ENDINGS = tuple(sorted(_TEXT_SUFFIXES | {"/" + name for name in _TEXT_NAMES}))
-
-
-def scanned_for_secrets(path: str, index: IndexEntry | None, size: int) -> bool:
-    """Whether an embedded file is scanned for credentials (REX-K102): text-like and at most
-    TEXT_SCAN_MAX bytes. The packer asks the same question, so that it refuses exactly what
-    would make its export fail validation."""
-    return size <= TEXT_SCAN_MAX and _text_like(path, index)
-
-
-def _text_like(path: str, index: IndexEntry | None) -> bool:
-    """Whether to scan a file for credentials: its media type or its name says text.
-
-    Either suffices, so that a wrong media type does not hide a key in train.py.
-    """
-    if index is not None and index.media_type and _text_media(index.media_type):
-        return True
-    lowered = path.lower()
-    if not lowered.endswith(_TEXT_ENDINGS) and lowered not in _TEXT_NAMES:
-        return False
-    name = path[path.rfind("/") + 1:].lower()
-    if name in _TEXT_NAMES:
-        return True
-    dot = name.rfind(".")
-    return dot > 0 and name[dot:] in _TEXT_SUFFIXES
+    member: _Member
+    algorithms: tuple[str, ...]
+    taps: list[Callable[[bytes], None]]
 
 
 def _read_errors() -> tuple[type[BaseException], ...]:
@@ -105,20 +68,18 @@ class PayloadPass:
     """One pass over the members: completeness, sizes and digests, text scan, config capture."""
 
     def __init__(self, manifest: dict[str, Any], tracker: Tracker, source: Source, *,
-                 jobs: int, keep: Keep, progress: bool) -> None:
+                 jobs: int, reported: CodeFilter, progress: bool) -> None:
         self.manifest = manifest
         self.tracker = tracker
-        self.hashing = keep("REX-I102")
-        self.scanning = keep("REX-K102")
+        self.hashing = reported("REX-I102")
+        self.scanning = reported("REX-K102")
         self.unreadable = "REX-U103" if source.container == "directory" else "REX-X118"
         self.workers = jobs if source.random_access else 1
         # a streaming source cannot read two members at once, but it can inflate one
         # chunk while the previous one is hashed
         self.pipeline = not source.random_access and jobs > 1
-        config = manifest.get("config")
-        config = config if isinstance(config, dict) else {}
-        self.config_path = _string(config.get("path"))
-        self.schema_path = _string(config.get("hyperparameters_schema"))
+        self.config_path = string(get(manifest, "config", "path"))
+        self.schema_path = string(get(manifest, "config", "hyperparameters_schema"))
         self.captured: dict[str, bytes] = {}
         self.keyed: list[tuple[tuple[int, str], Finding]] = []
         self.files = 0
@@ -129,7 +90,7 @@ class PayloadPass:
     def run(self, entries: Iterable[Entry]) -> list[Finding]:
         """Read every member once; return the findings in index order, then the parsed files'."""
         try:
-            for result in run_jobs(self._jobs(entries), workers=self.workers,
+            for result in run_jobs(self._dispatch(entries), workers=self.workers,
                                    errors=self.errors):
                 if result.error is not None:
                     self._failed(result.job.context, result.error)
@@ -149,94 +110,103 @@ class PayloadPass:
         key = (index.position if index is not None else sys.maxsize, path)
         self.keyed.extend((key, f) for f in found)
 
-    def _jobs(self, entries: Iterable[Entry]) -> Iterator[Job]:
-        """The Jobs for the pool; small files of a source that reads them whole are read and
-        judged here, in this thread: a Job and a hop to a thread cost more than they do."""
+    def _plan(self, entry: Entry) -> _Plan | None:
+        """What to do with one member: None when it needs no reading (not a file, refused,
+        seen before, or nothing to hash, scan or parse), else its _Member, what to hash and
+        who else reads its bytes. A wrong size is reported here, before any reading."""
         tracker = self.tracker
-        seen = tracker.seen
+        path = entry.path
+        kind = entry.kind
+        if kind == "dir" or path == MANIFEST or path in tracker.seen:
+            return None  # a repeated member is the source's X107, read once only
+        if not entry.safe:
+            tracker.see(path, kind="refused")  # never opened: the safety finding says why
+            return None
+        if kind != "file":
+            tracker.see(path, kind=kind)
+            return None
+        index = tracker.see_file(path)
+        # size first: a file of the wrong size is not worth hashing (spec IDX-05), though
+        # it is still scanned and parsed, so that one run reports all that is wrong
+        size = entry.size
+        resized = index is not None and index.size is not None and size != index.size
+        if resized:
+            assert index is not None
+            self._add(path, index, integrity.check_size(index, size))
+        algorithms = integrity.algorithms(index) if index is not None and self.hashing \
+            and not resized else ()
+        taps: list[Callable[[bytes], None]] = []
+        scanner = None
+        if self.scanning and secrets.scanned_for_secrets(
+                path, index.media_type if index is not None else None, size):
+            scanner = secrets.TextScanner(path)
+            taps.append(scanner.feed)
+        capture: list[bytes] | None = None
+        if path == self.config_path or path == self.schema_path:
+            if size <= CONFIG_CAP:
+                capture = []
+                taps.append(capture.append)
+            else:
+                self._add(path, index, [Finding.of(
+                    "REX-P107", f"{path!r} is {size} bytes; config files are "
+                    f"parsed up to {CONFIG_CAP}", file=path)])
+        if not algorithms and not taps:
+            return None
+        limit = index.size if index is not None and index.size is not None \
+            and not resized else size
+        member = _Member(path, None if resized else index, scanner, capture, limit)
+        return _Plan(member, algorithms, taps)
+
+    def _dispatch(self, entries: Iterable[Entry]) -> Iterator[Job]:
+        """The Jobs for the pool, one a member to read; a member the source already hashed,
+        and a small file of a source that reads it whole, are judged here, in this thread:
+        a Job and a hop to a thread cost more than they do."""
         # with threads, files big enough to be worth a thread go to them
         inline = INLINE_MAX if self.workers > 1 else WHOLE_MAX
+        tick = self.progress.tick if self.progress is not None else None
         for entry in entries:
-            path = entry.path
-            kind = entry.kind
-            if kind == "dir" or path == MANIFEST or path in seen:
-                continue  # a repeated member is the source's X107, read once only
-            if not entry.safe:
-                tracker.see(path, kind="refused")  # never opened: the safety finding says why
+            plan = self._plan(entry)
+            if plan is None:
                 continue
-            if kind != "file":
-                tracker.see(path, kind=kind)
-                continue
-            index = tracker.see_file(path)
-            # size first: a file of the wrong size is not worth hashing (spec IDX-05), though
-            # it is still scanned and parsed, so that one run reports all that is wrong
-            size = entry.size
-            resized = index is not None and index.size is not None and size != index.size
-            if resized:
-                assert index is not None
-                self._add(path, index, integrity.check_size(index, size))
-            algorithms = integrity.algorithms(index) if index is not None and self.hashing \
-                and not resized else ()
-            taps: list[Callable[[bytes], None]] = []
-            scanner = None
-            if self.scanning and scanned_for_secrets(path, index, size):
-                scanner = secrets.TextScanner(path)
-                taps.append(scanner.feed)
-            sink: list[bytes] | None = None
-            if path == self.config_path or path == self.schema_path:
-                if size <= CAPTURE_MAX:
-                    sink = []
-                    taps.append(sink.append)
-                else:
-                    self._add(path, index, [Finding.of(
-                        "REX-P107", f"{path!r} is {size} bytes; config files are "
-                        f"parsed up to {CAPTURE_MAX}", file=path)])
-            if not algorithms and not taps:
-                continue
-            limit = index.size if index is not None and index.size is not None \
-                and not resized else size
-            context = (path, None if resized else index, scanner, sink, limit)
+            member, algorithms, taps = plan
             hashed = entry.hashed
             if hashed is not None and algorithms == _SHA256 and not taps:
                 # the source read it already: more than limit + 1 bytes says no more
-                size = min(hashed[0], limit + 1)
-                if self.progress is not None:
-                    self.progress.tick(size)
-                self._judge(context, size, {"sha256": hashed[1]})
-                continue
-            reader = entry.reader
-            if reader is not None and limit < inline:
-                self._read_whole(context, reader, algorithms, taps)
-                continue
-            yield Job(open=entry.open, read=reader, algorithms=algorithms, taps=taps,
-                      limit=limit, pipelined=self.pipeline and size >= PIPELINE_MIN,
-                      progress=self.progress.tick if self.progress is not None else None,
-                      context=context)
+                size = min(hashed[0], member.limit + 1)
+                if tick is not None:
+                    tick(size)
+                self._judge(member, size, {"sha256": hashed[1]})
+            elif entry.reader is not None and member.limit < inline:
+                self._read_whole(member, entry.reader, algorithms, taps)
+            else:
+                yield Job(open=entry.open, read=entry.reader, algorithms=algorithms, taps=taps,
+                          limit=member.limit,
+                          pipelined=self.pipeline and entry.size >= PIPELINE_MIN,
+                          progress=tick, context=member)
 
-    def _read_whole(self, context: _Context, reader: Callable[[int], bytes],
+    def _read_whole(self, member: _Member, reader: Callable[[int], bytes],
                     algorithms: tuple[str, ...], taps: list[Callable[[bytes], None]]) -> None:
         try:
-            data = reader(context[4] + 1)  # one byte more tells a file grown past its size
+            data = reader(member.limit + 1)  # one byte more tells a file grown past its size
         except self.errors as exc:
-            self._failed(context, exc)
+            self._failed(member, exc)
             return
         for tap in taps:
             tap(data)
         if self.progress is not None:
             self.progress.tick(len(data))
-        self._judge(context, len(data), digest_bytes(data, algorithms))
+        self._judge(member, len(data), digest_bytes(data, algorithms))
 
-    def _failed(self, context: _Context, error: BaseException) -> None:
-        path, index = context[0], context[1]
+    def _failed(self, member: _Member, error: BaseException) -> None:
+        path, index = member.path, member.indexed
         # a reader that knows what went wrong says so with its code (X115, X118, ...)
         code = getattr(error, "code", None)
         code = code if isinstance(code, str) and code in CATALOGUE else self.unreadable
         self._add(path, index, [Finding.of(
             code, f"{path!r} could not be read: {error}", file=path)])
 
-    def _judge(self, context: _Context, size: int, digests: dict[str, str]) -> None:
-        # index is None for a file whose size was already found wrong: nothing to compare
-        path, index, scanner, sink, limit = context
+    def _judge(self, member: _Member, size: int, digests: dict[str, str]) -> None:
+        path, index, scanner, capture, limit = member
         self.files += 1
         self.bytes += size
         if index is not None:
@@ -253,8 +223,8 @@ class PayloadPass:
                 self._add(path, index, found or integrity.check_digests(index, digests))
         if scanner is not None:
             self._add(path, index, scanner.finish())
-        if sink is not None and size <= limit:
-            self.captured[path] = b"".join(sink)
+        if capture is not None and size <= limit:
+            self.captured[path] = b"".join(capture)
 
     def _parse_captured(self) -> list[Finding]:
         found: list[Finding] = []
@@ -264,18 +234,18 @@ class PayloadPass:
         if self.schema_path in self.captured:
             # a JSON Schema whatever its name (spec CFG-05)
             document, problems = parsing.load_json(
-                self.captured[self.schema_path], file=self.schema_path, max_bytes=CAPTURE_MAX)
+                self.captured[self.schema_path], file=self.schema_path, max_bytes=CONFIG_CAP)
             found.extend(problems)
             if document is not None:
                 found.extend(references.check_config_schema(
                     self.manifest, document, file=self.schema_path))
         return found
 
-    def _progress_bar(self) -> _Progress | None:
+    def _progress_bar(self) -> ProgressBar | None:
         total = sum(e.size or 0 for e in self.tracker.index.values())
         if total < PROGRESS_MIN or not sys.stderr.isatty():
             return None
-        return _Progress(total)
+        return ProgressBar(total)
 
 
 def _load(path: str, data: bytes) -> tuple[Any, list[Finding]]:
@@ -283,29 +253,7 @@ def _load(path: str, data: bytes) -> tuple[Any, list[Finding]]:
     other formats are carried, not parsed."""
     suffix = path.rsplit(".", 1)[-1].lower() if "." in path else ""
     if suffix in ("yaml", "yml"):
-        return parsing.load_yaml(data, file=path, max_bytes=CAPTURE_MAX)
+        return parsing.load_yaml(data, file=path, max_bytes=CONFIG_CAP)
     if suffix == "json":
-        return parsing.load_json(data, file=path, max_bytes=CAPTURE_MAX)
+        return parsing.load_json(data, file=path, max_bytes=CONFIG_CAP)
     return None, []
-
-
-def _string(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
-
-
-class _Progress:
-    """A tqdm bar on stderr, safe to tick from the hashing threads."""
-
-    def __init__(self, total: int) -> None:
-        from tqdm import tqdm  # only paid for when a bar is shown
-
-        self.bar = tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024,
-                        desc="hashing", file=sys.stderr, leave=False)
-        self.lock = threading.Lock()
-
-    def tick(self, n: int) -> None:
-        with self.lock:
-            self.bar.update(n)
-
-    def close(self) -> None:
-        self.bar.close()

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from rexport.paths import MANIFEST
+
 ARCHIVE_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".zip")
 
 
@@ -42,7 +44,7 @@ def _enclosing_export(folder: Path, cache: dict[Path, Path | None]) -> Path | No
             result = cache[candidate]
             break
         walked.append(candidate)
-        if (candidate / "rex.json").is_file():
+        if (candidate / MANIFEST).is_file():
             result = candidate
             break
     for candidate in walked:

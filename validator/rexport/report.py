@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rexport.findings import Finding, Severity
+from rexport.versions import __version__
 
 EXIT_VALID = 0
 EXIT_INVALID = 1
@@ -52,8 +53,6 @@ class Report:
 
     def to_json(self) -> dict[str, Any]:
         """The report as the JSON document of schemas/v1/report.schema.json."""
-        from rexport import __version__
-
         counts = {s.value: 0 for s in Severity}
         for f in self.findings:
             counts[f.severity.value] += 1

@@ -5,18 +5,18 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple
 
 from rexport import parsing
 from rexport.checks import integrity, references, safety, schema, secrets, version
-from rexport.checks.completeness import MANIFEST, Tracker, manifest_missing, payload_skipped
-from rexport.findings import CATALOGUE, Finding, Severity
+from rexport.checks.completeness import Tracker, manifest_missing, payload_skipped
+from rexport.findings import CATALOGUE, CodeFilter, Finding, Severity
+from rexport.limits import MAX_BYTES, MAX_FILES
+from rexport.paths import MANIFEST
 from rexport.payload_pass import INLINE_MAX, PayloadPass
 from rexport.report import Report
 from rexport.sources import InputError, Source, open_source
-
-Keep = Callable[[str], bool]
 
 # Within one file: errors before warnings, and among equals the finding that explains the
 # others first (an unreadable input explains everything; a schema error rarely explains a
@@ -24,25 +24,25 @@ Keep = Callable[[str], bool]
 _FAMILY_RANK = {"input": 0, "parse": 1, "version": 2, "safety": 3, "completeness": 4,
                 "integrity": 5, "schema": 6, "references": 7, "secrets": 8}
 _SEVERITY_RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
-_CAPS = frozenset({"REX-X113", "REX-X114"})  # too many entries, too many bytes
+_CAP_EXCEEDED = frozenset({"REX-X113", "REX-X114"})
 
 
 class ManifestCheck(NamedTuple):
     """What the manifest-level checks gave.
 
-    ``manifest`` is None when unusable; ``go_on`` is False when the payload cannot be judged
-    against it (unparsable, unknown major); ``export_digest`` is the recomputed digest.
+    ``manifest`` is None when unusable; ``payload_checkable`` is False when the payload cannot
+    be judged against it (unparsable, unknown major); ``export_digest`` is the recomputed digest.
     """
 
     manifest: dict[str, Any] | None
     findings: list[Finding]
-    go_on: bool
+    payload_checkable: bool
     export_digest: str | None = None
 
 
 def validate(path: str | os.PathLike[str], *, strict: bool = False, select: Iterable[str] = (),
-             ignore: Iterable[str] = (), jobs: int = 1, max_files: int = 200_000,
-             max_bytes: int = 2**40, progress: bool = False) -> Report:
+             ignore: Iterable[str] = (), jobs: int = 1, max_files: int = MAX_FILES,
+             max_bytes: int = MAX_BYTES, progress: bool = False) -> Report:
     """Validate the export at ``path`` (directory, .tar, .tar.gz/.tgz, .zip or bare rex.json).
 
     ``select``/``ignore`` take finding codes, code prefixes (``REX-I10``) or family names
@@ -51,7 +51,7 @@ def validate(path: str | os.PathLike[str], *, strict: bool = False, select: Iter
     ``max_files``/``max_bytes`` cap the export; ``progress`` allows a bar on a terminal.
     Returns the Report; raises ValueError only for a select/ignore value naming no code.
     """
-    keep = code_filter(select, ignore)
+    reported = code_filter(select, ignore)
     report = Report(path=os.fsdecode(path), strict=strict)
     try:
         source = open_source(path, max_files=max_files, max_bytes=max_bytes)
@@ -60,9 +60,9 @@ def validate(path: str | os.PathLike[str], *, strict: bool = False, select: Iter
         return report
     with source:
         report.container = source.container
-        found = _run(source, report, strict=strict, keep=keep, jobs=max(1, jobs),
-                     progress=progress)
-    report.findings = order(f for f in found if keep(f.code))
+        found = _check_source(source, report, strict=strict, reported=reported,
+                              jobs=max(1, jobs), progress=progress)
+    report.findings = order(f for f in found if reported(f.code))
     return report
 
 
@@ -92,7 +92,7 @@ def _collector_paused() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _collector_spared() -> Iterator[None]:
+def _collector_frozen() -> Iterator[None]:
     """Keep what exists now (the manifest, its index) out of the collector's passes.
 
     The checks and the payload pass allocate as they go, and each full pass of the
@@ -117,35 +117,36 @@ def check_manifest(data: bytes, *, strict: bool = False) -> ManifestCheck:
     if not isinstance(manifest, dict):
         if manifest is not None and not any(f.code == "REX-P108" for f in found):
             found.append(Finding.of("REX-P108", "the top level of rex.json is not an object"))
-        return ManifestCheck(None, found, go_on=False)
-    with _collector_spared():
-        return _checked(manifest, found, strict=strict)
+        return ManifestCheck(None, found, payload_checkable=False)
+    with _collector_frozen():
+        return _check_parsed(manifest, found, strict=strict)
 
 
-def _checked(manifest: dict[str, Any], found: list[Finding], *, strict: bool) -> ManifestCheck:
+def _check_parsed(manifest: dict[str, Any], found: list[Finding], *, strict: bool
+                  ) -> ManifestCheck:
     checked = version.check(manifest)
     found.extend(checked)
     if any(f.code == "REX-V102" for f in checked):
         # the rest of the rules belong to another major version
-        return ManifestCheck(manifest, found, go_on=False)
+        return ManifestCheck(manifest, found, payload_checkable=False)
     found.extend(schema.check(manifest, strict=strict))
     found.extend(references.check(manifest))
     found.extend(secrets.scan_manifest(manifest))
     found.extend(safety.check_manifest_paths(manifest))
     digest, mismatch = integrity.check_export_digest(manifest)
     found.extend(mismatch)
-    return ManifestCheck(manifest, found, go_on=True, export_digest=digest)
+    return ManifestCheck(manifest, found, payload_checkable=True, export_digest=digest)
 
 
-def _run(source: Source, report: Report, *, strict: bool, keep: Keep, jobs: int,
-         progress: bool) -> list[Finding]:
+def _check_source(source: Source, report: Report, *, strict: bool, reported: CodeFilter,
+                  jobs: int, progress: bool) -> list[Finding]:
     data = source.manifest_bytes()
     if data is None:
         found = [manifest_missing()]
         _drain(source)
         return found + source.findings
     read_ahead = getattr(source, "read_ahead", None)  # a directory's (DirectorySource)
-    if read_ahead is not None and jobs > 1 and keep("REX-I102"):
+    if read_ahead is not None and jobs > 1 and reported("REX-I102"):
         # started first: a child process reads small files while this one checks the manifest
         read_ahead(INLINE_MAX)
     checked = check_manifest(data, strict=strict)
@@ -154,7 +155,7 @@ def _run(source: Source, report: Report, *, strict: bool, keep: Keep, jobs: int,
         version_value = manifest.get("rex_version")
         report.rex_version = version_value if isinstance(version_value, str) else None
         report.export_digest = checked.export_digest
-    if not checked.go_on:
+    if not checked.payload_checkable:
         # the payload cannot be judged, but a hostile container is still reported as such
         _drain(source)
         return found + source.findings
@@ -164,13 +165,14 @@ def _run(source: Source, report: Report, *, strict: bool, keep: Keep, jobs: int,
     with _collector_paused():
         tracker = Tracker.from_manifest(manifest)
     found.extend(f for entry in tracker.index.values() for f in integrity.check_weak(entry))
-    payload = PayloadPass(manifest, tracker, source, jobs=jobs, keep=keep, progress=progress)
-    with _collector_spared():
+    payload = PayloadPass(manifest, tracker, source, jobs=jobs, reported=reported,
+                          progress=progress)
+    with _collector_frozen():
         found.extend(payload.run(source.entries()))
     report.files_checked, report.bytes_checked = payload.files, payload.bytes
     excused = frozenset(_refused_positions(found))
     # a cap stopped the walk: members past it were never seen, not missing
-    capped = any(f.code in _CAPS for f in source.findings)
+    capped = any(f.code in _CAP_EXCEEDED for f in source.findings)
     found.extend(tracker.finish(excused=excused, missing=not capped))
     return found + source.findings
 
@@ -190,22 +192,23 @@ def _refused_positions(found: Iterable[Finding]) -> Iterable[int]:
                 yield int(head)
 
 
-def code_filter(select: Iterable[str], ignore: Iterable[str]) -> Keep:
-    """Return keep(code) for --select/--ignore values; raise ValueError for one naming no code.
+def code_filter(select: Iterable[str], ignore: Iterable[str]) -> CodeFilter:
+    """Return reported(code) for --select/--ignore values; raise ValueError for one naming no
+    code.
 
     REX-U findings (the input could not be read) are always kept: hiding them would turn
     an unreadable input into a valid one.
     """
     chosen, dropped = _prefixes(select), _prefixes(ignore)
 
-    def keep(code: str) -> bool:
+    def reported(code: str) -> bool:
         if code.startswith("REX-U"):
             return True
         if chosen and not code.startswith(chosen):
             return False
         return not (dropped and code.startswith(dropped))
 
-    return keep
+    return reported
 
 
 def _prefixes(values: Iterable[str]) -> tuple[str, ...]:

@@ -6,8 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rexport.findings import Finding, pointer
-
-MANIFEST = "rex.json"
+from rexport.paths import MANIFEST
 
 
 @dataclass(slots=True)

@@ -16,7 +16,9 @@ from jsonschema.exceptions import (  # type: ignore[import-untyped, unused-ignor
 from referencing import Registry, Resource
 from referencing.exceptions import NoSuchResource, Unresolvable
 
+from rexport.checks.secret_patterns import REDACTED
 from rexport.findings import Finding, pointer
+from rexport.json_values import get
 from rexport.schema.formats import FORMATS
 
 __all__ = ["check_config_schema"]
@@ -32,7 +34,6 @@ _DRAFTS: dict[str, Any] = {
     "json-schema.org/draft-03/schema": jsonschema.Draft3Validator,
 }
 _MAX_VIOLATIONS = 1000
-_REDACTED = "[REDACTED]"
 _REF_KEYWORDS = ("$ref", "$dynamicRef", "$recursiveRef")
 _INSTANCE_KEYWORDS = frozenset({"const", "enum", "default", "examples"})  # data, not schemas
 _NAME_MAPS = frozenset({"properties", "patternProperties", "$defs", "definitions",
@@ -55,7 +56,7 @@ def check_config_schema(manifest: Any, schema_doc: Any, *, file: str) -> list[Fi
     leave the file and none is ever fetched; a value that is the redaction marker is not
     judged. Messages name the rule broken, never the value.
     """
-    config = manifest.get("config") if isinstance(manifest, dict) else None
+    config = get(manifest, "config")
     if not isinstance(config, dict) or "hyperparameters" not in config:
         return []
     if not isinstance(schema_doc, (dict, bool)):
@@ -75,7 +76,7 @@ def check_config_schema(manifest: Any, schema_doc: Any, *, file: str) -> list[Fi
     validator = cls(schema_doc, registry=_OFFLINE, format_checker=_format_checker(cls))
     try:
         errors = [e for e in islice(validator.iter_errors(config["hyperparameters"]),
-                                    _MAX_VIOLATIONS) if e.instance != _REDACTED]
+                                    _MAX_VIOLATIONS) if e.instance != REDACTED]
     except Unresolvable as exc:
         return [Finding.of("REX-R107", f"unresolvable $ref {getattr(exc, 'ref', '')!r}",
                            file=file)]

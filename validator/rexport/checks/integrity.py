@@ -6,10 +6,9 @@ from typing import Any
 
 from rexport.canonical import export_digest
 from rexport.checks.completeness import IndexEntry
-from rexport.digests import SUPPORTED, WEAK, well_formed
+from rexport.digests import HEX, SUPPORTED, WEAK, well_formed
 from rexport.findings import Finding, pointer
 
-_HEX = "0123456789abcdefABCDEF"
 _SHA256 = ("sha256",)
 
 
@@ -22,7 +21,7 @@ def algorithms(entry: IndexEntry) -> tuple[str, ...]:
     digests = entry.digests
     if len(digests) == 1:  # the common case, sha256 alone
         value = digests.get("sha256")
-        if type(value) is str and len(value) == 64 and not value.strip(_HEX):
+        if type(value) is str and len(value) == 64 and not value.strip(HEX):
             return _SHA256
         ((name, value),) = digests.items()
         return (name,) if well_formed(name, value) else ()

@@ -6,13 +6,13 @@ from collections.abc import Iterator
 from typing import Any
 
 from rexport.findings import Finding, pointer
+from rexport.json_values import Tokens, as_list, get, select
 
 __all__ = ["check", "check_config_schema"]
 
-Path = tuple[str | int, ...]
 
 # Fields that name one indexed file: (where, field): "*" walks each item of a list.
-_FILE_FIELDS: tuple[tuple[Path, Path], ...] = (
+_FILE_FIELDS: tuple[tuple[Tokens, Tokens], ...] = (
     (("code", "vcs"), ("diff",)),
     (("code", "entry_points", "*"), ("path",)),
     (("data", "datasets", "*", "embedded", "paths", "*"), ()),
@@ -30,7 +30,7 @@ def check(manifest: Any) -> list[Finding]:
     the schema check's to report, so values of the wrong type are skipped here)."""
     if not isinstance(manifest, dict):
         return []
-    paths = {f["path"] for f in _items(manifest.get("files"))
+    paths = {f["path"] for f in as_list(manifest.get("files"))
              if isinstance(f, dict) and isinstance(f.get("path"), str)}
     out: list[Finding] = []
     datasets = _unique(manifest, ("data", "datasets"), "id", "dataset id", out)
@@ -44,35 +44,10 @@ def check(manifest: Any) -> list[Finding]:
     return out
 
 
-def _get(value: Any, *keys: str) -> Any:
-    for key in keys:
-        if not isinstance(value, dict):
-            return None
-        value = value.get(key)
-    return value
-
-
-def _items(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def _select(value: Any, path: Path, at: Path = ()) -> Iterator[tuple[Path, Any]]:
-    """Yield ``(pointer path, value)`` for each value under ``path``; "*" walks a list."""
-    if not path:
-        yield at, value
-        return
-    head, rest = path[0], path[1:]
-    if head == "*":
-        for i, item in enumerate(_items(value)):
-            yield from _select(item, rest, (*at, i))
-    elif isinstance(value, dict) and head in value:
-        yield from _select(value[head], rest, (*at, head))
-
-
-def _unique(manifest: dict[str, Any], where: Path, key: str, what: str,
+def _unique(manifest: dict[str, Any], where: Tokens, key: str, what: str,
             out: list[Finding]) -> set[str]:
     seen: set[str] = set()
-    for at, item in _select(manifest, (*where, "*")):
+    for at, item in select(manifest, (*where, "*")):
         name = item.get(key) if isinstance(item, dict) else None
         if not isinstance(name, str):
             continue
@@ -85,14 +60,14 @@ def _unique(manifest: dict[str, Any], where: Path, key: str, what: str,
 
 def _file_fields(manifest: dict[str, Any], paths: set[str]) -> Iterator[Finding]:
     for where, field in _FILE_FIELDS:
-        for at, value in _select(manifest, (*where, *field)):
+        for at, value in select(manifest, (*where, *field)):
             if isinstance(value, str) and value not in paths:
                 yield Finding.of("REX-R109", f"{value!r} is not a file listed in files",
                                  pointer=pointer(*at))
 
 
 def _snapshot(manifest: dict[str, Any], paths: set[str]) -> Iterator[Finding]:
-    root = _get(manifest, "code", "snapshot", "root")
+    root = get(manifest, "code", "snapshot", "root")
     if not isinstance(root, str):
         return
     prefix = root if root.endswith("/") or not root else root + "/"
@@ -102,12 +77,12 @@ def _snapshot(manifest: dict[str, Any], paths: set[str]) -> Iterator[Finding]:
 
 
 def _splits(manifest: dict[str, Any], datasets: set[str], splits: set[str]) -> Iterator[Finding]:
-    for at, split in _select(manifest, ("data", "splits", "*")):
+    for at, split in select(manifest, ("data", "splits", "*")):
         dataset = split.get("dataset") if isinstance(split, dict) else None
         if isinstance(dataset, str) and dataset not in datasets:
             yield Finding.of("REX-R104", f"split names the unknown dataset {dataset!r}",
                              pointer=pointer(*at, "dataset"))
-    for at, name in _select(manifest, ("config", "splits", "*")):
+    for at, name in select(manifest, ("config", "splits", "*")):
         if isinstance(name, str) and name not in splits:
             yield Finding.of("REX-R104", f"config names the unknown split {name!r}",
                              pointer=pointer(*at))
@@ -115,7 +90,7 @@ def _splits(manifest: dict[str, Any], datasets: set[str], splits: set[str]) -> I
 
 def _lineage(manifest: dict[str, Any], datasets: set[str],
              paths: set[str]) -> Iterator[Finding]:
-    steps = _items(_get(manifest, "lineage", "steps"))
+    steps = as_list(get(manifest, "lineage", "steps"))
     # artifacts are ("dataset", id) or ("file", path); each step's inputs and outputs
     uses: list[tuple[list[tuple[str, str]], list[tuple[str, str]]]] = []
     for n, step in enumerate(steps):
@@ -125,7 +100,7 @@ def _lineage(manifest: dict[str, Any], datasets: set[str],
         sides = []
         for side in ("inputs", "outputs"):
             refs: list[tuple[str, str]] = []
-            for i, ref in enumerate(_items(step.get(side))):
+            for i, ref in enumerate(as_list(step.get(side))):
                 if not isinstance(ref, dict):
                     continue
                 for kind, known in (("dataset", datasets), ("file", paths)):
@@ -139,7 +114,7 @@ def _lineage(manifest: dict[str, Any], datasets: set[str],
                             pointer=pointer("lineage", "steps", n, side, i, kind))
             sides.append(refs)
         uses.append((sides[0], sides[1]))
-        code = _get(step, "code", "path")
+        code = get(step, "code", "path")
         if isinstance(code, str) and code not in paths:
             yield Finding.of("REX-R103", f"step code {code!r} is not a file listed in files",
                              pointer=pointer("lineage", "steps", n, "code", "path"))
@@ -235,12 +210,12 @@ def _replay(manifest: dict[str, Any], paths: set[str]) -> Iterator[Finding]:
     if not isinstance(replay, dict):
         return
     pairs: set[tuple[str, Any]] = set()
-    for metric in _items(_get(manifest, "results", "metrics")):
+    for metric in as_list(get(manifest, "results", "metrics")):
         if isinstance(metric, dict) and isinstance(metric.get("name"), str):
             split = metric.get("split")
             pairs.add((metric["name"], split if isinstance(split, str) else None))
     names = {name for name, _ in pairs}
-    for i, metric in enumerate(_items(replay.get("metrics"))):
+    for i, metric in enumerate(as_list(replay.get("metrics"))):
         if not isinstance(metric, dict) or not isinstance(metric.get("name"), str):
             continue
         name, split = metric["name"], metric.get("split")

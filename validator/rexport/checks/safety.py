@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rexport.findings import Finding, pointer
+from rexport.json_values import as_list, get
 from rexport.paths import TwinFinder, display, path_problems, plain
 
 
@@ -15,9 +16,7 @@ def check_manifest_paths(manifest: dict[str, Any]) -> list[Finding]:
     after NFC and case folding gives REX-X108 (case) or REX-X109 (normalisation).
     Malformed entries are left to the schema check.
     """
-    files = manifest.get("files") if isinstance(manifest, dict) else None
-    if not isinstance(files, list):
-        return []
+    files = as_list(get(manifest, "files"))
     names = [p for p in (item.get("path") if isinstance(item, dict) else None for item in files)
              if isinstance(p, str)]
     if plain(names) and len(set("\n".join(names).lower().split("\n"))) == len(names):

@@ -4,30 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from rexport.checks.secret_patterns import REDACTED
 from rexport.findings import Finding, pointer
+from rexport.json_values import as_list, get, resolve
 from rexport.schema import validators
 
-REDACTED = "[REDACTED]"
 _ROOT_REQUIRED = validators.ROOT + validators.SUFFIX + "#/required"
 _VERSION = "rex_version"
 
 
-def _resolve(document: Any, at: tuple[str | int, ...]) -> Any:
-    node = document
-    for token in at:
-        in_object = isinstance(node, dict) and isinstance(token, str) and token in node
-        in_array = isinstance(node, list) and isinstance(token, int) and 0 <= token < len(node)
-        if not (in_object or in_array):
-            return None
-        node = node[token]
-    return node
-
-
 def _redacted_pointers(manifest: Any) -> set[str]:
-    entries = manifest.get("redactions") if isinstance(manifest, dict) else None
-    if not isinstance(entries, list):
-        return set()
-    return {e["pointer"] for e in entries
+    return {e["pointer"] for e in as_list(get(manifest, "redactions"))
             if isinstance(e, dict) and isinstance(e.get("pointer"), str)}
 
 
@@ -35,7 +22,7 @@ def _is_redacted(manifest: Any, error: validators.SchemaError, redacted: set[str
     # A value replaced by the marker is declared in `redactions`: the marker may not fit the
     # field's type or format, and is never a schema error (spec SEC).
     return (error.keyword != "required" and error.pointer in redacted
-            and _resolve(manifest, error.path) == REDACTED)
+            and resolve(manifest, error.path) == REDACTED)
 
 
 def check(manifest: Any, *, strict: bool, engine: str = "auto") -> list[Finding]:

@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+# What a redacted value is replaced by (spec SEC-04); a validator never judges it a secret.
 REDACTED = "[REDACTED]"
 
 # The patterns of spec/v1/secrets.md (SEC-01), then a few more. A match must not continue a
@@ -63,7 +64,7 @@ _PATTERNS: tuple[_Pattern, ...] = (
              _TOKEN_CHARS),
 )
 
-_PEM = re.compile(r"-----BEGIN (?:[A-Z0-9]+ ){0,4}PRIVATE KEY(?: BLOCK)?-----")
+PEM_HEADER = re.compile(r"-----BEGIN (?:[A-Z0-9]+ ){0,4}PRIVATE KEY(?: BLOCK)?-----")
 _PEM_END_WITHIN = 64 * 1024  # a private key block is a few KiB; look no further for its end
 
 # scheme://user:password@host: search the literal "://" and check the scheme by looking back
@@ -129,7 +130,7 @@ def _private_keys(text: str) -> list[tuple[str, int, int]]:
     # Many headers may share one search: remember the END line found ahead, and how far
     # none was found, so that the text is searched once whatever the number of headers.
     known_end, searched_to = -1, -1
-    for m in _PEM.finditer(text):
+    for m in PEM_HEADER.finditer(text):
         end = m.end()
         limit = end + _PEM_END_WITHIN
         if end <= known_end < limit:

@@ -4,17 +4,73 @@ from __future__ import annotations
 
 import bisect
 import codecs
+import functools
 import sys
 from collections.abc import Iterator
 from itertools import accumulate
 from typing import Any
 
 from rexport.checks.secret_patterns import REDACTED, find_secrets, is_secret_name
+from rexport.digests import HEX, HEX_LENGTHS
 from rexport.findings import Finding, pointer
+from rexport.json_values import as_list, get
 
-__all__ = ["TextScanner", "scan_manifest"]
+__all__ = ["TEXT_SCAN_MAX", "TextScanner", "scan_manifest", "scanned_for_secrets"]
 
 MAX_FINDINGS = 1000  # per manifest or file: a hostile input must not grow the report without end
+TEXT_SCAN_MAX = 2 << 20  # embedded files scanned for credentials: text-like, at most 2 MiB
+
+# spec SEC-02 names these media types and names; "it MAY scan more": code and
+# configuration formats are added, data formats (csv, logs) are not
+_TEXT_MEDIA = frozenset({
+    "application/json", "application/yaml", "application/x-yaml", "application/toml",
+    "application/xml", "application/javascript", "application/x-sh", "application/x-python",
+    "application/sql", "application/x-ipynb+json"})
+_TEXT_SUFFIXES = frozenset({
+    ".py", ".ipynb", ".sh", ".txt", ".md", ".json", ".yaml", ".yml", ".toml", ".ini", ".cfg",
+    ".env", ".pem", ".key", ".diff", ".patch",
+    ".pyi", ".r", ".jl", ".m", ".bash", ".zsh", ".ps1", ".bat", ".js", ".ts", ".java",
+    ".scala", ".go", ".rs", ".c", ".h", ".cc", ".cpp", ".hpp", ".sql", ".rst", ".tex",
+    ".conf", ".properties", ".xml", ".html", ".netrc", ".npmrc", ".pypirc"})
+_TEXT_NAMES = frozenset({
+    ".env", ".netrc", ".pypirc", ".npmrc", ".git-credentials", "credentials", "id_rsa",
+    "id_ecdsa", "id_ed25519", "dockerfile", "makefile"})
+
+
+@functools.lru_cache(maxsize=256)
+def _text_media(media_type: str) -> bool:
+    media = media_type.split(";", 1)[0].strip().lower()
+    return media.startswith("text/") or media in _TEXT_MEDIA or media.endswith(
+        ("+json", "+xml", "+yaml"))
+
+
+# what a text-like name ends with: a quick "no" for all others, without taking the path apart
+_TEXT_ENDINGS = tuple(sorted(_TEXT_SUFFIXES | {"/" + name for name in _TEXT_NAMES}))
+
+
+def scanned_for_secrets(path: str, media_type: str | None, size: int) -> bool:
+    """Whether an embedded file of ``size`` bytes at ``path``, of ``media_type`` as indexed
+    (None: unknown), is scanned for credentials (REX-K102): text-like and at most TEXT_SCAN_MAX
+    bytes. The packer asks the same question, so that it refuses exactly what would make its
+    export fail validation."""
+    return size <= TEXT_SCAN_MAX and _text_like(path, media_type)
+
+
+def _text_like(path: str, media_type: str | None) -> bool:
+    """Whether to scan a file for credentials: its media type or its name says text.
+
+    Either suffices, so that a wrong media type does not hide a key in train.py.
+    """
+    if media_type and _text_media(media_type):
+        return True
+    lowered = path.lower()
+    if not lowered.endswith(_TEXT_ENDINGS) and lowered not in _TEXT_NAMES:
+        return False
+    name = path[path.rfind("/") + 1:].lower()
+    if name in _TEXT_NAMES:
+        return True
+    dot = name.rfind(".")
+    return dot > 0 and name[dot:] in _TEXT_SUFFIXES
 
 
 def scan_manifest(manifest: Any) -> list[Finding]:
@@ -79,8 +135,7 @@ _Level = tuple[int, list[Any]]
 _CONTAINERS = frozenset({dict, list})
 # Digests and commit ids: a string of hex digits alone holds no credential (every pattern
 # needs a letter past "f" or a punctuation mark), and these are half a manifest's text.
-_HEX = "0123456789abcdefABCDEF"
-_HEX_SIZES = frozenset({32, 40, 64, 128})
+_HEX_SIZES = frozenset(HEX_LENGTHS.values())
 
 
 def _gather(root: Any) -> tuple[list[str], set[Any], list[_Level]]:
@@ -104,7 +159,7 @@ def _gather(root: Any) -> tuple[list[str], set[Any], list[_Level]]:
         values.extend([v for n in arrays for v in n])
         levels.append((len(strings), objects + arrays))
         strings.extend([v for v in values if type(v) is str
-                        and (len(v) not in _HEX_SIZES or v.strip(_HEX))])
+                        and (len(v) not in _HEX_SIZES or v.strip(HEX))])
         level = [v for v in values if type(v) in _CONTAINERS]
     return strings, keys, levels
 
@@ -120,7 +175,7 @@ def _targets(levels: list[_Level], numbers: set[int]) -> set[tuple[int, Any]]:
         for node in containers:
             pairs = node.items() if type(node) is dict else enumerate(node)
             for token, value in pairs:
-                if type(value) is str and (len(value) not in _HEX_SIZES or value.strip(_HEX)):
+                if type(value) is str and (len(value) not in _HEX_SIZES or value.strip(HEX)):
                     if number in numbers:
                         out.add((id(node), token))
                     number += 1
@@ -168,9 +223,7 @@ def _set(value: Any) -> bool:
 
 def _variables(manifest: Any, flagged: set[str]) -> Iterator[Finding]:
     """environment.variables holds {name, value} pairs: the name is the key to judge."""
-    env = manifest.get("environment") if isinstance(manifest, dict) else None
-    variables = env.get("variables") if isinstance(env, dict) else None
-    for i, var in enumerate(variables if isinstance(variables, list) else []):
+    for i, var in enumerate(as_list(get(manifest, "environment", "variables"))):
         if not isinstance(var, dict) or not isinstance(var.get("name"), str):
             continue
         where = pointer("environment", "variables", i, "value")

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from rexport import SPEC_VERSION
 from rexport.findings import Finding
+from rexport.json_values import get
+from rexport.versions import SPEC_VERSION
 
 _FORM = re.compile(r"(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})")
 _MAJOR, _MINOR = (int(part) for part in SPEC_VERSION.split("."))
@@ -23,7 +24,7 @@ def parse(value: Any) -> tuple[int, int] | None:
 
 def check(manifest: Any) -> list[Finding]:
     """Return V101 (missing or malformed), V102 (other major) or V103 (newer minor) findings."""
-    value = manifest.get("rex_version") if isinstance(manifest, dict) else None
+    value = get(manifest, "rex_version")
     version = parse(value)
     if version is None:
         what = "missing" if value is None else "not a \"MAJOR.MINOR\" string"
@@ -44,6 +45,5 @@ def supported(manifest: Any) -> bool:
     A missing or malformed version (V101) still lets the checks run, so that one report
     gives every problem.
     """
-    value = manifest.get("rex_version") if isinstance(manifest, dict) else None
-    version = parse(value)
+    version = parse(get(manifest, "rex_version"))
     return version is None or version[0] == _MAJOR

@@ -9,13 +9,14 @@ from typing import Any
 import click
 
 from rexport.conformance import badge as badges
+from rexport.paths import MANIFEST
 
 RESULT_KIND = "rex-conformance-result"
 
 
 def _conformance_result(path: Path) -> dict[str, Any] | None:
     """The conformance run result stored at ``path``, or None when ``path`` is something else."""
-    if not path.is_file() or path.suffix != ".json" or path.name == "rex.json":
+    if not path.is_file() or path.suffix != ".json" or path.name == MANIFEST:
         return None
     try:
         with path.open("rb") as fp:
@@ -33,7 +34,7 @@ def build(path: Path, *, strict: bool) -> badges.Badge:
     result = _conformance_result(path)
     if result is not None:
         return badges.from_conformance_result(result)
-    from rexport import validate
+    from rexport.validation import validate
 
     return badges.from_report(validate(path, strict=strict))
 

@@ -8,15 +8,9 @@ from typing import Any
 
 import click
 
-from rexport.diff.compare import (
-    SECTIONS,
-    Difference,
-    ManifestError,
-    diff_environment,
-    diff_manifests,
-    read_manifest,
-)
+from rexport.diff.compare import SECTIONS, Difference, diff_environment, diff_manifests
 from rexport.paths import display
+from rexport.sources import ManifestError, read_manifest
 
 _MARK = {"added": "+", "removed": "-", "changed": "~"}
 THIS_MACHINE = "(this machine)"

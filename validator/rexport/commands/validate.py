@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from rexport.limits import MAX_BYTES, MAX_FILES
+
 if TYPE_CHECKING:
     from rexport.report import Report
 
@@ -56,9 +58,9 @@ def exit_code(reports: list[Report]) -> int:
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
               help="Threads hashing files in parallel; above 1, a directory's small files "
                    "are also read ahead by a child process.")
-@click.option("--max-files", type=click.IntRange(min=1), default=200_000, show_default=True,
+@click.option("--max-files", type=click.IntRange(min=1), default=MAX_FILES, show_default=True,
               help="Refuse exports with more entries than this.")
-@click.option("--max-bytes", type=click.IntRange(min=1), default=2**40, show_default=True,
+@click.option("--max-bytes", type=click.IntRange(min=1), default=MAX_BYTES, show_default=True,
               help="Refuse exports larger than this many bytes.")
 @click.option("--progress/--no-progress", default=True, show_default=True,
               help="Show a progress bar on a terminal while hashing a large export.")

@@ -8,6 +8,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from rexport.report import Report
+from rexport.versions import SPEC_VERSION
 
 # Advance widths (px at 11px) of printable ASCII, measured once from DejaVu Sans, the family's
 # metric-compatible fallback; a fixed table keeps the bytes identical on every machine.
@@ -54,8 +55,6 @@ def _plural(count: int, noun: str) -> str:
 
 
 def _label(version: str | None) -> str:
-    from rexport import SPEC_VERSION
-
     parts = (version or "").split(".")
     ok = len(parts) == 2 and all(p.isdigit() for p in parts)
     return f"REX v{version if ok else SPEC_VERSION}"

@@ -10,6 +10,7 @@ from typing import Any
 
 from rexport.conformance.suite import EXPORT_NAMES, OUTCOMES, PROTOCOL_OPTIONS, SUITE_MARKER
 from rexport.findings import CATALOGUE, Severity
+from rexport.paths import MANIFEST
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 SECTION_MARK = re.compile(r"\*\*\[([A-Z]{3}-[0-9]{2})\]\*\*")
@@ -158,6 +159,6 @@ def _input_problems(folder: Path, data: dict[str, Any]) -> list[str]:
             fp.seek(offset)
             if fp.read(len(magic)) != magic:
                 out.append(f"{name} is not a {name.split('.', 1)[1]} archive")
-    if name == "export" and not (target / "rex.json").exists() and "REX-C101" not in codes:
+    if name == "export" and not (target / MANIFEST).exists() and "REX-C101" not in codes:
         out.append("export/ has no rex.json and the case does not expect REX-C101")
     return out

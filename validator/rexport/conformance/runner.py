@@ -22,6 +22,8 @@ from rexport.conformance.suite import (
     expectation,
     judge,
 )
+from rexport.limits import MAX_BYTES, MAX_FILES
+from rexport.versions import SPEC_VERSION
 
 Validator = Callable[[Case], Answer]
 REFERENCE = "rexport (in-process)"
@@ -56,10 +58,13 @@ def option_values(args: Sequence[str]) -> dict[str, int]:
 
 def reference(case: Case) -> Answer:
     """Run the reference validator in-process through its Python API (`rexport.validate`)."""
-    from rexport import validate
+    from rexport.validation import validate
 
     try:
-        report = validate(case.input_path, strict=case.strict, **option_values(case.args))
+        caps = option_values(case.args)
+        report = validate(case.input_path, strict=case.strict,
+                          max_files=caps.get("max_files", MAX_FILES),
+                          max_bytes=caps.get("max_bytes", MAX_BYTES))
     except Exception as exc:  # a traceback is a failed case, never a crashed run
         return Answer(None, error=f"the validator raised {type(exc).__name__}: {exc}")
     return Answer(report.exit_code, report.to_json())
@@ -125,8 +130,6 @@ def _relative(path: Path, base: Path) -> str:
 def result_document(outcomes: Sequence[Outcome], *, suite: Path, validator: str
                     ) -> dict[str, Any]:
     """The run as JSON (what ``--json`` writes and ``rexport badge`` reads)."""
-    from rexport import SPEC_VERSION
-
     passed = sum(o.passed for o in outcomes)
     return {
         "kind": RESULT_KIND,

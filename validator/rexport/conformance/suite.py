@@ -9,11 +9,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rexport.paths import MANIFEST
+
 SUITE_DIR = "conformance-tests"
 SUITE_MARKER = "case.schema.json"
 OUTCOMES = ("valid", "invalid", "warning")
 # the export of a case, in the order looked for; a case may name another input with "input"
-EXPORT_NAMES = ("export", "export.tar", "export.tar.gz", "export.tgz", "export.zip", "rex.json")
+EXPORT_NAMES = ("export", "export.tar", "export.tar.gz", "export.tgz", "export.zip", MANIFEST)
 # the options the protocol passes to a validator under test (README "Protocol")
 PROTOCOL_OPTIONS = ("--max-files", "--max-bytes")
 

@@ -1,14 +1,14 @@
-"""The pieces every diff section uses: the Difference record, JSON equality, manifest reading."""
+"""The pieces every diff section uses: the Difference record, JSON equality, lookups."""
 
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from rexport.findings import pointer
+from rexport.json_values import as_list, get, is_number
 
 
 @dataclass(frozen=True)
@@ -39,11 +39,6 @@ class Difference:
         return out
 
 
-def is_number(value: Any) -> bool:
-    """True for JSON numbers (bool excluded)."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
 def same(a: Any, b: Any) -> bool:
     """JSON equality: 1 == 1.0, but True != 1 and "1" != 1."""
     if is_number(a) and is_number(b):
@@ -56,25 +51,6 @@ def same(a: Any, b: Any) -> bool:
     if isinstance(a, list):
         return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
     return bool(a == b)
-
-
-def get(doc: Any, *tokens: str) -> Any:
-    """The value at object keys ``tokens`` under ``doc``, or None where one is missing."""
-    for token in tokens:
-        if not isinstance(doc, dict):
-            return None
-        doc = doc.get(token)
-    return doc
-
-
-def obj(value: Any) -> dict[str, Any]:
-    """``value`` if it is an object, else {} (manifests are read defensively)."""
-    return value if isinstance(value, dict) else {}
-
-
-def as_list(value: Any) -> list[Any]:
-    """``value`` if it is an array, else []."""
-    return value if isinstance(value, list) else []
 
 
 def compare(section: str, what: str, a: Any, b: Any, ptr: str) -> Iterator[Difference]:
@@ -124,38 +100,3 @@ def keyed(items: Any, key: str) -> dict[str, tuple[int, dict[str, Any]]]:
         if isinstance(item, dict) and isinstance(item.get(key), str):
             out.setdefault(item[key], (n, item))
     return out
-
-
-class ManifestError(Exception):
-    """An export whose manifest cannot be read; ``code`` is the finding code (REX-U1xx, P1xx)."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-def read_manifest(path: str | os.PathLike[str], *, max_files: int = 200_000,
-                  max_bytes: int = 2**40) -> tuple[dict[str, Any], bytes]:
-    """Read only the manifest of a directory or archive export: (parsed object, its bytes).
-
-    Raise ManifestError when the input is unreadable or rex.json is absent or not a JSON object.
-    """
-    from rexport.parsing import load_json
-    from rexport.sources import InputError, open_source
-
-    try:
-        with open_source(path, max_files=max_files, max_bytes=max_bytes) as src:
-            data = src.manifest_bytes()
-    except InputError as exc:
-        raise ManifestError(getattr(exc, "code", "REX-U103"), str(exc)) from None
-    except OSError as exc:
-        raise ManifestError("REX-U103", str(exc)) from None
-    if data is None:
-        raise ManifestError("REX-C101", f"{os.fspath(path)}: no rex.json")
-    doc, problems = load_json(data)
-    if problems or not isinstance(doc, dict):
-        first = problems[0] if problems else None
-        raise ManifestError(first.code if first else "REX-P108",
-                            f"{os.fspath(path)}: rex.json unusable"
-                            + (f": {first.message}" if first else ""))
-    return doc, data

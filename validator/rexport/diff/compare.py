@@ -12,26 +12,15 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from rexport.diff.base import (
-    Difference,
-    ManifestError,
-    as_list,
-    compare,
-    fields,
-    file_digest,
-    get,
-    index_digests,
-    keyed,
-    obj,
-    read_manifest,
-)
+from rexport.diff.base import Difference, compare, fields, file_digest, index_digests, keyed
 from rexport.diff.env import diff_environment
 from rexport.findings import pointer
+from rexport.json_values import as_list, get, obj
 
 SECTIONS: tuple[str, ...] = ("code", "data", "environment", "config", "results")
 
-__all__ = ["SECTIONS", "Difference", "ManifestError", "diff_code", "diff_config", "diff_data",
-           "diff_environment", "diff_manifests", "diff_results", "read_manifest"]
+__all__ = ["SECTIONS", "Difference", "diff_code", "diff_config", "diff_data", "diff_environment",
+           "diff_manifests", "diff_results"]
 
 
 # --- code --------------------------------------------------------------------------------------

@@ -6,18 +6,10 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from rexport.diff.base import (
-    Difference,
-    as_list,
-    compare,
-    fields,
-    file_digest,
-    get,
-    index_digests,
-    keyed,
-    same,
-)
+from rexport.checks.secret_patterns import REDACTED
+from rexport.diff.base import Difference, compare, fields, file_digest, index_digests, keyed, same
 from rexport.findings import pointer
+from rexport.json_values import as_list, get
 
 # Installer tools that every fresh virtual environment brings: their presence says nothing about
 # the experiment, so `only_recorded` comparisons (replay drift) skip them unless recorded.
@@ -101,17 +93,21 @@ def diff_environment(a: Mapping[str, Any], b: Mapping[str, Any], *,
 def _variables(a: Mapping[str, Any], b: Mapping[str, Any]) -> Iterator[Difference]:
     va, vb = (keyed(get(m, "environment", "variables"), "name") for m in (a, b))
     for name in sorted(va.keys() | vb.keys()):
-        # a redacted variable compares as "redacted": its value is not in the manifest anyway
-        xa = None if name not in va else ("[REDACTED]" if va[name][1].get("redacted")
-                                          else va[name][1].get("value"))
-        xb = None if name not in vb else ("[REDACTED]" if vb[name][1].get("redacted")
-                                          else vb[name][1].get("value"))
+        xa, xb = _variable_value(va, name), _variable_value(vb, name)
         for d in compare("environment", f"variable {name}", xa, xb, ""):
             yield Difference(d.section, d.what, d.change, d.a, d.b,
                              None if name not in va
                              else pointer("environment", "variables", va[name][0]),
                              None if name not in vb
                              else pointer("environment", "variables", vb[name][0]))
+
+
+def _variable_value(variables: Mapping[str, tuple[int, dict[str, Any]]], name: str) -> Any:
+    if name not in variables:
+        return None
+    entry = variables[name][1]
+    # a redacted variable compares as the marker: its value is not in the manifest anyway
+    return REDACTED if entry.get("redacted") else entry.get("value")
 
 
 def _lockfiles(a: Mapping[str, Any], b: Mapping[str, Any]) -> Iterator[Difference]:

@@ -51,7 +51,7 @@ def checked_export(path: str | os.PathLike[str], *, max_files: int = 200_000,
     Raise InteropError with exit code 2 when the input cannot be read and 1 when the export is
     invalid: converting or attesting an invalid export would vouch for what nobody checked.
     """
-    from rexport.diff.base import ManifestError, read_manifest
+    from rexport.sources import ManifestError, read_manifest
     from rexport.validation import validate
 
     shown = os.fsdecode(path)
@@ -83,7 +83,7 @@ def unpack_payload(checked: Checked, dest: Path, *, max_files: int = 200_000,
     Each file's size and sha256 are checked against the index as it streams; InteropError
     (exit code 1) at the first that differs.
     """
-    from rexport.replay.unpack import UnpackError, unpack
+    from rexport.sources.unpack import UnpackError, unpack
 
     try:
         unpack(checked.path, checked.manifest, checked.data, dest, max_files=max_files,

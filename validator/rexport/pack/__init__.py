@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from rexport.pack.capture import Capture, Written
+from rexport.pack.build import Written
+from rexport.pack.capture import Capture
 from rexport.pack.clock import FALLBACK_EPOCH, fixed_clock
 from rexport.pack.environment import EnvironmentOptions
 from rexport.pack.errors import PackError, SecretsFound

@@ -1,36 +1,45 @@
-"""Turn a Capture into members and a manifest, check both, and write the export."""
+"""Turn a capture's Record into members and a manifest, check both, and write the export."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from rexport.checks.secret_patterns import is_secret_name
 from rexport.pack import reproduce
 from rexport.pack.clock import rfc3339
 from rexport.pack.errors import PackError, SecretsFound
 from rexport.pack.hashing import Hashed, hash_members
 from rexport.pack.manifest import assemble, self_check, to_bytes
 from rexport.pack.members import Member
+from rexport.pack.record import Record
 from rexport.pack.redact import (
     MIN_KNOWN_SECRET,
     Redaction,
     known_values,
     redact,
     scrub,
-    secret_name,
     secret_reason,
 )
 from rexport.pack.writers import format_for, write_export
 
-if TYPE_CHECKING:
-    from rexport.pack.capture import Capture, Written
-
 DIFF_PATH = "vcs/uncommitted.diff"
 REPRODUCE_PATH = "environment/reproduce.sh"
 REQUIREMENTS_PATH = "environment/requirements.txt"
+
+
+@dataclass
+class Written:
+    """What :meth:`Capture.write` produced: where, in which format, and its export digest."""
+
+    path: Path
+    format: str
+    export_digest: str
+    manifest: dict[str, Any]
+    warnings: list[str] = field(default_factory=list)
 
 
 class _Members(dict[str, Member]):
@@ -45,10 +54,10 @@ def environment_secrets(environ: Mapping[str, str]) -> dict[bytes, str]:
     """Values of secret-named variables of this process: none may turn up in an export."""
     return {value.encode("utf-8", "surrogateescape"): f"holds the value of ${name}"
             for name, value in environ.items()
-            if len(value) >= MIN_KNOWN_SECRET + 2 and secret_name(name)}
+            if len(value) >= MIN_KNOWN_SECRET + 2 and is_secret_name(name)}
 
 
-def _code(cap: Capture, members: _Members, known: dict[bytes, str]) -> dict[str, Any]:
+def _code(cap: Record, members: _Members, known: dict[bytes, str]) -> dict[str, Any]:
     section: dict[str, Any] = {}
     if cap.snapshot:
         section["snapshot"] = {"root": "code/"}
@@ -72,13 +81,13 @@ def _code(cap: Capture, members: _Members, known: dict[bytes, str]) -> dict[str,
 
 def _variable(entry: dict[str, Any]) -> dict[str, Any]:
     name, value = entry["name"], entry["value"]
-    reason = "secret-name" if secret_name(name) else secret_reason(value)
+    reason = "secret-name" if is_secret_name(name) else secret_reason(value)
     if reason is None:
         return {"name": name, "value": value}
     return {"name": name, "redacted": True, "reason": reason}
 
 
-def _environment(cap: Capture, members: _Members) -> dict[str, Any]:
+def _environment(cap: Record, members: _Members) -> dict[str, Any]:
     section = dict(cap.environment.section)
     if "variables" in section:
         section["variables"] = [_variable(v) for v in section["variables"]]
@@ -111,7 +120,7 @@ def _with_digests(entry: dict[str, Any], path: str, hashed: Mapping[str, Hashed]
     entry["digests"] = {"sha256": hashed[path].digests["sha256"]}
 
 
-def _data(cap: Capture, hashed: Mapping[str, Hashed]) -> dict[str, Any]:
+def _data(cap: Record, hashed: Mapping[str, Hashed]) -> dict[str, Any]:
     datasets = []
     for entry in cap.datasets.values():
         entry = dict(entry)
@@ -130,7 +139,7 @@ def _data(cap: Capture, hashed: Mapping[str, Hashed]) -> dict[str, Any]:
     return {key: value for key, value in (("datasets", datasets), ("splits", splits)) if value}
 
 
-def _config(cap: Capture) -> dict[str, Any]:
+def _config(cap: Record) -> dict[str, Any]:
     section = dict(cap.config_section)
     if cap.seed_values:
         section["seeds"] = dict(cap.seed_values)
@@ -142,7 +151,7 @@ def _config(cap: Capture) -> dict[str, Any]:
     return section
 
 
-def _results(cap: Capture) -> dict[str, Any]:
+def _results(cap: Record) -> dict[str, Any]:
     section = {key: value for key, value in (("metrics", cap.metrics),
                                              ("artifacts", cap.artifacts)) if value}
     if not section:
@@ -151,12 +160,12 @@ def _results(cap: Capture) -> dict[str, Any]:
 
 
 def _check_paths(names: list[str]) -> None:
-    from rexport.paths import display, path_problems, twins
+    from rexport.paths import MANIFEST, display, path_problems, twins
 
     problems = [f"{display(name)!r}: {message}" for name in names
                 for _, message in path_problems(name)]
     problems += [f"{display(name)!r} collides with {display(other)!r}"
-                 for _, name, other in twins(["rex.json", *names])]
+                 for _, name, other in twins([MANIFEST, *names])]
     if problems:
         raise PackError("some files cannot be stored under REX's path rules: "
                         + "; ".join(problems[:10]))
@@ -170,11 +179,9 @@ def _secrets(hashed: Mapping[str, Hashed], allow: bool, warnings: list[str]) -> 
                  for path, reason in sorted(hits)]
 
 
-def write(cap: Capture, out: Path, *, fmt: str | None, jobs: int, progress: bool,
+def write(cap: Record, out: Path, *, fmt: str | None, jobs: int, progress: bool,
           allow_secrets: bool, overwrite: bool, ro_crate: bool = False) -> Written:
     """Assemble, hash, check and write the export of ``cap``; see Capture.write."""
-    from rexport.pack.capture import Written
-
     container = format_for(out, fmt)
     redactions: list[Redaction] = list(cap.config_redactions)
     known = {**environment_secrets(os.environ), **known_values(redactions)}
@@ -204,7 +211,7 @@ def write(cap: Capture, out: Path, *, fmt: str | None, jobs: int, progress: bool
     if ro_crate:
         # the crate describes the export as the manifest does, so it is made from a draft of
         # the manifest; the manifest is then sealed again, indexing the crate
-        from rexport.interop.rocrate import CRATE, MEDIA_TYPE, crate_bytes
+        from rexport.pack.rocrate import CRATE, MEDIA_TYPE, crate_bytes
 
         members.add(Member(CRATE, "other", crate_bytes(manifest), MEDIA_TYPE))
         hashed = {**hashed, **hash_members([members[CRATE]], cap.digests, jobs=1,

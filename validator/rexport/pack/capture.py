@@ -7,7 +7,6 @@ import math
 import os
 import sys
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -15,23 +14,13 @@ from typing import Any
 from rexport.pack import clock as clocks
 from rexport.pack import environment as environment_capture
 from rexport.pack import git as git_capture
-from rexport.pack.configfile import ConfigFile, load_config
+from rexport.pack.build import Written, write
+from rexport.pack.configfile import load_config
 from rexport.pack.errors import PackError
 from rexport.pack.members import DEFAULT_EXCLUDES, local_file
-from rexport.pack.placement import PathLike, Placement
-from rexport.pack.redact import Redaction
+from rexport.pack.placement import PathLike
+from rexport.pack.record import Record
 from rexport.pack.steps import Step
-
-
-@dataclass
-class Written:
-    """What :meth:`Capture.write` produced: where, in which format, and its export digest."""
-
-    path: Path
-    format: str
-    export_digest: str
-    manifest: dict[str, Any]
-    warnings: list[str] = field(default_factory=list)
 
 
 def _number(name: str, value: Any) -> float | int:
@@ -40,7 +29,7 @@ def _number(name: str, value: Any) -> float | int:
     return value
 
 
-class Capture(Placement):
+class Capture(Record):
     """Record one experiment run and write it as a REX export.
 
     ``project_dir`` is where lockfiles are looked for and local paths are placed from;
@@ -72,30 +61,16 @@ class Capture(Placement):
                  excludes: Iterable[str] = DEFAULT_EXCLUDES) -> None:
         root = local_file(project_dir, "project directory")
         code_root = local_file(code_dir, "code directory") if code_dir else root
-        self.git = git_capture.capture(code_root, include_untracked=include_untracked) \
+        found = git_capture.capture(code_root, include_untracked=include_untracked) \
             if git and code_root.is_dir() else None
-        super().__init__(root, code_root, self.git if code else None, excludes,
-                         snapshot=code)
-        self.title, self.description = title, description
-        self.digests = tuple(dict.fromkeys(["sha256", *digests]))
-        self.epoch = epoch if epoch is not None else clocks.reference_epoch(
-            self.git.commit_time if self.git else None)
-        self.clock = clock or clocks.default_clock()
-        self.env_options = environment or environment_capture.EnvironmentOptions()
-        self.environment = environment_capture.capture(self.env_options, self.project_dir)
-        self.datasets: dict[str, dict[str, Any]] = {}
-        self.splits: list[dict[str, Any]] = []
-        self.steps: list[dict[str, Any]] = []
-        self.config_section: dict[str, Any] = {}
-        self.config_file: ConfigFile | None = None
-        self.config_redactions: list[Redaction] = []
-        self.seed_values: dict[str, int] = {}
-        self.metrics: list[dict[str, Any]] = []
-        self.artifacts: list[dict[str, Any]] = []
-        self.entry_points: list[dict[str, Any]] = []
-        self.replay_section: dict[str, Any] | None = None
-        self.narrative_section: dict[str, Any] = {}
-        self.governance_section: dict[str, Any] = {}
+        options = environment or environment_capture.EnvironmentOptions()
+        super().__init__(
+            root, code_root, found, excludes, snapshot=code, title=title,
+            description=description, digests=tuple(dict.fromkeys(["sha256", *digests])),
+            epoch=epoch if epoch is not None else clocks.reference_epoch(
+                found.commit_time if found else None),
+            clock=clock or clocks.default_clock(), env_options=options,
+            environment=environment_capture.capture(options, root))
 
     def __enter__(self) -> Capture:
         return self
@@ -150,17 +125,6 @@ class Capture(Placement):
         elif size is not None:
             entry["size"] = size
         self.splits.append(entry)
-
-    def ref(self, item: str | os.PathLike[str]) -> dict[str, str]:
-        """A lineage reference: a dataset id, an export path already known, or a local file."""
-        if isinstance(item, str) and item in self.datasets:
-            return {"dataset": item}
-        if isinstance(item, str) and self.known_path(item):
-            return {"file": item}
-        paths = self.embed(item, prefix="data", role="data")
-        if len(paths) != 1:
-            raise PackError(f"lineage refers to a directory {os.fspath(item)!r}; name a file")
-        return {"file": paths[0]}
 
     def step(self, id: str, *, inputs: Sequence[str | os.PathLike[str]] = (),
              outputs: Sequence[str | os.PathLike[str]] = (), code: PathLike | None = None,
@@ -309,8 +273,6 @@ class Capture(Placement):
         Raises SecretsFound when a file to embed holds a credential (unless ``allow_secrets``)
         and PackError when the export cannot be written as asked.
         """
-        from rexport.pack.build import write
-
         shown = sys.stderr.isatty() if progress is None else progress
         return write(self, Path(out), fmt=format, jobs=jobs, progress=shown,
                      allow_secrets=allow_secrets, overwrite=overwrite, ro_crate=ro_crate)

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rexport.limits import CONFIG_CAP
 from rexport.pack.errors import PackError
 from rexport.pack.redact import Redaction, redact
 
-MAX_CONFIG_BYTES = 16 << 20
 BASE = ("config", "hyperparameters")
 
 
@@ -57,8 +57,8 @@ def load_config(path: Path) -> ConfigFile:
     The pointers of the redactions are those of the values under config/hyperparameters.
     """
     try:
-        if path.stat().st_size > MAX_CONFIG_BYTES:
-            raise PackError(f"config file {path} is larger than {MAX_CONFIG_BYTES} bytes")
+        if path.stat().st_size > CONFIG_CAP:
+            raise PackError(f"config file {path} is larger than {CONFIG_CAP} bytes")
         data = path.read_bytes()
     except OSError as exc:
         raise PackError(f"cannot read config file {path}: {exc.strerror}") from None

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rexport.pack.capture import Capture, Written
+from rexport.pack.build import Written
+from rexport.pack.capture import Capture
 from rexport.pack.errors import PackError
 from rexport.pack.members import local_file
 

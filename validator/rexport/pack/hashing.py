@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import re
-import sys
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rexport.checks.secret_patterns import PEM_HEADER
 from rexport.digests import hash_stream
 from rexport.pack.members import Member
+from rexport.progress import ProgressBar
 
 Tap = Callable[[bytes], None]
 
@@ -52,7 +52,7 @@ def signature(path: Path) -> tuple[int, int]:
 
 # A private key block in any file, however large or binary: the pattern starts with a
 # literal, so the search runs at memory speed. (The secret scanner's PEM rule, on bytes.)
-_PEM = re.compile(rb"-----BEGIN (?:[A-Z0-9]+ ){0,4}PRIVATE KEY(?: BLOCK)?-----")
+_PEM = re.compile(PEM_HEADER.pattern.encode("ascii"))
 _PEM_OVERLAP = 80
 
 
@@ -73,22 +73,18 @@ class KeyTap:
 def _scanner(member: Member, size: int) -> Any | None:
     """The validator's own credential scanner, for the files the validator scans (REX-K102).
 
-    The same choice of files as the validator's (payload.scanned_for_secrets), so the packer
-    refuses exactly what would make its export fail validation.
+    The same choice of files as the validator's (checks.secrets.scanned_for_secrets), so the
+    packer refuses exactly what would make its export fail validation.
     """
-    from rexport.checks.completeness import IndexEntry
-    from rexport.checks.secrets import TextScanner
-    from rexport.payload_pass import scanned_for_secrets
+    from rexport.checks.secrets import TextScanner, scanned_for_secrets
 
-    entry = IndexEntry(position=0, path=member.path, size=size, digests={},
-                       media_type=member.media_type)
-    if not scanned_for_secrets(member.path, entry, size):
+    if not scanned_for_secrets(member.path, member.media_type, size):
         return None
     return TextScanner(member.path)
 
 
 def _hash_one(member: Member, algorithms: Sequence[str], scan: bool,
-              known: Mapping[bytes, str], progress: Callable[[int], None]) -> Hashed:
+              known: Mapping[bytes, str], progress: Callable[[int], None] | None) -> Hashed:
     taps: list[Tap] = []
     scanner = _scanner(member, member.size()) if scan else None
     if scanner is not None:
@@ -121,22 +117,14 @@ def hash_members(members: Sequence[Member], algorithms: Sequence[str], *, jobs: 
     ``known_secrets`` maps secret values (redacted elsewhere) to the reason reported when one
     turns up in a member.
     """
-    from tqdm import tqdm
-
-    total = sum(m.size() for m in members)
-    bar = tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc="hashing",
-               disable=not progress, file=sys.stderr, leave=False)
-    lock = threading.Lock()
-
-    def advance(count: int) -> None:
-        with lock:
-            bar.update(count)
-
+    bar = ProgressBar(sum(m.size() for m in members)) if progress else None
+    tick = bar.tick if bar is not None else None
     known = dict(known_secrets or {})
     try:
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             results = list(pool.map(
-                lambda m: _hash_one(m, algorithms, scan, known, advance), members))
+                lambda m: _hash_one(m, algorithms, scan, known, tick), members))
     finally:
-        bar.close()
+        if bar is not None:
+            bar.close()
     return {m.path: r for m, r in zip(members, results, strict=True)}

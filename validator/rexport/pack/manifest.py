@@ -6,11 +6,11 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from rexport import SPEC_VERSION, __version__
 from rexport.canonical import export_digest
 from rexport.pack.errors import PackError
 from rexport.pack.hashing import Hashed
 from rexport.pack.members import Member
+from rexport.versions import SPEC_VERSION, __version__
 
 # Section order as written; json.dumps(sort_keys=True) makes the bytes independent of it.
 SECTIONS = ("title", "description", "code", "data", "lineage", "environment", "config",

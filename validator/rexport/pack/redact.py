@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from rexport.checks.secret_patterns import REDACTED, find_secrets, is_secret_name
 from rexport.findings import pointer as make_pointer
 
-REDACTED = "[REDACTED]"
 # Values whose shape is fixed by the format (digests, commits, sizes): never secrets, and
 # high-entropy enough that a pattern scanner could mistake them for one.
 _EXEMPT_KEYS = frozenset({"digests", "hashes", "commit", "export_digest", "files"})
@@ -34,20 +34,11 @@ _REASONS = {"URL with credentials": "url-credentials"}
 
 def secret_reason(text: str) -> str | None:
     """The kind of credential ``text`` holds (the reason recorded), or None."""
-    from rexport.checks.secret_patterns import find_secrets
-
     hits = find_secrets(text)
     if not hits:
         return None
     kind = hits[0][0]
     return _REASONS.get(kind, kind)
-
-
-def secret_name(key: str) -> bool:
-    """True when a key or variable name says its value is a secret (password, token, ...)."""
-    from rexport.checks.secret_patterns import is_secret_name
-
-    return bool(is_secret_name(key))
 
 
 def _scalar(value: Any) -> bool:
@@ -61,7 +52,7 @@ def _walk(value: Any, tokens: tuple[str | int, ...], forced: bool) -> Iterator[t
         for key, item in value.items():
             if key in _EXEMPT_KEYS:
                 continue
-            named = forced or secret_name(str(key))
+            named = forced or is_secret_name(str(key))
             yield from _walk(item, (*tokens, key), named)
     elif isinstance(value, list):
         for index, item in enumerate(value):

@@ -7,13 +7,11 @@ import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from rexport.pack.clock import rfc3339
 from rexport.pack.errors import PackError
-
-if TYPE_CHECKING:
-    from rexport.pack.capture import Capture
+from rexport.pack.record import Record
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -21,7 +19,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 class Step:
     """One transformation of the lineage; recorded when its body ends without an error."""
 
-    def __init__(self, capture: Capture, id: str, *, inputs: Sequence[str | os.PathLike[str]],
+    def __init__(self, capture: Record, id: str, *, inputs: Sequence[str | os.PathLike[str]],
                  outputs: Sequence[str | os.PathLike[str]], code: str | os.PathLike[str] | None,
                  caller: str | None, symbol: str | None, parameters: dict[str, Any],
                  description: str | None) -> None:

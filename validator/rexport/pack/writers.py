@@ -19,6 +19,7 @@ from typing import BinaryIO
 from rexport.pack.errors import PackError
 from rexport.pack.hashing import Hashed, signature
 from rexport.pack.members import Member
+from rexport.paths import MANIFEST
 
 FORMATS = ("dir", "tar", "tar.gz", "zip")
 GZIP_LEVEL = 6  # gzip's own default, so `tar -czf` and the packer compress alike
@@ -105,7 +106,7 @@ def _write_dir(root: Path, manifest: bytes, entries: Entries, epoch: int,
                advance: Callable[[int], None]) -> None:
     root.mkdir()
     made = {root}
-    (root / "rex.json").write_bytes(manifest)
+    (root / MANIFEST).write_bytes(manifest)
     for member, hashed in entries:
         target = root.joinpath(*member.path.split("/"))
         for parent in reversed(target.parents):
@@ -118,8 +119,8 @@ def _write_dir(root: Path, manifest: bytes, entries: Entries, epoch: int,
                 advance(len(chunk))
         os.chmod(target, _mode(member))
         os.utime(target, (epoch, epoch))
-    os.chmod(root / "rex.json", 0o644)
-    os.utime(root / "rex.json", (epoch, epoch))
+    os.chmod(root / MANIFEST, 0o644)
+    os.utime(root / MANIFEST, (epoch, epoch))
     # explicit modes and times: the umask and the wall clock must not show in the tree
     for directory in sorted(made, key=lambda p: len(p.parts), reverse=True):
         os.chmod(directory, 0o755)
@@ -155,7 +156,7 @@ def _write_tar(stream: BinaryIO, manifest: bytes, entries: Entries, epoch: int,
     # PAX: UTF-8 names of any length; for short ASCII names the header is plain ustar
     with tarfile.TarFile(fileobj=stream, mode="w", format=tarfile.PAX_FORMAT, encoding="utf-8",
                          copybufsize=_CHUNK) as tar:
-        tar.addfile(_tar_info("rex.json", len(manifest), 0o644, epoch), io.BytesIO(manifest))
+        tar.addfile(_tar_info(MANIFEST, len(manifest), 0o644, epoch), io.BytesIO(manifest))
         for member, hashed in entries:
             info = _tar_info(member.path, hashed.size, _mode(member), epoch)
             with _opened(member, hashed) as src:
@@ -182,7 +183,7 @@ def _write_zip(stream: BinaryIO, manifest: bytes, entries: Entries, epoch: int,
         return entry
 
     with zipfile.ZipFile(stream, "w", allowZip64=True) as archive:
-        archive.writestr(info("rex.json", len(manifest), 0o644), manifest)
+        archive.writestr(info(MANIFEST, len(manifest), 0o644), manifest)
         for member, hashed in entries:
             with _opened(member, hashed) as src, archive.open(
                     info(member.path, hashed.size, _mode(member)), "w") as dst:

@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from rexport.findings import Finding
+from rexport.limits import CONFIG_CAP, MAX_DEPTH
 from rexport.parsing._text import MAX_PER_CODE, decode_utf8
 from rexport.parsing.json_text import json_depth, load_json
 
 __all__ = ["MAX_PER_CODE", "decode_utf8", "json_depth", "load_json", "load_yaml"]
 
 
-def load_yaml(data: bytes, *, file: str, max_depth: int = 64, max_bytes: int = 16 << 20,
+def load_yaml(data: bytes, *, file: str, max_depth: int = MAX_DEPTH, max_bytes: int = CONFIG_CAP,
               ) -> tuple[Any | None, list[Finding]]:
     """Parse ``data`` as one YAML document; see rexport.parsing.yaml_text.load_yaml.
 

@@ -11,11 +11,14 @@ from itertools import accumulate
 from typing import Any
 
 from rexport.findings import Finding, pointer
+from rexport.json_values import json_type
+from rexport.limits import MANIFEST_CAP, MAX_DEPTH
 from rexport.parsing._text import BOM, INT_DIGITS, MAX_PER_CODE, decode_utf8, place, too_large
+from rexport.paths import MANIFEST
 
 
-def load_json(data: bytes, *, file: str = "rex.json", max_depth: int = 64,
-              max_bytes: int = 128 << 20, expect_object: bool | None = None,
+def load_json(data: bytes, *, file: str = MANIFEST, max_depth: int = MAX_DEPTH,
+              max_bytes: int = MANIFEST_CAP, expect_object: bool | None = None,
               ) -> tuple[Any | None, list[Finding]]:
     """Parse ``data`` as strict JSON; return ``(value, findings)`` with P101-P108.
 
@@ -25,7 +28,7 @@ def load_json(data: bytes, *, file: str = "rex.json", max_depth: int = 64,
     ``expect_object`` defaults to True for the manifest (``file`` named ``rex.json``).
     """
     if expect_object is None:
-        expect_object = file.rsplit("/", 1)[-1] == "rex.json"
+        expect_object = file.rsplit("/", 1)[-1] == MANIFEST
     big = too_large(len(data), max_bytes, file)
     if big is not None:
         return None, [big]
@@ -62,7 +65,7 @@ def load_json(data: bytes, *, file: str = "rex.json", max_depth: int = 64,
         findings.extend(problems)
         unusable = any(f.code != "REX-P104" for f in problems)
     if expect_object and not isinstance(value, dict):
-        findings.append(Finding.of("REX-P108", f"the top level is a JSON {_json_type(value)}",
+        findings.append(Finding.of("REX-P108", f"the top level is a JSON {json_type(value)}",
                                    file=file))
         unusable = True
     return (None if unusable else value), findings
@@ -220,13 +223,3 @@ def _locate(value: Any, hooks: _Hooks, file: str) -> list[Finding]:
     return out
 
 
-def _json_type(value: Any) -> str:
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, bool):
-        return "boolean"
-    if value is None:
-        return "null"
-    return "number"

@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 
 from rexport.findings import Finding, pointer
+from rexport.limits import CONFIG_CAP, MAX_DEPTH
 from rexport.parsing._text import INT_DIGITS, MAX_PER_CODE, decode_utf8, place, too_large
 
 _TAG = "tag:yaml.org,2002:"
@@ -25,7 +26,7 @@ _CONSTRUCT = yaml.constructor.SafeConstructor()
 _BAD = object()  # stands for a key that could not be built: its value is dropped
 
 
-def load_yaml(data: bytes, *, file: str, max_depth: int = 64, max_bytes: int = 16 << 20,
+def load_yaml(data: bytes, *, file: str, max_depth: int = MAX_DEPTH, max_bytes: int = CONFIG_CAP,
               ) -> tuple[Any | None, list[Finding]]:
     """Parse ``data`` as one YAML document of plain scalars, lists and mappings.
 

@@ -13,6 +13,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from rexport.json_values import as_list, get
+
 LOCKFILE_FORMAT = "pip-requirements"
 INSTALL_TIMEOUT = 3600.0
 
@@ -60,11 +62,9 @@ class Venv:
 
 def pip_lockfiles(manifest: Mapping[str, Any]) -> tuple[list[str], list[str]]:
     """Return (pip-requirements lockfile paths, paths of lockfiles in formats not installed)."""
-    env = manifest.get("environment")
-    entries = env.get("lockfiles") if isinstance(env, dict) else None
     used: list[str] = []
     skipped: list[str] = []
-    for entry in entries if isinstance(entries, list) else []:
+    for entry in as_list(get(manifest, "environment", "lockfiles")):
         if isinstance(entry, dict) and isinstance(entry.get("path"), str):
             (used if entry.get("format") == LOCKFILE_FORMAT else skipped).append(entry["path"])
     return used, skipped

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rexport.json_values import as_list, get, is_number, obj, string
 from rexport.parsing import load_json
 
 METRICS_CAP = 16 << 20
@@ -55,17 +56,13 @@ class Outcome:
     def to_json(self) -> dict[str, Any]:
         c = self.check
         delta = (float(self.got) - float(c.expected)
-                 if _number(self.got) and _number(c.expected) else None)
+                 if is_number(self.got) and is_number(c.expected) else None)
         return {"name": c.name, "split": c.split, "expected": c.expected, "got": self.got,
                 "delta": delta, "tolerance": c.tolerance(), "passed": self.passed}
 
 
-def _number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
 def _bound(value: Any) -> float | None:
-    return float(value) if _number(value) and value >= 0 else None
+    return float(value) if is_number(value) and value >= 0 else None
 
 
 def checks(manifest: Mapping[str, Any]) -> list[Check]:
@@ -74,30 +71,21 @@ def checks(manifest: Mapping[str, Any]) -> list[Check]:
     Without ``replay.metrics``, every recorded metric, with no tolerance (exact equality).
     A replay metric with no recorded value is kept, with ``expected`` None, and will fail.
     """
-    results = manifest.get("results")
-    recorded = results.get("metrics") if isinstance(results, dict) else None
-    recorded = [m for m in recorded if isinstance(m, dict)] if isinstance(recorded, list) else []
-    replay = manifest.get("replay")
-    wanted = replay.get("metrics") if isinstance(replay, dict) else None
+    recorded = [m for m in as_list(get(manifest, "results", "metrics")) if isinstance(m, dict)]
+    wanted = get(manifest, "replay", "metrics")
     if not isinstance(wanted, list):
-        return [Check(str(m.get("name")), _split(m), m.get("value")) for m in recorded]
+        return [Check(str(m.get("name")), string(m.get("split")), m.get("value")) for m in recorded]
     out: list[Check] = []
     for item in wanted:
         if not isinstance(item, dict):
             continue
-        name, split = str(item.get("name")), _split(item)
+        name, split = str(item.get("name")), string(item.get("split"))
         match = [m for m in recorded if m.get("name") == name
-                 and (split is None or _split(m) == split)]
-        raw = item.get("tolerance")
-        tol: dict[str, Any] = raw if isinstance(raw, dict) else {}
+                 and (split is None or string(m.get("split")) == split)]
+        tol = obj(item.get("tolerance"))
         out.append(Check(name, split, match[-1].get("value") if match else None,
                          _bound(tol.get("absolute")), _bound(tol.get("relative"))))
     return out
-
-
-def _split(item: Mapping[str, Any]) -> str | None:
-    split = item.get("split")
-    return split if isinstance(split, str) else None
 
 
 def within(check: Check, got: Any) -> bool:
@@ -108,7 +96,7 @@ def within(check: Check, got: Any) -> bool:
     none, the values must be equal. Non-numbers must be equal; NaN and infinities never pass.
     """
     expected = check.expected
-    if not (_number(got) and _number(expected)):
+    if not (is_number(got) and is_number(expected)):
         return got is not None and type(got) is type(expected) and bool(got == expected)
     if not (math.isfinite(got) and math.isfinite(expected)):
         return False
@@ -148,7 +136,7 @@ def read_metrics(root: Path, relpath: str) -> tuple[dict[tuple[str, str | None],
     if isinstance(items, list):
         for m in items:
             if isinstance(m, dict) and isinstance(m.get("name"), str):
-                by_split[(m["name"], _split(m))] = m.get("value")
+                by_split[(m["name"], string(m.get("split")))] = m.get("value")
                 by_name[m["name"]] = m.get("value")
     else:
         for name, value in doc.items():

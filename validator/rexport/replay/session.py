@@ -23,14 +23,16 @@ from pathlib import Path
 from typing import Any
 
 from rexport import canonical
-from rexport.diff.compare import Difference, ManifestError, diff_environment, read_manifest
+from rexport.diff.compare import Difference, diff_environment
+from rexport.json_values import get, obj
+from rexport.limits import MAX_BYTES, MAX_FILES
 from rexport.paths import path_problems
 from rexport.replay import env, metrics, probe, run
-from rexport.replay.unpack import UnpackError, unpack
+from rexport.sources import ManifestError, read_manifest
+from rexport.sources.unpack import UnpackError, unpack
 
 EXIT_REPRODUCED, EXIT_NOT_REPRODUCED, EXIT_NOT_RUN = 0, 1, 2
 DEFAULT_TIMEOUT = 3600.0
-MAX_FILES, MAX_BYTES = 200_000, 2**40
 
 
 @dataclass
@@ -145,7 +147,7 @@ def _safe_relpath(value: Any, what: str, *, allow_root: bool = False) -> str:
 
 def prepare(path: str | os.PathLike[str], options: Options) -> Plan:
     """Validate the export and build the replay plan; raise ReplayStop if it must not run."""
-    from rexport import validate
+    from rexport.validation import validate
 
     report = validate(path)
     if not report.valid or report.unreadable:
@@ -167,8 +169,7 @@ def prepare(path: str | os.PathLike[str], options: Options) -> Plan:
         raise ReplayStop("plan", "replay.command must be a non-empty list of strings")
     if not isinstance(replay.get("metrics_file"), str):
         raise ReplayStop("plan", "replay.metrics_file is missing: nothing to compare")
-    raw_env = replay.get("environment")
-    declared: dict[str, Any] = raw_env if isinstance(raw_env, dict) else {}
+    declared = obj(replay.get("environment"))
     bad = [k for k, v in declared.items() if not isinstance(v, str) or "\0" in k + v or "=" in k]
     if bad:
         raise ReplayStop("plan", f"replay.environment.{bad[0]} must be a string")
@@ -244,7 +245,7 @@ def _run(plan: Plan, wd: Path, root: Path, venv: env.Venv, report: ReplayReport)
         (wd / sub).mkdir()
     child_env = run.command_environment(
         venv_root=venv.root, venv_bin=venv.python.parent, home=wd / "home", tmp=wd / "tmp",
-        seeds=_seeds(plan.manifest), declared=plan.declared_env)
+        seeds=get(plan.manifest, "config", "seeds"), declared=plan.declared_env)
     argv = list(plan.command)
     exe = shutil.which(argv[0], path=child_env["PATH"])
     if exe is not None and os.sep not in argv[0] and "/" not in argv[0]:
@@ -301,11 +302,6 @@ def execute(plan: Plan, options: Options) -> ReplayReport:
             shutil.rmtree(wd, ignore_errors=True)
         report.workdir = str(wd) if wd is not None and keep else None
     return report
-
-
-def _seeds(manifest: dict[str, Any]) -> Any:
-    config = manifest.get("config")
-    return config.get("seeds") if isinstance(config, dict) else None
 
 
 def refused(path: str | os.PathLike[str], stop: ReplayStop) -> ReplayReport:

@@ -9,10 +9,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from rexport import __version__
 from rexport.findings import CATALOGUE, Finding, Rule, Severity
+from rexport.paths import MANIFEST
 from rexport.report import Report
 from rexport.reporters import clean
+from rexport.versions import __version__
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 SPEC_BASE = "https://rex.example.org/spec/v1/"
@@ -60,7 +61,7 @@ def _base(report: Report) -> tuple[dict[str, Any], str | None]:
 
 def _result(finding: Finding, report: Report, manifest_name: str | None) -> dict[str, Any]:
     file = finding.file
-    if manifest_name is not None and file == "rex.json":
+    if manifest_name is not None and file == MANIFEST:
         file = manifest_name
     location: dict[str, Any] = {"uri": quote(clean(file), safe="/")}
     if report.container in ("directory", "manifest"):

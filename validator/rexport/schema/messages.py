@@ -6,6 +6,8 @@ import json
 import re
 from typing import Any
 
+from rexport.json_values import json_type
+
 _LIMITS = {
     "minimum": "must be >= {}",
     "maximum": "must be <= {}",
@@ -20,23 +22,6 @@ _LIMITS = {
     "multipleOf": "must be a multiple of {}",
 }
 _LONG = 60
-
-
-def json_type(instance: Any) -> str:
-    """The JSON type name of a Python value."""
-    if instance is None:
-        return "null"
-    if isinstance(instance, bool):
-        return "boolean"
-    if isinstance(instance, int):
-        return "integer"
-    if isinstance(instance, float):
-        return "number"
-    if isinstance(instance, str):
-        return "string"
-    if isinstance(instance, (list, tuple)):
-        return "array"
-    return "object" if isinstance(instance, dict) else type(instance).__name__
 
 
 def _show(value: Any) -> str:

@@ -2,17 +2,21 @@
 
 ``open_source(path, max_files=..., max_bytes=...)`` picks the reader; each checks member
 names (rexport.paths), kinds, duplicates, twins and caps once, as it walks, and never writes.
+``read_manifest(path)`` reads only the manifest of an export.
 """
 
 from __future__ import annotations
 
 import os
 import stat
+from typing import Any
 
+from rexport.limits import MAX_BYTES, MAX_FILES
+from rexport.parsing import load_json
 from rexport.paths import display
-from rexport.sources.base import Entry, InputError, Source
+from rexport.sources.base import Entry, InputError, ManifestError, Source
 
-__all__ = ["Entry", "InputError", "Source", "open_source"]
+__all__ = ["Entry", "InputError", "ManifestError", "Source", "open_source", "read_manifest"]
 
 _SNIFF = 512 + 8
 
@@ -35,8 +39,8 @@ def _container(path: str, head: bytes) -> str | None:
     return None
 
 
-def open_source(path: str | os.PathLike[str], *, max_files: int = 200_000,
-                max_bytes: int = 2**40) -> Source:
+def open_source(path: str | os.PathLike[str], *, max_files: int = MAX_FILES,
+                max_bytes: int = MAX_BYTES) -> Source:
     """Return the Source for the export at ``path``; raise InputError (REX-U101/U102/U103).
 
     ``max_files`` caps the number of entries, ``max_bytes`` the sum of member sizes.
@@ -81,3 +85,27 @@ def open_source(path: str | os.PathLike[str], *, max_files: int = 200_000,
     from rexport.sources.tar import TarSource
 
     return TarSource(name, gz=kind == "tar.gz", **caps)
+
+
+def read_manifest(path: str | os.PathLike[str], *, max_files: int = MAX_FILES,
+                  max_bytes: int = MAX_BYTES) -> tuple[dict[str, Any], bytes]:
+    """Read only the manifest of a directory or archive export: (parsed object, its bytes).
+
+    Raise ManifestError when the input is unreadable or rex.json is absent or not a JSON object.
+    """
+    try:
+        with open_source(path, max_files=max_files, max_bytes=max_bytes) as src:
+            data = src.manifest_bytes()
+    except InputError as exc:
+        raise ManifestError(exc.code, str(exc)) from None
+    except OSError as exc:
+        raise ManifestError("REX-U103", str(exc)) from None
+    if data is None:
+        raise ManifestError("REX-C101", f"{os.fspath(path)}: no rex.json")
+    doc, problems = load_json(data)
+    if problems or not isinstance(doc, dict):
+        first = problems[0] if problems else None
+        raise ManifestError(first.code if first else "REX-P108",
+                            f"{os.fspath(path)}: rex.json unusable"
+                            + (f": {first.message}" if first else ""))
+    return doc, data

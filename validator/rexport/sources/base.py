@@ -13,13 +13,9 @@ from types import TracebackType
 from typing import BinaryIO, Protocol
 
 from rexport.findings import Finding
+from rexport.limits import MANIFEST_CAP
 from rexport.paths import TwinFinder, display, path_problems
 
-MANIFEST = "rex.json"
-# spec EXP-04; one byte more is read so that the parser can tell "too large"
-MANIFEST_CAP = 128 << 20
-RATIO_LIMIT = 1000  # decompressed:compressed, spec EXP-04
-RATIO_MIN_SIZE = 1 << 20  # the ratio is judged on members larger than this
 # A compressed stream is stopped early once this much of one member was read at a ratio
 # above RATIO_LIMIT: it bounds the time a bomb can take without judging a member on a
 # short prefix (smaller members are judged on their whole size, once read).
@@ -45,6 +41,15 @@ class InputError(Exception):
         self.message = message
 
 
+class ManifestError(Exception):
+    """An export whose manifest cannot be read: ``code`` is the finding code (REX-U1xx, C101,
+    P1xx)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
 class ContainerError(Exception):
     """A problem that ends the reading of a container: a code (X1xx) and a message."""
 
@@ -53,6 +58,11 @@ class ContainerError(Exception):
         self.code = code
         self.message = message
         self.file = file
+
+
+def corrupt(message: str) -> ContainerError:
+    """The ContainerError of an archive whose structure is broken (REX-X118)."""
+    return ContainerError("REX-X118", message)
 
 
 @dataclass(slots=True)
@@ -210,6 +220,30 @@ class Ledger:
             self._names.add(path)
         if twin is not None:
             self.report(twin[0], f"'{shown}' collides with '{display(twin[1])}'", shown)
+
+
+# How a directory export's files are opened. O_NOFOLLOW: a file swapped for a link after
+# listing is refused rather than followed; O_NONBLOCK: a file swapped for a FIFO does not hang
+# the open (regular reads ignore it).
+OPEN_FLAGS = (os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+              | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0))
+
+
+def read_upto(fd: int, limit: int, size: int) -> bytes:
+    """At most ``limit`` bytes of the regular file open at ``fd``, whose fstat gave ``size``.
+
+    One read gives them, and the size says whether a short read was the file's end, so no
+    second read is needed: only a file system that reads in pieces is read again.
+    """
+    data = os.read(fd, limit)
+    if len(data) < limit and len(data) < size:
+        parts = [data]
+        got = len(data)
+        while got < limit and (more := os.read(fd, limit - got)):
+            parts.append(more)
+            got += len(more)
+        data = b"".join(parts)
+    return data
 
 
 class Readable(Protocol):

@@ -9,14 +9,11 @@ import stat
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from rexport.paths import MAX_SEGMENTS, display, plain
-from rexport.sources.base import MANIFEST, Entry, Ledger, Source, read_capped
+from rexport.limits import MAX_SEGMENTS
+from rexport.paths import MANIFEST, display, plain
+from rexport.sources.base import OPEN_FLAGS, Entry, Ledger, Source, read_capped, read_upto
 from rexport.sources.readahead import ReadAhead
 
-# O_NOFOLLOW: a file swapped for a link after listing is refused rather than followed;
-# O_NONBLOCK: a file swapped for a FIFO does not hang the open (regular reads ignore it).
-_FLAGS = (os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
-          | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0))
 _NAME = operator.attrgetter("name")
 
 
@@ -26,7 +23,7 @@ def open_checked(path: str) -> tuple[int, os.stat_result]:
     Returns the descriptor and its fstat (what was opened, not what was listed: the file
     may have been swapped since); raises OSError otherwise. The caller closes the descriptor.
     """
-    fd = os.open(path, _FLAGS)
+    fd = os.open(path, OPEN_FLAGS)
     try:
         info = os.fstat(fd)
     except BaseException:
@@ -52,21 +49,11 @@ def open_regular(path: str) -> BinaryIO:
 def read_regular(path: str, limit: int) -> bytes:
     """Return at most ``limit`` bytes of ``path``, opened as open_regular does; raise OSError.
 
-    Meant for small files: one read gives a regular file's bytes, and its size (from the
-    fstat already made) says whether a short read was its end, so no second read is needed.
+    Meant for small files: see read_upto.
     """
     fd, info = open_checked(path)
     try:
-        data = os.read(fd, limit)
-        if len(data) < limit and len(data) < info.st_size:
-            # a file system that reads in pieces: go on to the end
-            parts = [data]
-            got = len(data)
-            while got < limit and (more := os.read(fd, limit - got)):
-                parts.append(more)
-                got += len(more)
-            data = b"".join(parts)
-        return data
+        return read_upto(fd, limit, info.st_size)
     finally:
         os.close(fd)
 

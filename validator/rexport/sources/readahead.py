@@ -14,7 +14,9 @@ from collections.abc import Iterator
 from operator import attrgetter
 from typing import Any
 
-from rexport.paths import MAX_SEGMENTS, path_problems, plain
+from rexport.limits import MAX_SEGMENTS
+from rexport.paths import path_problems, plain
+from rexport.sources.base import OPEN_FLAGS, read_upto
 
 try:
     import fcntl
@@ -23,8 +25,6 @@ except ImportError:  # pragma: no cover - not on Windows, where no child is fork
 
 # keyed hash of the path (16), size by fstat, bytes read (-1: not read), SHA-256
 _RECORD = struct.Struct("<16sqq32s")
-_FLAGS = (os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
-          | getattr(os, "O_CLOEXEC", 0))
 _DIR_FLAGS = (os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0)
               | getattr(os, "O_CLOEXEC", 0))
 _PIPE_SIZE = 1 << 20  # records in flight: about 20,000 files' worth
@@ -58,7 +58,7 @@ class ReadAhead:
     def __init__(self, pid: int, fd: int, key: bytes) -> None:
         self.pid = pid
         self.fd = fd
-        self.keyed = _keyed(key)
+        self.path_hasher = _path_hasher(key)
         self.pending: dict[bytes, tuple[int, int, bytes]] = {}
         self.tail = b""
         self.done = False
@@ -97,7 +97,7 @@ class ReadAhead:
 
         The child reads a file to its end, and one byte more than its size when it grew.
         """
-        name = _key(self.keyed, path)
+        name = _path_id(self.path_hasher, path)
         found = self.pending.pop(name, None)
         if found is None and not self.done:
             self._drain()
@@ -137,12 +137,13 @@ class ReadAhead:
         self.pending.clear()
 
 
-def _keyed(key: bytes) -> Any:
+def _path_hasher(key: bytes) -> Any:
+    """A keyed BLAKE2b: what names a path in the records, unforgeable by the export."""
     return hashlib.blake2b(key=key, digest_size=16)
 
 
-def _key(keyed: Any, path: str) -> bytes:
-    hasher = keyed.copy()
+def _path_id(path_hasher: Any, path: str) -> bytes:
+    hasher = path_hasher.copy()
     hasher.update(path.encode("utf-8", "surrogatepass"))
     return hasher.digest()  # type: ignore[no-any-return]
 
@@ -160,7 +161,7 @@ class _Child:
 
     def __init__(self, out: int, key: bytes, max_size: int, max_files: int) -> None:
         self.out = out
-        self.keyed = _keyed(key)
+        self.path_hasher = _path_hasher(key)
         self.max_size = max_size
         self.max_files = max_files
         self.buffer = bytearray()
@@ -213,7 +214,7 @@ class _Child:
         size = read = -1
         digest = b""
         try:
-            fd = os.open(name, _FLAGS, dir_fd=folder)
+            fd = os.open(name, OPEN_FLAGS, dir_fd=folder)
         except OSError:
             fd = -1
         if fd >= 0:
@@ -221,13 +222,14 @@ class _Child:
                 info = os.fstat(fd)
                 if stat.S_ISREG(info.st_mode) and info.st_nlink == 1 \
                         and info.st_size < self.max_size:
-                    data = _read_all(fd, info.st_size)
+                    # one byte more tells a file grown since its fstat
+                    data = read_upto(fd, info.st_size + 1, info.st_size)
                     size, read, digest = info.st_size, len(data), hashlib.sha256(data).digest()
             except OSError:
                 read = -1
             finally:
                 os.close(fd)
-        self.buffer += _RECORD.pack(_key(self.keyed, path), size, read, digest)
+        self.buffer += _RECORD.pack(_path_id(self.path_hasher, path), size, read, digest)
         if len(self.buffer) >= 1 << 14:
             self._flush(final=False)
 
@@ -240,16 +242,3 @@ class _Child:
             except BlockingIOError:
                 return  # the parent is behind: keep the rest for later
             del self.buffer[:written]
-
-
-def _read_all(fd: int, size: int) -> bytes:
-    """The bytes of a regular file of ``size`` bytes, and one more if it has grown since."""
-    data = os.read(fd, size + 1)
-    if len(data) < size:  # a file system that reads in pieces
-        parts = [data]
-        got = len(data)
-        while got <= size and (chunk := os.read(fd, size + 1 - got)):
-            parts.append(chunk)
-            got += len(chunk)
-        data = b"".join(parts)
-    return data

@@ -10,14 +10,15 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterator
 
+from rexport.paths import MANIFEST
 from rexport.sources.base import (
     MALFORMED,
-    MANIFEST,
     TRAILING_SCAN,
     ContainerError,
     Entry,
     Ledger,
     Source,
+    corrupt,
     read_capped,
 )
 from rexport.sources.gzip_feed import GzipFeed
@@ -28,7 +29,6 @@ from rexport.sources.tar_headers import (
     ZERO_BLOCK,
     Header,
     apply_extended,
-    corrupt,
     header_fields,
     make_header,
     parse_pax,

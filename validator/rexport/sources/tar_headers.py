@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from operator import methodcaller
 from zlib import adler32
 
-from rexport.sources.base import ContainerError
+from rexport.sources.base import corrupt
 
 BLOCK = 512
 ZERO_BLOCK = bytes(BLOCK)
@@ -25,10 +25,6 @@ _KINDS = {b"0": "file", b"\0": "file", b"7": "file", b"1": "hardlink", b"2": "sy
 # (as Python's tarfile reads them); every other type, known or not, is followed by its size.
 _NO_DATA = frozenset({b"1", b"2", b"3", b"4", b"5", b"6"})
 EXTENDED = frozenset({b"x", b"g", b"L", b"K", b"X"})
-
-
-def corrupt(message: str) -> ContainerError:
-    return ContainerError("REX-X118", message)
 
 
 @dataclass(slots=True)

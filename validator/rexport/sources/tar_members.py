@@ -8,16 +8,13 @@ import os
 from collections.abc import Callable
 from typing import BinaryIO, cast
 
+from rexport.limits import RATIO_LIMIT, RATIO_MIN_SIZE
 from rexport.paths import display
-from rexport.sources.base import (
-    RATIO_EARLY_STOP,
-    RATIO_LIMIT,
-    RATIO_MIN_SIZE,
-    ContainerError,
-)
+from rexport.sources.base import RATIO_EARLY_STOP, ContainerError
 from rexport.sources.gzip_feed import Buffer, GzipFeed
 
-_SKIP_STEP = 4 << 20
+# the most one read or skip of a member takes at once: memory stays bounded however large it is
+_STEP_MAX = 4 << 20
 
 
 class FileFeed:
@@ -104,10 +101,10 @@ class MemberData:
     def read(self, n: int = -1) -> bytes:
         if self.left <= 0 or self.error is not None:
             return b""
-        # one call returns at most _SKIP_STEP: a caller asking for a huge read gets it in
+        # one call returns at most _STEP_MAX: a caller asking for a huge read gets it in
         # pieces (see _Stream.read) rather than twice in memory while they are joined
         n = self.left if n < 0 or n > self.left else n
-        n = min(n, _SKIP_STEP)
+        n = min(n, _STEP_MAX)
         try:
             data = self._feed.read(n)
         except ContainerError as exc:
@@ -168,7 +165,7 @@ class MemberData:
             padding += self.left
             self.left = 0
         while self.left > 0 and self.error is None:
-            step = self.left if self.left < _SKIP_STEP else _SKIP_STEP
+            step = self.left if self.left < _STEP_MAX else _STEP_MAX
             got = self._feed.skip(step)
             self.left -= got
             if got < step:
@@ -196,13 +193,13 @@ class _Stream(io.BufferedIOBase):
     def read(self, size: int | None = -1) -> bytes:
         want = -1 if size is None or size < 0 else size
         read = self._data.read
-        first = read(_SKIP_STEP if want < 0 else want)
+        first = read(_STEP_MAX if want < 0 else want)
         if not first or len(first) == want:
             return first
         out = io.BytesIO()  # grows in place: a list joined at the end would double the peak
         out.write(first)
         while want < 0 or out.tell() < want:
-            chunk = read(_SKIP_STEP if want < 0 else min(want - out.tell(), _SKIP_STEP))
+            chunk = read(_STEP_MAX if want < 0 else min(want - out.tell(), _STEP_MAX))
             if not chunk:
                 break
             out.write(chunk)

@@ -12,12 +12,10 @@ import zlib
 from collections.abc import Callable, Iterator
 from typing import BinaryIO, cast
 
-from rexport.paths import display
+from rexport.limits import RATIO_LIMIT, RATIO_MIN_SIZE
+from rexport.paths import MANIFEST, display
 from rexport.sources.base import (
     MALFORMED,
-    MANIFEST,
-    RATIO_LIMIT,
-    RATIO_MIN_SIZE,
     ContainerError,
     Entry,
     Ledger,

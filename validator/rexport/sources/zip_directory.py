@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from rexport.sources.base import ContainerError
+from rexport.sources.base import corrupt
 
 _EOCD = struct.Struct("<4s4H2LH")
 _LOC64 = struct.Struct("<4sLQL")
@@ -17,10 +17,6 @@ LOCAL = struct.Struct("<4s2B4HL2L2H")
 LOCAL_SIG = b"PK\x03\x04"
 _MAX_COMMENT = 0xFFFF
 _FULL32 = 0xFFFFFFFF
-
-
-def corrupt(message: str) -> ContainerError:
-    return ContainerError("REX-X118", message)
 
 
 @dataclass

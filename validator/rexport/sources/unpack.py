@@ -10,11 +10,11 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO, Any
 
-from rexport.paths import path_problems
+from rexport.json_values import as_list, get
+from rexport.paths import MANIFEST, path_problems
 from rexport.sources import InputError, open_source
 
 CHUNK = 1 << 20
-MANIFEST = "rex.json"
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _DIRECTORY = getattr(os, "O_DIRECTORY", 0)
@@ -35,12 +35,8 @@ class UnpackError(Exception):
 def index_of(manifest: Mapping[str, Any]) -> dict[str, tuple[int, str]]:
     """Map each indexed path to its (size, sha256); raise UnpackError on a malformed index."""
     index: dict[str, tuple[int, str]] = {}
-    files = manifest.get("files")
-    for entry in files if isinstance(files, list) else []:
-        path = entry.get("path") if isinstance(entry, dict) else None
-        size = entry.get("size") if isinstance(entry, dict) else None
-        digests = entry.get("digests") if isinstance(entry, dict) else None
-        sha = digests.get("sha256") if isinstance(digests, dict) else None
+    for entry in as_list(manifest.get("files")):
+        path, size, sha = get(entry, "path"), get(entry, "size"), get(entry, "digests", "sha256")
         if (not isinstance(path, str) or path_problems(path) or isinstance(size, bool)
                 or not isinstance(size, int) or not isinstance(sha, str) or path in index
                 or path == MANIFEST):

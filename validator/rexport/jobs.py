@@ -1,0 +1,167 @@
+"""Read many files once each, hashing and tapping their bytes: Jobs run in order, on a thread
+pool that holds a bounded window of work."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+from rexport.digests import (
+    CHUNK,
+    Progress,
+    Tap,
+    digest_bytes,
+    hash_stream,
+    hash_stream_pipelined,
+)
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+
+class Job:
+    """One file to read once: how to open it, what to hash, who else sees its bytes.
+
+    ``read``, when given, returns at most n bytes of the file at once: files smaller than
+    WHOLE_MAX are read through it, without a stream. ``context`` is the caller's own
+    record, handed back with the result.
+    """
+
+    __slots__ = ("algorithms", "context", "limit", "open", "pipelined", "progress", "read",
+                 "taps")
+
+    def __init__(self, open: Callable[[], BinaryIO], algorithms: tuple[str, ...], *,
+                 taps: Sequence[Tap] = (), limit: int | None = None, pipelined: bool = False,
+                 progress: Progress | None = None, context: Any = None,
+                 read: Callable[[int], bytes] | None = None) -> None:
+        self.open = open
+        self.algorithms = algorithms
+        self.taps = taps
+        self.limit = limit
+        self.pipelined = pipelined
+        self.progress = progress
+        self.context = context
+        self.read = read
+
+
+class Result:
+    """What reading a Job gave: bytes read and digests, or the error that stopped it."""
+
+    __slots__ = ("digests", "error", "job", "size")
+
+    def __init__(self, job: Job, size: int = 0, digests: dict[str, str] | None = None,
+                 error: BaseException | None = None) -> None:
+        self.job = job
+        self.size = size
+        self.digests = digests if digests is not None else {}
+        self.error = error
+
+
+# A file up to this size is read in one call when its source can (Job.read): one buffer
+# of at most this much, where a stream would cost more in Python than the hashing does.
+WHOLE_MAX = CHUNK
+
+
+def run_job(job: Job, errors: tuple[type[BaseException], ...]) -> Result:
+    """Read one Job; an exception of a type in ``errors`` is returned, not raised."""
+    limit = job.limit
+    if job.read is not None and limit is not None and limit < WHOLE_MAX:
+        try:
+            data = job.read(limit + 1)  # one byte more tells a file grown past its size
+        except errors as exc:
+            return Result(job, error=exc)
+        for tap in job.taps:
+            tap(data)
+        if job.progress is not None:
+            job.progress(len(data))
+        return Result(job, len(data), digest_bytes(data, job.algorithms))
+    hasher = hash_stream_pipelined if job.pipelined else hash_stream
+    try:
+        with job.open() as fp:
+            size, digests = hasher(fp, job.algorithms, taps=job.taps, limit=job.limit,
+                                   progress=job.progress)
+    except errors as exc:
+        return Result(job, error=exc)
+    return Result(job, size, digests)
+
+
+def _run_batch(batch: list[Job], errors: tuple[type[BaseException], ...]) -> list[Result]:
+    return [run_job(job, errors) for job in batch]
+
+
+# A batch of small files goes to a thread as one task: a task per file would cost more
+# in futures and locks than hashing a 4 KiB file does. A batch of less than THREAD_BYTES
+# is read by the calling thread itself: for small files the Python around each read, not
+# the hashing, is the cost, and two threads contending for the GIL are slower than one.
+BATCH_FILES = 64
+BATCH_BYTES = 8 << 20
+THREAD_BYTES = 1 << 20
+_WINDOW = 256  # batches held at most, done or not, so memory stays bounded
+
+
+def _batches(jobs: Iterable[Job]) -> Iterator[tuple[list[Job], int]]:
+    batch: list[Job] = []
+    size = 0
+    for job in jobs:
+        weight = job.limit if job.limit is not None else BATCH_BYTES
+        if weight >= THREAD_BYTES:
+            # a large file travels alone, so the small ones around it need no thread
+            if batch:
+                yield batch, size
+                batch, size = [], 0
+            yield [job], weight
+            continue
+        batch.append(job)
+        size += weight
+        if len(batch) >= BATCH_FILES or size >= BATCH_BYTES:
+            yield batch, size
+            batch, size = [], 0
+    if batch:
+        yield batch, size
+
+
+def run_jobs(jobs: Iterable[Job], *, workers: int = 1,
+             errors: tuple[type[BaseException], ...] = (OSError,)) -> Iterator[Result]:
+    """Run Jobs, yielding Results in the order the jobs came.
+
+    With one worker each job is finished before the next is drawn, as streaming archives
+    need. With more, a thread pool reads the larger files, several at once (hashlib
+    releases the GIL), while the calling thread goes on with small ones; only a bounded
+    window of work is held, so memory does not grow with the export.
+    """
+    if workers <= 1:
+        for job in jobs:
+            yield run_job(job, errors)
+        return
+    window: deque[Future[list[Result]] | list[Result]] = deque()
+    in_flight = 0
+    pool: ThreadPoolExecutor | None = None  # started for the first batch worth a thread
+    try:
+        for batch, size in _batches(jobs):
+            if size < THREAD_BYTES:
+                window.append(_run_batch(batch, errors))
+            else:
+                if pool is None:
+                    # a few ms of start-up, paid only when a file is worth a thread
+                    from concurrent.futures import ThreadPoolExecutor
+
+                    pool = ThreadPoolExecutor(max_workers=workers,
+                                              thread_name_prefix="rexport-hash")
+                window.append(pool.submit(_run_batch, batch, errors))
+                in_flight += 1
+            # hand back what is finished, in order; wait only when too much is held
+            while window and (len(window) > _WINDOW or in_flight > 2 * workers
+                              or isinstance(window[0], list) or window[0].done()):
+                head = window.popleft()
+                if isinstance(head, list):
+                    yield from head
+                else:
+                    in_flight -= 1
+                    yield from head.result()
+        while window:
+            head = window.popleft()
+            yield from head if isinstance(head, list) else head.result()
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
