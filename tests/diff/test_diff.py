@@ -5,14 +5,15 @@ from __future__ import annotations
 import json
 import platform
 import shutil
-import zipfile
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from helpers.replay_export import build_export, edit_manifest, tar_export
+from helpers.archives import pack
+from helpers.exports import edit_manifest
+from helpers.replay_export import build_export
 from rexport.cli import cli
 from rexport.diff.compare import diff_manifests
 
@@ -94,12 +95,8 @@ def test_identical_exports_and_unreported_fields_give_exit_0(tmp_path: Path) -> 
 
 def test_archives_give_the_same_differences_as_folders(tmp_path: Path) -> None:
     a, b = exports_differing_in_seed_and_package(tmp_path, "fixture")
-    tar_a = tar_export(a, tmp_path / "a.tar")
-    zip_b = tmp_path / "b.zip"
-    with zipfile.ZipFile(zip_b, "w") as zf:
-        for path in sorted(b.rglob("*")):
-            if path.is_file():
-                zf.write(path, path.relative_to(b).as_posix())
+    tar_a = pack(a, tmp_path / "a.tar")
+    zip_b = pack(b, tmp_path / "b.zip")
     assert whats(run_diff(str(tar_a), str(zip_b))[1]) == whats(run_diff(str(a), str(b))[1])
 
 

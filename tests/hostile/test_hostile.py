@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers.archives import CONTAINERS
 
 from hostile.cases import CASES, Case
-from hostile.model import CONTAINERS, base, write
+from hostile.model import base, write
 from hostile.sandbox import Sandbox
 
 TIME_LIMIT = 10.0

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from helpers.replay_export import edit_manifest
+from helpers.exports import edit_manifest
 from rexport.cli import cli
 
 CLASSIFIER = Path(__file__).resolve().parents[2] / "examples" / "classifier"

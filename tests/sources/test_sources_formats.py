@@ -11,7 +11,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from hostile.model import Export, Member, base, gzip_bytes, tar_bytes, tar_header
+from helpers.archives import Member, gzip_bytes, tar_bytes, tar_header
+from hostile.model import Export, base, write
 from rexport.sources import open_source
 from rexport.sources.base import ContainerError
 from rexport.sources.tar_headers import number, parse_header, parse_pax
@@ -134,8 +135,6 @@ def _text(size: int) -> bytes:
 
 @pytest.mark.parametrize("container", ["tar.gz", "zip"])
 def test_ratio_spares_real_data(container: str, tmp_path: Path) -> None:
-    from hostile.model import write
-
     export = base().plus(Member("logs/train.log", _text(6 << 20)),
                          Member("data/zeros-small.bin", bytes(1 << 20)))  # at the size floor
     files, codes = walk(write(export, container, tmp_path))
@@ -207,7 +206,6 @@ def test_empty_and_manifestless_archives(tmp_path: Path) -> None:
 def test_manifest_is_capped(container: str, tmp_path: Path,
                             monkeypatch: pytest.MonkeyPatch) -> None:
     """One byte past the cap is read, so that the parser can say "too large"; no more."""
-    from hostile.model import write
     from rexport.sources import base as source_base
 
     monkeypatch.setattr(source_base, "MANIFEST_CAP", 1000)

@@ -6,7 +6,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from hostile.model import Member, base, gzip_bytes, tar_bytes, zip_bytes
+from helpers.archives import Member, gzip_bytes, tar_bytes, zip_bytes
+from hostile.model import base
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rexport.sources import open_source

@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers.archives import Member, gzip_bytes, tar_bytes, tar_header
 from hostile.cases import CASES, Case
-from hostile.model import Member, base, gzip_bytes, tar_bytes, tar_header, write
+from hostile.model import base, write
 from rexport.sources import gzip_feed, gzip_helper, open_source
 from rexport.sources.base import TRAILING_SCAN, ContainerError
 from rexport.sources.tar_headers import parse_header
