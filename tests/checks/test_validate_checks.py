@@ -5,15 +5,14 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from helpers.exports import build_manifest
+from helpers.exports import build_manifest, file_entry
 from rexport.canonical import export_digest
 from rexport.checks import integrity
 from rexport.checks.completeness import IndexEntry, Tracker
 
 
 def entry(path: str, **extra: Any) -> dict[str, Any]:
-    return {"path": path, "size": 3, "media_type": "text/plain", "role": "data",
-            "digests": {"sha256": hashlib.sha256(b"abc").hexdigest()}, **extra}
+    return {**file_entry(path, b"abc"), **extra}
 
 
 def codes_at(findings: list[Any]) -> list[tuple[str, str, str]]:
