@@ -13,8 +13,8 @@ from helpers.exports import build_manifest, file_entry, manifest_bytes
 TRAIN = b"import random\n\nrandom.seed(0)\nprint('accuracy', 0.9)\n"
 CONFIG = b"learning_rate: 0.1\nepochs: 3\n"
 
-# the base manifest's members that a hostile export changes: a config file to parse, and a
-# metric value the parse cases rewrite as NaN
+# where the corpus's manifest differs from the tests' base one: a config file that the parse
+# cases break, and a metric value that they rewrite as NaN
 SECTIONS: dict[str, Any] = {
     "producer": {"name": "rexport hostile corpus", "version": "0.1.0"},
     "config": {"path": "config/config.yaml", "seeds": {"python": 0}},
