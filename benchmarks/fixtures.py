@@ -7,57 +7,27 @@ import json
 import os
 import random
 import shutil
+import sys
 import tarfile
 from pathlib import Path
 from typing import Any
 
-from rexport.canonical import export_digest
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "tests"))
+
+from helpers.exports import build_manifest, file_entry  # noqa: E402
 
 MiB = 1 << 20
-
-
-def base_manifest(files: list[dict[str, Any]]) -> dict[str, Any]:
-    """A complete, valid REX 1.0 manifest around the given file index."""
-    manifest: dict[str, Any] = {
-        "rex_version": "1.0",
-        "export_digest": "",
-        "created": "2026-01-01T00:00:00Z",
-        "producer": {"name": "rexport-benchmarks", "version": "1"},
-        "files": files,
-        "code": {
-            "vcs": {
-                "type": "git",
-                "repository": "https://example.org/lab/bench.git",
-                "commit": "0" * 40,
-                "dirty": False,
-            }
-        },
-        "environment": {
-            "os": {"name": "Linux", "version": "6.1"},
-            "architecture": "x86_64",
-            "python": {"implementation": "CPython", "version": "3.11.7"},
-        },
-        "config": {"hyperparameters": {"lr": 0.1}, "seeds": {"python": 0}},
-        "results": {"metrics": [{"name": "accuracy", "value": 0.5, "split": "test"}]},
-    }
-    manifest["export_digest"] = export_digest(manifest)
-    return manifest
+# no code/ folder in these exports: the code is named by its commit alone
+CODE = {"vcs": {"type": "git", "repository": "https://example.org/lab/bench.git",
+                "commit": "0" * 40, "dirty": False}}
 
 
 def write_manifest(root: Path, files: list[dict[str, Any]]) -> dict[str, Any]:
-    manifest = base_manifest(files)
+    """Write the tests' valid manifest around the given file index under ``root``."""
+    manifest = build_manifest(files=files, code=CODE)
     (root / "rex.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
     return manifest
-
-
-def entry(path: str, data: bytes) -> dict[str, Any]:
-    return {
-        "path": path,
-        "size": len(data),
-        "media_type": "application/octet-stream",
-        "role": "data",
-        "digests": {"sha256": hashlib.sha256(data).hexdigest()},
-    }
 
 
 def large_files(root: Path, count: int, size: int) -> Path:
@@ -78,10 +48,9 @@ def large_files(root: Path, count: int, size: int) -> Path:
                 chunk = (i * 100003 + j).to_bytes(8, "little") + block[8:]
                 fp.write(chunk)
                 digest.update(chunk)
-        files.append({
-            "path": f"data/part-{i}.bin", "size": size, "media_type": "application/octet-stream",
-            "role": "data", "digests": {"sha256": digest.hexdigest()},
-        })
+        # streamed: a whole file's bytes are never in memory
+        files.append({**file_entry(f"data/part-{i}.bin", b""), "size": size,
+                      "digests": {"sha256": digest.hexdigest()}})
     write_manifest(root, files)
     return root
 
@@ -99,7 +68,7 @@ def small_files(root: Path, count: int) -> Path:
         target = root / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
-        files.append(entry(rel, data))
+        files.append(file_entry(rel, data))
     write_manifest(root, files)
     return root
 
@@ -156,7 +125,7 @@ def big_manifest(path: Path, count: int, *, invalid: bool = False) -> list[str]:
         for i in (7, count // 2, count - 1):
             files[i]["size"] = -1
             broken.append(f"/files/{i}/size")
-    manifest = base_manifest(files)
+    manifest = build_manifest(files=files, code=CODE)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(manifest), encoding="utf-8")
     return broken

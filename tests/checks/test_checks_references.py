@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import pytest
+from helpers.exports import build_manifest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rexport.checks.references import check
@@ -17,37 +18,47 @@ FILES = ["code/train.py", "code/prep.py", "code/uncommitted.diff", "data/iris.cs
          "results/model.pkl", "replay/expected.json"]
 
 
+DATASET = {"name": "Iris", "license": "CC-BY-4.0", "access": "public"}
+REMOTE = {"uri": "s3://b/x", "size": 1, "digests": {"sha256": "0" * 64}}
+TIMES = {"started": "2026-01-15T09:00:00Z", "ended": "2026-01-15T09:01:00Z"}
+
+
 def manifest() -> dict[str, Any]:
-    return {
-        "rex_version": "1.0",
-        "files": [{"path": p, "size": 1, "digests": {"sha256": "0" * 64}} for p in FILES],
+    """A valid manifest in which every kind of reference names what it must."""
+    return build_manifest(dict.fromkeys(FILES, b"x"), **{
         "code": {"snapshot": {"root": "code/"},
                  "vcs": {"type": "git", "commit": "a" * 40, "diff": "code/uncommitted.diff"},
                  "entry_points": [{"name": "train", "path": "code/train.py"}]},
         "data": {
-            "datasets": [{"id": "iris-raw", "embedded": {"paths": ["data/iris.csv"]}},
-                         {"id": "remote", "reference": {"uri": "s3://b/x"}}],
+            "datasets": [{"id": "iris-raw", **DATASET, "embedded": {"paths": ["data/iris.csv"]}},
+                         {"id": "remote", **DATASET, "reference": REMOTE}],
             "splits": [{"name": "train", "dataset": "iris-raw", "path": "data/splits/train.idx"},
                        {"name": "test", "dataset": "remote"}],
         },
         "lineage": {"steps": [
             {"id": "clean", "inputs": [{"dataset": "iris-raw"}],
-             "outputs": [{"file": "data/clean.csv"}], "code": {"path": "code/prep.py"}},
+             "outputs": [{"file": "data/clean.csv"}], "code": {"path": "code/prep.py"}, **TIMES},
             {"id": "train", "inputs": [{"file": "data/clean.csv"}],
-             "outputs": [{"file": "results/model.pkl"}], "code": {"path": "code/train.py"}},
+             "outputs": [{"file": "results/model.pkl"}], "code": {"path": "code/train.py"},
+             **TIMES},
         ]},
-        "environment": {"lockfiles": [{"path": "environment/requirements.lock"}],
+        "environment": {"os": {"name": "Linux"}, "architecture": "x86_64",
+                        "lockfiles": [{"path": "environment/requirements.lock",
+                                       "format": "pip-requirements"}],
                         "reproduce": {"path": "environment/reproduce.sh"}},
         "config": {"path": "config/config.yaml",
                    "hyperparameters_schema": "config/hyperparameters.schema.json",
-                   "splits": ["train", "test"], "hyperparameters": {"C": 1.0}},
+                   "splits": ["train", "test"], "hyperparameters": {"C": 1.0},
+                   "seeds": {"python": 0}},
         "results": {"metrics": [{"name": "accuracy", "value": 0.9, "split": "test"},
                                 {"name": "loss", "value": 0.1}],
                     "artifacts": [{"name": "model", "path": "results/model.pkl"},
-                                  {"name": "big", "uri": "s3://b/m.pt"}]},
-        "replay": {"working_directory": ".", "metrics": [
-            {"name": "accuracy", "split": "test"}, {"name": "loss"}]},
-    }
+                                  {"name": "big", **REMOTE}]},
+        "replay": {"command": ["python", "code/train.py"], "working_directory": ".",
+                   "metrics": [{"name": "accuracy", "split": "test",
+                                "tolerance": {"absolute": 0.01}},
+                               {"name": "loss", "tolerance": {"relative": 0.1}}]},
+    })
 
 
 def found(m: Any) -> list[tuple[str, str]]:

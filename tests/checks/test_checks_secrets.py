@@ -8,6 +8,7 @@ import random
 from typing import Any
 
 import pytest
+from helpers.exports import build_manifest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rexport.checks.secret_patterns import REDACTED
@@ -21,17 +22,23 @@ PEM = "-----BEGIN OPENSSH " "PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----EN
 
 
 def clean() -> dict[str, Any]:
-    return {
-        "rex_version": "1.0",
-        "files": [{"path": "code/train.py", "digests": {"sha256": "ab" * 32}}],
-        "code": {"vcs": {"repository": "https://example.org/lab/iris.git"}},
-        "environment": {"variables": [{"name": "OMP_NUM_THREADS", "value": "1"},
-                                      {"name": "AWS_SECRET_ACCESS_KEY", "redacted": True}]},
-        "config": {"hyperparameters": {"C": 1.0, "max_tokens": 512, "pad_token": "<pad>",
-                                       "db_password": REDACTED, "use_token": True}},
-        "replay": {"environment": {"PYTHONHASHSEED": "0"}},
-        "redactions": [{"pointer": "/config/hyperparameters/db_password", "reason": "secret-name"}],
-    }
+    """A valid manifest with values near secrets: names, flags, a redacted variable."""
+    return build_manifest(
+        {"code/train.py": b"print('training')\n"},
+        code={"snapshot": {"root": "code/"},
+              "vcs": {"type": "git", "repository": "https://example.org/lab/iris.git",
+                      "commit": "a" * 40}},
+        environment={"os": {"name": "Linux"}, "architecture": "x86_64",
+                     "variables": [{"name": "OMP_NUM_THREADS", "value": "1"},
+                                   {"name": "AWS_SECRET_ACCESS_KEY", "redacted": True}]},
+        config={"hyperparameters": {"C": 1.0, "max_tokens": 512, "pad_token": "<pad>",
+                                    "db_password": REDACTED, "use_token": True},
+                "seeds": {"python": 0}},
+        replay={"command": ["python", "code/train.py"], "environment": {"PYTHONHASHSEED": "0"},
+                "metrics": [{"name": "accuracy", "split": "test",
+                             "tolerance": {"absolute": 0.01}}]},
+        redactions=[{"pointer": "/config/hyperparameters/db_password",
+                     "reason": "secret-name"}])
 
 
 def where(found: list[Any]) -> list[tuple[str, str]]:

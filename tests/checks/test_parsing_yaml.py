@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
@@ -36,12 +35,11 @@ def test_anchors_and_aliases_are_refused_with_place() -> None:
     assert (found[1].line, found[1].column) == (3, 9)
 
 
+@pytest.mark.timeout(60)  # a hang guard: expanding 9**10 lists takes hours
 def test_a_billion_laughs_document_is_refused_without_expanding() -> None:
     lines = ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
     lines += [f"a{i}: &a{i} [{','.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 10)]
-    start = time.perf_counter()
     value, found = load("\n".join(lines))
-    assert time.perf_counter() - start < 2
     assert value is None
     assert {f.code for f in found} == {"REX-P202"}
 

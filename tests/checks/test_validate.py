@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers.archives import pack
 from helpers.exports import (
     TEXT,
     build_manifest,
@@ -168,14 +169,10 @@ def test_unknown_major_stops_after_reporting(export: Path) -> None:
 
 
 def test_unknown_major_still_checks_the_container(export: Path, tmp_path: Path) -> None:
-    import tarfile
-
     manifest = read_manifest(export)
     manifest["rex_version"] = "2.0"
     write_manifest(export, seal(manifest))
-    archive = tmp_path / "run.tar"
-    with tarfile.open(archive, "w") as tar:
-        tar.add(export, arcname=".")
+    archive = pack(export, tmp_path / "run.tar", prefix="./")
     with archive.open("ab") as fp:
         fp.write(b"trailing bytes after the end of the archive" * 50)
     found = {f.code for f in validate(archive).findings}
@@ -408,15 +405,9 @@ def test_unreadable_file_in_a_directory(export: Path, monkeypatch: pytest.Monkey
 
 def test_a_member_reader_failing_with_a_code(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
                                              ) -> None:
-    import zipfile
-
     from rexport.sources import base
 
-    root = write_export(tmp_path / "run")
-    archive = tmp_path / "run.zip"
-    with zipfile.ZipFile(archive, "w") as z:
-        for p in sorted(root.rglob("*")):
-            z.write(p, p.relative_to(root).as_posix())
+    archive = pack(write_export(tmp_path / "run"), tmp_path / "run.zip")
     real = base.Entry.open
 
     def failing(self: Any) -> Any:

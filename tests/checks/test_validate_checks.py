@@ -5,14 +5,14 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from helpers.exports import build_manifest, file_entry
 from rexport.canonical import export_digest
 from rexport.checks import integrity
 from rexport.checks.completeness import IndexEntry, Tracker
 
 
 def entry(path: str, **extra: Any) -> dict[str, Any]:
-    return {"path": path, "size": 3, "media_type": "text/plain", "role": "data",
-            "digests": {"sha256": hashlib.sha256(b"abc").hexdigest()}, **extra}
+    return {**file_entry(path, b"abc"), **extra}
 
 
 def codes_at(findings: list[Any]) -> list[tuple[str, str, str]]:
@@ -108,9 +108,7 @@ def test_uppercase_recorded_digest_still_compared() -> None:
 
 
 def test_export_digest() -> None:
-    manifest: dict[str, Any] = {"rex_version": "1.0", "files": [],
-                                "annotations": {"tags": ["a"]}}
-    manifest["export_digest"] = export_digest(manifest)
+    manifest = build_manifest(annotations={"tags": ["a"]})
     digest, found = integrity.check_export_digest(manifest)
     assert (digest, found) == (manifest["export_digest"], [])
     manifest["annotations"]["tags"].append("b")  # mutable: not covered

@@ -12,7 +12,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 from click.testing import CliRunner
-from helpers.exports import read_manifest, write_export, write_manifest
+from helpers.exports import read_manifest, seal, write_export, write_manifest
 from rexport.cli import cli
 
 
@@ -84,8 +84,6 @@ def test_strict(tmp_path: Path) -> None:
     root = write_export(tmp_path / "run")
     manifest = read_manifest(root)
     manifest["rex_version"] = "1.9"
-    from helpers.exports import seal
-
     write_manifest(root, seal(manifest))
     assert invoke(str(root))[0] == 0
     assert invoke(str(root), "--strict")[0] == 1

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import pytest
-from helpers.exports import write_export
+from helpers.exports import TEXT, build_manifest, write_export
 from rexport.validation import validate
 
 
@@ -59,8 +59,6 @@ def test_examples_validate_offline(no_network: list[str], repo_root: Path) -> No
 
 def test_references_to_remote_data_are_never_fetched(no_network: list[str],
                                                      tmp_path: Path, repo_root: Path) -> None:
-    from helpers.exports import TEXT, build_manifest
-
     data = {"datasets": [{"id": "remote", "name": "remote set", "license": "CC-BY-4.0",
                           "access": "public",
                           "reference": {"uri": "https://example.org/data.tar", "size": 10,

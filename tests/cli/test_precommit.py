@@ -19,12 +19,9 @@ VALID = CASES / "valid" / "export" / "minimal" / "export"
 VALID_ZIP = CASES / "valid" / "archives" / "zip-stored" / "export.zip"
 PRE_COMMIT = shutil.which("pre-commit")
 
-needs_pre_commit = pytest.mark.skipif(PRE_COMMIT is None, reason="pre-commit is not installed")
 
-
-@needs_pre_commit
 def test_shipped_manifest_is_valid_for_pre_commit() -> None:
-    assert PRE_COMMIT is not None
+    assert PRE_COMMIT is not None, "pre-commit is part of the test extra"
     done = subprocess.run([PRE_COMMIT, "validate-manifest", str(HOOKS)], capture_output=True,
                           text=True, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -69,7 +66,7 @@ def _local_config(repo: Path) -> None:
 
 
 def _pre_commit(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    assert PRE_COMMIT is not None
+    assert PRE_COMMIT is not None, "pre-commit is part of the test extra"
     env = {**os.environ, "PRE_COMMIT_HOME": str(repo.parent / "pre-commit-home"),
            "NO_COLOR": "1"}
     return subprocess.run([PRE_COMMIT, "run", "--color", "never", *args], cwd=repo, env=env,
@@ -90,7 +87,6 @@ def repo(tmp_path: Path) -> Path:
 
 
 @pytest.mark.slow
-@needs_pre_commit
 def test_hooks_pass_on_valid_exports(repo: Path) -> None:
     done = _pre_commit(repo, "--all-files")
     assert done.returncode == 0, done.stdout + done.stderr
@@ -99,35 +95,24 @@ def test_hooks_pass_on_valid_exports(repo: Path) -> None:
     assert "Failed" not in done.stdout
 
 
-@pytest.mark.slow
-@needs_pre_commit
-def test_hook_fails_on_a_changed_file_of_an_export(repo: Path) -> None:
+# the file damaged (its path in the repository), how its bytes change, the hook, the code
+DAMAGES = {
     # only a payload file changes: the hook validates the export it belongs to
-    train = repo / "exports" / "iris" / "code" / "train.py"
-    train.write_bytes(train.read_bytes().replace(b"seed(0)", b"seed(7)"))
-    _git(repo, "add", "-A")
-    done = _pre_commit(repo, "rexport-validate")
-    assert done.returncode == 1
-    assert "REX-I102" in done.stdout
+    "payload-file": ("exports/iris/code/train.py", lambda b: b.replace(b"seed(0)", b"seed(7)"),
+                     "rexport-validate", "REX-I102"),
+    "manifest": ("exports/iris/rex.json", lambda b: b.replace(b'"1.0"', b'"1.0.0"', 1),
+                 "rexport-validate-manifest", "REX-V101"),
+    "archive": ("exports/iris.zip", lambda b: b + b"trailing bytes", "rexport-validate",
+                "REX-X112"),
+}
 
 
 @pytest.mark.slow
-@needs_pre_commit
-def test_manifest_hook_fails_on_a_broken_manifest(repo: Path) -> None:
-    manifest = repo / "exports" / "iris" / "rex.json"
-    manifest.write_bytes(manifest.read_bytes().replace(b'"1.0"', b'"1.0.0"', 1))
+@pytest.mark.parametrize("damage", sorted(DAMAGES))
+def test_hook_fails_on_a_damaged_export(repo: Path, damage: str) -> None:
+    path, change, hook, code = DAMAGES[damage]
+    (repo / path).write_bytes(change((repo / path).read_bytes()))
     _git(repo, "add", "-A")
-    done = _pre_commit(repo, "rexport-validate-manifest")
+    done = _pre_commit(repo, hook)
     assert done.returncode == 1
-    assert "REX-V101" in done.stdout
-
-
-@pytest.mark.slow
-@needs_pre_commit
-def test_hook_fails_on_a_damaged_archive(repo: Path) -> None:
-    archive = repo / "exports" / "iris.zip"
-    archive.write_bytes(archive.read_bytes() + b"trailing bytes")
-    _git(repo, "add", "-A")
-    done = _pre_commit(repo, "rexport-validate")
-    assert done.returncode == 1
-    assert "REX-X112" in done.stdout
+    assert code in done.stdout

@@ -7,8 +7,10 @@ import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import cairosvg
 import pytest
 from click.testing import CliRunner
+from PIL import ImageFont
 from rexport.commands.badge import command
 from rexport.conformance import badge as badges
 
@@ -99,17 +101,15 @@ def test_width_follows_the_text() -> None:
 
 
 def test_width_table_measures_the_fallback_font() -> None:
-    image_font = pytest.importorskip("PIL.ImageFont")
     font_path = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
     if not font_path.is_file():
         pytest.skip("DejaVu Sans is not installed")
-    font = image_font.truetype(str(font_path), 110)
+    font = ImageFont.truetype(str(font_path), 110)
     for char in map(chr, range(32, 127)):
         assert badges.text_width(char) == pytest.approx(font.getlength(char) / 10, abs=0.051)
 
 
 def test_renders_to_png(tmp_path: Path) -> None:
-    cairosvg = pytest.importorskip("cairosvg")
     svg = tmp_path / "badge.svg"
     svg.write_bytes(badges.svg(badges.Badge("REX v1.0", "3 errors", "red")))
     png = tmp_path / "badge.png"

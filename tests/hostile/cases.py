@@ -11,18 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hostile.model import (
-    CONTAINERS,
-    Export,
-    Member,
-    base,
-    gzip_bytes,
-    manifest,
-    tar_bytes,
-    tar_header,
-    write,
-    zip_bytes,
-)
+from helpers.archives import CONTAINERS, Member, gzip_bytes, tar_bytes, tar_header, zip_bytes
+
+from hostile.model import Export, base, manifest, write
 
 ARCHIVES = ("tar", "tar.gz", "zip")
 TARS = ("tar", "tar.gz")

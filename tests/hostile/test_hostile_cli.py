@@ -1,5 +1,5 @@
 """A sample of the hostile corpus through `rexport validate -o json` in a child process held
-to 256 MiB of address space and 10 seconds."""
+to 256 MiB of address space (test_hostile asserts the time cap, under slow)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from hostile.cases import CASES, Case
 from hostile.sandbox import Sandbox
 
 MEMORY_LIMIT = 256 << 20
-TIME_LIMIT = 10.0
+HANG_GUARD = 60  # seconds: turns a hang into a failure
 
 # one case per kind of refusal and per container
 SAMPLE = ("traversal-tar.gz", "symlink-dir", "fifo-dir", "hardlink-tar", "nfc-twin-zip",
@@ -49,7 +49,7 @@ def test_cli_refuses_hostile_export(case: Case, sandbox: Sandbox) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "rexport", "validate", "-o", "json", *_options(case),
          str(target)],
-        cwd=sandbox.cwd, env=env, capture_output=True, text=True, timeout=TIME_LIMIT,
+        cwd=sandbox.cwd, env=env, capture_output=True, text=True, timeout=HANG_GUARD,
         preexec_fn=_limit, check=False)
     assert "Traceback" not in done.stderr, done.stderr
     assert done.returncode == case.exit_code, done.stderr
@@ -67,7 +67,7 @@ def test_sample_names_existing_cases() -> None:
 def test_limit_is_enforced(tmp_path: Path) -> None:
     """The child's address-space cap is real: allocating past it fails."""
     done = subprocess.run([sys.executable, "-c", "b = bytearray(300 << 20)"],
-                          capture_output=True, text=True, timeout=TIME_LIMIT,
+                          capture_output=True, text=True, timeout=HANG_GUARD,
                           preexec_fn=_limit, cwd=tmp_path, check=False)
     assert done.returncode != 0
     assert "MemoryError" in done.stderr

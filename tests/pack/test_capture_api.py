@@ -13,11 +13,6 @@ from rexport.pack import Capture, EnvironmentOptions, PackError, fixed_clock
 LIGHT = EnvironmentOptions(hardware=False, packages="none", compiler=False)
 
 
-@pytest.fixture(autouse=True)
-def _no_epoch(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
-
-
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     root = tmp_path / "project"

@@ -14,11 +14,6 @@ LIGHT = EnvironmentOptions(hardware=False, packages="none", compiler=False)
 COMMIT_TIME = 1_600_000_000
 
 
-@pytest.fixture(autouse=True)
-def _no_epoch(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
-
-
 def git(repo: Path, *args: str) -> str:
     env = dict(os.environ, GIT_AUTHOR_DATE=f"{COMMIT_TIME} +0000",
                GIT_COMMITTER_DATE=f"{COMMIT_TIME} +0000")

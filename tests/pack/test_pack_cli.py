@@ -15,11 +15,6 @@ from rexport.pack.files import dataset_id, parse_data_ref
 DIGEST = "0123456789abcdef" * 4
 
 
-@pytest.fixture(autouse=True)
-def _no_epoch(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
-
-
 @pytest.fixture
 def inputs(tmp_path: Path) -> Path:
     root = tmp_path / "in"

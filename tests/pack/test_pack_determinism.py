@@ -29,11 +29,6 @@ FILES = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _no_epoch(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
-
-
 def make_inputs(root: Path, *, order_seed: int, mtime: float) -> Path:
     """Write FILES under root in a shuffled order, with the given mtimes."""
     names = list(FILES)

@@ -28,7 +28,6 @@ PRIVATE_KEY = ("-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA7b2\n"
 def _secret_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", AWS_SECRET)
     monkeypatch.setenv("GITHUB_TOKEN", GITHUB_TOKEN)
-    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
 
 
 def project(root: Path) -> Path:

@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from helpers.replay_export import build_export, edit_manifest, tar_export
+from helpers.archives import Member, pack
+from helpers.exports import edit_manifest
+from helpers.replay_export import build_export
 from rexport.cli import cli
 
 
@@ -163,7 +165,7 @@ def test_tampered_file_runs_nothing(tmp_path: Path) -> None:
 
 def test_traversal_archive_runs_nothing(tmp_path: Path) -> None:
     root = build_export(tmp_path / "run", script=MARKER)
-    archive = tar_export(root, tmp_path / "run.tar", extra={"../escaped.txt": b"outside"})
+    archive = pack(root, tmp_path / "run.tar", extra=[Member("../escaped.txt", b"outside")])
     work = tmp_path / "w" / "work"
     code, report = replay(str(archive), "--yes", "--workdir", str(work))
     assert code == 2 and report["stage"] == "validate"

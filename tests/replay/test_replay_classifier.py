@@ -9,16 +9,12 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from helpers.replay_export import edit_manifest
+from helpers.exports import edit_manifest
 from rexport.cli import cli
 
 CLASSIFIER = Path(__file__).resolve().parents[2] / "examples" / "classifier"
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not (CLASSIFIER / "rex.json").is_file(),
-                       reason="examples/classifier is not in this checkout"),
-]
+pytestmark = pytest.mark.slow
 
 
 def replay(*args: str) -> tuple[int, dict[str, Any]]:

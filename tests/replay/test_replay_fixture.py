@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import rexport
-from helpers.replay_export import build_export, tar_export
+from helpers.archives import pack
+from helpers.replay_export import build_export
 
 
 def test_fixture_export_is_valid(tmp_path: Path) -> None:
@@ -17,5 +18,5 @@ def test_fixture_export_is_valid(tmp_path: Path) -> None:
 
 def test_fixture_archive_is_valid(tmp_path: Path) -> None:
     root = build_export(tmp_path / "run")
-    report = rexport.validate(tar_export(root, tmp_path / "run.tar"))
+    report = rexport.validate(pack(root, tmp_path / "run.tar"))
     assert [f.code for f in report.errors] == []

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import io
 import json
 import math
 import os
-import tarfile
 from pathlib import Path
+from typing import Any
 
 import pytest
-from helpers.replay_export import build_export, tar_export
+from helpers.archives import Member, pack
+from helpers.replay_export import build_export
 from rexport.replay.env import SetupError, has_requirements, inspect_lockfile
 from rexport.replay.metrics import Check, MetricsError, judge, read_metrics, within
 from rexport.replay.run import command_environment, run_command, seed_variables
@@ -84,11 +84,10 @@ def test_run_command_tail_is_bounded(tmp_path: Path) -> None:
 
 # --- unpacking ---------------------------------------------------------------------------------
 
-def fixture_tar(tmp_path: Path, **kwargs: dict[str, bytes]
-                ) -> tuple[Path, dict[str, object], bytes]:
+def fixture_tar(tmp_path: Path, **kwargs: Any) -> tuple[Path, dict[str, object], bytes]:
     root = build_export(tmp_path / "run")
     data = (root / "rex.json").read_bytes()
-    return tar_export(root, tmp_path / "run.tar", **kwargs), json.loads(data), data
+    return pack(root, tmp_path / "run.tar", **kwargs), json.loads(data), data
 
 
 def test_unpack_writes_exactly_the_indexed_files(tmp_path: Path) -> None:
@@ -104,10 +103,10 @@ def test_unpack_writes_exactly_the_indexed_files(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("kwargs", "code"), [
     ({"replace": {"code/train.py": b"print('tampered')\n"}}, "REX-I101"),
     ({"replace": {"code/train.py": b""}}, "REX-I101"),
-    ({"extra": {"notes.txt": b"unindexed"}}, "REX-C103"),
+    ({"extra": [Member("notes.txt", b"unindexed")]}, "REX-C103"),
 ])
 def test_unpack_refuses_what_the_index_does_not_say(
-        tmp_path: Path, kwargs: dict[str, dict[str, bytes]], code: str) -> None:
+        tmp_path: Path, kwargs: dict[str, Any], code: str) -> None:
     archive, manifest, data = fixture_tar(tmp_path, **kwargs)
     dest = tmp_path / "dest"
     dest.mkdir()
@@ -131,7 +130,7 @@ def test_unpack_refuses_same_size_tampering(tmp_path: Path) -> None:
 
 
 def test_unpack_never_writes_outside(tmp_path: Path) -> None:
-    archive, manifest, data = fixture_tar(tmp_path, extra={"../../outside.txt": b"x"})
+    archive, manifest, data = fixture_tar(tmp_path, extra=[Member("../../outside.txt", b"x")])
     dest = tmp_path / "a" / "b" / "dest"
     dest.mkdir(parents=True)
     with pytest.raises(UnpackError):
@@ -141,13 +140,8 @@ def test_unpack_never_writes_outside(tmp_path: Path) -> None:
 
 def test_unpack_refuses_links(tmp_path: Path) -> None:
     root = build_export(tmp_path / "run")
-    archive = tmp_path / "link.tar"
-    with tarfile.open(archive, "w") as tar:
-        for path in sorted(p for p in root.rglob("*") if p.is_file()):
-            tar.add(path, path.relative_to(root).as_posix())
-        link = tarfile.TarInfo("code/evil")
-        link.type, link.linkname = tarfile.SYMTYPE, "/etc/passwd"
-        tar.addfile(link, io.BytesIO(b""))
+    archive = pack(root, tmp_path / "link.tar",
+                   extra=[Member("code/evil", kind="symlink", target="/etc/passwd")])
     data = (root / "rex.json").read_bytes()
     dest = tmp_path / "dest"
     dest.mkdir()

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 import shutil
 import subprocess
-import tarfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from hostile.model import CONTAINERS, Export, Member, base, gzip_bytes, tar_bytes, write
+from helpers.archives import CONTAINERS, Member, gzip_bytes, tar_bytes
+from hostile.model import Export, base, write
 from rexport.sources import Entry, InputError, Source, open_source
 from rexport.sources.tar import TarSource
 
@@ -156,18 +155,9 @@ def test_tar_gz_manifest_first_is_read_in_one_pass(tmp_path: Path,
 def test_tar_gz_manifest_last_needs_a_second_pass(tmp_path: Path,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     export = sample()
-    raw = io.BytesIO()
-    with tarfile.open(fileobj=raw, mode="w") as tf:
-        for m in export.members:
-            if m.kind == "file":
-                info = tarfile.TarInfo(str(m.name))
-                info.size = len(m.data)
-                tf.addfile(info, io.BytesIO(m.data))
-        info = tarfile.TarInfo("./rex.json")
-        info.size = 2
-        tf.addfile(info, io.BytesIO(b"{}"))
+    files = [m for m in export.members if m.kind == "file"]
     path = tmp_path / "late.tgz"
-    path.write_bytes(gzip_bytes(raw.getvalue()))
+    path.write_bytes(gzip_bytes(tar_bytes([*files, Member("./rex.json", b"{}")])))
     calls = _count_feeds(monkeypatch)
     with open_source(path) as source:
         assert source.manifest_bytes() == b"{}"

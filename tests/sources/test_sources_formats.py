@@ -11,22 +11,12 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from hostile.model import Export, Member, base, gzip_bytes, tar_bytes, tar_header
+from helpers.archives import Member, gzip_bytes, tar_bytes, tar_header
+from helpers.sources import read_all
+from hostile.model import Export, base, write
 from rexport.sources import open_source
 from rexport.sources.base import ContainerError
 from rexport.sources.tar_headers import number, parse_header, parse_pax
-
-
-def walk(path: Path, **caps: int) -> tuple[dict[str, bytes], list[str]]:
-    """{path: content} of the files and the finding codes, reading everything."""
-    files = {}
-    with open_source(path, max_files=caps.get("max_files", 1000),
-                     max_bytes=caps.get("max_bytes", 2**40)) as source:
-        for entry in source.entries():
-            if entry.kind == "file":
-                with entry.open() as fp:
-                    files[entry.path] = fp.read()
-        return files, [f.code for f in source.findings]
 
 
 def put(tmp_path: Path, name: str, data: bytes) -> Path:
@@ -79,7 +69,7 @@ def test_long_names_in_every_tar_format(fmt: int, tmp_path: Path) -> None:
         info = tarfile.TarInfo(name)
         info.size = 3
         tf.addfile(info, io.BytesIO(b"abc"))
-    files, codes = walk(put(tmp_path, "long.tar", raw.getvalue()))
+    files, codes = read_all(put(tmp_path, "long.tar", raw.getvalue()))
     assert files == {name: b"abc"} and codes == []
 
 
@@ -100,15 +90,15 @@ def test_old_style_directory_and_record_padding(tmp_path: Path) -> None:
 ])
 def test_what_follows_the_last_member(tail: bytes, codes: list[str], tmp_path: Path) -> None:
     data = tar_header(b"a.txt", 2) + b"hi".ljust(512, b"\0") + tail
-    assert walk(put(tmp_path, "t.tar", data))[1] == codes
-    assert walk(put(tmp_path, "t.tar.gz", gzip_bytes(data)))[1] == codes
+    assert read_all(put(tmp_path, "t.tar", data))[1] == codes
+    assert read_all(put(tmp_path, "t.tar.gz", gzip_bytes(data)))[1] == codes
 
 
 def test_gzip_members_concatenated_and_zero_padding(tmp_path: Path) -> None:
     data = tar_bytes(base())
     half = len(data) // 2
     joined = gzip_bytes(data[:half]) + gzip_bytes(data[half:]) + bytes(4096)
-    files, codes = walk(put(tmp_path, "two.tgz", joined))
+    files, codes = read_all(put(tmp_path, "two.tgz", joined))
     assert codes == [] and files["code/train.py"] == base().members[0].data
 
 
@@ -116,7 +106,7 @@ def test_gzip_members_concatenated_and_zero_padding(tmp_path: Path) -> None:
 def test_gzip_corruption_is_caught(where: int, tmp_path: Path) -> None:
     body = bytearray(gzip_bytes(tar_bytes(base().plus(Member("x.bin", os.urandom(2000))))))
     body[where] ^= 0x55
-    assert "REX-X118" in walk(put(tmp_path, "bad.tgz", bytes(body)))[1]
+    assert "REX-X118" in read_all(put(tmp_path, "bad.tgz", bytes(body)))[1]
 
 
 def _text(size: int) -> bytes:
@@ -134,11 +124,9 @@ def _text(size: int) -> bytes:
 
 @pytest.mark.parametrize("container", ["tar.gz", "zip"])
 def test_ratio_spares_real_data(container: str, tmp_path: Path) -> None:
-    from hostile.model import write
-
     export = base().plus(Member("logs/train.log", _text(6 << 20)),
                          Member("data/zeros-small.bin", bytes(1 << 20)))  # at the size floor
-    files, codes = walk(write(export, container, tmp_path))
+    files, codes = read_all(write(export, container, tmp_path))
     assert codes == [] and len(files["logs/train.log"]) >= 6 << 20
 
 
@@ -150,7 +138,7 @@ def test_ratio_stops_a_large_bomb_early(tmp_path: Path) -> None:
     for _ in range(128):  # 128 MiB of the claimed 1 TiB
         compressor.write(block)
     compressor.close()
-    files, codes = walk(put(tmp_path, "bomb.tgz", out.getvalue()))
+    files, codes = read_all(put(tmp_path, "bomb.tgz", out.getvalue()))
     assert codes == ["REX-X115"]
     assert len(files["zeros.bin"]) < 100 << 20  # stopped soon after 64 MiB
 
@@ -166,7 +154,7 @@ def test_zip64_records(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.undo()
     data = raw.getvalue()
     assert b"PK\x06\x06" in data and b"PK\x06\x07" in data
-    files, codes = walk(put(tmp_path, "z64.zip", data))
+    files, codes = read_all(put(tmp_path, "z64.zip", data))
     assert codes == [] and files["data/3.txt"] == b"content number 3\n" * 10
 
 
@@ -176,7 +164,7 @@ def test_zip_methods(method: int, tmp_path: Path) -> None:
     with zipfile.ZipFile(raw, "w", method) as zf:
         zf.writestr("a.txt", b"hello " * 1000)
         zf.comment = b"a comment is part of the end record, not trailing data"
-    assert walk(put(tmp_path, "m.zip", raw.getvalue())) == ({"a.txt": b"hello " * 1000}, [])
+    assert read_all(put(tmp_path, "m.zip", raw.getvalue())) == ({"a.txt": b"hello " * 1000}, [])
 
 
 def test_zip_names_and_dos_attributes(tmp_path: Path) -> None:
@@ -207,7 +195,6 @@ def test_empty_and_manifestless_archives(tmp_path: Path) -> None:
 def test_manifest_is_capped(container: str, tmp_path: Path,
                             monkeypatch: pytest.MonkeyPatch) -> None:
     """One byte past the cap is read, so that the parser can say "too large"; no more."""
-    from hostile.model import write
     from rexport.sources import base as source_base
 
     monkeypatch.setattr(source_base, "MANIFEST_CAP", 1000)

@@ -15,8 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers.archives import Member, gzip_bytes, tar_bytes, tar_header
+from helpers.sources import read_all
 from hostile.cases import CASES, Case
-from hostile.model import Member, base, gzip_bytes, tar_bytes, tar_header, write
+from hostile.model import base, write
 from rexport.sources import gzip_feed, gzip_helper, open_source
 from rexport.sources.base import TRAILING_SCAN, ContainerError
 from rexport.sources.tar_headers import parse_header
@@ -54,25 +56,13 @@ def helper(monkeypatch: pytest.MonkeyPatch) -> Spawned:
     return Spawned(monkeypatch)
 
 
-def read(path: Path, **options: Any) -> tuple[dict[str, bytes], list[str]]:
-    """{path: content} of every file read to its end, and the finding codes in order."""
-    files = {}
-    with open_source(path, **{"max_files": 200_000, "max_bytes": 2**40, **options}) as source:
-        source.manifest_bytes()
-        for entry in source.entries():
-            if entry.kind == "file":
-                with entry.open() as fp:
-                    files[entry.path] = fp.read()
-        return files, [f.code for f in source.findings]
-
-
 @pytest.mark.parametrize("case", GZ_CASES)
 def test_helper_finds_what_the_reader_in_process_finds(case: Case, tmp_path: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     target = case.make(tmp_path)
-    in_process = read(target, **case.options)
+    in_process = read_all(target, **case.options)
     spawned = helper(monkeypatch)
-    through_helper = read(target, **case.options)
+    through_helper = read_all(target, **case.options)
     assert spawned.processes, "the helper was not used"
     assert through_helper == in_process
     assert all(p.returncode is not None for p in spawned.processes)
@@ -92,7 +82,7 @@ def test_helper_reads_a_large_export_exactly(helper: Spawned, tmp_path: Path) ->
         Member("logs/train.log", _log_text(6 << 20)),  # repetitive, far below the cap
         *(Member(f"data/small/{i:03d}.bin", rng.randbytes(rng.randrange(1, 9000)))
           for i in range(300)))
-    files, codes = read(write(export, "tar.gz", tmp_path))
+    files, codes = read_all(write(export, "tar.gz", tmp_path))
     assert codes == []
     expected = {str(m.name): m.data for m in export.members if m.kind == "file"}
     assert files == expected | {"rex.json": files["rex.json"]}
@@ -223,7 +213,7 @@ def test_closing_early_stops_the_helper(helper: Spawned, tmp_path: Path) -> None
 def test_small_archives_are_inflated_in_process(tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     spawned = Spawned(monkeypatch)
-    files, codes = read(write(base(), "tar.gz", tmp_path))
+    files, codes = read_all(write(base(), "tar.gz", tmp_path))
     assert codes == [] and "rex.json" in files
     assert spawned.processes == []
 

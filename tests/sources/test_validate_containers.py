@@ -3,48 +3,30 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import shutil
 import subprocess
-import tarfile
-import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from helpers.archives import pack
 from helpers.exports import TEXT, build_manifest, position, where, write_export
 from rexport.validation import validate
 
 Packer = Callable[[Path, Path], Path]
 
 
-def _members(root: Path) -> list[Path]:
-    return sorted(p for p in root.rglob("*"))
-
-
 def tar_py(root: Path, out: Path) -> Path:
-    target = out.with_suffix(".tar")
-    with tarfile.open(target, "w", format=tarfile.PAX_FORMAT) as tar:
-        for p in _members(root):
-            tar.add(p, arcname=p.relative_to(root).as_posix(), recursive=False)
-    return target
+    return pack(root, out.with_suffix(".tar"))
 
 
 def tgz_py(root: Path, out: Path) -> Path:
-    target = out.with_suffix(".tar.gz")
-    with tarfile.open(target, "w:gz") as tar:
-        for p in _members(root):
-            # "./"-prefixed names, as `tar -C run -czf run.tgz .` writes them
-            tar.add(p, arcname="./" + p.relative_to(root).as_posix(), recursive=False)
-    return target
+    # "./"-prefixed names, as `tar -C run -czf run.tgz .` writes them
+    return pack(root, out.with_suffix(".tar.gz"), prefix="./")
 
 
 def zip_py(root: Path, out: Path) -> Path:
-    target = out.with_suffix(".zip")
-    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as z:
-        for p in _members(root):
-            z.write(p, p.relative_to(root).as_posix())
-    return target
+    return pack(root, out.with_suffix(".zip"))
 
 
 def tar_cli(root: Path, out: Path) -> Path:
@@ -128,17 +110,6 @@ def test_tampered_export_same_findings_everywhere(tmp_path: Path,
 def test_archive_member_whose_bytes_differ_from_its_header(tmp_path: Path) -> None:
     # a tar header that declares the indexed size, with other bytes behind it
     root = write_export(tmp_path / "run")
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w") as tar:
-        for p in _members(root):
-            info = tar.gettarinfo(str(p), arcname=p.relative_to(root).as_posix())
-            if p.is_file():
-                data = p.read_bytes()
-                if p.name == "model.bin":
-                    data = bytes(len(data))
-                tar.addfile(info, io.BytesIO(data))
-            else:
-                tar.addfile(info)
-    archive = tmp_path / "run.tar"
-    archive.write_bytes(buf.getvalue())
+    zeros = bytes(len(TEXT["results/model.bin"]))
+    archive = pack(root, tmp_path / "run.tar", replace={"results/model.bin": zeros})
     assert [c for c, _, _ in where(validate(archive))] == ["REX-I102"]

@@ -6,7 +6,6 @@ import hashlib
 import os
 import sys
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +16,9 @@ from rexport.payload_pass import INLINE_MAX
 from rexport.sources import open_source, readahead
 from rexport.validation import validate
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
-                                reason="the child process is forked on Linux only")
+pytestmark = [pytest.mark.skipif(not sys.platform.startswith("linux"),
+                                 reason="the child process is forked on Linux only"),
+              pytest.mark.timeout(60)]  # a hang guard: these tests wait on a child process
 
 # binary files: hashed by SHA-256 alone and never scanned, the child's case
 BINARY = {f"data/{i:02d}/part-{i:03d}.bin": hashlib.shake_256(str(i).encode()).digest(100 + i)
@@ -68,12 +68,17 @@ def reaped(pid: int) -> bool:
     return False
 
 
+def finished(ahead: readahead.ReadAhead | None) -> None:
+    """Wait until the child has walked the whole export and exited (left for close to reap)."""
+    assert ahead is not None
+    os.waitid(os.P_PID, ahead.pid, os.WEXITED | os.WNOWAIT)
+
+
 def hashed_entries(root: Path) -> dict[str, tuple[int, str] | None]:
-    """{path: Entry.hashed} of every file, the child given time to read everything first."""
+    """{path: Entry.hashed} of every file, once the child has read everything."""
     with open_source(root) as source:
         source.read_ahead(INLINE_MAX)  # type: ignore[attr-defined]
-        assert source.ahead is not None  # type: ignore[attr-defined]
-        time.sleep(0.5)
+        finished(source.ahead)  # type: ignore[attr-defined]
         return {e.path: e.hashed for e in source.entries() if e.kind == "file"}
 
 
@@ -96,7 +101,7 @@ def test_the_child_refuses_what_the_walk_refuses(tmp_path: Path) -> None:
     (root / "data" / "x\x1b.bin").write_bytes(b"control")
     with open_source(root) as source:
         source.read_ahead(INLINE_MAX)  # type: ignore[attr-defined]
-        time.sleep(0.5)
+        finished(source.ahead)  # type: ignore[attr-defined]
         entries = {e.path: e for e in source.entries()}
     for name in ("data/CON.bin", "data/x\x1b.bin", "data/hard.bin",
                  "data/01/part-001.bin"):  # a second link makes both names hardlinks

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from rexport.checks import schema as schema_check
+from rexport.validation import validate
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
@@ -107,16 +108,14 @@ def test_full_example_fills_every_object() -> None:
 
 @pytest.mark.parametrize("example", ["minimal", "full"])
 def test_whole_export_is_valid(example: str) -> None:
-    validation = pytest.importorskip("rexport.validation")
-    report = validation.validate(EXAMPLES / example)
+    report = validate(EXAMPLES / example)
     assert [(f.code, f.pointer) for f in report.errors] == []
     assert report.valid
 
 
 @pytest.mark.parametrize("case", CASES)
 def test_whole_export_gives_the_expected_findings(case: str) -> None:
-    validation = pytest.importorskip("rexport.validation")
-    report = validation.validate(EXAMPLES / "invalid" / case)
+    report = validate(EXAMPLES / "invalid" / case)
     expected = EXPECTED[case]
     assert report.valid is expected["valid"]
     found = {(f.code, f.pointer, f.file) for f in report.findings}

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import tarfile
-import zipfile
 from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers.archives import pack
 from rexport.validation import validate
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -51,15 +50,7 @@ def test_invalid_example(name: str) -> None:
 
 
 def _archives(export: Path, tmp: Path) -> list[Path]:
-    members = sorted(p for p in export.rglob("*"))
-    tgz, zpath = tmp / f"{export.name}.tar.gz", tmp / f"{export.name}.zip"
-    with tarfile.open(tgz, "w:gz") as tar:
-        for p in members:
-            tar.add(p, arcname=p.relative_to(export).as_posix(), recursive=False)
-    with zipfile.ZipFile(zpath, "w", zipfile.ZIP_DEFLATED) as z:
-        for p in members:
-            z.write(p, p.relative_to(export).as_posix())
-    return [tgz, zpath]
+    return [pack(export, tmp / f"{export.name}.tar.gz"), pack(export, tmp / f"{export.name}.zip")]
 
 
 @pytest.mark.parametrize("name", sorted(_expected()), ids=str)
