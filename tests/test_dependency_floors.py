@@ -1,11 +1,13 @@
-"""The declared dependency floors work: a fresh venv holding exactly the lowest versions that
-pyproject.toml allows validates the examples and passes the conformance suite."""
+"""The declared dependency floors work: a fresh venv of the oldest supported Python holding
+exactly the lowest versions that pyproject.toml allows validates the examples and passes the
+conformance suite."""
 
 from __future__ import annotations
 
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -56,6 +58,25 @@ def floors() -> dict[str, str]:
     return found
 
 
+def oldest_python() -> str:
+    """An interpreter of the oldest Python that pyproject.toml allows, when this machine has
+    one (on PATH or under pyenv), else the running one: floors meet the oldest Python."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    wanted = re.fullmatch(r">=\s*(3\.\d+)", project["requires-python"].strip())
+    assert wanted is not None, project["requires-python"]
+    version = wanted[1]
+    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    candidates = [*sorted(pyenv.glob(f"{version}.*/bin/python{version}")),
+                  *filter(None, [shutil.which(f"python{version}")])]
+    for candidate in candidates:
+        probe = "import sys; print('%d.%d' % sys.version_info[:2])"
+        done = subprocess.run([str(candidate), "-c", probe],
+                              capture_output=True, text=True, check=False, timeout=60)
+        if done.returncode == 0 and done.stdout.strip() == version:
+            return str(candidate)
+    return sys.executable
+
+
 def _clean_env() -> dict[str, str]:
     # the venv alone decides what is imported: no checkout or editable install on the path
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
@@ -73,7 +94,7 @@ def _run(argv: list[str], *, timeout: float = _RUN_TIMEOUT, cwd: Path | None = N
 def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A venv with exactly the floors from PyPI and this checkout's package (no deps)."""
     root = tmp_path_factory.mktemp("floors") / "venv"
-    done = _run([sys.executable, "-m", "venv", str(root)])
+    done = _run([oldest_python(), "-m", "venv", str(root)])
     assert done.returncode == 0, done.stderr
     bin_dir = root / ("Scripts" if sys.platform == "win32" else "bin")
     python = str(bin_dir / "python")

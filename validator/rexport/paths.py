@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 import unicodedata
 from collections.abc import Iterable
 from itertools import repeat
@@ -27,9 +28,14 @@ _SEGMENT = rf"(?!(?i:con|prn|aux|nul|com[1-9]|lpt[1-9])(?:[./]|$))\.?{_CHAR}+(?:
 _FAST = re.compile(rf"{_SEGMENT}(?:/{_SEGMENT})*")
 
 # Many names at once, joined by newlines: the same rules in one match over all of them, for
-# the reserved stems a second search. Possessive quantifiers: no backtracking, so the
-# match runs at the speed of a character-class scan.
-_PLAIN_LINES = re.compile(rf"(?:\.?{_CHAR}++(?:\.{_CHAR}++)*+[/\n])*+")
+# the reserved stems a second search. Possessive quantifiers (Python >= 3.11): no
+# backtracking, so the match runs at the speed of a character-class scan. Python 3.10 has no
+# possessive quantifiers: there a lookahead captures each run and a backreference consumes it,
+# which the engine cannot give back either (the classic atomic-group emulation).
+if sys.version_info >= (3, 11):
+    _PLAIN_LINES = re.compile(rf"(?:\.?{_CHAR}++(?:\.{_CHAR}++)*+[/\n])*+")
+else:  # pragma: no cover - exercised by the Python 3.10 job
+    _PLAIN_LINES = re.compile(rf"(?=((?:\.?(?=({_CHAR}+))\2(?:\.(?=({_CHAR}+))\3)*[/\n])*))\1")
 _RESERVED_STEM = re.compile(r"[/\n](?:con|prn|aux|nul|com[1-9]|lpt[1-9])[./\n]")
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
