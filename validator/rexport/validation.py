@@ -12,6 +12,7 @@ from rexport import parsing
 from rexport.checks import integrity, references, safety, schema, secrets, version
 from rexport.checks.completeness import Tracker, manifest_missing, payload_skipped
 from rexport.findings import CATALOGUE, CodeFilter, Finding, Severity
+from rexport.jobs import default_jobs
 from rexport.limits import MAX_BYTES, MAX_FILES
 from rexport.paths import MANIFEST
 from rexport.payload_pass import INLINE_MAX, PayloadPass
@@ -41,13 +42,14 @@ class ManifestCheck(NamedTuple):
 
 
 def validate(path: str | os.PathLike[str], *, strict: bool = False, select: Iterable[str] = (),
-             ignore: Iterable[str] = (), jobs: int = 1, max_files: int = MAX_FILES,
+             ignore: Iterable[str] = (), jobs: int | None = None, max_files: int = MAX_FILES,
              max_bytes: int = MAX_BYTES, progress: bool = False) -> Report:
     """Validate the export at ``path`` (directory, .tar, .tar.gz/.tgz, .zip or bare rex.json).
 
     ``select``/``ignore`` take finding codes, code prefixes (``REX-I10``) or family names
-    (``integrity``); ``jobs`` threads hash files in parallel where the container allows
-    (above 1, a directory's small files are also read by a child process, on Linux);
+    (``integrity``); ``jobs`` workers hash files in parallel where the container allows
+    (None: jobs.default_jobs(), the processors this process may use; above 1, a directory's
+    small files are read by child processes, on Linux);
     ``max_files``/``max_bytes`` cap the export; ``progress`` allows a bar on a terminal.
     Returns the Report; raises ValueError only for a select/ignore value naming no code.
     """
@@ -61,7 +63,8 @@ def validate(path: str | os.PathLike[str], *, strict: bool = False, select: Iter
     with source:
         report.container = source.container
         found = _check_source(source, report, strict=strict, reported=reported,
-                              jobs=max(1, jobs), progress=progress)
+                              jobs=default_jobs() if jobs is None else max(1, jobs),
+                              progress=progress)
     report.findings = order(f for f in found if reported(f.code))
     return report
 

@@ -52,8 +52,8 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
 @click.option("--title", help="A title for the export.")
 @click.option("--format", "fmt", type=click.Choice(["dir", "tar", "tar.gz", "zip"]),
               help="Container format. Default: taken from OUT's suffix, else a directory.")
-@click.option("--jobs", "-j", default=1, show_default=True, type=click.IntRange(min=1),
-              help="Files hashed in parallel.")
+@click.option("--jobs", "-j", default=None, type=click.IntRange(min=1),
+              help="Files hashed in parallel. Default: the processors this process may use.")
 @click.option("--digest", "digests", multiple=True,
               type=click.Choice(["sha512", "blake2b"]), help="Extra digests besides sha256.")
 @click.option("--untracked", is_flag=True, help="Include untracked, not ignored files of git.")
@@ -69,7 +69,7 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
 def command(out: Path, code: Path | None, data: tuple[Path, ...], data_refs: tuple[str, ...],
             config: Path | None, metrics: Path | None, artifacts: tuple[Path, ...],
             notes: Path | None, seeds: tuple[str, ...], title: str | None, fmt: str | None,
-            jobs: int, digests: tuple[str, ...], untracked: bool, no_git: bool,
+            jobs: int | None, digests: tuple[str, ...], untracked: bool, no_git: bool,
             allow_secrets: bool, ro_crate: bool, force: bool, progress: bool | None,
             quiet: bool) -> None:
     """Pack an experiment into a REX export at OUT, deterministically and atomically.

@@ -179,7 +179,7 @@ def _secrets(hashed: Mapping[str, Hashed], allow: bool, warnings: list[str]) -> 
                  for path, reason in sorted(hits)]
 
 
-def write(cap: Record, out: Path, *, fmt: str | None, jobs: int, progress: bool,
+def write(cap: Record, out: Path, *, fmt: str | None, jobs: int | None, progress: bool,
           allow_secrets: bool, overwrite: bool, ro_crate: bool = False) -> Written:
     """Assemble, hash, check and write the export of ``cap``; see Capture.write."""
     container = format_for(out, fmt)

@@ -33,7 +33,7 @@ class Request:
     seeds: dict[str, int] = field(default_factory=dict)
     title: str | None = None
     format: str | None = None
-    jobs: int = 1
+    jobs: int | None = None  # None: rexport.jobs.default_jobs()
     allow_secrets: bool = False
     include_untracked: bool = False
     git: bool = True

@@ -11,6 +11,7 @@ from typing import Any
 
 from rexport.checks.secret_patterns import PEM_HEADER
 from rexport.digests import hash_stream
+from rexport.jobs import default_jobs
 from rexport.pack.members import Member
 from rexport.progress import ProgressBar
 
@@ -108,7 +109,7 @@ def _hash_one(member: Member, algorithms: Sequence[str], scan: bool,
     return Hashed(size=size, digests=digests, signature=sig, secrets=secrets)
 
 
-def hash_members(members: Sequence[Member], algorithms: Sequence[str], *, jobs: int = 1,
+def hash_members(members: Sequence[Member], algorithms: Sequence[str], *, jobs: int | None = None,
                  progress: bool = False, scan: bool = True,
                  known_secrets: Mapping[bytes, str] | None = None) -> dict[str, Hashed]:
     """Hash every member; return {export path: Hashed}.
@@ -121,7 +122,8 @@ def hash_members(members: Sequence[Member], algorithms: Sequence[str], *, jobs: 
     tick = bar.tick if bar is not None else None
     known = dict(known_secrets or {})
     try:
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        workers = default_jobs() if jobs is None else max(1, jobs)
+        with ThreadPoolExecutor(max_workers=workers) as pool:
             results = list(pool.map(
                 lambda m: _hash_one(m, algorithms, scan, known, tick), members))
     finally:
