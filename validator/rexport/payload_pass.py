@@ -18,7 +18,7 @@ from rexport.limits import CONFIG_CAP
 from rexport.paths import MANIFEST
 from rexport.progress import ProgressBar
 from rexport.sources import Entry, Source
-from rexport.sources.base import ContainerError
+from rexport.sources.base import ContainerError, Scanned
 
 PIPELINE_MIN = 8 << 20  # streaming members from this size overlap reading and hashing
 PROGRESS_MIN = 256 << 20  # below this a progress bar would only flicker
@@ -87,8 +87,11 @@ class PayloadPass:
         self.progress = self._progress_bar() if progress else None
         self.errors = _read_errors()
 
-    def run(self, entries: Iterable[Entry]) -> list[Finding]:
-        """Read every member once; return the findings in index order, then the parsed files'."""
+    def run(self, source: Source) -> list[Finding]:
+        """Read every member of ``source`` once; return the findings in index order, then
+        the parsed files'."""
+        scanned = source.scanned() if self.hashing else None
+        entries = source.entries() if scanned is None else self._matched(scanned)
         try:
             for result in run_jobs(self._dispatch(entries), workers=self.workers,
                                    errors=self.errors):
@@ -101,6 +104,34 @@ class PayloadPass:
                 self.progress.close()
         self.keyed.sort(key=lambda item: item[0])
         return [f for _, f in self.keyed] + self._parse_captured()
+
+    def _matched(self, scanned: Scanned) -> list[Entry]:
+        """Judge at once the files read ahead that are exactly as indexed; return the others.
+
+        A file whose "size/sha256/path" is that of its index entry, where that entry asks for
+        SHA-256 alone and its file is neither scanned nor parsed, is what the member-by-member
+        pass would judge without a finding: only its path and bytes are counted here. No
+        object is made per such file; the others are judged one by one, as usual.
+        """
+        expected = {}
+        scanning, config = self.scanning, (self.config_path, self.schema_path)
+        for entry in self.tracker.index.values():
+            digests, size, path = entry.digests, entry.size, entry.path
+            if len(digests) != 1 or size is None or path in config or (
+                    scanning and secrets.scanned_for_secrets(path, entry.media_type, size)):
+                continue
+            value = digests.get("sha256")
+            if type(value) is str:
+                expected[f"{size}/{value.lower()}/{path}"] = path
+        matched = expected.keys() & scanned.keys
+        self.tracker.seen.update(map(expected.__getitem__, matched))
+        rest = [scanned.entry(key) for key in scanned.keys if key not in matched]
+        done = scanned.total - sum(e.size for e in rest)
+        self.files += len(matched)
+        self.bytes += done
+        if self.progress is not None:
+            self.progress.tick(done)
+        return rest + scanned.rest
 
     def _add(self, path: str, index: IndexEntry | None, found: list[Finding]) -> None:
         if not found:

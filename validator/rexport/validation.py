@@ -12,10 +12,10 @@ from rexport import parsing
 from rexport.checks import integrity, references, safety, schema, secrets, version
 from rexport.checks.completeness import Tracker, manifest_missing, payload_skipped
 from rexport.findings import CATALOGUE, CodeFilter, Finding, Severity
-from rexport.jobs import default_jobs
+from rexport.jobs import WHOLE_MAX, default_jobs
 from rexport.limits import MAX_BYTES, MAX_FILES
 from rexport.paths import MANIFEST
-from rexport.payload_pass import INLINE_MAX, PayloadPass
+from rexport.payload_pass import PayloadPass
 from rexport.report import Report
 from rexport.sources import InputError, Source, open_source
 
@@ -26,6 +26,10 @@ _FAMILY_RANK = {"input": 0, "parse": 1, "version": 2, "safety": 3, "completeness
                 "integrity": 5, "schema": 6, "references": 7, "secrets": 8}
 _SEVERITY_RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 _CAP_EXCEEDED = frozenset({"REX-X113", "REX-X114"})
+# Worker processes pay for themselves from a few hundred files; a manifest indexes a file in
+# about 150 bytes, and a smaller export is read in this process, sparing a fork per export
+# when pre-commit hands over many small ones.
+FORK_MIN = 32 << 10
 
 
 class ManifestCheck(NamedTuple):
@@ -149,9 +153,9 @@ def _check_source(source: Source, report: Report, *, strict: bool, reported: Cod
         _drain(source)
         return found + source.findings
     read_ahead = getattr(source, "read_ahead", None)  # a directory's (DirectorySource)
-    if read_ahead is not None and jobs > 1 and reported("REX-I102"):
-        # started first: a child process reads small files while this one checks the manifest
-        read_ahead(INLINE_MAX)
+    if read_ahead is not None and reported("REX-I102"):
+        # started first: worker processes read small files while this one checks the manifest
+        read_ahead(WHOLE_MAX, workers=jobs if len(data) >= FORK_MIN else 1)
     checked = check_manifest(data, strict=strict)
     manifest, found = checked.manifest, checked.findings
     if manifest is not None:
@@ -171,7 +175,7 @@ def _check_source(source: Source, report: Report, *, strict: bool, reported: Cod
     payload = PayloadPass(manifest, tracker, source, jobs=jobs, reported=reported,
                           progress=progress)
     with _collector_frozen():
-        found.extend(payload.run(source.entries()))
+        found.extend(payload.run(source))
     report.files_checked, report.bytes_checked = payload.files, payload.bytes
     excused = frozenset(_refused_positions(found))
     # a cap stopped the walk: members past it were never seen, not missing

@@ -95,6 +95,22 @@ class Entry:
         return self.opener()
 
 
+@dataclass
+class Scanned:
+    """A source's files read ahead in bulk, for a walk that would report nothing itself.
+
+    ``keys`` names each file read whole at the size it was listed with, as
+    "size/sha256/path", and ``total`` is their bytes; ``rest`` holds every other file, as an
+    Entry to read one at a time; ``entry(key)`` gives a key's file as an Entry (hashed
+    already), for one to be judged alone.
+    """
+
+    keys: list[str]
+    total: int
+    rest: list[Entry]
+    entry: Callable[[str], Entry]
+
+
 class Source:
     """A readable export: a directory, an archive or a bare manifest (a context manager)."""
 
@@ -123,6 +139,11 @@ class Source:
     def manifest_bytes(self) -> bytes | None:
         """Return the root rex.json's bytes (at most MANIFEST_CAP + 1), None when absent."""
         raise NotImplementedError
+
+    def scanned(self) -> Scanned | None:
+        """The files read ahead in bulk, where the source can and its walk would report
+        nothing; None otherwise: then read entries()."""
+        return None
 
     def entries(self) -> Iterator[Entry]:
         """Yield every member once in storage order; problems go to ``self.findings``.
