@@ -17,7 +17,7 @@ import referencing.exceptions
 from click.testing import CliRunner
 from jsonschema import Draft202012Validator
 from rexport.commands.schema import command as schema_command
-from rexport.schema import validators
+from rexport.schema import bundle, validators
 from rexport.schema.formats import FORMATS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -71,24 +71,24 @@ def test_every_resource_is_in_the_registry() -> None:
 
 
 def test_bundle_file_is_in_sync() -> None:
-    bundle = (SCHEMAS / validators.BUNDLE_FILE).read_text(encoding="utf-8")
-    assert bundle == validators.bundle_text()
+    written = (SCHEMAS / validators.BUNDLE_FILE).read_text(encoding="utf-8")
+    assert written == bundle.bundle_text()
     result = CliRunner().invoke(schema_command, ["bundle", "--check"])
     assert result.exit_code == 0, result.output
 
 
 def test_bundle_check_fails_on_a_stale_file(tmp_path: Path) -> None:
     stale = tmp_path / "bundle.json"
-    stale.write_text(validators.bundle_text().replace("REX v1", "REX v0", 1), encoding="utf-8")
+    stale.write_text(bundle.bundle_text().replace("REX v1", "REX v0", 1), encoding="utf-8")
     result = CliRunner().invoke(schema_command, ["bundle", "--check", "-o", str(stale)])
     assert result.exit_code == 1
     written = CliRunner().invoke(schema_command, ["bundle", "-o", str(stale)])
     assert written.exit_code == 0
-    assert stale.read_text(encoding="utf-8") == validators.bundle_text()
+    assert stale.read_text(encoding="utf-8") == bundle.bundle_text()
 
 
 def test_bundle_embeds_every_resource_and_stands_alone() -> None:
-    bundled = validators.bundle()
+    bundled = bundle.bundle()
     assert set(bundled["$defs"]) == set(validators.resources())
     # with an empty registry, the bundle alone must resolve every reference
     validator = Draft202012Validator(bundled, format_checker=validators.format_checker())
@@ -310,6 +310,29 @@ def _big_manifest(entries: int) -> dict[str, Any]:
     manifest["files"] = [dict(entry, path=f"data/part-{i:06d}.bin", size=i)
                          for i in range(entries)]
     return manifest
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_a_long_index_validated_in_slices_gives_what_the_whole_gives(
+        strict: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    manifest = _big_manifest(23)
+    for i in (0, 4, 5, 9, 22):  # slice edges and middles, with the slice of 5 below
+        manifest["files"][i]["size"] = -1
+    del manifest["files"][6]["role"]
+    manifest["files"][7]["x-note"] = 1
+    manifest["files"][8]["colour"] = "red"  # unknown: reported under strict only
+    manifest["files"][10]["digests"] = {"sha256": "zz"}
+    manifest["files"][11] = "not an entry"
+    manifest["title"] = 3
+    monkeypatch.setattr(validators, "_SLICE", 10**9)
+    whole = validators.errors(manifest, strict=strict, engine="rs")
+    monkeypatch.setattr(validators, "_SLICE", 5)
+    sliced = validators.errors(manifest, strict=strict, engine="rs")
+    assert sliced == whole
+    assert [e.pointer for e in whole] == [
+        e.pointer for e in validators.errors(manifest, strict=strict, engine="python")]
+    assert {"/files/22/size", "/files/11", "/title"} <= {e.pointer for e in whole}
+    assert ("/files/8" in {e.pointer for e in whole}) == strict
 
 
 @pytest.mark.slow

@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterator
 from typing import Any
 
+import orjson
 import rfc8785
 
 # Members of the manifest that are not covered by the export digest (spec DIG-03).
 MUTABLE_MEMBERS: frozenset[str] = frozenset({"export_digest", "annotations"})
 
 _MAX_SAFE_INTEGER = 2**53 - 1
-_FAST = json.JSONEncoder(ensure_ascii=False, allow_nan=False, sort_keys=True,
-                         separators=(",", ":"), check_circular=False)
 
 
 def _fast_path_agrees(value: Any) -> bool:
-    """True when json's C encoder writes ``value`` exactly as RFC 8785 does.
+    """True when orjson writes ``value`` exactly as RFC 8785 does.
 
     The two agree on strings (the same minimal escapes), on integers within the I-JSON range
     and on floats whose repr has no exponent and is not integral ("1.0" is "1" in RFC 8785);
@@ -68,54 +66,58 @@ def _utf16(key: str) -> bytes:
     return key.encode("utf-16-be", "surrogatepass")
 
 
-def _pieces(value: Any, top: bool = True) -> Iterator[str]:
-    """The RFC 8785 text of ``value``, in pieces: json's C encoder wherever it agrees with
-    RFC 8785, the rfc8785 package for the values where it does not (say ``1.0``).
+def _fast(value: Any) -> bytes:
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+
+
+def _pieces(value: Any, top: bool = True) -> Iterator[bytes]:
+    """The RFC 8785 text of ``value``, in pieces: orjson wherever it agrees with RFC 8785,
+    the rfc8785 package for the values where it does not (say ``1.0``).
 
     The top level is taken apart member by member and long lists slice by slice, so that one
     such value (a hyperparameter ``C: 1.0``) does not send the whole file index to the slow
-    encoder; below that a value is tried whole first.
+    encoder; below that a value is tried whole first. A lone surrogate raises
+    orjson.JSONEncodeError, a TypeError.
     """
     kind = type(value)
     if kind is list and len(value) > _SLICE:
-        yield "["
+        yield b"["
         for start in range(0, len(value), _SLICE):
             if start:
-                yield ","
+                yield b","
             part = value[start:start + _SLICE]
             if _fast_path_agrees(part):
-                yield _FAST.encode(part)[1:-1]
+                yield _fast(part)[1:-1]
             else:
                 yield from _members(part)
-        yield "]"
+        yield b"]"
     elif not top and _fast_path_agrees(value):
-        yield _FAST.encode(value)
+        yield _fast(value)
     elif kind is dict and all(type(key) is str for key in value):
-        yield "{"
+        yield b"{"
         for n, key in enumerate(sorted(value, key=_utf16)):
-            yield ("," if n else "") + _FAST.encode(key) + ":"
+            yield (b"," if n else b"") + _fast(key) + b":"
             yield from _pieces(value[key], top=False)
-        yield "}"
+        yield b"}"
     elif kind is list:
-        yield "["
+        yield b"["
         yield from _members(value)
-        yield "]"
+        yield b"]"
     else:
-        yield bytes(rfc8785.dumps(value)).decode("utf-8")
+        yield bytes(rfc8785.dumps(value))
 
 
-def _members(items: list[Any]) -> Iterator[str]:
+def _members(items: list[Any]) -> Iterator[bytes]:
     for n, item in enumerate(items):
         if n:
-            yield ","
+            yield b","
         yield from _pieces(item, top=False)
 
 
 def _encoded(value: Any) -> Iterator[bytes]:
     try:
-        for piece in _pieces(value):
-            yield piece.encode("utf-8")
-    except UnicodeEncodeError:
+        yield from _pieces(value)
+    except orjson.JSONEncodeError:
         rfc8785.dumps(value)  # a lone surrogate: rfc8785 raises its own error
         raise
 

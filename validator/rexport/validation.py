@@ -121,6 +121,12 @@ def check_manifest(data: bytes, *, strict: bool = False) -> ManifestCheck:
     """Run every manifest-level check on the bytes of a rex.json; see ManifestCheck."""
     with _collector_paused():
         manifest, found = parsing.load_json(data)
+    return _checked(manifest, found, strict=strict)
+
+
+def _checked(manifest: Any, found: list[Finding], *, strict: bool) -> ManifestCheck:
+    """check_manifest once the bytes are parsed: ``manifest`` (None when unusable) and the
+    parse's findings."""
     if not isinstance(manifest, dict):
         if manifest is not None and not any(f.code == "REX-P108" for f in found):
             found.append(Finding.of("REX-P108", "the top level of rex.json is not an object"))
@@ -156,7 +162,10 @@ def _check_source(source: Source, report: Report, *, strict: bool, reported: Cod
     if read_ahead is not None and reported("REX-I102"):
         # started first: worker processes read small files while this one checks the manifest
         read_ahead(WHOLE_MAX, workers=jobs if len(data) >= FORK_MIN else 1)
-    checked = check_manifest(data, strict=strict)
+    with _collector_paused():
+        parsed, found = parsing.load_json(data)
+    del data  # not needed once parsed: the checks of a large manifest run in less memory
+    checked = _checked(parsed, found, strict=strict)
     manifest, found = checked.manifest, checked.findings
     if manifest is not None:
         version_value = manifest.get("rex_version")
