@@ -42,7 +42,7 @@ class Started:
                   ) -> readahead.ReadAhead:
             handle: readahead.ReadAhead = original(cls, *args, **kwargs)
             self.handles.append(handle)
-            self.pids += [pid for pid, _ in handle.workers]
+            self.pids += [worker.pid for worker in handle.workers]
             return handle
 
         monkeypatch.setattr(readahead.ReadAhead, "start", classmethod(start))
@@ -243,7 +243,7 @@ def test_a_worker_that_dies_leaves_its_files_to_the_validator(
 
     def killed(cls: type[readahead.ReadAhead], *args: Any, **kwargs: Any) -> Any:
         handle = original(cls, *args, **kwargs)
-        pid = handle.workers[1][0]
+        pid = handle.workers[1].pid
         os.kill(pid, 9)
         os.waitpid(pid, 0)
         return handle

@@ -9,6 +9,8 @@ from typing import Any
 import orjson
 import rfc8785
 
+from rexport.json_values import IndexColumns
+
 # Members of the manifest that are not covered by the export digest (spec DIG-03).
 MUTABLE_MEMBERS: frozenset[str] = frozenset({"export_digest", "annotations"})
 
@@ -70,13 +72,14 @@ def _fast(value: Any) -> bytes:
     return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
 
 
-def _pieces(value: Any, top: bool = True) -> Iterator[bytes]:
+def _pieces(value: Any, top: bool = True, agreed: Any = None) -> Iterator[bytes]:
     """The RFC 8785 text of ``value``, in pieces: orjson wherever it agrees with RFC 8785,
     the rfc8785 package for the values where it does not (say ``1.0``).
 
     The top level is taken apart member by member and long lists slice by slice, so that one
     such value (a hyperparameter ``C: 1.0``) does not send the whole file index to the slow
-    encoder; below that a value is tried whole first. A lone surrogate raises
+    encoder; below that a value is tried whole first. ``agreed`` is a list known to agree
+    (a file index of the common shape), written without looking. A lone surrogate raises
     orjson.JSONEncodeError, a TypeError.
     """
     kind = type(value)
@@ -86,7 +89,7 @@ def _pieces(value: Any, top: bool = True) -> Iterator[bytes]:
             if start:
                 yield b","
             part = value[start:start + _SLICE]
-            if _fast_path_agrees(part):
+            if value is agreed or _fast_path_agrees(part):
                 yield _fast(part)[1:-1]
             else:
                 yield from _members(part)
@@ -97,7 +100,7 @@ def _pieces(value: Any, top: bool = True) -> Iterator[bytes]:
         yield b"{"
         for n, key in enumerate(sorted(value, key=_utf16)):
             yield (b"," if n else b"") + _fast(key) + b":"
-            yield from _pieces(value[key], top=False)
+            yield from _pieces(value[key], top=False, agreed=agreed)
         yield b"}"
     elif kind is list:
         yield b"["
@@ -114,9 +117,9 @@ def _members(items: list[Any]) -> Iterator[bytes]:
         yield from _pieces(item, top=False)
 
 
-def _encoded(value: Any) -> Iterator[bytes]:
+def _encoded(value: Any, agreed: Any = None) -> Iterator[bytes]:
     try:
-        yield from _pieces(value)
+        yield from _pieces(value, agreed=agreed)
     except orjson.JSONEncodeError:
         rfc8785.dumps(value)  # a lone surrogate: rfc8785 raises its own error
         raise
@@ -136,9 +139,16 @@ def immutable_part(manifest: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in manifest.items() if k not in MUTABLE_MEMBERS}
 
 
-def export_digest(manifest: dict[str, Any]) -> str:
-    """Return ``sha256:<hex>`` over the canonical form of the manifest's immutable part."""
+def export_digest(manifest: dict[str, Any], *, index: IndexColumns | None = None) -> str:
+    """Return ``sha256:<hex>`` over the canonical form of the manifest's immutable part.
+
+    ``index``: the manifest's ``files`` as columns (json_values.index_columns), when the
+    caller has them: an index of that shape needs no walk to be known to agree.
+    """
+    files = manifest.get("files")
+    agreed = files if index is not None and min(index.sizes) >= -_MAX_SAFE_INTEGER \
+        and max(index.sizes) <= _MAX_SAFE_INTEGER else None
     hasher = hashlib.sha256()
-    for piece in _encoded(immutable_part(manifest)):
+    for piece in _encoded(immutable_part(manifest), agreed):
         hasher.update(piece)
     return "sha256:" + hasher.hexdigest()

@@ -5,20 +5,23 @@ from __future__ import annotations
 from typing import Any
 
 from rexport.findings import Finding, pointer
-from rexport.json_values import as_list, get
+from rexport.json_values import IndexColumns, as_list, get
 from rexport.paths import TwinFinder, display, path_problems, plain
 
 
-def check_manifest_paths(manifest: dict[str, Any]) -> list[Finding]:
+def check_manifest_paths(manifest: dict[str, Any], *, index: IndexColumns | None = None
+                         ) -> list[Finding]:
     """Return X1xx findings for ``files[].path`` (pointer /files/N/path); never raises.
 
     Each path is judged by rexport.paths.path_problems; a path equal to an earlier one
     after NFC and case folding gives REX-X108 (case) or REX-X109 (normalisation).
-    Malformed entries are left to the schema check.
+    Malformed entries are left to the schema check. ``index``: the manifest's ``files`` as
+    columns, when the caller has them.
     """
     files = as_list(get(manifest, "files"))
-    names = [p for p in (item.get("path") if isinstance(item, dict) else None for item in files)
-             if isinstance(p, str)]
+    names = index.paths if index is not None else [
+        p for p in (item.get("path") if isinstance(item, dict) else None for item in files)
+        if isinstance(p, str)]
     if plain(names) and len(set("\n".join(names).lower().split("\n"))) == len(names):
         # every path of the common form (ASCII: folding is lower-casing), no two alike:
         # nothing to report, found without a Python step per path

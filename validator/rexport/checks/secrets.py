@@ -13,7 +13,7 @@ from typing import Any
 from rexport.checks.secret_patterns import REDACTED, find_secrets, is_secret_name
 from rexport.digests import HEX, HEX_LENGTHS
 from rexport.findings import Finding, pointer
-from rexport.json_values import as_list, get
+from rexport.json_values import IndexColumns, as_list, get
 
 __all__ = ["TEXT_SCAN_MAX", "TextScanner", "scan_manifest", "scanned_for_secrets"]
 
@@ -73,12 +73,16 @@ def _text_like(path: str, media_type: str | None) -> bool:
     return dot > 0 and name[dot:] in _TEXT_SUFFIXES
 
 
-def scan_manifest(manifest: Any) -> list[Finding]:
+def scan_manifest(manifest: Any, *, index: IndexColumns | None = None) -> list[Finding]:
     """Return K101 for each string (value or key) that holds a credential, and K103 for each
     secret-named key or environment variable whose value is set and not ``"[REDACTED]"``.
 
-    Messages name the kind of credential and the JSON pointer, never the value.
+    Messages name the kind of credential and the JSON pointer, never the value. ``index``:
+    the manifest's ``files`` as columns (json_values.index_columns), when the caller has
+    them, which spares a walk of every entry when the manifest holds no credential.
     """
+    if index is not None and isinstance(manifest, dict) and _clean(manifest, index):
+        return list(_variables(manifest, set()))[:MAX_FINDINGS]
     strings, keys, levels = _gather(manifest)
     text = "\n".join(strings)  # no pattern crosses a newline: one scan for every string
     hits = find_secrets(text)
@@ -107,6 +111,24 @@ def scan_manifest(manifest: Any) -> list[Finding]:
                                       "that is not redacted", pointer=where))
     out.extend(_variables(manifest, flagged))
     return out[:MAX_FINDINGS]
+
+
+_INDEX_KEYS = frozenset({"files", "path", "size", "media_type", "role", "digests", "sha256"})
+
+
+def _clean(manifest: dict[str, Any], index: IndexColumns) -> bool:
+    """True when no string, key or key name of the manifest is a credential, told at once:
+    the index's columns and the other members' strings scanned as one text (each string on
+    its own line, as in scan_manifest: a string holds a credential alone or not at all, so
+    repeated values are scanned once). False says nothing: scan_manifest then numbers every
+    string to name where each credential is."""
+    strings, keys, _ = _gather({k: v for k, v in manifest.items() if k != "files"})
+    digests = index.sha256 if "".join(index.sha256).strip(HEX) else []
+    text = "\n".join([*strings, *index.paths, *set(index.media_types), *set(index.roles),
+                      *digests])
+    keys |= _INDEX_KEYS
+    return not find_secrets(text) and not any(
+        isinstance(k, str) and (is_secret_name(k) or find_secrets(k)) for k in keys)
 
 
 def _covered(strings: list[str], starts: list[int], hits: list[tuple[str, int, int]],

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
+import functools
 import hashlib
-import json
 import os
-import signal
 import stat
-import sys
-import threading
 from collections.abc import Iterator
 from operator import attrgetter
 from typing import NamedTuple
 
+from rexport.forked import Forked
 from rexport.limits import MAX_SEGMENTS
 from rexport.paths import MANIFEST, path_problems, plain
 from rexport.sources.base import OPEN_FLAGS, read_upto
@@ -22,17 +19,6 @@ _DIR_FLAGS = (os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOL
               | getattr(os, "O_CLOEXEC", 0))
 _NAME = attrgetter("name")
 _ISREG = stat.S_ISREG
-
-
-def forkable() -> bool:
-    """Fork only where it is safe: Linux, and a process running one thread (a fork copies
-    only the calling thread, and a lock another thread held would stay held in the child)."""
-    if not sys.platform.startswith("linux") or threading.active_count() != 1:
-        return False
-    try:
-        return len(os.listdir("/proc/self/task")) == 1  # threads started outside Python too
-    except OSError:
-        return False
 
 
 def open_at(folder: int, name: str) -> int:
@@ -205,47 +191,24 @@ class _Walker:
             self.rest.append(f"{info.st_size}/-1//{path}")
 
 
-def _encode(part: Part) -> bytes:
-    keys = "\0".join(part.keys).encode("utf-8", "surrogateescape")
-    rest = "\0".join(part.rest).encode("utf-8", "surrogateescape")
-    head = {"clean": part.clean, "capped": part.capped, "walked": part.walked,
-            "total": part.total, "hashed": part.hashed, "keys": len(keys), "rest": len(rest)}
-    return json.dumps(head).encode("ascii") + b"\n" + keys + rest
-
-
-def _decode(message: bytes) -> Part | None:
-    line, _, body = message.partition(b"\n")
-    try:
-        head = json.loads(line)
-        cut = head["keys"]
-        if cut + head["rest"] != len(body):
-            return None
-        keys = body[:cut].decode("utf-8", "surrogateescape")
-        rest = body[cut:].decode("utf-8", "surrogateescape")
-        return Part(keys.split("\0") if keys else [], rest.split("\0") if rest else [],
-                    bool(head["clean"]), bool(head["capped"]), int(head["walked"]),
-                    int(head["total"]), int(head["hashed"]))
-    except (ValueError, KeyError, TypeError):
-        return None  # a worker that died half-way: its share is read by the walk
-
-
 class ReadAhead:
     """Workers that walk a directory as DirectorySource does and hash its small files.
 
-    With several jobs they are forked processes, started before the manifest is parsed, so
-    that the reading overlaps the manifest's checks: an export of many small files is bound
-    by the Python around each read, which threads cannot share (one interpreter lock) and
-    processes can. Each worker reads every ``workers``-th file and sends back, per file, a
-    line of text; none of it is trusted beyond what it says about the bytes it read, and a
-    worker that fails only leaves its files to be read here. With one job, or where forking
-    is not safe, the same walk runs in this process when its result is first asked for.
+    With several jobs they are forked processes (rexport.forked), started before the
+    manifest is parsed, so that the reading overlaps the manifest's checks: an export of
+    many small files is bound by the Python around each read, which threads cannot share
+    (one interpreter lock) and processes can. Each worker reads every ``workers``-th file
+    and sends back, per file, a line of text; none of it is trusted beyond what it says
+    about the bytes it read, and a worker that fails only leaves its files to be read here.
+    With one job, or where forking is not safe, the same walk runs in this process when
+    its result is first asked for.
     """
 
     def __init__(self, root: str, *, max_size: int, max_files: int) -> None:
         self.root = root
         self.max_size = max_size
         self.max_files = max_files
-        self.workers: list[tuple[int, int]] = []  # (pid, read end of its pipe)
+        self.workers: list[Forked[Part]] = []
         self.parts: list[Part] | None = None
         self.failed = False
         self.found: dict[str, tuple[int, int, str]] | None = None
@@ -256,31 +219,14 @@ class ReadAhead:
         than one is asked for, else in this process later. Regular files smaller than
         ``max_size`` are hashed; the walk stops after ``max_files`` entries, as the source's."""
         ahead = cls(root, max_size=max_size, max_files=max_files)
-        if workers > 1 and forkable():
+        if workers > 1:
             for me in range(workers):
-                ahead._fork(me, workers)
+                walker = _Walker(me, workers, max_size, max_files)
+                worker = Forked.start(functools.partial(walker.run, root))
+                if worker is None:
+                    break  # not safe here: read in this process
+                ahead.workers.append(worker)
         return ahead
-
-    def _fork(self, me: int, workers: int) -> None:
-        read_end, write_end = os.pipe()
-        try:
-            pid = os.fork()
-        except OSError:
-            os.close(read_end)
-            os.close(write_end)
-            return
-        if pid == 0:  # the worker: never returns, never raises into the caller's code
-            try:
-                os.close(read_end)
-                for _, fd in self.workers:
-                    os.close(fd)
-                _quiet_stdio()
-                part = _Walker(me, workers, self.max_size, self.max_files).run(self.root)
-                _write_all(write_end, _encode(part))
-            finally:
-                os._exit(0)
-        os.close(write_end)
-        self.workers.append((pid, read_end))
 
     def result(self) -> list[Part] | None:
         """Every worker's Part, once they are all done; None when one of them failed (its
@@ -290,8 +236,7 @@ class ReadAhead:
                 walker = _Walker(0, 1, self.max_size, self.max_files)
                 self.parts = [walker.run(self.root)]
             else:
-                parts = [_decode(_read_all(fd)) for _, fd in self.workers]
-                self.close()
+                parts = [worker.result() for worker in self.workers]
                 self.parts = [p for p in parts if p is not None]
                 self.failed = len(self.parts) != len(parts)
         return None if self.failed else self.parts
@@ -317,33 +262,5 @@ class ReadAhead:
 
     def close(self) -> None:
         """Stop the workers (they may still be reading) and reap them."""
-        for pid, fd in self.workers:
-            os.close(fd)  # its next write fails, should the kill below not land first
-            try:
-                os.kill(pid, signal.SIGKILL)
-                os.waitpid(pid, 0)
-            except (ChildProcessError, ProcessLookupError):
-                pass  # already reaped, say by the program's own SIGCHLD handler
-        self.workers = []
-
-
-def _read_all(fd: int) -> bytes:
-    chunks = []
-    with contextlib.suppress(OSError):
-        while chunk := os.read(fd, 1 << 20):
-            chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
-
-
-def _quiet_stdio() -> None:
-    # a worker never writes to the terminal, and must not keep the caller's pipes open
-    null = os.open(os.devnull, os.O_RDWR)
-    for fd in (0, 1, 2):
-        os.dup2(null, fd)
-    os.close(null)
+        for worker in self.workers:
+            worker.close()
