@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import pickle
 import signal
 import sys
 import threading
@@ -52,6 +51,8 @@ class Forked(Generic[T]):
             os.close(read_end)
             os.close(write_end)
             return None
+        import pickle  # here, not at the top: a small validation forks nothing
+
         if pid == 0:  # the child
             try:
                 os.close(read_end)
@@ -72,6 +73,8 @@ class Forked(Generic[T]):
             while chunk := os.read(self.fd, 1 << 20):
                 chunks.append(chunk)
         self.close()
+        import pickle
+
         try:
             return pickle.loads(b"".join(chunks))  # type: ignore[no-any-return]
         except Exception:  # a child killed half-way sends a cut pickle: do the work here

@@ -73,6 +73,22 @@ def _source(dist: metadata.Distribution) -> str | None:
     return "vcs" if "vcs_info" in info else "url"
 
 
+# a Name or Version line of a metadata file's header block (core metadata, RFC 822 style)
+_HEADER = re.compile(r"^(name|version)[ \t]*:[ \t]*(.*?)\r?$", re.IGNORECASE | re.MULTILINE)
+
+
+def name_version(dist: metadata.Distribution) -> tuple[str | None, str | None]:
+    """The Name and Version of ``dist`` as ``dist.metadata`` gives them, read from the
+    header block alone: the email parser would read the whole file, long description and
+    all, and does so for each of hundreds of distributions."""
+    text = dist.read_text("METADATA") or dist.read_text("PKG-INFO") or ""
+    head = re.split(r"\r?\n\r?\n", text, maxsplit=1)[0]
+    found: dict[str, str] = {}
+    for key, value in _HEADER.findall(head):
+        found.setdefault(key.lower(), value)
+    return found.get("name"), found.get("version")
+
+
 def installed_packages() -> list[dict[str, Any]]:
     """Every importable distribution (first on sys.path wins), sorted by name.
 
@@ -80,7 +96,7 @@ def installed_packages() -> list[dict[str, Any]]:
     """
     seen: dict[str, dict[str, Any]] = {}
     for dist in metadata.distributions():
-        name, version = dist.metadata["Name"], dist.version
+        name, version = name_version(dist)
         if not name or not version or _normalise(name) in seen:
             continue  # broken metadata: nothing to pin
         entry: dict[str, Any] = {"name": name, "version": version}

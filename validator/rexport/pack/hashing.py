@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -84,8 +85,14 @@ def _scanner(member: Member, size: int) -> Any | None:
     return TextScanner(member.path)
 
 
+# Where a member's bytes go as they are hashed: a context giving what writes them
+# (writers.DirectoryOutput.file), or None when the export is written afterwards.
+Output = Callable[[Member], AbstractContextManager[Tap]]
+
+
 def _hash_one(member: Member, algorithms: Sequence[str], scan: bool,
-              known: Mapping[bytes, str], progress: Callable[[int], None] | None) -> Hashed:
+              known: Mapping[bytes, str], progress: Callable[[int], None] | None,
+              output: Output | None = None) -> Hashed:
     taps: list[Tap] = []
     scanner = _scanner(member, member.size()) if scan else None
     if scanner is not None:
@@ -97,7 +104,9 @@ def _hash_one(member: Member, algorithms: Sequence[str], scan: bool,
     if value_tap is not None:
         taps.append(value_tap)
     sig = signature(member.source) if isinstance(member.source, Path) else None
-    with member.open() as fp:
+    with member.open() as fp, output(member) if output is not None else nullcontext() as write:
+        if write is not None:
+            taps.append(write)  # the buffer hashed is the buffer written: one read
         size, digests = hash_stream(fp, algorithms, taps=taps, progress=progress)
     secrets: list[str] = []
     if scanner is not None:
@@ -111,12 +120,13 @@ def _hash_one(member: Member, algorithms: Sequence[str], scan: bool,
 
 def hash_members(members: Sequence[Member], algorithms: Sequence[str], *, jobs: int | None = None,
                  progress: bool = False, scan: bool = True,
-                 known_secrets: Mapping[bytes, str] | None = None) -> dict[str, Hashed]:
+                 known_secrets: Mapping[bytes, str] | None = None,
+                 output: Output | None = None) -> dict[str, Hashed]:
     """Hash every member; return {export path: Hashed}.
 
     Threads give real parallelism here: hashlib releases the GIL on large buffers.
     ``known_secrets`` maps secret values (redacted elsewhere) to the reason reported when one
-    turns up in a member.
+    turns up in a member; ``output``, when given, writes each member as it is read.
     """
     bar = ProgressBar(sum(m.size() for m in members)) if progress else None
     tick = bar.tick if bar is not None else None
@@ -125,7 +135,7 @@ def hash_members(members: Sequence[Member], algorithms: Sequence[str], *, jobs: 
         workers = default_jobs() if jobs is None else max(1, jobs)
         with ThreadPoolExecutor(max_workers=workers) as pool:
             results = list(pool.map(
-                lambda m: _hash_one(m, algorithms, scan, known, tick), members))
+                lambda m: _hash_one(m, algorithms, scan, known, tick, output), members))
     finally:
         if bar is not None:
             bar.close()

@@ -12,7 +12,7 @@ import sys
 import tarfile
 import time
 import zipfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -102,29 +102,65 @@ def _mode(member: Member) -> int:
     return 0o755 if member.executable else 0o644
 
 
+class DirectoryOutput:
+    """A directory export, written file by file as its members are read.
+
+    The packer writes each member while it hashes it (hashing.hash_members), from the very
+    buffer it hashes: every byte is read once and written once. finish() adds rex.json and
+    sets the folders' modes and times, so that neither the umask nor the clock shows.
+    """
+
+    def __init__(self, root: Path, epoch: int) -> None:
+        self.root = root
+        self.epoch = epoch
+        self.folders = {root}
+        root.mkdir()
+
+    def prepare(self, members: Iterable[Member]) -> None:
+        """Make the folders ``members`` go in, before several threads write into them."""
+        for member in members:
+            for parent in reversed(self._target(member).parents):
+                if parent not in self.folders and self.root in parent.parents:
+                    parent.mkdir(exist_ok=True)
+                    self.folders.add(parent)
+
+    @contextlib.contextmanager
+    def file(self, member: Member) -> Iterator[Callable[[bytes], None]]:
+        """Give what writes ``member``'s bytes, in order; the file is complete on exit."""
+        target = self._target(member)
+        with open(target, "xb") as dst:
+
+            def write(data: bytes) -> None:
+                dst.write(data)
+
+            yield write
+        os.chmod(target, _mode(member))
+        os.utime(target, (self.epoch, self.epoch))
+
+    def finish(self, manifest: bytes) -> None:
+        """Write rex.json, then fix every folder's mode and time, the deepest first."""
+        with open(self.root / MANIFEST, "xb") as fp:
+            fp.write(manifest)
+        os.chmod(self.root / MANIFEST, 0o644)
+        os.utime(self.root / MANIFEST, (self.epoch, self.epoch))
+        for directory in sorted(self.folders, key=lambda p: len(p.parts), reverse=True):
+            os.chmod(directory, 0o755)
+            os.utime(directory, (self.epoch, self.epoch))
+
+    def _target(self, member: Member) -> Path:
+        return self.root.joinpath(*member.path.split("/"))
+
+
 def _write_dir(root: Path, manifest: bytes, entries: Entries, epoch: int,
                advance: Callable[[int], None]) -> None:
-    root.mkdir()
-    made = {root}
-    (root / MANIFEST).write_bytes(manifest)
+    tree = DirectoryOutput(root, epoch)
+    tree.prepare(member for member, _ in entries)
     for member, hashed in entries:
-        target = root.joinpath(*member.path.split("/"))
-        for parent in reversed(target.parents):
-            if parent not in made and root in parent.parents:
-                parent.mkdir(exist_ok=True)
-                made.add(parent)
-        with _opened(member, hashed) as src, open(target, "xb") as dst:
+        with _opened(member, hashed) as src, tree.file(member) as write:
             while chunk := src.read(_CHUNK):
-                dst.write(chunk)
+                write(chunk)
                 advance(len(chunk))
-        os.chmod(target, _mode(member))
-        os.utime(target, (epoch, epoch))
-    os.chmod(root / MANIFEST, 0o644)
-    os.utime(root / MANIFEST, (epoch, epoch))
-    # explicit modes and times: the umask and the wall clock must not show in the tree
-    for directory in sorted(made, key=lambda p: len(p.parts), reverse=True):
-        os.chmod(directory, 0o755)
-        os.utime(directory, (epoch, epoch))
+    tree.finish(manifest)
 
 
 def _tar_info(path: str, size: int, mode: int, epoch: int) -> tarfile.TarInfo:
