@@ -335,6 +335,28 @@ def test_a_long_index_validated_in_slices_gives_what_the_whole_gives(
     assert ("/files/8" in {e.pointer for e in whole}) == strict
 
 
+@pytest.mark.parametrize("name", sorted(validators.FORMAT_FREE))
+def test_format_free_schemas_reach_no_format(name: str) -> None:
+    # their jsonschema-rs validators are built without our format checks (see rs_validator)
+    todo, seen, keywords = [(validators.uri_for(name), "")], set(), set()
+    while todo:
+        uri, at = todo.pop()
+        if (uri, at) in seen:
+            continue
+        seen.add((uri, at))
+        node: Any = validators.resources()[uri]
+        for token in at.split("/")[1:]:
+            node = node[token]
+        for _, sub in validators._walk(node):
+            keywords |= set(sub)
+            ref = sub.get("$ref")
+            if isinstance(ref, str):
+                target, _, pointer = ref.partition("#")
+                todo.append((validators.BASE_URI + target if target else uri, pointer))
+    assert len(seen) > 3 and "$ref" in keywords  # the references were followed
+    assert "format" not in keywords
+
+
 @pytest.mark.slow
 def test_fast_engine_validates_100k_entries_quickly() -> None:
     import time

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from helpers.archives import pack
-from helpers.exports import build_manifest, edit_manifest, manifest_bytes, write_export
+from helpers.exports import build_manifest, edit_manifest, write_export
 from rexport import forked, validation
 from rexport.conformance.runner import option_values
 from rexport.conformance.suite import load_cases
@@ -45,8 +45,8 @@ class Forks:
 
 @pytest.fixture(params=["as shipped", "forking for everything"])
 def forks(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Forks:
-    """Validation as shipped, and with every export read ahead and its manifest's strings
-    checked by forked processes, however small: each path the number of jobs can take."""
+    """Validation as shipped, and with every directory read ahead by forked processes,
+    however small: each path the number of jobs can take."""
     bars = sys.modules.get("tqdm")
     monitor = getattr(getattr(bars, "tqdm", None), "monitor", None)
     if monitor is not None:  # a thread left by an earlier test's progress bar: no fork then
@@ -54,7 +54,6 @@ def forks(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Fo
         bars.tqdm.monitor = None  # type: ignore[union-attr]
     if request.param != "as shipped":
         monkeypatch.setattr(validation, "FORK_MIN", 0)
-        monkeypatch.setattr(validation, "ASIDE_MIN", 0)
     return Forks(monkeypatch)
 
 
@@ -124,24 +123,6 @@ def test_an_export_of_two_thousand_files_with_errors(
         assert code in found[0][1], code
     if container == "dir" and forkable_here():
         assert forks.count == 2 + 8  # a worker a job, for 2 and for 8 jobs
-
-
-def test_a_long_manifest_checked_beside_in_a_forked_process(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    files = {f"d/{i:05d}.bin": b"x" for i in range(3000)}
-    manifest = build_manifest(files)
-    manifest["files"][7]["path"] = "d/AKIAABCDEFGHIJKLMNOP.bin"  # a credential in the index
-    manifest["files"][8]["path"] = "../up.bin"  # an unsafe path
-    (tmp_path / "rex.json").write_bytes(manifest_bytes(manifest))
-    alone = reports(tmp_path / "rex.json")
-    counted = Forks(monkeypatch)
-    monkeypatch.setattr(validation, "ASIDE_MIN", 0)
-    beside = reports(tmp_path / "rex.json")
-    assert beside == alone
-    for code in ("REX-K101", "REX-X101", "REX-I104"):
-        assert code in alone[0][1], code
-    if forkable_here():
-        assert counted.count == len(JOBS) - 1  # one for each number of jobs above 1
 
 
 def forkable_here() -> bool:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import functools
 import gc
 import os
 from collections.abc import Iterable, Iterator
@@ -13,9 +12,8 @@ from rexport import parsing
 from rexport.checks import integrity, references, safety, schema, secrets, version
 from rexport.checks.completeness import Tracker, manifest_missing, payload_skipped
 from rexport.findings import CATALOGUE, CodeFilter, Finding, Severity
-from rexport.forked import Forked
 from rexport.jobs import WHOLE_MAX, default_jobs
-from rexport.json_values import IndexColumns, index_columns
+from rexport.json_values import index_columns
 from rexport.limits import MAX_BYTES, MAX_FILES
 from rexport.paths import MANIFEST
 from rexport.payload_pass import PayloadPass
@@ -33,10 +31,6 @@ _CAP_EXCEEDED = frozenset({"REX-X113", "REX-X114"})
 # about 150 bytes, and a smaller export is read in this process, sparing a fork per export
 # when pre-commit hands over many small ones.
 FORK_MIN = 32 << 10
-# From this size (some 10,000 files) the manifest's string checks run in a process of
-# their own, beside the schema, references and digest, when a processor is free (measured:
-# 10,000 entries take some 40 ms to scan, the fork a few ms).
-ASIDE_MIN = 1 << 20
 
 
 class ManifestCheck(NamedTuple):
@@ -131,38 +125,19 @@ def check_manifest(data: bytes, *, strict: bool = False) -> ManifestCheck:
     return _checked(manifest, found, strict=strict)
 
 
-def _checked(manifest: Any, found: list[Finding], *, strict: bool,
-             aside: Forked[list[Finding]] | None = None) -> ManifestCheck:
+def _checked(manifest: Any, found: list[Finding], *, strict: bool) -> ManifestCheck:
     """check_manifest once the bytes are parsed: ``manifest`` (None when unusable) and the
-    parse's findings; ``aside``, when given, is running _text_checks (see _text_checks_of)."""
+    parse's findings."""
     if not isinstance(manifest, dict):
         if manifest is not None and not any(f.code == "REX-P108" for f in found):
             found.append(Finding.of("REX-P108", "the top level of rex.json is not an object"))
         return ManifestCheck(None, found, payload_checkable=False)
     with _collector_frozen():
-        return _check_parsed(manifest, found, strict=strict, aside=aside)
+        return _check_parsed(manifest, found, strict=strict)
 
 
-def _text_checks(manifest: dict[str, Any], index: IndexColumns | None = None
-                 ) -> list[Finding]:
-    """The checks that read every string of the manifest: credentials, then path rules."""
-    return (secrets.scan_manifest(manifest, index=index)
-            + safety.check_manifest_paths(manifest, index=index))
-
-
-def _text_checks_of(data: bytes) -> list[Finding]:
-    """_text_checks of the manifest in ``data``, parsed here again: run in a forked child,
-    where it shares only the bytes with its parent. (Sharing the parsed manifest would cost
-    more: every object a child touches is copied, its reference count being written.)"""
-    with _collector_paused():
-        manifest, _ = parsing.load_json(data)
-    if not isinstance(manifest, dict):
-        return []
-    return _text_checks(manifest, index_columns(manifest.get("files")))
-
-
-def _check_parsed(manifest: dict[str, Any], found: list[Finding], *, strict: bool,
-                  aside: Forked[list[Finding]] | None) -> ManifestCheck:
+def _check_parsed(manifest: dict[str, Any], found: list[Finding], *, strict: bool
+                  ) -> ManifestCheck:
     checked = version.check(manifest)
     found.extend(checked)
     if any(f.code == "REX-V102" for f in checked):
@@ -172,9 +147,9 @@ def _check_parsed(manifest: dict[str, Any], found: list[Finding], *, strict: boo
     # the file index read once, column by column, for every check that reads all of it
     index = index_columns(manifest.get("files"))
     found.extend(references.check(manifest, index=index))
+    found.extend(secrets.scan_manifest(manifest, index=index))
+    found.extend(safety.check_manifest_paths(manifest, index=index))
     digest, mismatch = integrity.check_export_digest(manifest, index=index)
-    text = aside.result() if aside is not None else None
-    found.extend(text if text is not None else _text_checks(manifest, index))
     found.extend(mismatch)
     return ManifestCheck(manifest, found, payload_checkable=True, export_digest=digest)
 
@@ -187,24 +162,13 @@ def _check_source(source: Source, report: Report, *, strict: bool, reported: Cod
         _drain(source)
         return found + source.findings
     read_ahead = getattr(source, "read_ahead", None)  # a directory's (DirectorySource)
-    workers = jobs if len(data) >= FORK_MIN else 1
     if read_ahead is not None and reported("REX-I102"):
         # started first: worker processes read small files while this one checks the manifest
-        read_ahead(WHOLE_MAX, workers=workers)
-    else:
-        workers = 1  # none started: the processors are free for the manifest's checks
-    aside = None
-    if jobs > 1 and workers == 1 and len(data) >= ASIDE_MIN:
-        # a copy of this process parses the manifest too and reads its strings meanwhile
-        aside = Forked.start(functools.partial(_text_checks_of, data))
-    try:
-        with _collector_paused():
-            parsed, found = parsing.load_json(data)
-        del data  # not needed once parsed: the checks of a large manifest run in less memory
-        checked = _checked(parsed, found, strict=strict, aside=aside)
-    finally:
-        if aside is not None:
-            aside.close()
+        read_ahead(WHOLE_MAX, workers=jobs if len(data) >= FORK_MIN else 1)
+    with _collector_paused():
+        parsed, found = parsing.load_json(data)
+    del data  # not needed once parsed: the checks of a large manifest run in less memory
+    checked = _checked(parsed, found, strict=strict)
     manifest, found = checked.manifest, checked.findings
     if manifest is not None:
         version_value = manifest.get("rex_version")

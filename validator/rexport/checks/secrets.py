@@ -113,6 +113,7 @@ def scan_manifest(manifest: Any, *, index: IndexColumns | None = None) -> list[F
     return out[:MAX_FINDINGS]
 
 
+_HEX_BYTES = HEX.encode("ascii")
 _INDEX_KEYS = frozenset({"files", "path", "size", "media_type", "role", "digests", "sha256"})
 
 
@@ -123,7 +124,9 @@ def _clean(manifest: dict[str, Any], index: IndexColumns) -> bool:
     repeated values are scanned once). False says nothing: scan_manifest then numbers every
     string to name where each credential is."""
     strings, keys, _ = _gather({k: v for k, v in manifest.items() if k != "files"})
-    digests = index.sha256 if "".join(index.sha256).strip(HEX) else []
+    joined = "".join(index.sha256)  # hex digits alone hold no credential (see _gather)
+    hex_only = joined.isascii() and not joined.encode("ascii").translate(None, _HEX_BYTES)
+    digests = [] if hex_only else index.sha256
     text = "\n".join([*strings, *index.paths, *set(index.media_types), *set(index.roles),
                       *digests])
     keys |= _INDEX_KEYS

@@ -1,0 +1,158 @@
+"""The benchmark cases: each rexport command beside the tool or the floor it is measured against."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+from pathlib import Path
+
+import fixtures
+from harness import ROOT, Case, Command
+
+from rexport.jobs import default_jobs
+
+BUNDLE = ROOT / "schemas" / "v1" / "rex.bundle.schema.json"
+FLOOR = Path(__file__).resolve().parent / "floor_jsonschema_rs.py"
+PY = shlex.quote(sys.executable)
+
+SMALL_WHY = ("what stands between it and 0.8x: the Python around each file (about 8 us of "
+             "open, fstat, read, hash and a line of text in a worker, where sha256sum spends "
+             "about 17 us in C on one core) and the manifest's checks (parse, schema, digest: "
+             "some 90 ms for 20,000 entries, beside the workers)")
+
+
+def rexport(args: str) -> str:
+    return f"{PY} -m rexport {args}"
+
+
+def build_cases(work: Path, quick: bool) -> list[Case]:
+    """Every case, its fixtures built (or reused) under ``work``; smaller ones for ``quick``."""
+    jobs = default_jobs()
+    return [*_large(work, quick, jobs), *_small(work), *_manifest(work, quick),
+            *_startup(work), *_pack(work, quick)]
+
+
+def _large(work: Path, quick: bool, jobs: int) -> list[Case]:
+    count, size = (4, 64 << 20) if quick else (4, 512 << 20)
+    large = fixtures.large_files(work / f"large-{count}x{size >> 20}", count, size)
+    parts = " ".join(f"data/part-{i}.bin" for i in range(count))
+    tar = fixtures.tar_of(large, work / f"{large.name}.tar", compress=False)
+    return [
+        Case("large (4 x 512 MiB)",
+             Command("`validate`", rexport(f"validate -q {large}")),
+             Command(f"`xargs -P{jobs} openssl dgst -sha256` (the {jobs}-process limit)",
+                     f"ls data/*.bin | xargs -P{jobs} -n1 openssl dgst -sha256 > /dev/null",
+                     large),
+             1.05, memory_mib=64, quick_mark=1.6),
+        Case("large-jobs1",
+             Command("`validate --jobs 1`", rexport(f"validate -q --jobs 1 {large}")),
+             Command("sequential `openssl dgst -sha256`",
+                     f"for f in {parts}; do openssl dgst -sha256 $f; done > /dev/null", large),
+             1.15, memory_mib=64, quick_mark=1.5),
+        Case("large-tar-vs-dir",
+             Command("`validate` on the `.tar`", rexport(f"validate -q {tar}")),
+             Command("`validate --jobs 1` on the directory",
+                     rexport(f"validate -q --jobs 1 {large}")),
+             1.2, memory_mib=64),
+    ]
+
+
+def _small(work: Path) -> list[Case]:
+    count = 20000
+    small = fixtures.small_files(work / f"small-{count}", count)
+    sums = fixtures.sha256sum_list(small, work / f"small-{count}.sha256")
+    bag = fixtures.bag_of(small, work / f"small-{count}-bag")
+    tgz = fixtures.tar_of(small, work / f"small-{count}.tar.gz", compress=True)
+    return [
+        Case("small (20,000 x 1-8 KiB)",
+             Command("`validate`", rexport(f"validate -q {small}")),
+             Command("`sha256sum -c`", f"sha256sum -c --quiet {sums}", small),
+             1.0, memory_mib=64, why=SMALL_WHY),
+        Case("small-vs-bagit",
+             Command("`validate`", rexport(f"validate -q {small}")),
+             Command("`bagit.py --validate --processes 2`",
+                     f"{PY} -m bagit --validate --processes 2 {bag} 2> /dev/null"),
+             -5.0, memory_mib=64),
+        Case("small-targz-vs-gzip",
+             Command("`validate` on the `.tar.gz`", rexport(f"validate -q {tgz}")),
+             Command("`gzip -dc`", f"gzip -dc {tgz} > /dev/null"),
+             1.3, memory_mib=100,
+             why="the inflater is zlib in a helper process (a faster one, isal or zlib-ng, "
+                 "is other work); the rest is the tar headers and per-member Python"),
+    ]
+
+
+def _manifest(work: Path, quick: bool) -> list[Case]:
+    count = 100000
+    big = work / f"manifest-{count}" / "rex.json"
+    if not big.exists():
+        fixtures.big_manifest(big, count)
+    bad = work / f"manifest-{count}-invalid" / "rex.json"
+    broken = fixtures.big_manifest(bad, count, invalid=True)
+    invalid = Case(
+        "manifest-100k-invalid",
+        Command("`validate -o json rex.json`", rexport(f"validate -q -o json {bad}")),
+        Command("jsonschema-rs alone (the floor)", f"{PY} {FLOOR} {BUNDLE} {bad}"),
+        2.0, memory_mib=150, expect_code=1)
+    invalid.facts.append(f"errors at {', '.join(broken)}")
+    return [
+        Case("manifest-100k (bare rex.json)",
+             Command("`validate rex.json`", rexport(f"validate -q {big}")),
+             Command("jsonschema-rs alone (the floor)", f"{PY} {FLOOR} {BUNDLE} {big}"),
+             2.0, memory_mib=150),
+        invalid,
+    ]
+
+
+def _startup(work: Path) -> list[Case]:
+    minimal = ROOT / "examples" / "minimal"
+    batch = fixtures.many_exports(work / "precommit-50", 50)
+    every = " ".join(str(p) for p in batch)
+    five = "; ".join(rexport(f"validate -q {p}") for p in batch[:5])
+    return [
+        Case("minimal (pre-commit's case)",
+             Command("`validate examples/minimal`", rexport(f"validate -q {minimal}")),
+             Command("`check-jsonschema --schemafile` (bundle)",
+                     f"check-jsonschema --schemafile {BUNDLE} {minimal / 'rex.json'}"),
+             0.25),
+        Case("minimal-vs-floor",
+             Command("`validate examples/minimal`", rexport(f"validate -q {minimal}")),
+             Command("jsonschema-rs alone (the floor)",
+                     f"{PY} {FLOOR} {BUNDLE} {minimal / 'rex.json'}"),
+             0.0, why="start-up beside the floor of any Python validator: an interpreter, "
+                      "jsonschema-rs and the compiled schema"),
+        Case("pre-commit batch",
+             Command("`validate` on 50 small exports at once", rexport(f"validate -q {every}")),
+             Command("5 separate `validate` calls", five),
+             1.0),
+    ]
+
+
+def _pack(work: Path, quick: bool) -> list[Case]:
+    size = (32 << 20) if quick else (256 << 20)
+    tree = fixtures.pack_tree(work / f"pack-tree-{size >> 20}", size)
+    args = (f"pack --no-git --force --code {tree / 'code'} --data {tree / 'data'} "
+            f"--metrics {tree / 'metrics.json'} --seed python=0 --no-progress -q")
+    return [
+        Case("pack-targz-vs-tar-czf (256 MiB)",
+             Command("`pack -o x.tar.gz`", rexport(f"{args} -o {work / 'packed.tar.gz'}")),
+             Command("`tar -czf`", f"tar -C {tree} -czf {work / 'tar-czf.tgz'} ."),
+             1.0, memory_mib=64),
+        Case("pack-dir-vs-hash-limit",
+             Command("`pack -o dir` (copy + hash)", rexport(f"{args} -o {work / 'packed-dir'}")),
+             Command("`openssl dgst -sha256` (hash only)",
+                     f"openssl dgst -sha256 {tree / 'data'}/* > /dev/null"),
+             1.5, memory_mib=64, quick_mark=2.5),
+    ]
+
+
+def same_errors(case: Case) -> None:
+    """rexport and the floor must find exactly the broken entries of the invalid manifest."""
+    ours = json.loads(case.ours.runs[-1].out)
+    found = sorted({f["pointer"] for f in ours["findings"] if f["severity"] == "error"})
+    theirs = json.loads(case.reference.runs[-1].out)
+    if found != theirs:
+        case.problems.append(f"rexport found {found}, jsonschema-rs {theirs}")
+    else:
+        case.facts.append("both found exactly these")
