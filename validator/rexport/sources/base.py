@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import stat
 import struct
 import threading
 import zlib
@@ -271,12 +272,24 @@ class Readable(Protocol):
     def read(self, n: int, /) -> bytes: ...
 
 
+def _size(fp: Readable) -> int | None:
+    """The size of the regular file behind ``fp``, when it is one; None otherwise."""
+    fileno = getattr(fp, "fileno", None)
+    try:
+        info = os.fstat(fileno()) if fileno is not None else None
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return None
+    return info.st_size if info is not None and stat.S_ISREG(info.st_mode) else None
+
+
 def read_capped(fp: Readable, cap: int | None = None) -> bytes:
     """Read at most ``cap`` bytes of ``fp`` (the manifest cap and one byte more by default),
     holding them about once in memory."""
     if cap is None:
         cap = MANIFEST_CAP + 1
-    first = fp.read(cap)
+    # ask for what the file holds, not for the cap: a read of 128 MiB allocates as much
+    size = _size(fp)
+    first = fp.read(cap if size is None else min(cap, size + 1))
     if not first or len(first) >= cap:
         return first
     # short reads: grow one buffer in place rather than join a list (twice the memory)
