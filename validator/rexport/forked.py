@@ -8,10 +8,12 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
+_SETTLE = 10  # milliseconds, at most, for threads being joined to be gone
 
 
 def forkable() -> bool:
@@ -19,10 +21,17 @@ def forkable() -> bool:
     only the calling thread, and a lock another thread held would stay held in the child)."""
     if not sys.platform.startswith("linux") or threading.active_count() != 1:
         return False
-    try:
-        return len(os.listdir("/proc/self/task")) == 1  # threads started outside Python too
-    except OSError:
-        return False
+    # threads started outside Python count too; a thread just joined (a hashing pool's)
+    # may take a moment more to leave the list
+    for _ in range(_SETTLE):
+        try:
+            if len(os.listdir("/proc/self/task")) == 1:
+                return True
+        except OSError:
+            return False
+        time.sleep(0.001)
+    return False
+
 
 
 class Forked(Generic[T]):
