@@ -10,6 +10,7 @@ import pytest
 from helpers.exports import build_manifest
 from rexport.canonical import export_digest
 from rexport.checks import integrity, references, safety, secrets
+from rexport.checks.completeness import Tracker
 from rexport.json_values import index_columns
 
 FILES = {f"data/{i:03d}/part-{i:04d}.bin": bytes([i % 256]) * (i + 1) for i in range(1500)}
@@ -100,3 +101,35 @@ def test_the_findings_differ_where_they_should() -> None:
         export_digest(big, index=index_columns(big["files"]))
     clean = MANIFESTS["clean"]
     assert export_digest(clean, index=index_columns(clean["files"])) == clean["export_digest"]
+
+
+def test_the_tracker_built_from_columns_is_the_tracker_built_entry_by_entry() -> None:
+    manifest = _manifest()
+    manifest["files"].append(dict(manifest["files"][3]))  # listed twice: read entry by entry
+    for files in (manifest["files"][:-1], manifest["files"]):
+        shaped = {"files": files}
+        columns = index_columns(files)
+        fast = Tracker.from_manifest(shaped, columns=columns)
+        slow = Tracker.from_manifest(shaped)
+        assert fast.index.positions == slow.index.positions
+        assert list(fast.index) == list(slow.index)
+        assert fast.index["data/000/part-0000.bin"] == slow.index["data/000/part-0000.bin"]
+        for tracker in (fast, slow):
+            tracker.see("data/001/part-0001.bin")
+            tracker.see("extra.bin")
+        assert fast.finish(excused=frozenset({5})) == slow.finish(excused=frozenset({5}))
+    assert [f.code for f in slow.findings].count("REX-C105") == 1
+    assert [f.code for f in slow.findings].count("REX-C102") == len(FILES) - 2
+
+
+@pytest.mark.parametrize("media", ["text/plain", "application/octet-stream", "",
+                                   "application/yaml; charset=utf-8", "TEXT/X-PYTHON"])
+def test_scanned_paths_are_those_scanned_for_secrets(media: str) -> None:
+    paths = ["code/train.py", "data/x.bin", "README", "Dockerfile", "a/.env", "notes.TXT",
+             "big.py", "x.json", "dir/.pypirc", "weird.", ".py"]
+    sizes = [10, 10, 10, 10, 10, 10, secrets.TEXT_SCAN_MAX + 1, 10, 10, 10, 10]
+    media_types = [media] * len(paths)
+    expected = {p for p, s in zip(paths, sizes, strict=True)
+                if secrets.scanned_for_secrets(p, media, s)}
+    assert secrets.scanned_paths(paths, media_types, sizes) == expected
+    assert "code/train.py" in expected and "big.py" not in expected

@@ -13,7 +13,7 @@ from rexport.checks.completeness import IndexEntry, Tracker
 from rexport.digests import digest_bytes
 from rexport.findings import CATALOGUE, CodeFilter, Finding
 from rexport.jobs import WHOLE_MAX, Job, run_jobs
-from rexport.json_values import get, string
+from rexport.json_values import IndexColumns, get, string
 from rexport.limits import CONFIG_CAP
 from rexport.paths import MANIFEST
 from rexport.progress import ProgressBar
@@ -68,9 +68,11 @@ class PayloadPass:
     """One pass over the members: completeness, sizes and digests, text scan, config capture."""
 
     def __init__(self, manifest: dict[str, Any], tracker: Tracker, source: Source, *,
-                 jobs: int, reported: CodeFilter, progress: bool) -> None:
+                 jobs: int, reported: CodeFilter, progress: bool,
+                 columns: IndexColumns | None = None) -> None:
         self.manifest = manifest
         self.tracker = tracker
+        self.columns = columns  # the index as columns (json_values), when the caller has it
         self.hashing = reported("REX-I102")
         self.scanning = reported("REX-K102")
         self.unreadable = "REX-U103" if source.container == "directory" else "REX-X118"
@@ -113,16 +115,7 @@ class PayloadPass:
         pass would judge without a finding: only its path and bytes are counted here. No
         object is made per such file; the others are judged one by one, as usual.
         """
-        expected = {}
-        scanning, config = self.scanning, (self.config_path, self.schema_path)
-        for entry in self.tracker.index.values():
-            digests, size, path = entry.digests, entry.size, entry.path
-            if len(digests) != 1 or size is None or path in config or (
-                    scanning and secrets.scanned_for_secrets(path, entry.media_type, size)):
-                continue
-            value = digests.get("sha256")
-            if type(value) is str:
-                expected[f"{size}/{value.lower()}/{path}"] = path
+        expected = self._expected()
         matched = expected.keys() & scanned.keys
         self.tracker.seen.update(map(expected.__getitem__, matched))
         rest = [scanned.entry(key) for key in scanned.keys if key not in matched]
@@ -132,6 +125,28 @@ class PayloadPass:
         if self.progress is not None:
             self.progress.tick(done)
         return rest + scanned.rest
+
+    def _expected(self) -> dict[str, str]:
+        """{"size/sha256/path": path} for each index entry a file may match at once: it asks
+        for SHA-256 alone, and its file is neither scanned for credentials nor parsed."""
+        config = {self.config_path, self.schema_path}
+        columns = self.columns
+        if columns is not None:  # each entry asks for SHA-256 alone: no step but the key
+            alone = config | (secrets.scanned_paths(columns.paths, columns.media_types,
+                                                    columns.sizes) if self.scanning else set())
+            return {f"{size}/{value.lower()}/{path}": path for path, size, value
+                    in zip(columns.paths, columns.sizes, columns.sha256, strict=True)
+                    if path not in alone}
+        expected = {}
+        for entry in self.tracker.index.values():
+            digests, size, path = entry.digests, entry.size, entry.path
+            if len(digests) != 1 or size is None or path in config or (
+                    self.scanning and secrets.scanned_for_secrets(path, entry.media_type, size)):
+                continue
+            value = digests.get("sha256")
+            if type(value) is str:
+                expected[f"{size}/{value.lower()}/{path}"] = path
+        return expected
 
     def _add(self, path: str, index: IndexEntry | None, found: list[Finding]) -> None:
         if not found:
@@ -273,10 +288,11 @@ class PayloadPass:
         return found
 
     def _progress_bar(self) -> ProgressBar | None:
-        total = sum(e.size or 0 for e in self.tracker.index.values())
-        if total < PROGRESS_MIN or not sys.stderr.isatty():
+        if not sys.stderr.isatty():
             return None
-        return ProgressBar(total)
+        total = sum(self.columns.sizes) if self.columns is not None else sum(
+            e.size or 0 for e in self.tracker.index.values())
+        return ProgressBar(total) if total >= PROGRESS_MIN else None
 
 
 def _load(path: str, data: bytes) -> tuple[Any, list[Finding]]:

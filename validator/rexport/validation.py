@@ -13,7 +13,7 @@ from rexport.checks import integrity, references, safety, schema, secrets, versi
 from rexport.checks.completeness import Tracker, manifest_missing, payload_skipped
 from rexport.findings import CATALOGUE, CodeFilter, Finding, Severity
 from rexport.jobs import WHOLE_MAX, default_jobs
-from rexport.json_values import index_columns
+from rexport.json_values import IndexColumns, index_columns
 from rexport.limits import MAX_BYTES, MAX_FILES
 from rexport.paths import MANIFEST
 from rexport.payload_pass import PayloadPass
@@ -44,6 +44,7 @@ class ManifestCheck(NamedTuple):
     findings: list[Finding]
     payload_checkable: bool
     export_digest: str | None = None
+    columns: IndexColumns | None = None  # the file index as columns, when of that shape
 
 
 def validate(path: str | os.PathLike[str], *, strict: bool = False, select: Iterable[str] = (),
@@ -151,7 +152,8 @@ def _check_parsed(manifest: dict[str, Any], found: list[Finding], *, strict: boo
     found.extend(safety.check_manifest_paths(manifest, index=index))
     digest, mismatch = integrity.check_export_digest(manifest, index=index)
     found.extend(mismatch)
-    return ManifestCheck(manifest, found, payload_checkable=True, export_digest=digest)
+    return ManifestCheck(manifest, found, payload_checkable=True, export_digest=digest,
+                         columns=index)
 
 
 def _check_source(source: Source, report: Report, *, strict: bool, reported: CodeFilter,
@@ -181,11 +183,13 @@ def _check_source(source: Source, report: Report, *, strict: bool, reported: Cod
     assert manifest is not None
     if source.container == "manifest":
         return [*found, payload_skipped(), *source.findings]
+    columns = checked.columns
     with _collector_paused():
-        tracker = Tracker.from_manifest(manifest)
-    found.extend(f for entry in tracker.index.values() for f in integrity.check_weak(entry))
+        tracker = Tracker.from_manifest(manifest, columns=columns)
+    if columns is None:  # else every entry records SHA-256: none is weak
+        found.extend(f for entry in tracker.index.values() for f in integrity.check_weak(entry))
     payload = PayloadPass(manifest, tracker, source, jobs=jobs, reported=reported,
-                          progress=progress)
+                          progress=progress, columns=columns)
     with _collector_frozen():
         found.extend(payload.run(source))
     report.files_checked, report.bytes_checked = payload.files, payload.bytes

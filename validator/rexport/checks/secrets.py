@@ -15,7 +15,8 @@ from rexport.digests import HEX, HEX_LENGTHS
 from rexport.findings import Finding, pointer
 from rexport.json_values import IndexColumns, as_list, get
 
-__all__ = ["TEXT_SCAN_MAX", "TextScanner", "scan_manifest", "scanned_for_secrets"]
+__all__ = ["TEXT_SCAN_MAX", "TextScanner", "scan_manifest", "scanned_for_secrets",
+           "scanned_paths"]
 
 MAX_FINDINGS = 1000  # per manifest or file: a hostile input must not grow the report without end
 TEXT_SCAN_MAX = 2 << 20  # embedded files scanned for credentials: text-like, at most 2 MiB
@@ -54,6 +55,13 @@ def scanned_for_secrets(path: str, media_type: str | None, size: int) -> bool:
     bytes. The packer asks the same question, so that it refuses exactly what would make its
     export fail validation."""
     return size <= TEXT_SCAN_MAX and _text_like(path, media_type)
+
+
+def scanned_paths(paths: list[str], media_types: list[str], sizes: list[int]) -> set[str]:
+    """The paths of a file index (as columns) that scanned_for_secrets says yes to."""
+    text_media = {media for media in set(media_types) if _text_media(media)}
+    return {path for path, media, size in zip(paths, media_types, sizes, strict=True)
+            if size <= TEXT_SCAN_MAX and (media in text_media or _text_like(path, None))}
 
 
 def _text_like(path: str, media_type: str | None) -> bool:

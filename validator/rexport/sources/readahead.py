@@ -49,8 +49,9 @@ class Part(NamedTuple):
 
 class _Walker:
     """The walk of DirectorySource, reading one share of the files: in a worker process, or
-    in this one for a single job. Every worker walks every folder; the first also keeps
-    every path, to look for two alike."""
+    in this one for a single job. Every worker lists every folder; the first also keeps
+    every path, to look for two alike. A folder's files are read as one batch, its
+    subfolders then walked one at a time (so that only one folder a level is held open)."""
 
     def __init__(self, me: int, workers: int, max_size: int, max_files: int) -> None:
         self.me = me
@@ -63,6 +64,7 @@ class _Walker:
         self.clean = True
         self.capped = False
         self.walked = self.total = self.hashed = 0
+        self.seq = 0  # files met so far: a worker reads those whose number is its own
 
     def run(self, root: str) -> Part:
         try:
@@ -70,35 +72,23 @@ class _Walker:
         except OSError:
             self.clean = False
             return self._part()
-        stack = [self._listing("", top, 0)]
-        me, workers, seq = self.me, self.workers, -1
-        names = self.names
+        stack: list[tuple[int, Iterator[tuple[str, str]], int]] = []
         try:
-            while stack:
-                items, folder, depth, ok = stack[-1]
-                for item, path in items:
-                    self.walked += 1
-                    if self.walked > self.max_files:
-                        self.capped = True
-                        return self._part()
-                    if names is not None:
-                        names.append(path)
-                    if item.is_dir(follow_symlinks=False):
-                        inner = self._enter(item.name, folder, depth)
-                        if inner is not None:
-                            stack.append(self._listing(path + "/", inner, depth + 1))
-                            break
-                        continue
-                    seq += 1
-                    # a name the walk refuses is never opened (its finding says why)
-                    if seq % workers == me and (ok or not path_problems(path)):
-                        self._read(folder, item, path, depth == 0 and path == MANIFEST)
+            stack.append(self._folder("", top, 0))
+            while stack and not self.capped:
+                folder, subfolders, depth = stack[-1]
+                for name, path in subfolders:
+                    inner = self._enter(name, folder, depth)
+                    if inner is not None:
+                        stack.append(self._folder(path + "/", inner, depth + 1))
+                        break
                 else:
                     stack.pop()
                     os.close(folder)
         finally:
-            for _, folder, _, _ in stack:
+            for folder, _, _ in stack:
                 os.close(folder)
+        names = self.names
         if names is not None and self.clean and \
                 len(set("\n".join(names).lower().split("\n"))) != len(names):
             self.clean = False  # two names alike once case is folded (plain names: ASCII)
@@ -118,10 +108,10 @@ class _Walker:
             self.clean = False
             return None
 
-    def _listing(self, prefix: str, folder: int, depth: int
-                 ) -> tuple[Iterator[tuple[os.DirEntry[str], str]], int, int, bool]:
-        """A folder's entries with their paths, the folder, its depth, and whether every
-        path is plain (then no path needs checking one by one)."""
+    def _folder(self, prefix: str, folder: int, depth: int
+                ) -> tuple[int, Iterator[tuple[str, str]], int]:
+        """List a folder, read this worker's share of its files; give back the folder, its
+        subfolders (name and path) to walk, and its depth."""
         try:
             with os.scandir(folder) as listing:
                 items = sorted(listing, key=_NAME)
@@ -129,54 +119,72 @@ class _Walker:
             self.clean = False
             items = []
         paths = [prefix + item.name for item in items]
+        self.walked += len(items)
+        if self.walked > self.max_files:
+            self.capped = True
+            return folder, iter(()), depth
+        if self.names is not None:
+            self.names += paths
         ok = plain(paths)
         self.clean = self.clean and ok
-        return zip(items, paths, strict=True), folder, depth, ok
+        subfolders: list[tuple[os.DirEntry[str], str]] = []
+        files: list[tuple[os.DirEntry[str], str]] = []
+        for item, path in zip(items, paths, strict=True):
+            (subfolders if item.is_dir(follow_symlinks=False) else files).append((item, path))
+        mine = files[(self.me - self.seq) % self.workers::self.workers]
+        self.seq += len(files)
+        if not ok:  # a name the walk refuses is never opened (its finding says why)
+            mine = [(item, path) for item, path in mine if not path_problems(path)]
+        self._read(folder, mine)
+        return folder, ((item.name, path) for item, path in subfolders), depth
 
-    def _read(self, folder: int, item: os.DirEntry[str], path: str, manifest: bool) -> None:
-        if not item.is_file(follow_symlinks=False):
-            self.clean = False  # a link, a FIFO, a device...: the walk reports it
-            return
-        try:
-            fd = open_at(folder, item.name)
-        except OSError:
-            self._unopened(item, path, manifest)
-            return
-        try:
-            self._hash(fd, path, manifest)
-        finally:
-            os.close(fd)
+    def _read(self, folder: int, files: list[tuple[os.DirEntry[str], str]]) -> None:
+        """Open, read and hash one folder's share of small files, in one tight loop: the
+        Python around each file, not the hashing, is what a small file costs."""
+        keys, rest, max_size = self.keys, self.rest, self.max_size
+        fstat, read, close, sha256 = os.fstat, os.read, os.close, hashlib.sha256
+        for item, path in files:
+            if not item.is_file(follow_symlinks=False):
+                self.clean = False  # a link, a FIFO, a device...: the walk reports it
+                continue
+            try:
+                fd = open_at(folder, item.name)
+            except OSError:
+                self._unopened(item, path)
+                continue
+            try:
+                info = fstat(fd)
+                size = info.st_size
+                if not _ISREG(info.st_mode) or info.st_nlink != 1:
+                    self.clean = False  # swapped since it was listed
+                    continue
+                self.total += size
+                if path == MANIFEST:
+                    continue  # read by the source itself
+                if size >= max_size:
+                    rest.append(f"{size}/-1//{path}")
+                    continue
+                try:
+                    # one byte more tells a file grown since its fstat
+                    data = read(fd, size + 1)
+                    if len(data) < size:  # a file system that reads in pieces
+                        data += read_upto(fd, size + 1 - len(data), size - len(data))
+                except OSError:
+                    rest.append(f"{size}/-1//{path}")  # read again later, to report why
+                    continue
+            except OSError:  # no fstat: the walk's lstat decides
+                self.clean = False
+                continue
+            finally:
+                close(fd)
+            digest = sha256(data).hexdigest()
+            if len(data) == size:
+                keys.append(f"{size}/{digest}/{path}")
+                self.hashed += size
+            else:
+                rest.append(f"{size}/{len(data)}/{digest}/{path}")
 
-    def _hash(self, fd: int, path: str, manifest: bool) -> None:
-        try:
-            info = os.fstat(fd)
-        except OSError:
-            self.clean = False
-            return
-        size = info.st_size
-        if not _ISREG(info.st_mode) or info.st_nlink != 1:
-            self.clean = False  # swapped since it was listed
-            return
-        self.total += size
-        if manifest:
-            return  # read by the source itself
-        if size >= self.max_size:
-            self.rest.append(f"{size}/-1//{path}")
-            return
-        try:
-            # one byte more tells a file grown since its fstat
-            data = read_upto(fd, size + 1, size)
-        except OSError:
-            self.rest.append(f"{size}/-1//{path}")  # read again later, to report why
-            return
-        digest = hashlib.sha256(data).hexdigest()
-        if len(data) == size:
-            self.keys.append(f"{size}/{digest}/{path}")
-            self.hashed += size
-        else:
-            self.rest.append(f"{size}/{len(data)}/{digest}/{path}")
-
-    def _unopened(self, item: os.DirEntry[str], path: str, manifest: bool) -> None:
+    def _unopened(self, item: os.DirEntry[str], path: str) -> None:
         # as the walk does: the lstat says what it is, and reading it is tried again later
         try:
             info = item.stat(follow_symlinks=False)
@@ -187,7 +195,7 @@ class _Walker:
             self.clean = False
             return
         self.total += info.st_size
-        if not manifest:
+        if path != MANIFEST:
             self.rest.append(f"{info.st_size}/-1//{path}")
 
 
