@@ -9,7 +9,6 @@ from pathlib import Path
 
 import fixtures
 from harness import ROOT, Case, Command
-
 from rexport.jobs import default_jobs
 
 BUNDLE = ROOT / "schemas" / "v1" / "rex.bundle.schema.json"
@@ -26,14 +25,23 @@ def rexport(args: str) -> str:
     return f"{PY} -m rexport {args}"
 
 
-def build_cases(work: Path, quick: bool) -> list[Case]:
-    """Every case, its fixtures built (or reused) under ``work``; smaller ones for ``quick``."""
+def build_cases(work: Path, quick: bool, only: str = "") -> list[Case]:
+    """The cases whose name holds ``only``, their fixtures built (or reused) under ``work``;
+    smaller ones for ``quick``."""
+    groups = {("large", "large-jobs1", "large-tar-vs-dir"): _large,
+              ("small", "small-vs-bagit", "small-targz-vs-gzip"): _small,
+              ("manifest-100k", "manifest-100k-invalid"): _manifest,
+              ("minimal", "minimal-vs-floor", "pre-commit batch"): _startup,
+              ("pack-targz-vs-tar-czf", "pack-dir-vs-hash-limit"): _pack}
+    cases = []
+    for names, build in groups.items():
+        if any(only in name for name in names):
+            cases += [c for c in build(work, quick) if only in c.name]
+    return cases
+
+
+def _large(work: Path, quick: bool) -> list[Case]:
     jobs = default_jobs()
-    return [*_large(work, quick, jobs), *_small(work), *_manifest(work, quick),
-            *_startup(work), *_pack(work, quick)]
-
-
-def _large(work: Path, quick: bool, jobs: int) -> list[Case]:
     count, size = (4, 64 << 20) if quick else (4, 512 << 20)
     large = fixtures.large_files(work / f"large-{count}x{size >> 20}", count, size)
     parts = " ".join(f"data/part-{i}.bin" for i in range(count))
@@ -58,7 +66,7 @@ def _large(work: Path, quick: bool, jobs: int) -> list[Case]:
     ]
 
 
-def _small(work: Path) -> list[Case]:
+def _small(work: Path, quick: bool) -> list[Case]:
     count = 20000
     small = fixtures.small_files(work / f"small-{count}", count)
     sums = fixtures.sha256sum_list(small, work / f"small-{count}.sha256")
@@ -105,7 +113,7 @@ def _manifest(work: Path, quick: bool) -> list[Case]:
     ]
 
 
-def _startup(work: Path) -> list[Case]:
+def _startup(work: Path, quick: bool) -> list[Case]:
     minimal = ROOT / "examples" / "minimal"
     batch = fixtures.many_exports(work / "precommit-50", 50)
     every = " ".join(str(p) for p in batch)
