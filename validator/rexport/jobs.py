@@ -153,8 +153,9 @@ def run_job(job: Job, errors: tuple[type[BaseException], ...]) -> Result:
             data = job.read(limit + 1)  # one byte more tells a file grown past its size
         except errors as exc:
             return Result(job, error=exc)
+        view = memoryview(data)
         for tap in job.taps:
-            tap(data)
+            tap(view)
         if job.progress is not None:
             job.progress(len(data))
         return Result(job, len(data), digest_bytes(data, job.algorithms))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 import zlib
 from collections.abc import Callable, Iterable, Iterator
@@ -10,7 +11,7 @@ from typing import Any, NamedTuple
 from rexport import parsing
 from rexport.checks import integrity, references, secrets
 from rexport.checks.completeness import IndexEntry, Tracker
-from rexport.digests import digest_bytes
+from rexport.digests import Tap, digest_bytes
 from rexport.findings import CATALOGUE, CodeFilter, Finding
 from rexport.jobs import WHOLE_MAX, Job, run_jobs
 from rexport.json_values import IndexColumns, get, string
@@ -43,7 +44,7 @@ class _Plan(NamedTuple):
 
     member: _Member
     algorithms: tuple[str, ...]
-    taps: list[Callable[[bytes], None]]
+    taps: list[Tap]
 
 
 def _read_errors() -> tuple[type[BaseException], ...]:
@@ -181,7 +182,7 @@ class PayloadPass:
             self._add(path, index, integrity.check_size(index, size))
         algorithms = integrity.algorithms(index) if index is not None and self.hashing \
             and not resized else ()
-        taps: list[Callable[[bytes], None]] = []
+        taps: list[Tap] = []
         scanner = None
         if self.scanning and secrets.scanned_for_secrets(
                 path, index.media_type if index is not None else None, size):
@@ -191,7 +192,7 @@ class PayloadPass:
         if path == self.config_path or path == self.schema_path:
             if size <= CONFIG_CAP:
                 capture = []
-                taps.append(capture.append)
+                taps.append(functools.partial(_keep, capture))
             else:
                 self._add(path, index, [Finding.of(
                     "REX-P107", f"{path!r} is {size} bytes; config files are "
@@ -231,14 +232,15 @@ class PayloadPass:
                           progress=tick, context=member)
 
     def _read_whole(self, member: _Member, reader: Callable[[int], bytes],
-                    algorithms: tuple[str, ...], taps: list[Callable[[bytes], None]]) -> None:
+                    algorithms: tuple[str, ...], taps: list[Tap]) -> None:
         try:
             data = reader(member.limit + 1)  # one byte more tells a file grown past its size
         except self.errors as exc:
             self._failed(member, exc)
             return
+        view = memoryview(data)
         for tap in taps:
-            tap(data)
+            tap(view)
         if self.progress is not None:
             self.progress.tick(len(data))
         self._judge(member, len(data), digest_bytes(data, algorithms))
@@ -293,6 +295,10 @@ class PayloadPass:
         total = sum(self.columns.sizes) if self.columns is not None else sum(
             e.size or 0 for e in self.tracker.index.values())
         return ProgressBar(total) if total >= PROGRESS_MIN else None
+
+
+def _keep(kept: list[bytes], view: memoryview) -> None:
+    kept.append(bytes(view))  # a tap's view is valid during the call only
 
 
 def _load(path: str, data: bytes) -> tuple[Any, list[Finding]]:

@@ -293,7 +293,7 @@ class TextScanner:
         self._findings: list[Finding] = []
         self._dropped = 0
 
-    def feed(self, chunk: bytes) -> None:
+    def feed(self, chunk: bytes | memoryview) -> None:
         """Scan the next bytes of the file."""
         for i in range(0, len(chunk), self.SLICE):
             text = self._decoder.decode(chunk[i:i + self.SLICE])

@@ -11,12 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from rexport.checks.secret_patterns import PEM_HEADER
-from rexport.digests import hash_stream
+from rexport.digests import Tap, hash_stream
 from rexport.jobs import default_jobs
 from rexport.pack.members import Member
 from rexport.progress import ProgressBar
-
-Tap = Callable[[bytes], None]
 
 
 @dataclass
@@ -38,7 +36,7 @@ class ValueTap:
         self._tail = b""
         self.found: set[str] = set()
 
-    def __call__(self, chunk: bytes) -> None:
+    def __call__(self, chunk: memoryview) -> None:
         window = self._tail + chunk
         for value, reason in self._values.items():
             if reason not in self.found and value in window:
@@ -65,11 +63,11 @@ class KeyTap:
         self._tail = b""
         self.found = False
 
-    def __call__(self, chunk: bytes) -> None:
+    def __call__(self, chunk: memoryview) -> None:
         if not self.found:
             window = self._tail + chunk[:_PEM_OVERLAP] if self._tail else b""
             self.found = bool((window and _PEM.search(window)) or _PEM.search(chunk))
-            self._tail = chunk[-_PEM_OVERLAP:]
+            self._tail = bytes(chunk[-_PEM_OVERLAP:])  # the view is not ours to keep
 
 
 def _scanner(member: Member, size: int) -> Any | None:

@@ -125,12 +125,12 @@ class DirectoryOutput:
                     self.folders.add(parent)
 
     @contextlib.contextmanager
-    def file(self, member: Member) -> Iterator[Callable[[bytes], None]]:
+    def file(self, member: Member) -> Iterator[Callable[[memoryview], None]]:
         """Give what writes ``member``'s bytes, in order; the file is complete on exit."""
         target = self._target(member)
         with open(target, "xb") as dst:
 
-            def write(data: bytes) -> None:
+            def write(data: memoryview) -> None:
                 dst.write(data)
 
             yield write
@@ -158,7 +158,7 @@ def _write_dir(root: Path, manifest: bytes, entries: Entries, epoch: int,
     for member, hashed in entries:
         with _opened(member, hashed) as src, tree.file(member) as write:
             while chunk := src.read(_CHUNK):
-                write(chunk)
+                write(memoryview(chunk))
                 advance(len(chunk))
     tree.finish(manifest)
 
