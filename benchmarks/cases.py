@@ -140,15 +140,18 @@ def _startup(work: Path, quick: bool) -> list[Case]:
 def _pack(work: Path, quick: bool) -> list[Case]:
     size = (32 << 20) if quick else (256 << 20)
     tree = fixtures.pack_tree(work / f"pack-tree-{size >> 20}", size)
-    args = (f"pack --no-git --force --code {tree / 'code'} --data {tree / 'data'} "
+    args = (f"pack --no-git --code {tree / 'code'} --data {tree / 'data'} "
             f"--metrics {tree / 'metrics.json'} --seed python=0 --no-progress -q")
+    packed, tgz, out = work / "packed.tar.gz", work / "tar-czf.tgz", work / "packed-dir"
     return [
         Case("pack-targz-vs-tar-czf (256 MiB)",
-             Command("`pack -o x.tar.gz`", rexport(f"{args} -o {work / 'packed.tar.gz'}")),
-             Command("`tar -czf`", f"tar -C {tree} -czf {work / 'tar-czf.tgz'} ."),
+             Command("`pack -o x.tar.gz`", rexport(f"{args} -o {packed}"),
+                     prepare=f"rm -f {packed}"),
+             Command("`tar -czf`", f"tar -C {tree} -czf {tgz} .", prepare=f"rm -f {tgz}"),
              1.0, memory_mib=64),
         Case("pack-dir-vs-hash-limit",
-             Command("`pack -o dir` (copy + hash)", rexport(f"{args} -o {work / 'packed-dir'}")),
+             Command("`pack -o dir` (copy + hash)", rexport(f"{args} -o {out}"),
+                     prepare=f"rm -rf {out}"),
              Command("`openssl dgst -sha256` (hash only)",
                      f"openssl dgst -sha256 {tree / 'data'}/* > /dev/null"),
              1.5, memory_mib=64, quick_mark=2.5),

@@ -38,9 +38,13 @@ class Run:
 
 @dataclass
 class Command:
+    """A shell command to time; ``prepare``, when given, runs untimed before each run (say,
+    to remove what the previous run wrote, which a user's first run does not find)."""
+
     label: str
     shell: str
     cwd: Path = ROOT
+    prepare: str = ""
     runs: list[Run] = field(default_factory=list)
 
     @property
@@ -53,6 +57,8 @@ class Command:
 
 
 def run_once(cmd: Command) -> Run:
+    if cmd.prepare:
+        subprocess.run(["bash", "-c", cmd.prepare], cwd=cmd.cwd, check=True)
     read_end, write_end = os.pipe()
     try:
         proc = subprocess.Popen([sys.executable, "-S", "-c", _LAUNCHER, cmd.shell, str(write_end)],

@@ -82,7 +82,8 @@ def name_version(dist: metadata.Distribution) -> tuple[str | None, str | None]:
     header block alone: the email parser would read the whole file, long description and
     all, and does so for each of hundreds of distributions."""
     text = dist.read_text("METADATA") or dist.read_text("PKG-INFO") or ""
-    head = re.split(r"\r?\n\r?\n", text, maxsplit=1)[0]
+    ends = [at for at in (text.find("\n\n"), text.find("\n\r\n")) if at >= 0]
+    head = text[:min(ends)] if ends else text
     found: dict[str, str] = {}
     for key, value in _HEADER.findall(head):
         found.setdefault(key.lower(), value)
