@@ -34,6 +34,7 @@ METASCHEMA = "https://json-schema.org/draft/2020-12/schema"
 SUFFIX = ".schema.json"
 BUNDLE_FILE = "rex.bundle" + SUFFIX
 ROOT = "rex"
+FORMAT_FREE = frozenset({"files"})  # schemas that reach no `format` keyword (a test says so)
 
 _SUBSCHEMA_MAPS = ("$defs", "properties", "patternProperties", "dependentSchemas")
 _SUBSCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
@@ -149,9 +150,6 @@ def python_validator(strict: bool = False, name: str = ROOT) -> Draft202012Valid
                                 format_checker=format_checker())
 
 
-FORMAT_FREE = frozenset({"files"})  # schemas that reach no `format` keyword
-
-
 @functools.cache
 def rs_validator(strict: bool = False, name: str = ROOT) -> Any | None:
     """The jsonschema-rs validator for schema `name` (the fast engine); None when unavailable."""
@@ -162,8 +160,7 @@ def rs_validator(strict: bool = False, name: str = ROOT) -> Any | None:
     # one variant only: the strict copies refer to one another, the others likewise
     variant = strict_resources() if strict else resources()
     uri = (STRICT_BASE_URI if strict else BASE_URI) + uri_for(name)[len(BASE_URI):]
-    # our format checks are Python functions, and with any of them jsonschema-rs takes half as
-    # long again over a file index, though the index uses no format (a test makes sure)
+    # with our (Python) format checks jsonschema-rs takes half as long again over an index
     formats = None if name in FORMAT_FREE else dict(FORMATS)
     try:
         rs_registry = jsonschema_rs.Registry(list(variant.items()), retriever=_refuse)
