@@ -34,15 +34,13 @@ class Part(NamedTuple):
     ``rest``: "size/read/sha256/path" of the other files (read -1 and no digest: not read);
     ``clean``: the walk met nothing the member-by-member walk would report (every entry a
     folder or a regular file with one link, every name plain, no two alike, every folder
-    listed); ``walked`` the entries met, ``total`` bytes of the share's files, ``hashed``
-    bytes of the keys' files; ``capped``: more than max_files entries.
+    listed, no more entries than the cap); ``total``: bytes of the share's files;
+    ``hashed``: bytes of the keys' files.
     """
 
     keys: list[str]
     rest: list[str]
     clean: bool
-    capped: bool
-    walked: int
     total: int
     hashed: int
 
@@ -95,8 +93,8 @@ class _Walker:
         return self._part()
 
     def _part(self) -> Part:
-        return Part(self.keys, self.rest, self.clean and not self.capped, self.capped,
-                    self.walked, self.total, self.hashed)
+        return Part(self.keys, self.rest, self.clean and not self.capped, self.total,
+                    self.hashed)
 
     def _enter(self, name: str, folder: int, depth: int) -> int | None:
         if depth >= MAX_SEGMENTS:
