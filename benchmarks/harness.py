@@ -135,12 +135,12 @@ class Case:
         return not self.problems
 
     def result(self) -> str:
-        facts = "; ".join(self.facts)
+        """met or missed, what was found, and ``why`` (the reason for a miss, or what stands
+        between the mark and the goal)."""
+        said = self.facts + ([self.why] if self.why else [])
         if self.passed:
-            return "met" + (f" ({facts})" if facts else "") + (
-                f"; {self.why}" if self.why and self.goal(False) == 0 else "")
-        return "missed: " + "; ".join(self.problems + self.facts) + (
-            f"; {self.why}" if self.why else "")
+            return "met" + (f": {'; '.join(said)}" if said else "")
+        return "missed: " + "; ".join(self.problems + said)
 
 
 def measure(case: Case, repeats: int) -> None:
