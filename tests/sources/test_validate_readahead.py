@@ -296,3 +296,17 @@ def test_hostile_directories_give_the_same_findings(case: Case, tmp_path: Path,
     reports = [validate(target, jobs=jobs, **options) for jobs in (1, 2)]
     same([reference, *reports])
     assert reference.exit_code == case.exit_code
+
+
+def test_workers_that_listed_different_trees_leave_it_to_the_walk(tmp_path: Path) -> None:
+    # a tree changed between two workers' listings: a file may be nobody's share
+    root = write_export(tmp_path / "run", dict(BINARY))
+    with open_source(root) as source:
+        assert isinstance(source, DirectorySource)
+        source.read_ahead(WHOLE_MAX, workers=1)
+        assert source.ahead is not None
+        (part,) = source.ahead.result() or []
+        assert source.scanned() is not None
+        source.ahead.parts = [part._replace(keys=part.keys[::2]),
+                              part._replace(keys=part.keys[1::2], listing="0" * 64)]
+        assert source.scanned() is None

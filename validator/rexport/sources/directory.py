@@ -105,8 +105,9 @@ class DirectorySource(Source):
             return None
         parts = self.ahead.result()
         if parts is None or not all(p.clean for p in parts) \
+                or len({p.listing for p in parts}) != 1 \
                 or sum(p.total for p in parts) > self.max_bytes:
-            return None  # the walk has something to report: read entries()
+            return None  # the walk has something to report, or the tree changed meanwhile
         rest = [self._unread(*line.split("/", 3)) for p in parts for line in p.rest]
         return Scanned([key for p in parts for key in p.keys], sum(p.hashed for p in parts),
                        rest, self._read)

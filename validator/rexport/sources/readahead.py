@@ -35,7 +35,9 @@ class Part(NamedTuple):
     ``clean``: the walk met nothing the member-by-member walk would report (every entry a
     folder or a regular file with one link, every name plain, no two alike, every folder
     listed, no more entries than the cap); ``total``: bytes of the share's files;
-    ``hashed``: bytes of the keys' files.
+    ``hashed``: bytes of the keys' files; ``listing``: a digest of every path the worker
+    listed, in order, which every worker must share (else the tree changed between their
+    listings, and a file may be nobody's share).
     """
 
     keys: list[str]
@@ -43,6 +45,7 @@ class Part(NamedTuple):
     clean: bool
     total: int
     hashed: int
+    listing: str
 
 
 class _Walker:
@@ -63,6 +66,7 @@ class _Walker:
         self.capped = False
         self.walked = self.total = self.hashed = 0
         self.seq = 0  # files met so far: a worker reads those whose number is its own
+        self.listing = hashlib.sha256()
 
     def run(self, root: str) -> Part:
         try:
@@ -94,7 +98,7 @@ class _Walker:
 
     def _part(self) -> Part:
         return Part(self.keys, self.rest, self.clean and not self.capped, self.total,
-                    self.hashed)
+                    self.hashed, self.listing.hexdigest())
 
     def _enter(self, name: str, folder: int, depth: int) -> int | None:
         if depth >= MAX_SEGMENTS:
@@ -117,6 +121,7 @@ class _Walker:
             self.clean = False
             items = []
         paths = [prefix + item.name for item in items]
+        self.listing.update("\0".join(paths).encode("utf-8", "surrogateescape") + b"\0\0")
         self.walked += len(items)
         if self.walked > self.max_files:
             self.capped = True
