@@ -310,3 +310,14 @@ def test_workers_that_listed_different_trees_leave_it_to_the_walk(tmp_path: Path
         source.ahead.parts = [part._replace(keys=part.keys[::2]),
                               part._replace(keys=part.keys[1::2], listing="0" * 64)]
         assert source.scanned() is None
+
+
+def test_no_read_ahead_where_folders_cannot_be_walked_by_descriptor(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, started: Started) -> None:
+    root = write_export(tmp_path / "run", dict(BINARY))
+    (root / sorted(BINARY)[2]).write_bytes(b"changed")
+    reference = validate(root, jobs=2)
+    monkeypatch.setattr(readahead.ReadAhead, "possible", staticmethod(lambda: False))
+    started.handles.clear()
+    same([reference, validate(root, jobs=2), validate(root, jobs=1)])
+    assert started.handles == []  # the member-by-member walk alone, as on Windows

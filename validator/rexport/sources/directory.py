@@ -96,7 +96,7 @@ class DirectorySource(Source):
         allows, else in this process when first needed. scanned() then gives them in bulk,
         and entries() gives each file's size and SHA-256 with it.
         """
-        if self.ahead is None:
+        if self.ahead is None and ReadAhead.possible():
             self.ahead = ReadAhead.start(self.path, max_size=max_size,
                                          max_files=self.max_files, workers=workers)
 

@@ -224,6 +224,12 @@ class ReadAhead:
         self.failed = False
         self.found: dict[str, tuple[int, int, str]] | None = None
 
+    @staticmethod
+    def possible() -> bool:
+        """Whether this platform walks folders by descriptor (not on Windows): the walk
+        opens each folder and file relative to its parent, never through a link."""
+        return os.open in os.supports_dir_fd and os.scandir in os.supports_fd
+
     @classmethod
     def start(cls, root: str, *, max_size: int, max_files: int, workers: int) -> ReadAhead:
         """Start reading ``root`` ahead: ``workers`` processes where forking is safe and more
