@@ -83,9 +83,9 @@ def _scanner(member: Member, size: int) -> Any | None:
     return TextScanner(member.path)
 
 
-# Where a member's bytes go as they are hashed: a context giving what writes them
-# (writers.DirectoryOutput.file), or None when the export is written afterwards.
-Output = Callable[[Member], AbstractContextManager[Tap]]
+# Where a member's bytes go as they are hashed: a context giving what writes them, or None
+# when they are there already (writers.DirectoryOutput.file: a cloned file).
+Output = Callable[[Member], AbstractContextManager[Tap | None]]
 
 
 def _hash_one(member: Member, algorithms: Sequence[str], scan: bool,

@@ -102,12 +102,37 @@ def _mode(member: Member) -> int:
     return 0o755 if member.executable else 0o644
 
 
+# FICLONE: the new file shares the blocks of the old one (a reflink; btrfs, xfs)
+_FICLONE = 0x40049409
+
+
+def clone(source: Path, dst: BinaryIO) -> bool:
+    """Make the empty file ``dst`` a reflink of ``source`` where the file system allows it
+    (Linux, btrfs or xfs: no byte is copied); False when it does not, and nothing done.
+
+    (copy_file_range would copy in the kernel, no cheaper than the write of a buffer the
+    packer reads anyway to hash and scan it.)
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    import fcntl
+
+    try:
+        with open(source, "rb") as src:
+            fcntl.ioctl(dst.fileno(), _FICLONE, src.fileno())
+    except OSError:  # EOPNOTSUPP (ext4, tmpfs), EXDEV (another file system), ...
+        return False
+    return True
+
+
 class DirectoryOutput:
     """A directory export, written file by file as its members are read.
 
     The packer writes each member while it hashes it (hashing.hash_members), from the very
-    buffer it hashes: every byte is read once and written once. finish() adds rex.json and
-    sets the folders' modes and times, so that neither the umask nor the clock shows.
+    buffer it hashes: every byte is read once and written once; where the file system
+    clones files (a reflink), a local file is cloned and only read to be hashed. finish()
+    adds rex.json and sets the folders' modes and times, so that neither the umask nor the
+    clock shows.
     """
 
     def __init__(self, root: Path, epoch: int) -> None:
@@ -125,15 +150,24 @@ class DirectoryOutput:
                     self.folders.add(parent)
 
     @contextlib.contextmanager
-    def file(self, member: Member) -> Iterator[Callable[[memoryview], None]]:
-        """Give what writes ``member``'s bytes, in order; the file is complete on exit."""
+    def file(self, member: Member) -> Iterator[Callable[[memoryview], None] | None]:
+        """Give what writes ``member``'s bytes, in order, or None when the file was cloned
+        (nothing to write); the file is complete on exit."""
         target = self._target(member)
         with open(target, "xb") as dst:
+            source = member.source
+            before = signature(source) if isinstance(source, Path) else None
+            if isinstance(source, Path) and clone(source, dst):
+                yield None
+                # what was hashed must be what was cloned
+                if signature(source) != before:
+                    raise PackError(f"{source} changed while it was being packed; pack again")
+            else:
 
-            def write(data: memoryview) -> None:
-                dst.write(data)
+                def write(data: memoryview) -> None:
+                    dst.write(data)
 
-            yield write
+                yield write
         os.chmod(target, _mode(member))
         os.utime(target, (self.epoch, self.epoch))
 
@@ -158,7 +192,8 @@ def _write_dir(root: Path, manifest: bytes, entries: Entries, epoch: int,
     for member, hashed in entries:
         with _opened(member, hashed) as src, tree.file(member) as write:
             while chunk := src.read(_CHUNK):
-                write(memoryview(chunk))
+                if write is not None:
+                    write(memoryview(chunk))
                 advance(len(chunk))
     tree.finish(manifest)
 
