@@ -93,8 +93,11 @@ class PayloadPass:
     def run(self, source: Source) -> list[Finding]:
         """Read every member of ``source`` once; return the findings in index order, then
         the parsed files'."""
-        scanned = source.scanned() if self.hashing else None
-        entries = source.entries() if scanned is None else self._matched(scanned)
+        # what the files read ahead should be, worked out while they are still being read
+        expected = self._expected() if self.hashing and source.scanning() else None
+        scanned = source.scanned() if expected is not None else None
+        entries = source.entries() if scanned is None or expected is None \
+            else self._matched(scanned, expected)
         try:
             for result in run_jobs(self._dispatch(entries), workers=self.workers,
                                    errors=self.errors):
@@ -108,7 +111,7 @@ class PayloadPass:
         self.keyed.sort(key=lambda item: item[0])
         return [f for _, f in self.keyed] + self._parse_captured()
 
-    def _matched(self, scanned: Scanned) -> list[Entry]:
+    def _matched(self, scanned: Scanned, expected: dict[str, str]) -> list[Entry]:
         """Judge at once the files read ahead that are exactly as indexed; return the others.
 
         A file whose "size/sha256/path" is that of its index entry, where that entry asks for
@@ -116,7 +119,6 @@ class PayloadPass:
         pass would judge without a finding: only its path and bytes are counted here. No
         object is made per such file; the others are judged one by one, as usual.
         """
-        expected = self._expected()
         matched = expected.keys() & scanned.keys
         self.tracker.seen.update(map(expected.__getitem__, matched))
         rest = [scanned.entry(key) for key in scanned.keys if key not in matched]

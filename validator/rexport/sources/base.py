@@ -141,6 +141,10 @@ class Source:
         """Return the root rex.json's bytes (at most MANIFEST_CAP + 1), None when absent."""
         raise NotImplementedError
 
+    def scanning(self) -> bool:
+        """Whether files are being read ahead in bulk, for scanned() to give."""
+        return False
+
     def scanned(self) -> Scanned | None:
         """The files read ahead in bulk, where the source can and its walk would report
         nothing; None otherwise: then read entries()."""

@@ -100,6 +100,9 @@ class DirectorySource(Source):
             self.ahead = ReadAhead.start(self.path, max_size=max_size,
                                          max_files=self.max_files, workers=workers)
 
+    def scanning(self) -> bool:
+        return self.ahead is not None
+
     def scanned(self) -> Scanned | None:
         if self.ahead is None:
             return None
