@@ -89,7 +89,8 @@ def _collector_paused() -> Iterator[None]:
 
     A manifest of 100,000 files is some 200,000 containers, and building them triggers
     dozens of passes of the collector over all built so far; JSON values hold no cycles,
-    so nothing waits for it meanwhile.
+    so nothing waits for it meanwhile. On the way out what was built goes straight to the
+    oldest generation (frozen, then unfrozen): else the next young pass would walk it all.
     """
     enabled = gc.isenabled()
     gc.disable()
@@ -97,6 +98,9 @@ def _collector_paused() -> Iterator[None]:
         yield
     finally:
         if enabled:
+            if not gc.get_freeze_count():  # else the program froze objects of its own
+                gc.freeze()
+                gc.unfreeze()
             gc.enable()
 
 
