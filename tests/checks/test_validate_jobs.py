@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from helpers.archives import pack
-from helpers.exports import build_manifest, edit_manifest, write_export
+from helpers.exports import build_manifest, edit_manifest, manifest_bytes, write_export
 from rexport import forked, validation
 from rexport.conformance.runner import option_values
 from rexport.conformance.suite import load_cases
@@ -45,8 +45,9 @@ class Forks:
 
 @pytest.fixture(params=["as shipped", "forking for everything"])
 def forks(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Forks:
-    """Validation as shipped, and with every directory read ahead by forked processes,
-    however small: each path the number of jobs can take."""
+    """Validation as shipped, and with every directory read ahead by forked processes and
+    every other manifest's index checked beside by one, however small: each path the number
+    of jobs can take."""
     bars = sys.modules.get("tqdm")
     monitor = getattr(getattr(bars, "tqdm", None), "monitor", None)
     if monitor is not None:  # a thread left by an earlier test's progress bar: no fork then
@@ -54,6 +55,7 @@ def forks(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Fo
         bars.tqdm.monitor = None  # type: ignore[union-attr]
     if request.param != "as shipped":
         monkeypatch.setattr(validation, "FORK_MIN", 0)
+        monkeypatch.setattr(validation, "ASIDE_MIN", 0)
     return Forks(monkeypatch)
 
 
@@ -123,6 +125,34 @@ def test_an_export_of_two_thousand_files_with_errors(
         assert code in found[0][1], code
     if container == "dir" and forkable_here():
         assert forks.count == 2 + 8  # a worker a job, for 2 and for 8 jobs
+
+
+@pytest.mark.parametrize("problem", ["none", "a credential", "an unsafe path", "twins",
+                                     "a newline in a path"])
+def test_a_long_index_checked_beside_in_a_forked_process(
+        problem: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    files = {f"d/{i:05d}.bin": b"x" for i in range(3000)}
+    manifest = build_manifest(files)
+    entries = manifest["files"]
+    if problem == "a credential":
+        entries[7]["path"] = "d/AKIAABCDEFGHIJKLMNOP.bin"
+    elif problem == "an unsafe path":
+        entries[8]["path"] = "../up.bin"
+    elif problem == "twins":
+        entries[9]["path"] = entries[10]["path"].upper()
+    elif problem == "a newline in a path":
+        entries[11]["path"] = "d/a\nb.bin"
+    (tmp_path / "rex.json").write_bytes(manifest_bytes(manifest))
+    alone = reports(tmp_path / "rex.json")
+    counted = Forks(monkeypatch)
+    monkeypatch.setattr(validation, "ASIDE_MIN", 0)
+    beside = reports(tmp_path / "rex.json")
+    assert beside == alone
+    expected = {"none": None, "a credential": "REX-K101", "an unsafe path": "REX-X101",
+                "twins": "REX-X108", "a newline in a path": "REX-X110"}[problem]
+    assert expected is None or expected in alone[0][1]
+    if forkable_here():
+        assert counted.count == len(JOBS) - 1  # one for each number of jobs above 1
 
 
 def forkable_here() -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import os
 from collections.abc import Iterable, Iterator
@@ -12,6 +13,7 @@ from rexport import parsing
 from rexport.checks import integrity, references, safety, schema, secrets, version
 from rexport.checks.completeness import Tracker, manifest_missing, payload_skipped
 from rexport.findings import CATALOGUE, CodeFilter, Finding, Severity
+from rexport.forked import Forked
 from rexport.jobs import WHOLE_MAX, default_jobs
 from rexport.json_values import IndexColumns, index_columns
 from rexport.limits import MAX_BYTES, MAX_FILES
@@ -31,6 +33,10 @@ _CAP_EXCEEDED = frozenset({"REX-X113", "REX-X114"})
 # about 150 bytes, and a smaller export is read in this process, sparing a fork per export
 # when pre-commit hands over many small ones.
 FORK_MIN = 32 << 10
+# From this many index entries, when no worker reads ahead, the whole index's path rules and
+# credential patterns are run by a forked helper beside the schema, references and digest
+# (measured: 100,000 entries take some 90 ms of it; the fork and its two texts some 20 ms).
+ASIDE_MIN = 10_000
 
 
 class ManifestCheck(NamedTuple):
@@ -130,31 +136,53 @@ def check_manifest(data: bytes, *, strict: bool = False) -> ManifestCheck:
     return _checked(manifest, found, strict=strict)
 
 
-def _checked(manifest: Any, found: list[Finding], *, strict: bool) -> ManifestCheck:
+def _checked(manifest: Any, found: list[Finding], *, strict: bool, spare: bool = False
+             ) -> ManifestCheck:
     """check_manifest once the bytes are parsed: ``manifest`` (None when unusable) and the
-    parse's findings."""
+    parse's findings; ``spare``: a processor is free for a forked helper."""
     if not isinstance(manifest, dict):
         if manifest is not None and not any(f.code == "REX-P108" for f in found):
             found.append(Finding.of("REX-P108", "the top level of rex.json is not an object"))
         return ManifestCheck(None, found, payload_checkable=False)
     with _collector_frozen():
-        return _check_parsed(manifest, found, strict=strict)
+        return _check_parsed(manifest, found, strict=strict, spare=spare)
 
 
-def _check_parsed(manifest: dict[str, Any], found: list[Finding], *, strict: bool
-                  ) -> ManifestCheck:
+def _index_clean(paths: str, count: int, text: str) -> tuple[bool, bool]:
+    """Whether the ``count`` paths of an index (joined by newlines) are clean for the path
+    rules (safety.paths_clean) and its strings (secrets.index_text) hold no credential.
+
+    Run in a forked child on two texts alone: a child that touched the manifest's objects
+    would copy each page it touched (a reference count is written), and so would its parent.
+    """
+    names = paths.split("\n")
+    return len(names) == count and safety.paths_clean(names), secrets.text_clean(text)
+
+
+def _check_parsed(manifest: dict[str, Any], found: list[Finding], *, strict: bool,
+                  spare: bool) -> ManifestCheck:
     checked = version.check(manifest)
     found.extend(checked)
     if any(f.code == "REX-V102" for f in checked):
         # the rest of the rules belong to another major version
         return ManifestCheck(manifest, found, payload_checkable=False)
-    found.extend(schema.check(manifest, strict=strict))
     # the file index read once, column by column, for every check that reads all of it
     index = index_columns(manifest.get("files"))
-    found.extend(references.check(manifest, index=index))
-    found.extend(secrets.scan_manifest(manifest, index=index))
-    found.extend(safety.check_manifest_paths(manifest, index=index))
-    digest, mismatch = integrity.check_export_digest(manifest, index=index)
+    aside = None
+    if spare and index is not None and len(index.paths) >= ASIDE_MIN:
+        # the path rules and the credential patterns over the whole index, beside the rest
+        aside = Forked.start(functools.partial(
+            _index_clean, "\n".join(index.paths), len(index.paths), secrets.index_text(index)))
+    try:
+        found.extend(schema.check(manifest, strict=strict))
+        found.extend(references.check(manifest, index=index))
+        digest, mismatch = integrity.check_export_digest(manifest, index=index)
+        paths_clean, text_clean = (aside.result() if aside is not None else None) or (None, None)
+    finally:
+        if aside is not None:
+            aside.close()
+    found.extend(secrets.scan_manifest(manifest, index=index, index_clean=text_clean))
+    found.extend(safety.check_manifest_paths(manifest, index=index, clean=paths_clean))
     found.extend(mismatch)
     return ManifestCheck(manifest, found, payload_checkable=True, export_digest=digest,
                          columns=index)
@@ -168,13 +196,15 @@ def _check_source(source: Source, report: Report, *, strict: bool, reported: Cod
         _drain(source)
         return found + source.findings
     read_ahead = getattr(source, "read_ahead", None)  # a directory's (DirectorySource)
+    workers = 1  # processes reading ahead: while none does, a processor is free
     if read_ahead is not None and reported("REX-I102"):
         # started first: worker processes read small files while this one checks the manifest
-        read_ahead(WHOLE_MAX, workers=jobs if len(data) >= FORK_MIN else 1)
+        workers = jobs if len(data) >= FORK_MIN else 1
+        read_ahead(WHOLE_MAX, workers=workers)
     with _collector_paused():
         parsed, found = parsing.load_json(data)
     del data  # not needed once parsed: the checks of a large manifest run in less memory
-    checked = _checked(parsed, found, strict=strict)
+    checked = _checked(parsed, found, strict=strict, spare=jobs > 1 and workers == 1)
     manifest, found = checked.manifest, checked.findings
     if manifest is not None:
         version_value = manifest.get("rex_version")

@@ -81,15 +81,18 @@ def _text_like(path: str, media_type: str | None) -> bool:
     return dot > 0 and name[dot:] in _TEXT_SUFFIXES
 
 
-def scan_manifest(manifest: Any, *, index: IndexColumns | None = None) -> list[Finding]:
+def scan_manifest(manifest: Any, *, index: IndexColumns | None = None,
+                  index_clean: bool | None = None) -> list[Finding]:
     """Return K101 for each string (value or key) that holds a credential, and K103 for each
     secret-named key or environment variable whose value is set and not ``"[REDACTED]"``.
 
     Messages name the kind of credential and the JSON pointer, never the value. ``index``:
     the manifest's ``files`` as columns (json_values.index_columns), when the caller has
-    them, which spares a walk of every entry when the manifest holds no credential.
+    them, which spares a walk of every entry when the manifest holds no credential;
+    ``index_clean``: what text_clean says of index_text(index), when the caller knows it.
     """
-    if index is not None and isinstance(manifest, dict) and _clean(manifest, index):
+    if index is not None and isinstance(manifest, dict) and _clean(manifest, index,
+                                                                    index_clean):
         return list(_variables(manifest, set()))[:MAX_FINDINGS]
     strings, keys, levels = _gather(manifest)
     text = "\n".join(strings)  # no pattern crosses a newline: one scan for every string
@@ -125,20 +128,30 @@ _HEX_BYTES = HEX.encode("ascii")
 _INDEX_KEYS = frozenset({"files", "path", "size", "media_type", "role", "digests", "sha256"})
 
 
-def _clean(manifest: dict[str, Any], index: IndexColumns) -> bool:
-    """True when no string, key or key name of the manifest is a credential, told at once:
-    the index's columns and the other members' strings scanned as one text (each string on
-    its own line, as in scan_manifest: a string holds a credential alone or not at all, so
-    repeated values are scanned once). False says nothing: scan_manifest then numbers every
-    string to name where each credential is."""
-    strings, keys, _ = _gather({k: v for k, v in manifest.items() if k != "files"})
-    joined = "".join(index.sha256)  # hex digits alone hold no credential (see _gather)
+def index_text(index: IndexColumns) -> str:
+    """The strings of a file index as one text to scan, each on its own line: a string holds
+    a credential alone or not at all (find_secrets), so repeated values are given once, and
+    digests of hex digits alone (which hold none, see _gather) not at all."""
+    joined = "".join(index.sha256)
     hex_only = joined.isascii() and not joined.encode("ascii").translate(None, _HEX_BYTES)
-    digests = [] if hex_only else index.sha256
-    text = "\n".join([*strings, *index.paths, *set(index.media_types), *set(index.roles),
-                      *digests])
+    return "\n".join([*index.paths, *set(index.media_types), *set(index.roles),
+                      *([] if hex_only else index.sha256)])
+
+
+def text_clean(text: str) -> bool:
+    """True when ``text`` holds no credential."""
+    return not find_secrets(text)
+
+
+def _clean(manifest: dict[str, Any], index: IndexColumns, index_clean: bool | None) -> bool:
+    """True when no string, key or key name of the manifest is a credential, told at once:
+    the index's text (index_text) and the other members' strings scanned as texts. False
+    says nothing: scan_manifest then numbers every string to name where each credential is."""
+    strings, keys, _ = _gather({k: v for k, v in manifest.items() if k != "files"})
     keys |= _INDEX_KEYS
-    return not find_secrets(text) and not any(
+    if index_clean is None:
+        index_clean = text_clean(index_text(index))
+    return index_clean and text_clean("\n".join(strings)) and not any(
         isinstance(k, str) and (is_secret_name(k) or find_secrets(k)) for k in keys)
 
 
