@@ -200,6 +200,9 @@ def test_names_and_versions_as_the_metadata_parser_reads_them(tmp_path: Path) ->
         "twice": "Name: first\nName: second\nVersion: 1\n",
         "none": "Metadata-Version: 2.1\nSummary: no name\n",
         "description": "Name: long\nVersion: 4\nDescription: Name: fake\n        Version: 9\n",
+        # past the first lines read at once: the whole file is read then
+        "late": "Metadata-Version: 2.1\n" + "Classifier: x\n" * 2000 + "Name: late\nVersion: 9\n",
+        "cut": "Metadata-Version: 2.1\nName: cut\n" + "C: " + "x" * 8170 + "\nVersion: 1\n",
     }
     dists = []
     for key, text in texts.items():
