@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from rexport.pack.errors import PackError
+from rexport.pack.members import read_regular
 from rexport.pack.redact import Redaction, redact
 
 MAX_CONFIG_BYTES = 16 << 20
@@ -57,9 +58,7 @@ def load_config(path: Path) -> ConfigFile:
     The pointers of the redactions are those of the values under config/hyperparameters.
     """
     try:
-        if path.stat().st_size > MAX_CONFIG_BYTES:
-            raise PackError(f"config file {path} is larger than {MAX_CONFIG_BYTES} bytes")
-        data = path.read_bytes()
+        data = read_regular(path, "config file", MAX_CONFIG_BYTES)
     except OSError as exc:
         raise PackError(f"cannot read config file {path}: {exc.strerror}") from None
     document = _parse(path, data)

@@ -19,6 +19,7 @@ from typing import BinaryIO
 from rexport.pack.errors import PackError
 from rexport.pack.hashing import Hashed, signature
 from rexport.pack.members import Member
+from rexport.pack.replace import check_replaceable
 
 FORMATS = ("dir", "tar", "tar.gz", "zip")
 GZIP_LEVEL = 6  # gzip's own default, so `tar -czf` and the packer compress alike
@@ -43,8 +44,10 @@ def atomic_output(out: Path, *, is_dir: bool, overwrite: bool = False) -> Iterat
     Anything that stops the body (an error, Ctrl-C, SIGTERM turned into SystemExit) removes the
     temporary; a SIGKILL leaves it under its hidden temporary name, never at ``out``.
     """
-    if (out.exists() or out.is_symlink()) and not overwrite:
-        raise PackError(f"{out} already exists; remove it or pass --force (overwrite=True)")
+    if out.exists() or out.is_symlink():
+        if not overwrite:
+            raise PackError(f"{out} already exists; remove it or pass --force (overwrite=True)")
+        check_replaceable(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.parent / f".{out.name}.{secrets.token_hex(6)}.rexport-partial"
     try:
