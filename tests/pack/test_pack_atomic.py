@@ -96,7 +96,7 @@ def test_a_failure_while_writing_leaves_nothing(tmp_path: Path, name: str,
 
     for writer in ("_write_tar", "_write_zip", "_write_dir"):
         monkeypatch.setattr(writers, writer, broken)
-    with pytest.raises(OSError):
+    with pytest.raises(PackError, match=r"cannot write .*: No space left on device"):
         pack(Request(out=tmp_path / name, code=root / "code", metrics=root / "metrics.json",
                      git=False))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from rexport.commands import write_output
+
 if TYPE_CHECKING:
     from rexport.report import Report
 
@@ -70,7 +72,7 @@ def command(ctx: click.Context, paths: tuple[str, ...], fmt: str, output: str | 
     """Validate REX exports: directories, .tar, .tar.gz/.tgz, .zip or a bare rex.json.
 
     Exit status: 0 valid (warnings allowed unless --strict), 1 invalid, 2 usage error or
-    unreadable input; with several PATHs, the worst of them.
+    unreadable input; with several PATHs, the worst of them; 130 interrupted (no report).
     """
     try:
         _check_codes(select, "--select")
@@ -110,8 +112,8 @@ def _render(fmt: str, reports: list[Report], *, output: str | None, color: str,
 
 def _emit(text: str, output: str | None) -> None:
     if output is not None:
-        with open(output, "w", encoding="utf-8", errors="backslashreplace") as fp:
-            fp.write(text)
+        # whole or not at all: an interrupt or a full disk leaves no half report
+        write_output(output, text.encode("utf-8", "backslashreplace"))
         return
     if not text:
         return

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rexport.digests import hash_stream
+from rexport.digests import hash_stream, stoppable
 from rexport.pack.members import Member
 
 Tap = Callable[[bytes], None]
@@ -133,10 +133,14 @@ def hash_members(members: Sequence[Member], algorithms: Sequence[str], *, jobs: 
             bar.update(count)
 
     known = dict(known_secrets or {})
+    stop = threading.Event()
+    report = stoppable(advance, stop)
+    pool = ThreadPoolExecutor(max_workers=max(1, jobs))
     try:
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            results = list(pool.map(
-                lambda m: _hash_one(m, algorithms, scan, known, advance), members))
+        results = list(pool.map(lambda m: _hash_one(m, algorithms, scan, known, report),
+                                members))
     finally:
+        stop.set()  # after Ctrl-C or an error the workers give up at their next chunk
+        pool.shutdown(wait=True, cancel_futures=True)
         bar.close()
     return {m.path: r for m, r in zip(members, results, strict=True)}
