@@ -103,11 +103,22 @@ def unwritable(tmp_path: Path) -> list[Path]:
 
 def test_validate_output_that_cannot_be_written(tmp_path: Path) -> None:
     root = write_export(tmp_path / "export")
-    for dest in unwritable(tmp_path):
+    full = [Path("/dev/full")] if Path("/dev/full").exists() else []  # ENOSPC, root or not
+    for dest in [*unwritable(tmp_path), *full]:
         result = CliRunner().invoke(cli, ["validate", str(root), "--output", str(dest)])
         assert result.exit_code == 2
         assert result.stderr.startswith(f"Error: cannot write {dest}"), result.stderr
         assert result.stderr.count("\n") == 1 and "Traceback" not in result.output
+
+
+def test_an_output_through_a_link_replaces_the_target_not_the_link(tmp_path: Path) -> None:
+    root = write_export(tmp_path / "export")
+    (tmp_path / "report.json").symlink_to(tmp_path / "target.json")
+    result = CliRunner().invoke(cli, ["validate", str(root), "-o", "json",
+                                      "--output", str(tmp_path / "report.json")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "report.json").is_symlink()
+    assert '"valid": true' in (tmp_path / "target.json").read_text()
 
 
 def test_badge_output_that_cannot_be_written(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import stat
 from pathlib import Path
 
 
@@ -15,8 +16,21 @@ class OutputError(OSError):
 def write_atomically(path: str | os.PathLike[str], data: bytes) -> None:
     """Write ``data`` to ``path``: first to a hidden file beside it, renamed over ``path`` once
     complete. Anything that stops the write, Ctrl-C included, leaves ``path`` as it was and
-    no temporary behind. Raises OutputError (an OSError) when it cannot be written."""
-    target = Path(path)
+    no temporary behind. A device or a pipe (``/dev/stdout``) is written to directly, and a
+    link's target is replaced, never the link. Raises OutputError (an OSError) when it cannot
+    be written."""
+    try:
+        special = not stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        special = False
+    if special:
+        try:
+            with open(path, "wb") as fp:
+                fp.write(data)
+        except OSError as exc:
+            raise OutputError(f"cannot write {os.fspath(path)}: {exc.strerror or exc}") from None
+        return
+    target = Path(os.path.realpath(path))
     tmp = target.parent / f".{target.name}.{secrets.token_hex(6)}.rexport-partial"
     try:
         with open(tmp, "xb") as fp:
