@@ -169,6 +169,38 @@ def _harmless(x: Expect) -> Export:
     return e.seal()
 
 
+@case("warning", "secrets", "secret-named-with-suffix",
+      "db_secret_v2 and api_key2: a version after the secret word", ["SEC-03"])
+def _named_suffix(x: Expect) -> Export:
+    e = full()
+    e.m["config"]["hyperparameters"].update({"db_secret_v2": "correct horse",
+                                             "api_key2": "battery staple"})
+    x.find("REX-K103", "/config/hyperparameters/db_secret_v2")
+    x.find("REX-K103", "/config/hyperparameters/api_key2")
+    return e.seal()
+
+
+@case("warning", "secrets", "secret-named-key-and-creds", "aws_key and db_creds look secret",
+      ["SEC-03"])
+def _named_key(x: Expect) -> Export:
+    e = full()
+    e.m["config"]["hyperparameters"].update({"aws_key": "correct horse", "db_creds": "staple"})
+    x.find("REX-K103", "/config/hyperparameters/aws_key")
+    x.find("REX-K103", "/config/hyperparameters/db_creds")
+    return e.seal()
+
+
+@case("valid", "secrets", "harmless-key-names", "sort_key, label_key and public_key name data",
+      ["SEC-03"])
+def _harmless_keys(x: Expect) -> Export:
+    e = full()
+    e.m["config"]["hyperparameters"].update({"sort_key": "date", "label_key": "label",
+                                             "public_key": "ssh-ed25519 AAAAC3Nz",
+                                             "key": "value"})
+    x.never("REX-K103")
+    return e.seal()
+
+
 @case("valid", "secrets", "redacted", "redaction markers with their entries", ["SEC-04",
                                                                               "SEC-03"],
       strict=True)

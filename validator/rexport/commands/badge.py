@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from rexport.commands import write_output
 from rexport.conformance import badge as badges
 from rexport.paths import MANIFEST
 
@@ -50,7 +51,7 @@ def command(path: Path, output: Path, json_path: Path | None, strict: bool) -> N
     """Write a badge for PATH: an export (directory, archive, rex.json) or the JSON result of
     `rexport conformance run --json`. Exits 0 once the badge is written, whatever it says."""
     badge = build(path, strict=strict)
-    output.write_bytes(badges.svg(badge))
+    write_output(output, badges.svg(badge))
     if json_path is not None:
-        json_path.write_bytes(badges.endpoint_json(badge))
+        write_output(json_path, badges.endpoint_json(badge))
     click.echo(f"{badge.label} | {badge.message}")

@@ -62,7 +62,8 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
               help="Embed files even when they hold credentials (manifest values stay redacted).")
 @click.option("--ro-crate", "ro_crate", is_flag=True,
               help="Also write ro-crate-metadata.json (RO-Crate 1.1, Process Run Crate 0.5).")
-@click.option("--force", is_flag=True, help="Replace OUT if it exists.")
+@click.option("--force", is_flag=True,
+              help="Replace OUT if it is an earlier export or an empty folder (never else).")
 @click.option("--progress/--no-progress", default=None,
               help="Progress bars on stderr. Default: only on a terminal.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")
@@ -75,8 +76,9 @@ def command(out: Path, code: Path | None, data: tuple[Path, ...], data_refs: tup
     """Pack an experiment into a REX export at OUT, deterministically and atomically.
 
     Identical inputs give a byte-identical OUT. Times come from SOURCE_DATE_EPOCH, else the
-    code's commit time, else 1980-01-01. Exit codes: 0 written, 1 refused because a file
-    holds a credential, 2 usage error or unusable input.
+    code's commit time, else 1980-01-01. Inputs must be regular files or folders, not
+    links. Exit codes: 0 written, 1 refused because a file holds a credential, 2 usage error
+    or unusable input, 130 interrupted (nothing is left at OUT).
     """
     from rexport.pack.errors import PackError
     from rexport.pack.files import Request, pack

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from rexport.commands import write_output
 from rexport.limits import MAX_BYTES, MAX_FILES
 
 if TYPE_CHECKING:
@@ -80,7 +81,7 @@ def command(ctx: click.Context, paths: tuple[str, ...], fmt: str, output: str | 
     checked against the files, then data/ is validated as the export.
 
     Exit status: 0 valid (warnings allowed unless --strict), 1 invalid, 2 usage error or
-    unreadable input; with several PATHs, the worst of them.
+    unreadable input; with several PATHs, the worst of them; 130 interrupted (no report).
     """
     try:
         _check_codes(select, "--select")
@@ -120,8 +121,8 @@ def _render(fmt: str, reports: list[Report], *, output: str | None, color: str,
 
 def _emit(text: str, output: str | None) -> None:
     if output is not None:
-        with open(output, "w", encoding="utf-8", errors="backslashreplace") as fp:
-            fp.write(text)
+        # whole or not at all: an interrupt or a full disk leaves no half report
+        write_output(output, text.encode("utf-8", "backslashreplace"))
         return
     if not text:
         return
