@@ -22,6 +22,7 @@ from rexport.conformance.suite import (
     expectation,
     judge,
 )
+from rexport.paths import display
 
 Validator = Callable[[Case], Answer]
 REFERENCE = "rexport (in-process)"
@@ -107,7 +108,8 @@ def describe_failure(outcome: Outcome, suite: Path) -> str:
              f"  expected: {expectation(case)}",
              f"  got:      {outcome.answer.summary()}"]
     lines += [f"  - {problem}" for problem in outcome.problems]
-    return "\n".join(lines)
+    # descriptions, paths and what a validator printed come from outside: escaped
+    return "\n".join(display(line, None) for line in lines)
 
 
 def summary_line(outcomes: Sequence[Outcome]) -> str:
