@@ -38,6 +38,8 @@ _RULES: tuple[Rule, ...] = (
          "Give a directory, .tar, .tar.gz/.tgz, .zip or a bare rex.json."),
     Rule("REX-U103", _E, "input", "VAL-02", "input unreadable",
          "The input could not be opened or read; check permissions and that it is not truncated."),
+    Rule("REX-U104", _E, "input", "VAL-02", "internal error",
+         "The validator failed on this input, which is a bug in the validator: report it."),
     # parse
     Rule("REX-P101", _E, "parse", "EXP-03", "invalid JSON",
          "Fix the JSON syntax at the line and column given."),
