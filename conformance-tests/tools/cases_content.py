@@ -248,6 +248,9 @@ _nar("invalid", "orcid-as-url", "an ORCID written as a URL", "NAR-03", "governan
      "/governance/creators/0/orcid")
 _nar("invalid", "email-malformed", "a creator email that is not a mailbox", "NAR-03",
      "governance", ("creators", 0, "email"), "ada at example.org", "/governance/creators/0/email")
+_nar("invalid", "email-too-long", "a creator email longer than a mailbox may be", "EXP-05",
+     "governance", ("creators", 0, "email"), "ada.lovelace@" + "sub." * 60 + "org",
+     "/governance/creators/0/email")
 _nar("invalid", "retention-date-time", "retention.until that is not a full-date", "NAR-03",
      "governance", ("retention", "until"), "2031-01-01T00:00:00Z",
      "/governance/retention/until")
