@@ -159,6 +159,9 @@ _RULES: tuple[Rule, ...] = (
          "The archive is truncated or malformed; rebuild it."),
     Rule("REX-X119", _E, "safety", "EXP-04", "path too long",
          "Paths are capped in length and depth (spec EXP-04)."),
+    Rule("REX-X120", _E, "safety", "EXP-14", "pax global header changes members",
+         "Remove the path, linkpath, size, hdrcharset or sparse records of the global (type g) "
+         "pax header; extractors apply them to every member after it."),
     # secrets
     Rule("REX-K101", _E, "secrets", "SEC-01", "credential in manifest",
          "Remove the credential, rotate it, and record a redaction marker instead."),
