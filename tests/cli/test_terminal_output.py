@@ -106,3 +106,18 @@ def test_json_output_keeps_exact_names(tmp_path: Path, fmt: str) -> None:
     result = CliRunner().invoke(cli, ["validate", "-o", fmt, str(root)])
     report = json.loads(result.stdout)
     assert "code/a\u2028b.py" in {f["file"] for f in report["findings"]}
+
+
+def test_pack_messages_are_escaped(tmp_path: Path) -> None:
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "train.py").write_bytes(b"print(1)\n")
+    metrics = tmp_path / "metrics.json"
+    metrics.write_text('{"accuracy": 0.9}', encoding="utf-8")
+    out = tmp_path / "out\u2028\x9b2J"
+    result = CliRunner().invoke(cli, ["pack", "-o", str(out), "--code", str(code), "--no-git",
+                                      "--seed", "python=0", "--metrics", str(metrics)])
+    assert result.exit_code == 0, result.output
+    assert "wrote" in result.output
+    assert _raw(result.output) == []
+    assert "out\\u2028\\x9b2J" in result.output
