@@ -63,8 +63,11 @@ def evaluate(schema: Any, instance: Any, draft: int) -> list[Result]:
             path = list(error.instance_path)
             if _at(instance, path) == REDACTED:
                 continue  # a redacted value is known to be unknown (SEC-04)
+            # the evaluation path goes through each $ref, as python-jsonschema's
+            # absolute_schema_path did; the schema path is where the keyword is in the file
             found.append({"path": path, "keyword": str(error.kind.name),
-                          "evaluation": list(error.evaluation_path),
+                          "evaluation": list(getattr(error, "evaluation_path",
+                                                     error.schema_path)),
                           "location": list(error.schema_path)})
             if len(found) >= MAX_VIOLATIONS:
                 break
