@@ -75,6 +75,24 @@ def _pax_global(x: Expect) -> dict[str, bytes]:
     return {"export.tar": buffer.getvalue()}
 
 
+def _pax_global_identity(name: str, description: str, records: dict[str, str],
+                        kind: str) -> None:
+    @case("invalid", "archives", name, description, ["EXP-14"])
+    def build(x: Expect) -> dict[str, bytes]:
+        # GNU tar and Python's tarfile would apply the record to every member that follows
+        x.find("REX-X120", "")
+        data = tarfile.TarInfo.create_pax_global_header(records) + tar_of(minimal())
+        return {"export.tar": data} if kind == "tar" else {"export.tar.gz": gzip_bytes(data)}
+
+
+_pax_global_identity("pax-global-path", "a pax global header renames every member",
+                     {"path": "evil.sh"}, "tar")
+_pax_global_identity("pax-global-size", "a pax global header resizes every member",
+                     {"size": "1"}, "tar.gz")
+_pax_global_identity("pax-global-linkpath", "a pax global header gives every member a link",
+                     {"linkpath": "/etc/passwd", "comment": "x"}, "tar")
+
+
 @case("valid", "archives", "gzip-multi-member", "a gzip stream of two members is one tar",
       ["EXP-13"])
 def _multi(x: Expect) -> dict[str, bytes]:

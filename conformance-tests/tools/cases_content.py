@@ -153,6 +153,22 @@ _experiment_schema("schema-unknown-draft", "the experiment's schema names an unk
                    "/$schema")
 
 
+_experiment_schema("schema-ref-cycle", "the experiment's schema refers to itself in place",
+                   b'{"$ref": "#"}\n', "/$ref")
+
+
+@case("invalid", "config", "schema-pattern-linear", "a nested quantifier is matched at once",
+      ["CFG-05"])
+def _linear_pattern(x: Expect) -> Export:
+    e = full()
+    # exponential for a backtracking engine: CFG-05 asks for linear time on such patterns
+    e.files["config/hyperparameters.schema.json"] = (
+        b'{"properties": {"solver": {"type": "string", "pattern": "^(a+)+$"}}}\n')
+    e.m["config"]["hyperparameters"]["solver"] = "a" * 64 + "!"
+    x.find("REX-R106", "/config/hyperparameters/solver")
+    return e.index().seal()
+
+
 @case("valid", "config", "hyperparameter-redacted", "a redacted hyperparameter is not checked",
       ["CFG-05", "SEC-04"])
 def _redacted(x: Expect) -> Export:
@@ -248,6 +264,9 @@ _nar("invalid", "orcid-as-url", "an ORCID written as a URL", "NAR-03", "governan
      "/governance/creators/0/orcid")
 _nar("invalid", "email-malformed", "a creator email that is not a mailbox", "NAR-03",
      "governance", ("creators", 0, "email"), "ada at example.org", "/governance/creators/0/email")
+_nar("invalid", "email-too-long", "a creator email longer than a mailbox may be", "EXP-05",
+     "governance", ("creators", 0, "email"), "ada.lovelace@" + "sub." * 60 + "org",
+     "/governance/creators/0/email")
 _nar("invalid", "retention-date-time", "retention.until that is not a full-date", "NAR-03",
      "governance", ("retention", "until"), "2031-01-01T00:00:00Z",
      "/governance/retention/until")

@@ -10,8 +10,9 @@ from typing import Any
 import jsonschema
 import pytest
 from rexport.findings import CATALOGUE, Finding
+from rexport.paths import display
 from rexport.report import Report
-from rexport.reporters import FORMATS, clean, render
+from rexport.reporters import FORMATS, render
 from rexport.reporters.sarif import SPEC_PAGES, help_uri
 
 HOSTILE = "data/evil\x1b[2J\udcff\u202e.txt"
@@ -121,7 +122,7 @@ def test_sarif_structure() -> None:
             assert " " not in uri and "\x1b" not in uri
             if finding.pointer:
                 assert location["logicalLocations"][0]["fullyQualifiedName"] == finding.pointer
-            assert result["properties"]["pointer"] == clean(finding.pointer)
+            assert result["properties"]["pointer"] == display(finding.pointer, None)
             if finding.line is not None:
                 assert location["physicalLocation"]["region"]["startLine"] == finding.line
 
@@ -150,7 +151,7 @@ def test_junit_parses_and_counts() -> None:
     root = ET.fromstring(render("junit", reports).encode("utf-8"))
     assert root.tag == "testsuites"
     suites = root.findall("testsuite")
-    assert [s.get("name") for s in suites] == [clean(r.path) for r in reports]
+    assert [s.get("name") for s in suites] == [display(r.path, None) for r in reports]
     invalid, valid, unreadable, manifest = suites
     cases = {c.get("name"): c for c in invalid.findall("testcase")}
     assert set(cases) >= {"parse", "schema", "version", "completeness", "integrity",

@@ -41,6 +41,8 @@ _RULES: tuple[Rule, ...] = (
          "Give a directory, .tar, .tar.gz/.tgz, .zip or a bare rex.json."),
     Rule("REX-U103", _E, "input", "VAL-02", "input unreadable",
          "The input could not be opened or read; check permissions and that it is not truncated."),
+    Rule("REX-U104", _E, "input", "VAL-02", "internal error",
+         "The validator failed on this input, which is a bug in the validator: report it."),
     # parse
     Rule("REX-P101", _E, "parse", "EXP-03", "invalid JSON",
          "Fix the JSON syntax at the line and column given."),
@@ -160,6 +162,9 @@ _RULES: tuple[Rule, ...] = (
          "The archive is truncated or malformed; rebuild it."),
     Rule("REX-X119", _E, "safety", "EXP-04", "path too long",
          "Paths are capped in length and depth (spec EXP-04)."),
+    Rule("REX-X120", _E, "safety", "EXP-14", "pax global header changes members",
+         "Remove the path, linkpath, size, hdrcharset or sparse records of the global (type g) "
+         "pax header; extractors apply them to every member after it."),
     # secrets
     Rule("REX-K101", _E, "secrets", "SEC-01", "credential in manifest",
          "Remove the credential, rotate it, and record a redaction marker instead."),

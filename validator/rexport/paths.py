@@ -40,6 +40,10 @@ _RESERVED_STEM = re.compile(r"[/\n](?:con|prn|aux|nul|com[1-9]|lpt[1-9])[./\n]")
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
+# C0 and C1 controls, line and paragraph separators, bidirectional marks, embeddings,
+# overrides and isolates, and lone surrogates: what display() escapes
+_UNSAFE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]")
 _DRIVE = re.compile(r"[A-Za-z]:")
 _SEPARATORS = re.compile(r"[/\\]")
 
@@ -48,25 +52,28 @@ X108, X109, X110, X111 = "REX-X108", "REX-X109", "REX-X110", "REX-X111"
 X116, X117, X119 = "REX-X116", "REX-X117", "REX-X119"
 
 
-def display(name: str, limit: int = 200) -> str:
-    """Return ``name`` safe to print: control characters and undecodable bytes escaped, and
-    long names shortened, so that a hostile name cannot drive a terminal or flood a report."""
-    if _CONTROL.search(name) or _SURROGATE.search(name):
-        name = "".join(_escape(c) for c in name)
-    if len(name) > limit:
-        name = name[: limit - 1] + "…"
-    return name
+def display(text: str, limit: int | None = 200) -> str:
+    """Return ``text`` safe to print: control, line-separator and bidirectional characters and
+    undecodable bytes written as escapes (``\\x1b``, ``\\u2028``, ``\\xff``), and, when
+    ``limit`` is given, shortened to that many characters.
+
+    The one escaping function for every text that rexport prints or reports, so that a
+    hostile name or value cannot drive a terminal, break a line or flood a report.
+    """
+    if _UNSAFE.search(text):
+        text = _UNSAFE.sub(_escape, text)
+    if limit is not None and len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return text
 
 
-def _escape(char: str) -> str:
-    code = ord(char)
-    if code < 0x20 or code == 0x7F:
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code <= 0xFF:
         return f"\\x{code:02x}"
     if 0xDC80 <= code <= 0xDCFF:  # an undecodable byte kept by surrogateescape
         return f"\\x{code - 0xDC00:02x}"
-    if 0xD800 <= code <= 0xDFFF:
-        return f"\\u{code:04x}"
-    return char
+    return f"\\u{code:04x}"
 
 
 def path_problems(name: str) -> list[tuple[str, str]]:

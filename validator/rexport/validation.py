@@ -13,7 +13,7 @@ from rexport.checks import integrity, references, safety, schema, secrets, versi
 from rexport.checks.completeness import Tracker, manifest_missing, payload_skipped
 from rexport.findings import CATALOGUE, CodeFilter, Finding, Severity
 from rexport.limits import MAX_BYTES, MAX_FILES
-from rexport.paths import MANIFEST
+from rexport.paths import MANIFEST, display
 from rexport.payload_pass import INLINE_MAX, PayloadPass
 from rexport.report import Report
 from rexport.sources import InputError, Source, open_source
@@ -54,16 +54,31 @@ def validate(path: str | os.PathLike[str], *, strict: bool = False, select: Iter
     reported = code_filter(select, ignore)
     report = Report(path=os.fsdecode(path), strict=strict)
     try:
-        source = open_source(path, max_files=max_files, max_bytes=max_bytes)
-    except InputError as exc:
-        report.findings = [_input_finding(exc, report.path)]
-        return report
-    with source:
-        report.container = source.container
-        found = _check_source(source, report, strict=strict, reported=reported,
-                              jobs=max(1, jobs), progress=progress)
+        found = _validated(path, report, strict=strict, reported=reported, jobs=max(1, jobs),
+                           max_files=max_files, max_bytes=max_bytes, progress=progress)
+    except Exception as exc:  # a bug met on one input is that input's finding, never a crash
+        found = [internal_error(exc, report.path)]
     report.findings = order(f for f in found if reported(f.code))
     return report
+
+
+def _validated(path: str | os.PathLike[str], report: Report, *, strict: bool,
+               reported: CodeFilter, jobs: int, max_files: int, max_bytes: int,
+               progress: bool) -> list[Finding]:
+    try:
+        source = open_source(path, max_files=max_files, max_bytes=max_bytes)
+    except InputError as exc:
+        return [_input_finding(exc, report.path)]
+    with source:
+        report.container = source.container
+        return _check_source(source, report, strict=strict, reported=reported, jobs=jobs,
+                             progress=progress)
+
+
+def internal_error(exc: BaseException, path: str) -> Finding:
+    """The REX-U104 finding for an exception that escaped the checks of the input ``path``."""
+    return Finding.of("REX-U104", f"internal error: {type(exc).__name__}: "
+                      f"{display(str(exc), 300)}", file=path)
 
 
 def _input_finding(exc: InputError, path: str) -> Finding:

@@ -237,8 +237,7 @@ def check_config_schema(manifest: Any, schema_doc: Any, *, file: str) -> list[Fi
     """Apply the experiment's JSON Schema ``schema_doc`` (the file ``file``) to
     config.hyperparameters: R106 for each violation, R107 when the schema cannot be used.
 
-    See rexport.checks.config_schema, imported here only when an export has such a schema:
-    python-jsonschema costs more to import than a small export takes to validate.
+    See rexport.checks.config_schema, imported here only when an export has such a schema.
     """
     from rexport.checks import config_schema
 

@@ -20,6 +20,7 @@ from rexport.conformance.runner import (
     summary_line,
 )
 from rexport.conformance.suite import SuiteError, find_suite, load_cases
+from rexport.paths import display
 
 _SUITE_HELP = ("The suite's root (the folder holding case.schema.json). Default: "
                "conformance-tests/ found upward from the working directory, or next to the "
@@ -62,7 +63,7 @@ def run_command(template: str | None, suite: Path | None, junit_path: Path | Non
         validator = (reference if template is None
                      else command_validator(template, timeout=timeout))
     except SuiteError as exc:
-        raise click.UsageError(str(exc)) from exc
+        raise click.UsageError(display(str(exc), None)) from exc
     if not cases:
         raise click.UsageError(f"no cases selected in {root}")
     outcomes = run(cases, validator, jobs=jobs)
@@ -70,7 +71,7 @@ def run_command(template: str | None, suite: Path | None, junit_path: Path | Non
         if not outcome.passed:
             click.echo(describe_failure(outcome, root))
         elif verbose:
-            click.echo(f"ok   {outcome.case.id}")
+            click.echo(f"ok   {display(outcome.case.id)}")
     if junit_path is not None:
         junit_path.write_bytes(junit_xml(outcomes))
     if json_path is not None:
@@ -95,12 +96,12 @@ def lint_command(suite: Path | None, spec_dir: Path | None) -> None:
     try:
         root = find_suite(suite)
     except SuiteError as exc:
-        raise click.UsageError(str(exc)) from exc
+        raise click.UsageError(display(str(exc), None)) from exc
     if spec_dir is None and (root.parent / "spec" / "v1").is_dir():
         spec_dir = root.parent / "spec" / "v1"
     problems = lint(root, sections=spec_sections(spec_dir) if spec_dir else None)
     for problem in problems:
-        click.echo(problem)
+        click.echo(display(problem, None))
     count = len(list(root.glob("v*/*/*/*/expected.json")))
     click.echo(f"{count} cases, {len(problems)} problems")
     if problems:

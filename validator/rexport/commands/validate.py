@@ -93,7 +93,10 @@ def command(ctx: click.Context, paths: tuple[str, ...], fmt: str, output: str | 
     except click.ClickException:
         raise
     except Exception as exc:  # the last line of defence: a message and exit 2, no traceback
-        click.echo(f"rexport validate: internal error: {type(exc).__name__}: {exc}", err=True)
+        from rexport.paths import display
+
+        click.echo(display(f"rexport validate: internal error: {type(exc).__name__}: {exc}"),
+                   err=True)
         ctx.exit(2)
     ctx.exit(exit_code(reports))
 

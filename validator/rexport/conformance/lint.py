@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from rexport.conformance.suite import EXPORT_NAMES, OUTCOMES, PROTOCOL_OPTIONS, SUITE_MARKER
+from rexport.conformance.suite import EXPORT_NAMES, OUTCOMES, SUITE_MARKER, case_problems
 from rexport.findings import CATALOGUE, Severity
 from rexport.paths import MANIFEST
 
@@ -99,7 +99,7 @@ def _case_problems(folder: Path, checker: Any, known: set[str] | None, seen: dic
     out += [f"unknown finding code {c}" for c in codes if c not in CATALOGUE]
     if known is not None:
         out += [f"section {s} is not in the spec" for s in data["sections"] if s not in known]
-    out += _option_problems(data.get("args", []))
+    out += case_problems(data, folder)  # what the runner refuses to run: options, input
     out += _input_problems(folder, data)
     return out
 
@@ -126,13 +126,6 @@ def _verdict_problems(outcome: str, data: dict[str, Any]) -> list[str]:
     if data.get("schema_valid") is True and {"REX-S101", "REX-C104"} & set(listed):
         out.append("schema_valid is true but a schema finding is expected")
     return out
-
-
-def _option_problems(args: list[str]) -> list[str]:
-    pairs = list(zip(args[::2], args[1::2], strict=False))
-    if len(args) % 2 or any(f not in PROTOCOL_OPTIONS or not v.isdigit() for f, v in pairs):
-        return [f"args must be pairs of {' / '.join(PROTOCOL_OPTIONS)} and a number"]
-    return []
 
 
 def _input_problems(folder: Path, data: dict[str, Any]) -> list[str]:

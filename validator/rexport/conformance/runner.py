@@ -23,6 +23,7 @@ from rexport.conformance.suite import (
     judge,
 )
 from rexport.limits import MAX_BYTES, MAX_FILES
+from rexport.paths import display
 from rexport.versions import SPEC_VERSION
 
 Validator = Callable[[Case], Answer]
@@ -56,10 +57,15 @@ def option_values(args: Sequence[str]) -> dict[str, int]:
     return values
 
 
+REFUSED = "not run: the case is malformed or asks for more than the protocol allows"
+
+
 def reference(case: Case) -> Answer:
     """Run the reference validator in-process through its Python API (`rexport.validate`)."""
     from rexport.validation import validate
 
+    if case.problems:
+        return Answer(None, error=REFUSED)
     try:
         caps = option_values(case.args)
         report = validate(case.input_path, strict=case.strict,
@@ -79,6 +85,8 @@ def command_validator(template: str, *, timeout: float = 120.0) -> Validator:
         raise SuiteError(f"validator command not found: {tokens[0]}")
 
     def run(case: Case) -> Answer:
+        if case.problems:
+            return Answer(None, error=REFUSED)
         argv = expand(tokens, case)
         try:
             done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True,
@@ -97,11 +105,18 @@ def command_validator(template: str, *, timeout: float = 120.0) -> Validator:
 
 
 def run(cases: Sequence[Case], validator: Validator, *, jobs: int = 1) -> list[Outcome]:
-    """Run every case (``jobs`` at a time) and judge each answer; results in case order."""
+    """Run every case (``jobs`` at a time) and judge each answer; results in case order.
+
+    A case with problems (see Case.load: invalid against case.schema.json, an option or an
+    input the protocol does not allow) fails with them, and the validator never sees it.
+    """
+    def answer(case: Case) -> Answer:
+        return Answer(None, error=REFUSED) if case.problems else validator(case)
+
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        answers = list(pool.map(validator, cases))
-    return [Outcome(case, answer, tuple(judge(case, answer)))
-            for case, answer in zip(cases, answers, strict=True)]
+        answers = list(pool.map(answer, cases))
+    return [Outcome(case, got, case.problems or tuple(judge(case, got)))
+            for case, got in zip(cases, answers, strict=True)]
 
 
 def describe_failure(outcome: Outcome, suite: Path) -> str:
@@ -112,7 +127,8 @@ def describe_failure(outcome: Outcome, suite: Path) -> str:
              f"  expected: {expectation(case)}",
              f"  got:      {outcome.answer.summary()}"]
     lines += [f"  - {problem}" for problem in outcome.problems]
-    return "\n".join(lines)
+    # descriptions, paths and what a validator printed come from outside: escaped
+    return "\n".join(display(line, None) for line in lines)
 
 
 def summary_line(outcomes: Sequence[Outcome]) -> str:

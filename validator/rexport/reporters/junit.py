@@ -5,11 +5,14 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 from rexport.findings import CATALOGUE, EXTENSION_FAMILIES, Finding, Severity
+from rexport.paths import display
 from rexport.report import Report
-from rexport.reporters import clean
+
+_shown = partial(display, limit=None)  # whole messages, only escaped
 
 FAMILIES = ("input", "parse", "version", "schema", "completeness", "integrity", "references",
             "safety", "secrets")
@@ -21,7 +24,7 @@ _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 def _text(value: str) -> str:
     return _NOT_XML.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"),
-                        clean(value) if value else value)
+                        _shown(value) if value else value)
 
 
 def _describe(finding: Finding) -> str:

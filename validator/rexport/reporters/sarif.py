@@ -5,15 +5,17 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from rexport.findings import CATALOGUE, Finding, Rule, Severity
-from rexport.paths import MANIFEST
+from rexport.paths import MANIFEST, display
 from rexport.report import Report
-from rexport.reporters import clean
 from rexport.versions import __version__
+
+_shown = partial(display, limit=None)  # whole messages, only escaped
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 SPEC_BASE = "https://rex.example.org/spec/v1/"
@@ -63,7 +65,7 @@ def _result(finding: Finding, report: Report, manifest_name: str | None) -> dict
     file = finding.file
     if manifest_name is not None and file == MANIFEST:
         file = manifest_name
-    location: dict[str, Any] = {"uri": quote(clean(file), safe="/")}
+    location: dict[str, Any] = {"uri": quote(_shown(file), safe="/")}
     if report.container in ("directory", "manifest"):
         location["uriBaseId"] = "EXPORT"
     physical: dict[str, Any] = {"artifactLocation": location}
@@ -74,16 +76,16 @@ def _result(finding: Finding, report: Report, manifest_name: str | None) -> dict
         physical["region"] = region
     loc: dict[str, Any] = {"physicalLocation": physical}
     if finding.pointer:
-        loc["logicalLocations"] = [{"fullyQualifiedName": clean(finding.pointer),
+        loc["logicalLocations"] = [{"fullyQualifiedName": _shown(finding.pointer),
                                     "kind": "member"}]
-    properties: dict[str, Any] = {"pointer": clean(finding.pointer), "section": finding.section}
+    properties: dict[str, Any] = {"pointer": _shown(finding.pointer), "section": finding.section}
     if finding.schema_pointer is not None:
-        properties["schemaPointer"] = clean(finding.schema_pointer)
+        properties["schemaPointer"] = _shown(finding.schema_pointer)
     return {
         "ruleId": finding.code,
         "ruleIndex": _RULE_INDEX[finding.code],
         "level": _LEVELS[finding.severity],
-        "message": {"text": clean(finding.message)},
+        "message": {"text": _shown(finding.message)},
         "locations": [loc],
         "properties": properties,
     }
@@ -96,11 +98,11 @@ def _run(report: Report) -> dict[str, Any]:
             "name": "rexport", "version": __version__, "semanticVersion": __version__,
             "informationUri": INFORMATION_URI,
             "rules": [_rule(rule) for rule in CATALOGUE.values()]}},
-        "automationDetails": {"id": f"rexport/validate/{clean(report.path)}"},
+        "automationDetails": {"id": f"rexport/validate/{_shown(report.path)}"},
         "results": [_result(f, report, manifest_name) for f in report.findings],
         "invocations": [{"executionSuccessful": not report.unreadable,
                          "exitCode": report.exit_code}],
-        "properties": {"path": clean(report.path), "container": report.container,
+        "properties": {"path": _shown(report.path), "container": report.container,
                        "valid": report.valid, "strict": report.strict},
     }
     if bases:
