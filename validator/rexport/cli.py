@@ -19,6 +19,7 @@ _COMMANDS: dict[str, str] = {
     "replay": "replay",
     "diff": "diff",
     "schema": "schema",
+    "import": "import_",
 }
 
 

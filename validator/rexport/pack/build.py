@@ -200,7 +200,8 @@ def write(cap: Capture, out: Path, *, fmt: str | None, jobs: int, progress: bool
     sections, found = redact(sections)
     redactions += found
     sections["redactions"] = [r.entry() for r in sorted(redactions, key=lambda r: r.pointer)]
-    manifest = assemble(sections, list(members.values()), hashed, rfc3339(cap.epoch))
+    manifest = assemble(sections, list(members.values()), hashed, rfc3339(cap.epoch),
+                        producer=cap.producer)
     data = to_bytes(manifest)
     self_check(data)
     write_export(out, container, data, list(members.values()), hashed, cap.epoch,

@@ -96,6 +96,8 @@ class Capture(Placement):
         self.replay_section: dict[str, Any] | None = None
         self.narrative_section: dict[str, Any] = {}
         self.governance_section: dict[str, Any] = {}
+        # who wrote the export, when not rexport's own packer (an importer names itself here)
+        self.producer: dict[str, Any] | None = None
 
     def __enter__(self) -> Capture:
         return self
