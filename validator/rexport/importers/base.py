@@ -7,6 +7,7 @@ import io
 import json
 import math
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,10 +19,12 @@ from rexport.importers.replay_plan import ReplayPlan
 from rexport.pack.capture import Capture, Written
 from rexport.pack.environment import Captured, EnvironmentOptions, pinned_packages
 from rexport.pack.git import GitInfo
+from rexport.pack.reproduce import requirements
 
 NOT_RECORDED = "unknown"
 HISTORY_PATH = "results/metrics-history.csv"
 _SEED_KEYS = ("seed", "random_seed", "random_state")
+_MACHINE = re.compile(r"-(x86_64|amd64|AMD64|aarch64|arm64|i[3-6]86|ppc64le|s390x|armv7l)(?:-|$)")
 # Every part of this machine's environment is off: an import records the run's, not ours.
 _NOTHING_HERE = EnvironmentOptions(os=False, os_release=False, python=False, packages="none",
                                    lockfiles=False, hardware=False, gpus=False, compiler=False,
@@ -36,6 +39,18 @@ class Artifact:
     local: Path
     dest: str
     kind: str | None = None
+
+
+@dataclass
+class Dataset:
+    """A dataset the run read, embedded from ``local`` (stored at ``dest``, or in the code
+    snapshot when ``local`` is a file of it)."""
+
+    id: str
+    name: str
+    local: Path
+    dest: str | None = None
+    description: str | None = None
 
 
 @dataclass
@@ -61,13 +76,15 @@ class Recorded:
     environment: dict[str, Any] = field(default_factory=dict)
     packages: list[dict[str, Any]] = field(default_factory=list)
     lockfiles: list[tuple[str, str]] = field(default_factory=list)  # (snapshot path, format)
+    # requirement lines added to the lockfile written from ``packages`` (with a why comment)
+    requirements_extra: list[str] = field(default_factory=list)
     hyperparameters: dict[str, Any] = field(default_factory=dict)
     seeds: dict[str, int] = field(default_factory=dict)
     metrics: list[dict[str, Any]] = field(default_factory=list)
     history: list[tuple[str, int | None, str, str]] = field(default_factory=list)
     artifacts: list[Artifact] = field(default_factory=list)
     files: dict[str, bytes] = field(default_factory=dict)  # export path -> bytes (role other)
-    datasets: list[dict[str, Any]] = field(default_factory=list)
+    datasets: list[Dataset] = field(default_factory=list)
     steps: list[dict[str, Any]] = field(default_factory=list)
     entry_points: list[dict[str, Any]] = field(default_factory=list)
     replay: ReplayPlan | None = None
@@ -97,6 +114,22 @@ def number(value: Any) -> float | int | None:
     if isinstance(value, (int, float)) and math.isfinite(value):
         return value
     return None
+
+
+def platform_os(text: str) -> dict[str, Any]:
+    """``os`` and ``architecture`` from Python's platform.platform() text, as trackers record it
+    (``Linux-6.1.0-18-amd64-x86_64-with-glibc2.36``); {} when it cannot be read."""
+    machine = _MACHINE.search(text)
+    system, _, rest = text.partition("-")
+    if not system or machine is None:
+        return {}
+    # platform.platform() says macOS where platform.system(), whose name REX records, says Darwin
+    name = "Darwin" if system == "macOS" else system
+    found: dict[str, Any] = {"os": {"name": name}, "architecture": machine[1]}
+    release = text[:machine.start()].partition("-")[2]
+    if release:
+        found["os"]["version"] = release
+    return found
 
 
 def seeds_from(hyperparameters: dict[str, Any]) -> dict[str, int]:
@@ -165,11 +198,17 @@ def producer(rec: Recorded) -> dict[str, Any]:
             "x-source": {"name": rec.tool, "version": rec.tool_version or NOT_RECORDED}}
 
 
-def _environment(rec: Recorded, code_dir: Path | None) -> Captured:
+def _environment(rec: Recorded, code_dir: Path | None, tmp: Path) -> Captured:
     section = {"os": {"name": NOT_RECORDED}, "architecture": NOT_RECORDED, **rec.environment}
     if rec.packages:
         section["packages"] = rec.packages
     locks = [(code_dir / path, kind) for path, kind in rec.lockfiles if code_dir is not None]
+    if rec.requirements_extra and not any(kind == "pip-requirements" for _, kind in locks):
+        lockfile = tmp / "lock" / "requirements.txt"
+        lockfile.parent.mkdir()
+        lockfile.write_bytes(requirements(rec.packages)
+                             + "".join(f"{line}\n" for line in rec.requirements_extra).encode())
+        locks.append((lockfile, "pip-requirements"))
     return Captured(section, locks)
 
 
@@ -219,14 +258,17 @@ def write(rec: Recorded, out: Path, *, fmt: str | None = None, overwrite: bool =
                       title=rec.title, environment=_NOTHING_HERE, epoch=epoch)
         cap.git = _git_info(rec, info.commit_time, rec.repository or info.repository,
                             info.url_had_credentials)
-        cap.environment = _environment(rec, code_dir)
+        cap.environment = _environment(rec, code_dir, tmp)
         cap.producer = producer(rec)
         cap.warnings[:0] = rec.warnings
         cap.config(hyperparameters=rec.hyperparameters)
         if rec.seeds:
             cap.seeds(rec.seeds)
-        for entry in rec.datasets:
-            cap.datasets[entry["id"]] = entry
+        for dataset in rec.datasets:
+            local = dataset.local if dataset.local.is_absolute() or code_dir is None \
+                else code_dir / dataset.local
+            cap.dataset(dataset.id, local, name=dataset.name, dest=dataset.dest,
+                        description=dataset.description)
         cap.metrics.extend(rec.metrics)
         if rec.history:
             path = cap.add_bytes(HISTORY_PATH, history_csv(rec.history), role="result")
