@@ -120,7 +120,7 @@ def platform_os(text: str) -> dict[str, Any]:
     """``os`` and ``architecture`` from Python's platform.platform() text, as trackers record it
     (``Linux-6.1.0-18-amd64-x86_64-with-glibc2.36``); {} when it cannot be read."""
     machine = _MACHINE.search(text)
-    system, _, rest = text.partition("-")
+    system = text.partition("-")[0]
     if not system or machine is None:
         return {}
     # platform.platform() says macOS where platform.system(), whose name REX records, says Darwin
