@@ -8,6 +8,7 @@ import json
 import math
 import os
 import re
+import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +18,12 @@ from rexport import __version__
 from rexport.importers import gitrepo
 from rexport.importers.replay_plan import ReplayPlan
 from rexport.pack.capture import Capture, Written
-from rexport.pack.environment import Captured, EnvironmentOptions, pinned_packages
+from rexport.pack.environment import (
+    Captured,
+    EnvironmentOptions,
+    find_lockfiles,
+    pinned_packages,
+)
 from rexport.pack.git import GitInfo
 from rexport.pack.reproduce import requirements
 
@@ -72,10 +78,11 @@ class Recorded:
     repo: Path | None = None
     diff: bytes = b""
     sources: dict[str, Path] = field(default_factory=dict)
-    overlay: dict[str, bytes] = field(default_factory=dict)
+    overlay: dict[str, bytes | Path] = field(default_factory=dict)
     environment: dict[str, Any] = field(default_factory=dict)
     packages: list[dict[str, Any]] = field(default_factory=list)
     lockfiles: list[tuple[str, str]] = field(default_factory=list)  # (snapshot path, format)
+    lockfile_dir: str | None = None  # a snapshot folder whose lockfiles are the environment
     # requirement lines added to the lockfile written from ``packages`` (with a why comment)
     requirements_extra: list[str] = field(default_factory=list)
     hyperparameters: dict[str, Any] = field(default_factory=dict)
@@ -203,6 +210,11 @@ def _environment(rec: Recorded, code_dir: Path | None, tmp: Path) -> Captured:
     if rec.packages:
         section["packages"] = rec.packages
     locks = [(code_dir / path, kind) for path, kind in rec.lockfiles if code_dir is not None]
+    if rec.lockfile_dir is not None and code_dir is not None:
+        locks += find_lockfiles(code_dir / rec.lockfile_dir)
+        pins = [lock for lock, kind in locks if kind == "pip-requirements"]
+        if pins and not rec.packages:
+            section["packages"] = pinned_packages(pins[0].read_text("utf-8", "replace"))
     if rec.requirements_extra and not any(kind == "pip-requirements" for _, kind in locks):
         lockfile = tmp / "lock" / "requirements.txt"
         lockfile.parent.mkdir()
@@ -229,7 +241,10 @@ def _code_tree(rec: Recorded, tmp: Path) -> Path | None:
                      f"snapshot ({', '.join(skipped[:5])})", "REX stores regular files only")
         for rel, data in rec.overlay.items():
             (code / rel).parent.mkdir(parents=True, exist_ok=True)
-            (code / rel).write_bytes(data)
+            if isinstance(data, Path):
+                shutil.copyfile(data, code / rel)
+            else:
+                (code / rel).write_bytes(data)
         return code
     if rec.sources:
         for rel, local in rec.sources.items():

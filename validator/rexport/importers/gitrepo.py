@@ -195,3 +195,13 @@ def relative_to_top(path: str, repo: Path | None) -> str | None:
         return Path(path).relative_to(repo).as_posix()
     except ValueError:
         return None
+
+
+def tree_paths(repo: Path, commit: str, root: str) -> list[str]:
+    """The files of ``commit`` under the folder ``root``, relative to it."""
+    out = subprocess.run(["git", "ls-tree", "-r", "-z", "--name-only", "--full-tree", commit],
+                         cwd=repo, capture_output=True, timeout=_TIMEOUT, check=False,
+                         stdin=subprocess.DEVNULL).stdout
+    prefix = f"{root.strip('/')}/" if root.strip("/") else ""
+    return [name[len(prefix):] for name in (os.fsdecode(n) for n in out.split(b"\0") if n)
+            if name.startswith(prefix)]

@@ -21,14 +21,15 @@ class ImportRefused(PackError):
     """The tracker's records cannot be imported as they are; the message says why and what to do."""
 
 
-def _inside(rel: str) -> PurePosixPath:
+def inside(rel: str, where: str = "the run directory") -> PurePosixPath:
     """``rel`` as a relative path that stays inside its base, or ImportRefused."""
     text = rel.replace("\\", "/")
     path = PurePosixPath(text)
     if not text or path.is_absolute() or (len(text) > 1 and text[1] == ":") \
             or any(part == ".." for part in path.parts) or "\0" in text:
-        raise ImportRefused(f"{display(rel)!r} points outside the run directory; rexport reads "
-                            "nothing outside it (was the tracker's record edited?)")
+        raise ImportRefused(f"{display(rel)!r} (named in {where}) points outside the run's "
+                            "folder; rexport reads nothing outside it (was the tracker's "
+                            "record edited?)")
     return path
 
 
@@ -52,7 +53,7 @@ class RunDir:
     def path(self, rel: str | PurePosixPath) -> Path:
         """The local path of ``rel`` (a relative path); ImportRefused when it leaves the folder
         or passes through a link."""
-        parts = _inside(str(rel)).parts
+        parts = inside(str(rel)).parts
         here = self.root
         for part in parts:
             here = here / part
@@ -117,13 +118,13 @@ class RunDir:
         """A YAML file parsed safely (plain data only: no tags, no aliases)."""
         from rexport.parsing import load_yaml
 
-        return _parsed(load_yaml(self.read_bytes(rel), file=str(rel)), self._name(rel))
+        return parsed(load_yaml(self.read_bytes(rel), file=str(rel)), self._name(rel))
 
     def json(self, rel: str | PurePosixPath) -> Any:
         """A JSON file parsed with the validator's own safe parser."""
         from rexport.parsing import load_json
 
-        return _parsed(load_json(self.read_bytes(rel), file=str(rel)), self._name(rel))
+        return parsed(load_json(self.read_bytes(rel), file=str(rel)), self._name(rel))
 
     def listdir(self, rel: str | PurePosixPath = ".") -> list[str]:
         """Names in the folder ``rel``, sorted; [] when it does not exist."""
@@ -173,7 +174,7 @@ class RunDir:
                              "the run directory and import again to keep it)")
 
 
-def _parsed(result: tuple[Any, list[Finding]], name: str) -> Any:
+def parsed(result: tuple[Any, list[Finding]], name: str) -> Any:
     document, findings = result
     errors = [f for f in findings if f.severity is Severity.ERROR]
     if errors:
