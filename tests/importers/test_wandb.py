@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
-import sys
 import venv
 from importlib.metadata import version
 from pathlib import Path
@@ -47,7 +47,7 @@ OFFLINE = {"WANDB_MODE": "offline", "WANDB_SILENT": "true", "WANDB_DISABLE_GIT":
 
 
 def offline_run(project: Path, python: str) -> Path:
-    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("WANDB_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WANDB_")}
     subprocess.run([python, "roll.py", "fair"], cwd=project, check=True, capture_output=True,
                    env={**env, **OFFLINE, "HOME": str(project.parent / "home")})
     (run_dir,) = (project / "wandb").glob("offline-run-*")

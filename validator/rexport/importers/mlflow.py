@@ -12,6 +12,7 @@ from rexport.importers.base import (
     Artifact,
     Recorded,
     final_metrics,
+    number,
     packages_from_requirements,
     seeds_from,
 )
@@ -217,10 +218,16 @@ def _environment(run: MlflowRun, rec: Recorded) -> None:
              "compare with the machine the run used before relying on it")
 
 
+def _order_value(text: str) -> float:
+    value = number(text)
+    return float("-inf") if value is None else float(value)
+
+
 def _results(run: MlflowRun, rec: Recorded) -> None:
     series: dict[str, list[tuple[int | None, Any]]] = {}
     for key in sorted(run.history):
-        rows = sorted(run.history[key], key=lambda r: (r[2], r[0]))
+        # MLflow's own "latest value" order: step, then timestamp, then the value itself
+        rows = sorted(run.history[key], key=lambda r: (r[2], r[0], _order_value(r[1])))
         series[key] = [(step, value) for _, value, step in rows]
         rec.history += [(key, step, str(stamp), value) for stamp, value, step in rows]
     final_metrics(series, rec)

@@ -24,15 +24,15 @@ def _client(tracking_uri: str) -> Any:
     return MlflowClient(tracking_uri=tracking_uri)
 
 
-def _download(client: Any, run_id: str, dest: Path) -> None:
+def _download(client: Any, uri: str, run_id: str, dest: Path) -> None:
     from mlflow.artifacts import download_artifacts
 
     if client.list_artifacts(run_id):
         download_artifacts(run_id=run_id, artifact_path="", dst_path=str(dest),
-                           tracking_uri=client._tracking_client.tracking_uri)
+                           tracking_uri=uri)
 
 
-def _models(client: Any, run: Any, scratch: Path, skip_links: bool,
+def _models(client: Any, uri: str, run: Any, scratch: Path, skip_links: bool,
             warnings: list[str]) -> list[Model]:
     search = getattr(client, "search_logged_models", None)
     if search is None:  # MLflow 2: models are folders of the run's artifacts
@@ -44,9 +44,9 @@ def _models(client: Any, run: Any, scratch: Path, skip_links: bool,
                         filter_string=f"source_run_id = '{run.info.run_id}'"):
         dest = scratch / "models" / model.model_id
         dest.mkdir(parents=True)
-        download_artifacts(artifact_uri=model.artifact_location, dst_path=str(dest),
-                           tracking_uri=client._tracking_client.tracking_uri)
-        folder = RunDir(dest, "MLflow model", skip_links=skip_links, warnings=warnings)
+        local = download_artifacts(artifact_uri=model.artifact_location, dst_path=str(dest),
+                                   tracking_uri=uri)
+        folder = RunDir(local, "MLflow model", skip_links=skip_links, warnings=warnings)
         entry = Model(model.model_id, model.name, list(folder.files(".")))
         found.append(_model_environment(entry, folder, "."))
     return found
@@ -69,7 +69,7 @@ def read_run(run_id: str, tracking_uri: str, *, skip_links: bool, warnings: list
     where = Path(scratch or tempfile.mkdtemp(prefix="rexport-mlflow-"))
     artifacts = where / "artifacts"
     artifacts.mkdir(parents=True, exist_ok=True)
-    _download(client, run_id, artifacts)
+    _download(client, tracking_uri, run_id, artifacts)
     history: dict[str, list[tuple[int, str, int]]] = {}
     total = 0
     for key in sorted(run.data.metrics):
@@ -92,5 +92,6 @@ def read_run(run_id: str, tracking_uri: str, *, skip_links: bool, warnings: list
         status=str(run.info.status), start_ms=run.info.start_time, end_ms=run.info.end_time,
         params=dict(run.data.params), tags=dict(run.data.tags), history=history,
         artifacts=list(folder.files(".")),
-        models=_models(client, run, where, skip_links, warnings), datasets=datasets,
+        models=_models(client, tracking_uri, run, where, skip_links, warnings),
+        datasets=datasets,
         where=None, deleted=run.info.lifecycle_stage == "deleted")
