@@ -87,3 +87,28 @@ def replay(export: Path, workdir: Path) -> dict[str, Any]:
     report: dict[str, Any] = json.loads(result.stdout)
     assert result.exit_code == 0, (report["reason"], report["output_tail"])
     return report
+
+
+RUN_ID = "0123456789abcdef0123456789abcdef"
+
+
+def mlflow_store(root: Path, commit: str | None, *, metrics: dict[str, str] | None = None,
+                 meta: str | None = None) -> Path:
+    """A file store laid out as MLflow writes it (mlruns/EXP/RUN), made by hand."""
+    run = root / "mlruns" / "7" / RUN_ID
+    for folder in ("params", "metrics", "tags", "artifacts"):
+        (run / folder).mkdir(parents=True, exist_ok=True)
+    (root / "mlruns" / "7" / "meta.yaml").write_text("experiment_id: '7'\nname: demo\n")
+    (run / "meta.yaml").write_text(meta if meta is not None else (
+        f"run_id: {RUN_ID}\nrun_name: handmade\nexperiment_id: '7'\nstatus: 3\n"
+        "start_time: 1768471200000\nend_time: 1768471260000\nlifecycle_stage: active\n"))
+    (run / "params" / "lr").write_text("0.1")
+    (run / "params" / "seed").write_text("42")
+    for name, lines in (metrics if metrics is not None else {
+            "acc": "1768471200000 0.5 0\n1768471201000 0.75 1\n"}).items():
+        (run / "metrics" / name).write_text(lines)
+    if commit:
+        (run / "tags" / "mlflow.source.git.commit").write_text(commit)
+    (run / "tags" / "mlflow.source.name").write_text("train.py")
+    (run / "artifacts" / "model.bin").write_bytes(b"weights")
+    return run
