@@ -155,8 +155,10 @@ def _check_paths(names: list[str]) -> None:
 
     problems = [f"{display(name)!r}: {message}" for name in names
                 for _, message in path_problems(name)]
+    # folders count too: a file `B` and a file `b/0` collide where case is folded
+    folders = sorted({name[:i] for name in names for i, c in enumerate(name) if c == "/"})
     problems += [f"{display(name)!r} collides with {display(other)!r}"
-                 for _, name, other in twins(["rex.json", *names])]
+                 for _, name, other in twins(["rex.json", *names, *folders])]
     if problems:
         raise PackError("some files cannot be stored under REX's path rules: "
                         + "; ".join(problems[:10]))
