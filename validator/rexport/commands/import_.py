@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import signal
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
@@ -15,7 +16,9 @@ import click
 if TYPE_CHECKING:
     from rexport.importers.base import Recorded
 
-Reader = Callable[[list[str]], "Recorded"]
+# a reader takes the list its warnings go to and a scratch folder that lives until the export
+# is written (for files a tracker's client downloads)
+Reader = Callable[[list[str], Path], "Recorded"]
 
 
 def _terminate(signum: int, frame: FrameType | None) -> None:
@@ -73,8 +76,9 @@ def run_import(tool: str, read: Reader, out: Path, *, fmt: str | None, force: bo
     previous = signal.signal(signal.SIGTERM, _terminate)
     code = 0
     try:
-        written = write(read(warnings), out, fmt=fmt, overwrite=force,
-                        allow_secrets=allow_secrets)
+        with tempfile.TemporaryDirectory(prefix="rexport-import-") as scratch:
+            written = write(read(warnings, Path(scratch)), out, fmt=fmt, overwrite=force,
+                            allow_secrets=allow_secrets)
     except PackError as exc:
         result.update(status="error", error=str(exc))
         code = exc.exit_code
@@ -123,12 +127,12 @@ def mlflow_command(run: str, tracking_uri: str | None, out: Path, repo: Path | N
     """Import the MLflow run RUN: a run's folder (mlruns/EXP/RUN) or a run id."""
     from rexport.importers import mlflow
 
-    def read(warnings: list[str]) -> Recorded:
+    def read(warnings: list[str], scratch: Path) -> Recorded:
         if mlflow.needs_client(tracking_uri):
             from rexport.importers import mlflow_server
 
             found = mlflow_server.read_run(run, tracking_uri or "", skip_links=skip_links,
-                                           warnings=warnings)
+                                           warnings=warnings, scratch=scratch)
         else:
             found = mlflow.read_file_store(run, tracking_uri, skip_links=skip_links,
                                            warnings=warnings)
@@ -150,7 +154,10 @@ def dvc_command(project: Path, experiment: str | None, out: Path, repo: Path | N
     """Import the DVC pipeline of PROJECT (default: here): dvc.yaml, dvc.lock, params, metrics."""
     from rexport.importers import dvc
 
-    def read(warnings: list[str]) -> Recorded:
+    if repo is not None:
+        raise click.UsageError("--repo does not apply to dvc: PROJECT is in the repository")
+
+    def read(warnings: list[str], scratch: Path) -> Recorded:
         return dvc.read(project, experiment, skip_links=skip_links, warnings=warnings)
 
     run_import("dvc", read, out, fmt=fmt, force=force, allow_secrets=allow_secrets,
@@ -165,7 +172,7 @@ def sacred_command(run_dir: Path, out: Path, repo: Path | None, fmt: str | None,
     """Import a Sacred run: RUN_DIR is a FileStorageObserver run folder (BASEDIR/ID)."""
     from rexport.importers import sacred
 
-    def read(warnings: list[str]) -> Recorded:
+    def read(warnings: list[str], scratch: Path) -> Recorded:
         return sacred.read(run_dir, repo=repo, skip_links=skip_links, warnings=warnings)
 
     run_import("sacred", read, out, fmt=fmt, force=force, allow_secrets=allow_secrets,
@@ -180,7 +187,7 @@ def wandb_command(run_dir: Path, out: Path, repo: Path | None, fmt: str | None,
     """Import a W&B offline run: RUN_DIR is wandb/offline-run-DATE-ID (or run-DATE-ID)."""
     from rexport.importers import wandb
 
-    def read(warnings: list[str]) -> Recorded:
+    def read(warnings: list[str], scratch: Path) -> Recorded:
         return wandb.read(run_dir, repo=repo, skip_links=skip_links, warnings=warnings)
 
     run_import("wandb", read, out, fmt=fmt, force=force, allow_secrets=allow_secrets,

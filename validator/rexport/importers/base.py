@@ -6,7 +6,6 @@ import csv
 import io
 import json
 import math
-import os
 import re
 import shutil
 import tempfile
@@ -18,6 +17,7 @@ from rexport import __version__
 from rexport.importers import gitrepo
 from rexport.importers.replay_plan import ReplayPlan
 from rexport.pack.capture import Capture, Written
+from rexport.pack.clock import reference_epoch
 from rexport.pack.environment import (
     Captured,
     EnvironmentOptions,
@@ -267,8 +267,8 @@ def write(rec: Recorded, out: Path, *, fmt: str | None = None, overwrite: bool =
         code_dir = _code_tree(rec, tmp)
         info = (gitrepo.describe(rec.repo, rec.commit) if rec.repo and rec.commit
                 else gitrepo.CommitInfo(0, None, False))
-        epoch = int(os.environ.get("SOURCE_DATE_EPOCH", "") or rec.epoch or info.commit_time
-                    or 0) or None
+        # the run's own time (else its commit's) is the export's, unless SOURCE_DATE_EPOCH says
+        epoch = reference_epoch(rec.epoch or info.commit_time or None)
         cap = Capture(code_dir or tmp, code=code_dir is not None, git=False,
                       title=rec.title, environment=_NOTHING_HERE, epoch=epoch)
         cap.git = _git_info(rec, info.commit_time, rec.repository or info.repository,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 import warnings as python_warnings
 from pathlib import Path
 from typing import Any
@@ -53,11 +52,11 @@ def _models(client: Any, uri: str, run: Any, scratch: Path, skip_links: bool,
 
 
 def read_run(run_id: str, tracking_uri: str, *, skip_links: bool, warnings: list[str],
-             scratch: Path | None = None) -> MlflowRun:
+             scratch: Path) -> MlflowRun:
     """Fetch run ``run_id`` from ``tracking_uri`` with the MLflow client.
 
-    Artifacts are downloaded into ``scratch`` (a new temporary folder by default, kept until
-    the process ends, since the export is written from it) and read as any run folder is.
+    Artifacts are downloaded into ``scratch`` (which must outlive the export's writing) and
+    read as any run folder is.
     """
     client = _client(tracking_uri)
     from mlflow.exceptions import MlflowException
@@ -66,7 +65,7 @@ def read_run(run_id: str, tracking_uri: str, *, skip_links: bool, warnings: list
         run = client.get_run(run_id)
     except MlflowException as exc:
         raise ImportRefused(f"{tracking_uri} has no run {run_id}: {exc.message}") from None
-    where = Path(scratch or tempfile.mkdtemp(prefix="rexport-mlflow-"))
+    where = scratch
     artifacts = where / "artifacts"
     artifacts.mkdir(parents=True, exist_ok=True)
     _download(client, tracking_uri, run_id, artifacts)
