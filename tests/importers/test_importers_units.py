@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import struct
 import sys
@@ -236,3 +237,55 @@ def test_replay_shim_reads_sacred_runs(tmp_path: Path) -> None:
             {"acc": {"steps": [0, 1], "values": [0.0, last], "timestamps": ["", ""]}}))
         (tmp_path / run / "run.json").write_text(json.dumps({"result": last * 2}))
     assert replay_shim.from_sacred(tmp_path) == {"acc": 0.9, "result": 1.8}
+
+
+METRICS = '{"auc": 0.75}'
+
+
+def handmade_dvc(root: Path, train: str, *, locked_train: str) -> str:
+    """A DVC project as a commit: dvc.yaml, a dvc.lock recording ``locked_train``'s md5, a
+    git-tracked metrics file and a cached output that was never pulled."""
+    md5 = hashlib.md5(locked_train.encode()).hexdigest()
+    lock = ("schema: '2.0'\nstages:\n  train:\n    cmd: python train.py\n    deps:\n"
+            f"    - path: train.py\n      md5: {md5}\n      size: 1\n    params:\n"
+            "      params.yaml:\n        seed: 9\n    outs:\n    - path: model.bin\n"
+            f"      md5: {'e' * 32}\n      size: 3\n    - path: metrics.json\n"
+            f"      md5: {hashlib.md5(METRICS.encode()).hexdigest()}\n      size: 13\n")
+    return make_repo(root, {
+        "dvc.yaml": "stages:\n  train:\n    cmd: python train.py\n    deps: [train.py]\n"
+                    "    params: [seed]\n    outs: [model.bin]\n    metrics:\n"
+                    "    - metrics.json:\n        cache: false\n",
+        "dvc.lock": lock, "train.py": train, "params.yaml": "seed: 9\n",
+        "metrics.json": METRICS, "requirements.txt": "pyyaml==6.0.2\n"})
+
+
+def test_handmade_dvc_pipeline_without_cache(tmp_path: Path) -> None:
+    commit = handmade_dvc(tmp_path / "p", "print(1)\n", locked_train="print(1)\n")
+    code, report, _ = run_import("dvc", str(tmp_path / "p"), "-o", str(tmp_path / "out"))
+    assert code == 0, report
+    strictly_valid(tmp_path / "out")
+    rex = manifest(tmp_path / "out")
+    assert rex["code"]["vcs"]["commit"] == commit
+    assert rex["results"]["metrics"] == [{"name": "auc", "value": 0.75}]
+    assert rex["config"]["seeds"] == {"seed": 9}
+    (step,) = rex["lineage"]["steps"]
+    assert step["inputs"] == [{"file": "code/train.py"}]
+    assert step["outputs"] == [{"file": "code/metrics.json"}]  # model.bin was never pulled
+    assert rex["environment"]["lockfiles"] == [{"path": "code/requirements.txt",
+                                                "format": "pip-requirements"}]
+    assert any("model.bin" in w and "dvc pull" in w for w in report["warnings"])
+    assert not any("stale" in w for w in report["warnings"])
+
+
+def test_handmade_dvc_stale_lock_is_flagged(tmp_path: Path) -> None:
+    handmade_dvc(tmp_path / "p", "print(2)\n", locked_train="print(1)\n")
+    code, report, _ = run_import("dvc", str(tmp_path / "p"), "-o", str(tmp_path / "out"))
+    assert code == 0, report
+    assert any(w.startswith("stale dvc.lock: train.py") for w in report["warnings"])
+
+
+def test_dvc_refuses_repo_option(tmp_path: Path) -> None:
+    handmade_dvc(tmp_path / "p", "print(1)\n", locked_train="print(1)\n")
+    result = CliRunner().invoke(cli, ["import", "dvc", str(tmp_path / "p"), "--repo",
+                                      str(tmp_path / "p"), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2 and "--repo does not apply" in result.output

@@ -27,7 +27,7 @@ class Pipeline:
     repo: Path
     commit: str
     root: str  # the DVC project's folder inside the repository ("" at the top)
-    cache: RunDir
+    cache: RunDir | None  # None: the project has no local cache (nothing pulled yet)
     tracked: set[str] = field(default_factory=set)  # git-tracked paths, from the DVC root
 
     def read(self, rel: str, limit: int = MAX_METADATA_BYTES) -> bytes | None:
@@ -50,7 +50,7 @@ def _join(*parts: str) -> str:
 def _cache_object(pipe: Pipeline, md5: str) -> str:
     """The cache path of an object (DVC 3 layout first, then DVC 2's)."""
     for layout in (f"files/md5/{md5[:2]}/{md5[2:]}", f"{md5[:2]}/{md5[2:]}"):
-        if pipe.cache.exists(layout):
+        if pipe.cache is not None and pipe.cache.exists(layout):
             return layout
     return ""
 
@@ -66,7 +66,7 @@ def _md5_file(local: Path) -> str:
 def _object_files(pipe: Pipeline, path: str, md5: str, rec: Recorded) -> list[tuple[str, Path]]:
     """(path, cached local file) of an output or dependency, md5-checked; [] if not cached."""
     layout = _cache_object(pipe, md5)
-    if not layout:
+    if not layout or pipe.cache is None:
         rec.warn(f"{path} (md5 {md5}) is not in the local DVC cache", "it is left out of the "
                  "export; run `dvc pull` (or `dvc fetch`) and import again")
         return []
@@ -134,9 +134,10 @@ class _Places:
         if path in self.pipe.tracked:  # in git: part of the code snapshot
             data = self.pipe.read(path, 1 << 40) or b""
             if md5 and hashlib.md5(data, usedforsecurity=False).hexdigest() != md5:
-                self.rec.warn(f"stale dvc.lock: {path} ({stage}) no longer matches its md5 "
-                              "in dvc.lock", "the results may not come from this code; run "
-                              "`dvc repro` and commit, then import again")
+                what = "an output" if output else "a dependency"
+                self.rec.warn(f"stale dvc.lock: {path} ({what} of {stage}) no longer matches "
+                              "its md5 in dvc.lock", "the results may not come from these "
+                              "bytes; run `dvc repro` and commit, then import again")
             self.refs[path] = [{"file": snapshot}]
         elif not _MD5.match(md5):
             self.rec.warn(f"{path} has no md5 in dvc.lock", "it is left out of the lineage")
@@ -223,8 +224,9 @@ def read(project: Path, experiment: str | None, *, skip_links: bool,
         raise ImportRefused(f"{top} has no commit yet: commit the pipeline first")
     else:
         commit = head
-    pipe = Pipeline(top, commit, root, RunDir(folder.path(".dvc/cache"), "DVC cache",
-                                              skip_links=skip_links, warnings=warnings))
+    cache = RunDir(folder.path(".dvc/cache"), "DVC cache", skip_links=skip_links,
+                   warnings=warnings) if folder.is_dir(".dvc/cache") else None
+    pipe = Pipeline(top, commit, root, cache)
     pipe.tracked = set(gitrepo.tree_paths(top, commit, root))
     dvc_yaml, lock = pipe.document("dvc.yaml"), pipe.document("dvc.lock")
     if not isinstance(dvc_yaml, dict) or not isinstance(lock, dict):

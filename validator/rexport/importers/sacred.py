@@ -101,9 +101,11 @@ def _code(base: RunDir, run: dict[str, Any], rec: Recorded, repo: Path | None,
         _overlay(rec, sources, base_rel)
         return base_rel
     if rec.commit:
+        what = (f"no local repository holds commit {rec.commit[:12]}" if rec.repo is None else
+                f"the experiment's folder {experiment.get('base_dir')} is not in {rec.repo}")
         rec.repo = None
-        rec.warn(f"no local repository holds commit {rec.commit[:12]}", "the snapshot is the "
-                 "sources Sacred stored; import again with --repo PATH for the whole commit")
+        rec.warn(what, "the snapshot is the sources Sacred stored; import again with "
+                       "--repo PATH (the clone the run used) for the whole commit")
     for rel, (local, _) in sources.items():
         if ".." in PurePosixPath(rel).parts or rel.startswith("/"):
             rec.warn(f"source {rel} lies outside the experiment's folder", "it is left out")
