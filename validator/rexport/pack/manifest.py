@@ -24,13 +24,17 @@ def file_entry(member: Member, hashed: Hashed) -> dict[str, Any]:
 
 
 def assemble(sections: Mapping[str, Any], members: Sequence[Member],
-             hashed: Mapping[str, Hashed], created: str) -> dict[str, Any]:
-    """The whole manifest, export_digest included; empty optional sections are left out."""
+             hashed: Mapping[str, Hashed], created: str,
+             producer: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The whole manifest, export_digest included; empty optional sections are left out.
+
+    ``producer`` defaults to rexport itself; an importer names itself and the source tool.
+    """
     ordered = sorted(members, key=lambda m: m.path.encode("utf-8"))
     manifest: dict[str, Any] = {
         "rex_version": SPEC_VERSION,
         "created": created,
-        "producer": {"name": "rexport", "version": __version__},
+        "producer": dict(producer) if producer else {"name": "rexport", "version": __version__},
         "files": [file_entry(m, hashed[m.path]) for m in ordered],
     }
     for key in SECTIONS:
