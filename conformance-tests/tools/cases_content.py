@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 
 from bases import full
-from registry import Expect, case
+from registry import Expect, case, dotted, shown
 from rexgen import Export, gzip_bytes, tar_of
 
 CONFIG = "config/config.yaml"
@@ -15,7 +15,9 @@ CONFIG = "config/config.yaml"
 
 def _config_file(name: str, description: str, code: str, text: bytes, *,
                  path: str = CONFIG, sections: tuple[str, ...] = ("CFG-02",)) -> None:
-    @case("invalid", "config", name, description, list(sections))
+    @case("invalid", "config", name, description, list(sections),
+          mutation=f"The full export with its config file replaced by {path} holding "
+                   f"{shown(text)}; re-indexed and re-sealed.")
     def build(x: Expect) -> Export:
         e = full()
         del e.files[CONFIG]
@@ -53,6 +55,8 @@ _config_file("json-syntax", "a JSON config that does not parse", "REX-P101",
 
 @case("invalid", "config", "yaml-too-large", "a YAML config above 16 MiB", ["CFG-02", "EXP-04"])
 def _too_large(x: Expect) -> dict[str, bytes]:
+    """The full export as a tar.gz whose config/config.yaml grows past 16 MiB with comment lines;
+    re-indexed and re-sealed."""
     e = full()
     # lines of varying content keep the gzip ratio far below the 1,000:1 bomb cap (EXP-04)
     lines = [b"# " + hashlib.sha256(b"%d" % n).hexdigest().encode() * 8 + b"\n"
@@ -67,6 +71,8 @@ def _too_large(x: Expect) -> dict[str, bytes]:
 @case("valid", "config", "yaml-plain", "a YAML config of plain mappings, sequences and scalars",
       ["CFG-02"])
 def _plain(x: Expect) -> Export:
+    """The full export with config/config.yaml rewritten in plain mappings, sequences and scalars;
+    re-indexed and re-sealed."""
     e = full()
     e.files[CONFIG] = (b"# comment\nmodel: logistic-regression\nC: 1.0\nlayers: [4, 8]\n"
                        b"seed: 0\nname: \"yes\"\nnested:\n  - {a: 1}\n  - b: two\n")
@@ -75,6 +81,8 @@ def _plain(x: Expect) -> Export:
 
 @case("valid", "config", "toml-not-parsed", "a TOML config is carried, not parsed", ["CFG-02"])
 def _toml(x: Expect) -> Export:
+    """The full export with its YAML config replaced by config/config.toml, which is no YAML, and
+    config.path naming it; re-sealed."""
     e = full()
     del e.files[CONFIG]
     e.add("config/config.toml", b"[model]\nC = 1.0\nthis is not: yaml: [\n", "application/toml",
@@ -89,7 +97,11 @@ def _toml(x: Expect) -> Export:
 def _config(outcome: str, name: str, description: str, section: str, edit: dict[str, object],
             code: str | None = None, pointer: str | None = None, drop: tuple[str, ...] = ()
             ) -> None:
-    @case(outcome, "config", name, description, [section])
+    changes = [f"config.{key} removed" for key in drop]
+    changes += [f"config.{key} set to {shown(value)}" for key, value in edit.items()]
+
+    @case(outcome, "config", name, description, [section],
+          mutation=f"The full export with {' and '.join(changes) or 'nothing changed'}; re-sealed.")
     def build(x: Expect) -> Export:
         e = full()
         for key in drop:
@@ -133,7 +145,9 @@ _config("valid", "hyperparameters-absent", "a schema and no hyperparameters: not
 
 
 def _experiment_schema(name: str, description: str, text: bytes, pointer: str) -> None:
-    @case("invalid", "config", name, description, ["CFG-05"])
+    @case("invalid", "config", name, description, ["CFG-05"],
+          mutation="The full export with config/hyperparameters.schema.json replaced by "
+                   f"{shown(text, 100)}; re-indexed and re-sealed.")
     def build(x: Expect) -> Export:
         e = full()
         e.files["config/hyperparameters.schema.json"] = text
@@ -156,6 +170,8 @@ _experiment_schema("schema-unknown-draft", "the experiment's schema names an unk
 @case("valid", "config", "hyperparameter-redacted", "a redacted hyperparameter is not checked",
       ["CFG-05", "SEC-04"])
 def _redacted(x: Expect) -> Export:
+    """The full export with config.hyperparameters.max_iter replaced by the redaction marker,
+    listed in redactions; re-sealed."""
     e = full()
     e.m["config"]["hyperparameters"]["max_iter"] = "[REDACTED]"
     e.m["redactions"] = [{"pointer": "/config/hyperparameters/max_iter", "reason": "secret-name"}]
@@ -166,9 +182,18 @@ def _redacted(x: Expect) -> Export:
 # --- environment (ENV) -----------------------------------------------------------------------
 
 
+def _edited(member: str, path: tuple[str | int, ...], value: object, code: str | None) -> str:
+    """How a factory below changed ``member`` at ``path``, in words (a credential unshown)."""
+    where = dotted((member, *path))
+    if value is None:
+        return f"{where} removed"
+    return f"{where} set to {'a credential' if code == 'REX-K101' else shown(value)}"
+
+
 def _env(outcome: str, name: str, description: str, section: str, path: tuple[str | int, ...],
          value: object, code: str | None = None, pointer: str | None = None) -> None:
-    @case(outcome, "environment", name, description, [section])
+    @case(outcome, "environment", name, description, [section],
+          mutation=f"The full export with {_edited('environment', path, value, code)}; re-sealed.")
     def build(x: Expect) -> Export:
         e = full()
         holder = e.m["environment"]
@@ -222,7 +247,10 @@ _env("valid", "reproduce-absent", "a reproduce script is optional", "ENV-08", ("
 
 def _nar(outcome: str, name: str, description: str, section: str, member: str,
          path: tuple[str | int, ...], value: object, pointer: str | None = None) -> None:
-    @case(outcome, "narrative", name, description, [section])
+    sealed = "re-sealed" if member != "annotations" else "export digest kept"
+
+    @case(outcome, "narrative", name, description, [section],
+          mutation=f"The full export with {_edited(member, path, value, None)}; {sealed}.")
     def build(x: Expect) -> Export:
         e = full()
         holder = e.m[member]
@@ -263,7 +291,8 @@ _nar("invalid", "review-date-format", "a review dated 01/02/2026", "NAR-04", "an
 def _replay(outcome: str, name: str, description: str, sections: list[str],
             path: tuple[str | int, ...], value: object, code: str | None = None,
             pointer: str | None = None) -> None:
-    @case(outcome, "replay", name, description, sections)
+    @case(outcome, "replay", name, description, sections,
+          mutation=f"The full export with {_edited('replay', path, value, code)}; re-sealed.")
     def build(x: Expect) -> Export:
         e = full()
         holder = e.m["replay"]
@@ -313,6 +342,8 @@ _replay("valid", "tolerance-zero-and-relative", "a zero bound and a relative one
 @case("invalid", "replay", "invalid-export-not-replayed", "a replay section in an invalid "
       "export", ["RPL-05", "VAL-01"])
 def _invalid_replay(x: Expect) -> Export:
+    """The full export with seed(0) changed to seed(9) in code/train.py after packing; index and
+    export digest kept."""
     e = full()
     e.files["code/train.py"] = e.files["code/train.py"].replace(b"seed(0)", b"seed(9)")
     x.find("REX-I102", f"/files/{e.idx('code/train.py')}/digests/sha256")

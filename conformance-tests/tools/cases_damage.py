@@ -29,6 +29,7 @@ def _headers(data: bytearray, name: bytes) -> list[tuple[int, int]]:
 @case("invalid", "archives", "tar-trailing-data", "bytes after the tar end-of-archive marker",
       ["EXP-11"])
 def _tar_trailing(x: Expect) -> dict[str, bytes]:
+    """The minimal export as a tar followed by the bytes `garbage`."""
     x.find("REX-X112", "")
     return {"export.tar": tar_of(minimal()) + b"garbage"}
 
@@ -36,6 +37,7 @@ def _tar_trailing(x: Expect) -> dict[str, bytes]:
 @case("invalid", "archives", "zip-trailing-data", "bytes after the zip end of central directory",
       ["EXP-11"])
 def _zip_trailing(x: Expect) -> dict[str, bytes]:
+    """The minimal export as a zip followed by the bytes `garbage`."""
     x.find("REX-X112", "")
     return {"export.zip": zip_of(minimal()) + b"garbage"}
 
@@ -43,6 +45,7 @@ def _zip_trailing(x: Expect) -> dict[str, bytes]:
 @case("invalid", "archives", "gzip-trailing-data", "bytes after the last gzip member",
       ["EXP-11"])
 def _gz_trailing(x: Expect) -> dict[str, bytes]:
+    """The minimal export as a tar.gz followed by the bytes `garbage`."""
     x.find("REX-X112", "")
     return {"export.tar.gz": gzip_bytes(tar_of(minimal())) + b"garbage"}
 
@@ -50,6 +53,7 @@ def _gz_trailing(x: Expect) -> dict[str, bytes]:
 @case("invalid", "archives", "tar-truncated", "a tar cut short inside a member", ["EXP-11"],
       schema_valid=None)  # the cut falls inside rex.json itself
 def _tar_cut(x: Expect) -> dict[str, bytes]:
+    """The full export as a tar cut after its first 3,000 bytes, inside rex.json."""
     x.find("REX-X118", "")
     data = tar_of(full())
     return {"export.tar": data[:3000]}
@@ -58,6 +62,7 @@ def _tar_cut(x: Expect) -> dict[str, bytes]:
 @case("invalid", "archives", "tar-bad-checksum", "a tar header with a wrong checksum",
       ["EXP-11"])
 def _tar_checksum(x: Expect) -> dict[str, bytes]:
+    """The minimal export as a tar whose second member header has its checksum field overwritten."""
     x.find("REX-X118", "")
     e = minimal()
     data = bytearray(tar_of(e))
@@ -69,6 +74,7 @@ def _tar_checksum(x: Expect) -> dict[str, bytes]:
 @case("invalid", "archives", "gzip-truncated", "a gzip stream cut short", ["EXP-11"],
       schema_valid=None)  # the cut may fall inside rex.json itself
 def _gz_cut(x: Expect) -> dict[str, bytes]:
+    """The full export as a tar.gz cut to half its length."""
     x.find("REX-X118", "")
     data = gzip_bytes(tar_of(full()))
     return {"export.tar.gz": data[: len(data) // 2]}
@@ -77,6 +83,7 @@ def _gz_cut(x: Expect) -> dict[str, bytes]:
 @case("invalid", "archives", "gzip-bad-crc", "a gzip trailer whose CRC-32 does not match",
       ["EXP-11"])
 def _gz_crc(x: Expect) -> dict[str, bytes]:
+    """The minimal export as a tar.gz whose trailer CRC-32 is raised by one."""
     x.find("REX-X118", "")
     data = bytearray(gzip_bytes(tar_of(minimal())))
     data[-8:-4] = struct.pack("<I", (struct.unpack("<I", data[-8:-4])[0] + 1) & 0xFFFFFFFF)
@@ -86,6 +93,8 @@ def _gz_crc(x: Expect) -> dict[str, bytes]:
 @case("invalid", "archives", "zip-bad-crc", "a zip member whose CRC-32 does not match",
       ["EXP-11"])
 def _zip_crc(x: Expect) -> dict[str, bytes]:
+    """The minimal export as a zip with the CRC-32 of code/train.py changed in both of its
+    headers."""
     x.find("REX-X118", "")
     e = minimal()
     data = bytearray(zip_bytes(e.members()))
@@ -100,6 +109,8 @@ def _zip_crc(x: Expect) -> dict[str, bytes]:
 @case("invalid", "archives", "zip-name-mismatch", "a local header names another path than the "
       "directory", ["EXP-11"])
 def _zip_names(x: Expect) -> dict[str, bytes]:
+    """The minimal export as a zip whose local header of code/train.py names code/trick.py
+    instead."""
     x.find("REX-X118", "")
     data = bytearray(zip_bytes(minimal().members()))
     local = next(offset for offset, crc_at in _headers(data, b"code/train.py") if crc_at == 14)
@@ -110,6 +121,8 @@ def _zip_names(x: Expect) -> dict[str, bytes]:
 @case("invalid", "archives", "zip-unsupported-method",
       "a zip member with compression method 42, which no zip defines", ["EXP-11"])
 def _zip_unknown_method(x: Expect) -> dict[str, bytes]:
+    """The minimal export as a zip whose code/train.py claims compression method 42 in both
+    headers."""
     # bzip2 and LZMA MAY be supported (EXP-11), so only a method no validator can know
     # (APPNOTE assigns none as 42) must be refused by every one
     x.find("REX-X118", "", "code/train.py")
@@ -122,6 +135,7 @@ def _zip_unknown_method(x: Expect) -> dict[str, bytes]:
 
 @case("invalid", "archives", "zip-encrypted", "a zip member flagged as encrypted", ["EXP-11"])
 def _zip_encrypted(x: Expect) -> dict[str, bytes]:
+    """The minimal export as a zip whose every member has the encrypted flag (bit 0) set."""
     x.find("REX-X118", "")
     data = bytearray(zip_bytes(minimal().members()))
     for signature, offset in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
@@ -138,6 +152,7 @@ def _zip_encrypted(x: Expect) -> dict[str, bytes]:
 @case("invalid", "limits", "too-many-entries", "more entries than --max-files", ["EXP-04"],
       args=["--max-files", "3"])
 def _many(x: Expect) -> dict[str, bytes]:
+    """The full export as a tar, unchanged; the entry cap is lowered to 3 by args."""
     x.find("REX-X113", "")
     return {"export.tar": tar_of(full())}
 
@@ -145,6 +160,7 @@ def _many(x: Expect) -> dict[str, bytes]:
 @case("invalid", "limits", "too-many-entries-directory", "a directory with more entries than "
       "--max-files", ["EXP-04"], args=["--max-files", "3"])
 def _many_dir(x: Expect) -> Export:
+    """The full export as a directory, unchanged; the entry cap is lowered to 3 by args."""
     x.find("REX-X113", "")
     return full()
 
@@ -152,6 +168,7 @@ def _many_dir(x: Expect) -> Export:
 @case("invalid", "limits", "too-large", "more bytes than --max-bytes", ["EXP-04"],
       args=["--max-bytes", "100"])
 def _large(x: Expect) -> dict[str, bytes]:
+    """The full export as a tar.gz, unchanged; the byte cap is lowered to 100 by args."""
     x.find("REX-X114", "")
     return {"export.tar.gz": gzip_bytes(tar_of(full()))}
 
@@ -163,12 +180,16 @@ _minimal_size = sum(len(d) for d in minimal().tree().values())
       ["EXP-04"], args=["--max-files", "2", "--max-bytes", str(_minimal_size)],
       comment="Two entries (rex.json and code/train.py) and, as the byte cap, their total size.")
 def _at_caps(x: Expect) -> dict[str, bytes]:
+    """The minimal export as a zip, unchanged; the caps are lowered by args to its own entries and
+    bytes."""
     return {"export.zip": zip_of(minimal())}
 
 
 @case("invalid", "limits", "compression-bomb", "a member more than 1,000 times its compressed "
       "size", ["EXP-04"])
 def _bomb(x: Expect) -> dict[str, bytes]:
+    """The minimal export plus data/zeros.bin, 5 MiB of zero bytes, indexed, as a deflated zip; re-
+    sealed."""
     e = minimal()
     e.add("data/zeros.bin", bytes(5 << 20), "application/octet-stream", "data")
     x.find("REX-X115", "", "data/zeros.bin")

@@ -6,7 +6,7 @@ import hashlib
 from typing import Any
 
 from bases import full, minimal
-from registry import Expect, case
+from registry import Expect, case, dotted
 from rexgen import Export, gzip_bytes, tar_of
 
 # Credentials are assembled from parts so that this generator's own source holds none whole;
@@ -25,7 +25,8 @@ STRIPE = "sk_live_" + "0123456789abcdefABCD"  # 20 characters, the least allowed
 
 def _manifest_credential(kind: str, where: tuple[str | int, ...], value: str) -> None:
     @case("invalid", "secrets", f"manifest-{kind}", f"a {kind} credential in the manifest",
-          ["SEC-01"])
+          ["SEC-01"],
+          mutation=f"The full export with a credential ({kind}) at {dotted(where)}; re-sealed.")
     def build(x: Expect) -> Export:
         e = full()
         holder: Any = e.m
@@ -51,6 +52,8 @@ _manifest_credential("url-credentials", ("data", "datasets", 1, "reference", "ur
 @case("invalid", "secrets", "manifest-spec-example", "the credentials of the SEC-01 example",
       ["SEC-01"])
 def _spec_example(x: Expect) -> Export:
+    """The full export with the two credentials of the SEC-01 example in code.vcs.repository and
+    hyperparameters; re-sealed."""
     e = full()
     e.m["code"]["vcs"]["repository"] = "https://ada:" + "hunter2secret" + \
         "@git.example.org/lab/iris.git"
@@ -63,6 +66,8 @@ def _spec_example(x: Expect) -> Export:
 @case("valid", "secrets", "aws-documentation-placeholder",
       "AWS's documentation key, with EXAMPLE, is no credential", ["SEC-01"])
 def _aws_placeholder(x: Expect) -> Export:
+    """The full export with AWS's documentation placeholder key (it holds EXAMPLE) in
+    narrative.notes; re-sealed."""
     e = full()
     e.m["narrative"]["notes"] = f"credentials are read from the profile, never {AWS_DOCS}"
     x.never("REX-K101")
@@ -72,6 +77,7 @@ def _aws_placeholder(x: Expect) -> Export:
 @case("invalid", "secrets", "manifest-credential-in-annotations", "a credential in "
       "annotations, outside the digest", ["SEC-01", "NAR-04"])
 def _annotations(x: Expect) -> Export:
+    """The full export with an AWS key in the text of an annotations review; export digest kept."""
     e = full()
     e.m["annotations"]["reviews"][0]["text"] = f"replayed with key {AWS}"
     x.find("REX-K101", "/annotations/reviews/0/text")
@@ -81,6 +87,8 @@ def _annotations(x: Expect) -> Export:
 @case("valid", "secrets", "user-name-only-url", "a URL with a user name alone is no credential",
       ["SEC-01"])
 def _user_only(x: Expect) -> Export:
+    """The full export with code.vcs.repository an ssh URL with the user git and no password; re-
+    sealed."""
     e = full()
     e.m["code"]["vcs"]["repository"] = "ssh://git@example.org/lab/iris.git"
     x.never("REX-K101")
@@ -89,7 +97,9 @@ def _user_only(x: Expect) -> Export:
 
 def _file_credential(name: str, description: str, path: str, text: bytes,
                      media: str = "text/plain") -> None:
-    @case("invalid", "secrets", name, description, ["SEC-02", "VAL-07"])
+    @case("invalid", "secrets", name, description, ["SEC-02", "VAL-07"],
+          mutation=f"The full export plus {path} ({media}), a file holding a credential, "
+                   "indexed; re-sealed.")
     def build(x: Expect) -> Export:
         e = full()
         e.add(path, text, media, "code")
@@ -111,7 +121,9 @@ _file_credential("file-diff", "a token in the uncommitted diff", "code/leak.diff
 
 def _spanning(boundary: int) -> None:
     @case("invalid", "secrets", f"file-credential-across-{boundary // 1024}k",
-          f"a key across byte {boundary} of a large text file", ["SEC-02"])
+          f"a key across byte {boundary} of a large text file", ["SEC-02"],
+          mutation="The minimal export as a tar.gz plus code/notes.txt, varied comment lines "
+                   f"with an AWS key across byte {boundary}, indexed; re-sealed.")
     def build(x: Expect) -> dict[str, bytes]:
         e = minimal()
         # padding of 32 varied lines, repeated: small once compressed, far from the bomb cap
@@ -132,6 +144,8 @@ for _boundary in (8 << 10, 64 << 10, 1 << 20):
 @case("warning", "secrets", "secret-named-value", "a value under a secret-looking name",
       ["SEC-03"])
 def _named(x: Expect) -> Export:
+    """The full export with db_password in hyperparameters and DB_PASSWORD among the variables,
+    both set; re-sealed."""
     e = full()
     e.m["config"]["hyperparameters"]["db_password"] = "correct horse"
     e.m["environment"]["variables"][0] = {"name": "DB_PASSWORD", "value": "correct horse"}
@@ -143,6 +157,7 @@ def _named(x: Expect) -> Export:
 @case("warning", "secrets", "secret-named-camel-case", "apiKey and clientSecret look secret",
       ["SEC-03"])
 def _camel(x: Expect) -> Export:
+    """The full export with apiKey and clientSecret added to hyperparameters; re-sealed."""
     e = full()
     e.m["config"]["hyperparameters"].update({"apiKey": "abc", "clientSecret": "def"})
     x.find("REX-K103", "/config/hyperparameters/apiKey")
@@ -153,6 +168,7 @@ def _camel(x: Expect) -> Export:
 @case("invalid", "secrets", "secret-named-value-strict", "a secret-named value under --strict",
       ["SEC-03"], strict=True)
 def _named_strict(x: Expect) -> Export:
+    """The full export with db_password added to hyperparameters; re-sealed."""
     e = full()
     e.m["config"]["hyperparameters"]["db_password"] = "correct horse"
     x.find("REX-K103", "/config/hyperparameters/db_password")
@@ -162,6 +178,8 @@ def _named_strict(x: Expect) -> Export:
 @case("valid", "secrets", "harmless-names", "max_tokens and tokenizer do not look secret",
       ["SEC-03"])
 def _harmless(x: Expect) -> Export:
+    """The full export with max_tokens, tokenizer and an empty db_password added to
+    hyperparameters; re-sealed."""
     e = full()
     e.m["config"]["hyperparameters"].update({"max_tokens": "512", "tokenizer": "bpe",
                                              "db_password": ""})
@@ -169,10 +187,14 @@ def _harmless(x: Expect) -> Export:
     return e.seal()
 
 
+# the marker breaks the repository's uri format: a plain schema validator that asserts formats
+# (EXP-05) refuses what SEC-04 exempts
 @case("valid", "secrets", "redacted", "redaction markers with their entries", ["SEC-04",
                                                                               "SEC-03"],
-      strict=True)
+      strict=True, schema_valid=False)
 def _redacted(x: Expect) -> Export:
+    """The full export with db_password and code.vcs.repository replaced by the marker, each listed
+    in redactions; re-sealed."""
     e = full()
     e.m["config"]["hyperparameters"]["db_password"] = "[REDACTED]"
     e.m["code"]["vcs"]["repository"] = "[REDACTED]"
@@ -188,6 +210,7 @@ def _redacted(x: Expect) -> Export:
                                                                                   "ENV-07"],
       strict=True)
 def _redacted_variable(x: Expect) -> Export:
+    """The full export as it is: its AWS_SECRET_ACCESS_KEY variable is redacted by its flag."""
     e = full()
     x.never("REX-K103")
     return e

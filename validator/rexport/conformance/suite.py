@@ -59,6 +59,7 @@ class Case:
     args: tuple[str, ...]
     input: str
     schema_valid: bool | None
+    mutation: str | None = None  # what was changed from the base export, for people
 
     @property
     def id(self) -> str:
@@ -90,7 +91,8 @@ class Case:
                 absent=tuple(data.get("absent", [])), sections=tuple(data.get("sections", [])),
                 strict=bool(data.get("strict", False)), args=tuple(data.get("args", [])),
                 input=str(data.get("input") or _default_input(directory)),
-                schema_valid=data.get("schema_valid"))
+                schema_valid=data.get("schema_valid"),
+                mutation=str(data["mutation"]) if "mutation" in data else None)
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise SuiteError(f"{directory}: unreadable case: {exc}") from exc
 
