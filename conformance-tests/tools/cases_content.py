@@ -165,6 +165,29 @@ _experiment_schema("schema-not-a-schema", "the experiment's schema breaks its me
 _experiment_schema("schema-unknown-draft", "the experiment's schema names an unknown draft",
                    b'{"$schema": "https://example.org/my-own-draft", "type": "object"}\n',
                    "/$schema")
+# CFG-05 names five drafts: draft 3 is not among them, however well a validator knows it
+_experiment_schema("schema-draft-03", "the experiment's schema is a draft 3 schema",
+                   b'{"$schema": "http://json-schema.org/draft-03/schema#", "type": "object"}\n',
+                   "/$schema")
+# the pointer is that of the $ref member itself, not of the schema object holding it
+_experiment_schema("schema-remote-ref-nested", "a nested $ref leaves the experiment's schema",
+                   b'{"$schema": "https://json-schema.org/draft/2020-12/schema",\n'
+                   b' "properties": {"C": {"$ref": "https://example.org/c.schema.json"}}}\n',
+                   "/properties/C/$ref")
+
+
+@case("valid", "config", "schema-draft-04", "a draft 4 schema is read as draft 4, not 2020-12",
+      ["CFG-05"])
+def _draft_04(x: Expect) -> Export:
+    """The full export with config/hyperparameters.schema.json a draft 4 schema using the boolean
+    exclusiveMinimum; re-indexed and re-sealed."""
+    e = full()
+    # a boolean exclusiveMinimum is draft 4; read as 2020-12 it would break the metaschema
+    e.files["config/hyperparameters.schema.json"] = (
+        b'{"$schema": "http://json-schema.org/draft-04/schema#",\n'
+        b' "properties": {"C": {"type": "number", "minimum": 0, "exclusiveMinimum": true}}}\n')
+    x.never("REX-R107")
+    return e.index().seal()
 
 
 @case("valid", "config", "hyperparameter-redacted", "a redacted hyperparameter is not checked",

@@ -23,13 +23,13 @@ __all__ = ["check_config_schema"]
 
 Path = tuple[str | int, ...]
 
+# the five drafts of CFG-05, by their $schema after the scheme and without a final "#"
 _DRAFTS: dict[str, Any] = {
     "json-schema.org/draft/2020-12/schema": jsonschema.Draft202012Validator,
     "json-schema.org/draft/2019-09/schema": jsonschema.Draft201909Validator,
     "json-schema.org/draft-07/schema": jsonschema.Draft7Validator,
     "json-schema.org/draft-06/schema": jsonschema.Draft6Validator,
     "json-schema.org/draft-04/schema": jsonschema.Draft4Validator,
-    "json-schema.org/draft-03/schema": jsonschema.Draft3Validator,
 }
 _MAX_VIOLATIONS = 1000
 _REDACTED = "[REDACTED]"
@@ -51,9 +51,9 @@ def check_config_schema(manifest: Any, schema_doc: Any, *, file: str) -> list[Fi
     """Apply the experiment's JSON Schema ``schema_doc`` (the file ``file``) to
     config.hyperparameters: R106 for each violation, R107 when the schema cannot be used.
 
-    Draft 2020-12 unless ``$schema`` names another draft; formats are asserted; no ``$ref`` may
-    leave the file and none is ever fetched; a value that is the redaction marker is not
-    judged. Messages name the rule broken, never the value.
+    Draft 2020-12 unless ``$schema`` names another of the five drafts; formats are asserted;
+    no ``$ref`` may leave the file and none is ever fetched; a value that is the redaction
+    marker is not judged. Messages name the rule broken, never the value.
     """
     config = manifest.get("config") if isinstance(manifest, dict) else None
     if not isinstance(config, dict) or "hyperparameters" not in config:
@@ -95,12 +95,15 @@ def _validator_class(schema: Any, file: str) -> tuple[Any, Finding | None]:
     uri = schema.get("$schema") if isinstance(schema, dict) else None
     if uri is None:
         return jsonschema.Draft202012Validator, None
-    key = uri.split("://", 1)[-1].rstrip("#") if isinstance(uri, str) else None
+    key = None
+    if isinstance(uri, str) and uri.startswith(("http://", "https://")):
+        key = uri.split("://", 1)[1]
+        key = key[:-1] if key.endswith("#") else key
     if key in _DRAFTS:
         return _DRAFTS[key], None
     # an unknown dialect may mean anything: applying 2020-12 to it could pass what it refuses
-    return None, Finding.of("REX-R107", "$schema names no JSON Schema draft this validator "
-                            "knows", file=file, pointer="/$schema")
+    return None, Finding.of("REX-R107", "$schema names none of the drafts 2020-12, 2019-09, 7, "
+                            "6 and 4", file=file, pointer="/$schema")
 
 
 def _outside_refs(schema: Any, file: str) -> Iterator[Finding]:
