@@ -177,6 +177,17 @@ def _free_form(x: Expect) -> Export:
     return e.seal()
 
 
+@case("valid", "versioning", "seed-names-strict", "seed names are data, never unknown members",
+      ["VER-04", "CFG-03"], strict=True)
+def _seed_names(x: Expect) -> Export:
+    """The full export with seeds for torch, torch.cuda and the experiment's own sampler added;
+    re-sealed."""
+    e = full()
+    e.m["config"]["seeds"].update({"torch": 0, "torch.cuda": 7, "my_sampler": 3})
+    x.never("REX-S102")
+    return e.seal()
+
+
 @case("valid", "versioning", "extension-any-value", "an extension's value is never checked",
       ["VER-05"])
 def _extension_value(x: Expect) -> Export:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shlex
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 from rexport.commands.conformance import command
 from rexport.conformance.runner import reference, run
-from rexport.conformance.suite import load_cases
+from rexport.conformance.suite import Case, load_cases
 
 ROOT = Path(__file__).resolve().parents[2]
 SUITE = ROOT / "conformance-tests"
@@ -39,17 +40,30 @@ def reference_run() -> tuple[dict[str, dict[str, Any]], set[str]]:
     return answers, {o.case.id for o in outcomes if not o.passed}
 
 
-def _wrong_answer(report: dict[str, Any], drop: set[str], strict: bool) -> tuple[str, int]:
-    findings = [f for f in report["findings"] if f["code"] not in drop]
+Report = dict[str, Any]
+
+
+def _wrong_answer(report: Report, strict: bool) -> tuple[str, int]:
+    findings = report["findings"]
     failing = {"error", "warning"} if strict else {"error"}
     valid = not any(f["severity"] in failing for f in findings)
     code = 2 if any(f["code"].startswith("REX-U") for f in findings) else 0 if valid else 1
     return json.dumps({"valid": valid, "findings": findings}), code
 
 
-def _table(folder: Path, answers: dict[str, dict[str, Any]], drop: set[str]) -> Path:
+def _findings(report: Report, keep: Callable[[dict[str, Any]], bool]) -> Report:
+    return {**report, "findings": [f for f in report["findings"] if keep(f)]}
+
+
+def _moved(report: Report, move: Callable[[dict[str, Any]], dict[str, Any]]) -> Report:
+    return {**report, "findings": [move(dict(f)) for f in report["findings"]]}
+
+
+def _table(folder: Path, answers: dict[str, Report],
+           change: Callable[[Case, Report], Report]) -> Path:
+    """One answer script per case: the reference's report as ``change`` alters it."""
     for case in load_cases(SUITE):
-        text, code = _wrong_answer(answers[case.id], drop, case.strict)
+        text, code = _wrong_answer(change(case, answers[case.id]), case.strict)
         target = folder / f"{case.input_path.relative_to(SUITE)}.sh"
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(f"printf '%s\\n' {shlex.quote(text)}\nexit {code}\n",
@@ -86,7 +100,8 @@ def test_a_wrong_validator_is_caught(tmp_path: Path,
                                      reference_run: tuple[dict[str, Any], set[str]], name: str,
                                      drop: set[str], code: str, examples: set[str]) -> None:
     reference_answers, reference_failures = reference_run
-    table = _table(tmp_path / "table", reference_answers, drop)
+    table = _table(tmp_path / "table", reference_answers,
+                   lambda c, r: _findings(r, lambda f: f["code"] not in drop))
     exit_code, failed, lines = _run(tmp_path, SCRIPT.format(table=table, suite=SUITE))
     caught = failed - reference_failures
     assert exit_code == 1, name
@@ -106,3 +121,58 @@ def test_an_always_valid_validator_is_caught(tmp_path: Path) -> None:
     assert {"invalid-digests-sha256-mismatch", "warning-versioning-newer-minor",
             "valid-validator-manifest-only"} <= failed
     assert "valid-export-minimal" not in failed
+
+
+# --- the other readings of sentences the spec clarified ---------------------------------------
+# A validator that takes the reading the spec no longer allows is the reference with its report
+# changed the way that reading changes it; the case made for the clarification must catch it.
+
+def _manifest_of(case: Case) -> Any:
+    """The case's manifest, when it is a plain rex.json in a directory export; else None."""
+    path = case.input_path / "rex.json"
+    try:
+        return json.loads(path.read_bytes()) if path.is_file() else None
+    except ValueError:
+        return None
+
+
+def _parent_of_ref(finding: dict[str, Any]) -> dict[str, Any]:
+    if finding["code"] == "REX-R107" and finding["pointer"].endswith("/$ref"):
+        finding["pointer"] = finding["pointer"].rsplit("/", 1)[0]
+    return finding
+
+
+def _seeds_unknown(case: Case, report: Report) -> Report:
+    manifest = _manifest_of(case)
+    seeds = manifest.get("config", {}).get("seeds", {}) if isinstance(manifest, dict) else {}
+    if not case.strict or not isinstance(seeds, dict):
+        return report
+    extra = [{"code": "REX-S102", "severity": "warning", "file": "rex.json",
+              "pointer": f"/config/seeds/{name}"} for name in seeds if not name.startswith("x-")]
+    return {**report, "findings": report["findings"] + extra}
+
+
+READINGS: dict[str, tuple[Callable[[Case, Report], Report], set[str]]] = {
+    # CFG-05: an unknown $schema read as 2020-12 instead of refused
+    "dialect read as 2020-12": (
+        lambda c, r: _findings(r, lambda f: not (f["code"] == "REX-R107"
+                                                 and f["pointer"] == "/$schema")),
+        {"invalid-config-schema-draft-03", "invalid-config-schema-unknown-draft"}),
+    # CFG-05: a remote $ref reported at the schema object that holds it
+    "remote $ref at its object": (
+        lambda c, r: _moved(r, _parent_of_ref), {"invalid-config-schema-remote-ref-nested"}),
+    # VER-04: only the objects the old list named are free-form; seed names are unknown members
+    "seeds not free-form": (_seeds_unknown, {"valid-versioning-seed-names-strict"}),
+}
+
+
+@pytest.mark.parametrize("reading", sorted(READINGS))
+def test_the_other_reading_of_a_clarified_sentence_is_caught(
+        tmp_path: Path, reference_run: tuple[dict[str, Any], set[str]], reading: str) -> None:
+    transform, examples = READINGS[reading]
+    reference_answers, reference_failures = reference_run
+    assert not examples & reference_failures
+    table = _table(tmp_path / "table", reference_answers, transform)
+    exit_code, failed, _ = _run(tmp_path, SCRIPT.format(table=table, suite=SUITE))
+    assert exit_code == 1, reading
+    assert examples <= failed - reference_failures, reading
