@@ -196,6 +196,10 @@ _text("integer-too-large", "an integer beyond 2^53-1", "REX-I104",
       _base.replace('"python": 0', '"python": 9007199254740993').encode(), ["EXP-03", "DIG-04"],
       "/export_digest", mutation="The minimal export with the python seed 0 written "
                                  "9007199254740993 (2^53+1); export digest kept.")
+_text("integer-too-small", "an integer below -(2^53-1)", "REX-I104",
+      _base.replace('"python": 0', '"python": -9007199254740992').encode(), ["EXP-03", "DIG-04"],
+      "/export_digest", mutation="The minimal export with the python seed 0 written "
+                                 "-9007199254740992 (-2^53); export digest kept.")
 _text("top-level-array", "the manifest is an array", "REX-P108",
       ("[" + _base + "]\n").encode(), ["EXP-03"],
       mutation="The minimal export with its manifest object put inside an array.")

@@ -152,6 +152,26 @@ def _seeds_unknown(case: Case, report: Report) -> Report:
     return {**report, "findings": report["findings"] + extra}
 
 
+def _big_integer(value: Any, at: str = "") -> str | None:
+    """The pointer of the first integer beyond ±(2^53-1) in ``value``, if any."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**53 - 1:
+        return at
+    items = value.items() if isinstance(value, dict) else enumerate(value) \
+        if isinstance(value, list) else ()
+    for key, item in items:
+        found = _big_integer(item, f"{at}/{key}")
+        if found is not None:
+            return found
+    return None
+
+
+def _i104_at_the_integer(case: Case, report: Report) -> Report:
+    where = _big_integer(_manifest_of(case))
+    if where is None:
+        return report
+    return _moved(report, lambda f: {**f, "pointer": where} if f["code"] == "REX-I104" else f)
+
+
 READINGS: dict[str, tuple[Callable[[Case, Report], Report], set[str]]] = {
     # CFG-05: an unknown $schema read as 2020-12 instead of refused
     "dialect read as 2020-12": (
@@ -163,6 +183,10 @@ READINGS: dict[str, tuple[Callable[[Case, Report], Report], set[str]]] = {
         lambda c, r: _moved(r, _parent_of_ref), {"invalid-config-schema-remote-ref-nested"}),
     # VER-04: only the objects the old list named are free-form; seed names are unknown members
     "seeds not free-form": (_seeds_unknown, {"valid-versioning-seed-names-strict"}),
+    # DIG-04: a manifest without a canonical form reported at the integer, not the digest
+    "no canonical form at the integer": (
+        _i104_at_the_integer,
+        {"invalid-parse-integer-too-large", "invalid-parse-integer-too-small"}),
 }
 
 
