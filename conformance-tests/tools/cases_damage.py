@@ -185,6 +185,57 @@ def _at_caps(x: Expect) -> dict[str, bytes]:
     return {"export.zip": zip_of(minimal())}
 
 
+# rex.json counts toward both caps (EXP-04): one below the counts above is one over a cap
+
+@case("invalid", "limits", "entries-one-over", "one entry more than --max-files, rex.json "
+      "counted", ["EXP-04", "IDX-01"], args=["--max-files", "1"],
+      comment="Two entries, rex.json and code/train.py, against a cap of one.")
+def _entries_over(x: Expect) -> dict[str, bytes]:
+    """The minimal export as a zip, unchanged; the entry cap is lowered by args to one below its
+    two entries."""
+    x.find("REX-X113", "", "export.zip")
+    return {"export.zip": zip_of(minimal())}
+
+
+@case("invalid", "limits", "bytes-one-over", "one byte more than --max-bytes, rex.json counted",
+      ["EXP-04", "IDX-01"], args=["--max-bytes", str(_minimal_size - 1)],
+      comment="The byte cap is the size of rex.json and code/train.py together, less one.")
+def _bytes_over(x: Expect) -> dict[str, bytes]:
+    """The minimal export as a zip, unchanged; the byte cap is lowered by args to one below its
+    total size."""
+    x.find("REX-X114", "", "export.zip")
+    return {"export.zip": zip_of(minimal())}
+
+
+@case("valid", "limits", "at-the-caps-directory", "a directory with exactly --max-files entries "
+      "and --max-bytes bytes", ["EXP-04"], args=["--max-files", "3", "--max-bytes",
+                                               str(_minimal_size)],
+      comment="Three entries: rex.json, the directory code and code/train.py.")
+def _at_caps_dir(x: Expect) -> Export:
+    """The minimal export as a directory, unchanged; the caps are lowered by args to its own
+    entries and bytes."""
+    return minimal()
+
+
+@case("invalid", "limits", "entries-one-over-directory", "a directory with one entry more than "
+      "--max-files", ["EXP-04"], args=["--max-files", "2"],
+      comment="Three entries: rex.json, the directory code and code/train.py.")
+def _entries_over_dir(x: Expect) -> Export:
+    """The minimal export as a directory, unchanged; the entry cap is lowered by args to one
+    below its three entries."""
+    x.find("REX-X113", "", "export")
+    return minimal()
+
+
+@case("invalid", "limits", "bytes-one-over-directory", "a directory with one byte more than "
+      "--max-bytes", ["EXP-04"], args=["--max-bytes", str(_minimal_size - 1)])
+def _bytes_over_dir(x: Expect) -> Export:
+    """The minimal export as a directory, unchanged; the byte cap is lowered by args to one below
+    its total size."""
+    x.find("REX-X114", "", "export")
+    return minimal()
+
+
 @case("invalid", "limits", "compression-bomb", "a member more than 1,000 times its compressed "
       "size", ["EXP-04"])
 def _bomb(x: Expect) -> dict[str, bytes]:
