@@ -154,6 +154,27 @@ def _named(x: Expect) -> Export:
     return e.seal()
 
 
+@case("invalid", "secrets", "credential-in-extension", "a credential inside an x- extension",
+      ["SEC-01", "VER-05"])
+def _in_extension(x: Expect) -> Export:
+    """The full export with an x-lab extension whose ci.push_url holds a user and password;
+    re-sealed."""
+    e = full()
+    e.m["x-lab"] = {"ci": {"push_url": "https://ci:" + "hunter2secret" + "@git.example.org/x"}}
+    x.find("REX-K101", "/x-lab/ci/push_url")
+    return e.seal()
+
+
+@case("warning", "secrets", "secret-named-extension", "a secret-named value inside an extension",
+      ["SEC-03", "VER-05"])
+def _named_in_extension(x: Expect) -> Export:
+    """The full export with an x-lab extension holding db_password; re-sealed."""
+    e = full()
+    e.m["x-lab"] = {"queue": "gpu-long", "db_password": "correct horse"}
+    x.find("REX-K103", "/x-lab/db_password")
+    return e.seal()
+
+
 @case("warning", "secrets", "secret-named-camel-case", "apiKey and clientSecret look secret",
       ["SEC-03"])
 def _camel(x: Expect) -> Export:

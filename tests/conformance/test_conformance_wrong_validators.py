@@ -210,6 +210,12 @@ READINGS: dict[str, tuple[Callable[[Case, Report], Report], set[str]]] = {
     "no canonical form at the integer": (
         _i104_at_the_integer,
         {"invalid-parse-integer-too-large", "invalid-parse-integer-too-small"}),
+    # VER-05: no rule at all inside an extension, the credential rules included
+    "no credential rules in extensions": (
+        lambda c, r: _findings(r, lambda f: not (
+            f["code"] in {"REX-K101", "REX-K103"}
+            and any(t.startswith("x-") for t in f["pointer"].split("/")))),
+        {"invalid-secrets-credential-in-extension", "warning-secrets-secret-named-extension"}),
     # EXP-04: rex.json left out of the entry and byte caps, as it is left out of the index
     "manifest not counted by the caps": (
         _manifest_not_counted,
