@@ -159,37 +159,42 @@ def _manifest_text(e: Export) -> str:
 
 _base = _manifest_text(minimal())
 _text("not-json", "rex.json is not JSON", "REX-P101",
-      _base.replace('"code": {', '"code" {', 1).encode(), ["EXP-03", "VAL-04"],
+      _base.replace('"code": {', '"code" {', 1).encode(), ["EXP-03", "VAL-04"], "",
       mutation="The minimal export with the colon after \"code\" removed from rex.json's text.")
 _text("trailing-content", "a second value after the manifest object", "REX-P101",
-      (_base + "{}\n").encode(), ["EXP-03"],
+      (_base + "{}\n").encode(), ["EXP-03"], "",
       mutation="The minimal export with {} written after the manifest object.")
 _text("byte-order-mark", "rex.json starts with a UTF-8 byte order mark", "REX-P102",
-      b"\xef\xbb\xbf" + _base.encode(), ["EXP-03"],
+      b"\xef\xbb\xbf" + _base.encode(), ["EXP-03"], "",
       mutation="The minimal export with the bytes EF BB BF put before rex.json's text.")
 _text("invalid-utf8", "rex.json holds bytes that are not UTF-8", "REX-P103",
-      _base.replace("Linux", "Lin\udcffux").encode("utf-8", "surrogateescape"), ["EXP-03"],
+      _base.replace("Linux", "Lin\udcffux").encode("utf-8", "surrogateescape"), ["EXP-03"], "",
       mutation="The minimal export with the byte FF put inside the string \"Linux\".")
 _text("lone-surrogate", "a string holds an escaped lone surrogate", "REX-P103",
-      _base.replace('"Linux"', '"Linux \\ud800"').encode(), ["EXP-03"],
+      _base.replace('"Linux"', '"Linux \\ud800"').encode(), ["EXP-03"], "/environment/os/name",
       mutation="The minimal export with the escape \\ud800 added to the string \"Linux\".")
 _text("duplicate-key", "an object has the same member twice", "REX-P104",
       _base.replace('"architecture": "x86_64"',
                     '"architecture": "x86_64", "architecture": "arm64"').encode(), ["EXP-03"],
+      "/environment/architecture",
       mutation="The minimal export with a second member \"architecture\" written in environment.")
 _text("duplicate-key-escaped", "duplicate member names spelled with escapes", "REX-P104",
       _base.replace('"architecture": "x86_64"',
                     '"architecture": "x86_64", "\\u0061rchitecture": "arm64"').encode(),
-      ["EXP-03"], mutation="The minimal export with a second member \"\\u0061rchitecture\" "
-                           "written in environment.")
+      ["EXP-03"], "/environment/architecture",
+      mutation="The minimal export with a second member \"\\u0061rchitecture\" written in "
+               "environment.")
 _text("nan", "a number is NaN", "REX-P105",
       _base.replace('"value": 0.8333', '"value": NaN').encode(), ["EXP-03"],
+      "/results/metrics/0/value",
       mutation="The minimal export with the metric value 0.8333 written NaN.")
 _text("infinity", "a number is -Infinity", "REX-P105",
       _base.replace('"value": 0.8333', '"value": -Infinity').encode(), ["EXP-03"],
+      "/results/metrics/0/value",
       mutation="The minimal export with the metric value 0.8333 written -Infinity.")
 _text("number-overflow", "a number overflows a double", "REX-P105",
       _base.replace('"value": 0.8333', '"value": 1e400').encode(), ["EXP-03"],
+      "/results/metrics/0/value",
       mutation="The minimal export with the metric value 0.8333 written 1e400.")
 # valid JSON, yet without an RFC 8785 form: no export digest can match it (EXP-03, DIG-04)
 _text("integer-too-large", "an integer beyond 2^53-1", "REX-I104",
@@ -201,13 +206,53 @@ _text("integer-too-small", "an integer below -(2^53-1)", "REX-I104",
       "/export_digest", mutation="The minimal export with the python seed 0 written "
                                  "-9007199254740992 (-2^53); export digest kept.")
 _text("top-level-array", "the manifest is an array", "REX-P108",
-      ("[" + _base + "]\n").encode(), ["EXP-03"],
+      ("[" + _base + "]\n").encode(), ["EXP-03"], "",
       mutation="The minimal export with its manifest object put inside an array.")
 _nested = "[" * 70 + "]" * 70
 _text("too-deep", "the manifest nests 70 arrays", "REX-P106",
       _base.replace('"value": 0.8333', '"value": 0.8333, "x-deep": ' + _nested).encode(),
-      ["EXP-04"], mutation="The minimal export with a member x-deep of 70 nested arrays written "
-                           "in the metric; export digest kept.")
+      ["EXP-04"], "", mutation="The minimal export with a member x-deep of 70 nested arrays "
+                               "written in the metric; export digest kept.")
+
+
+
+@case("invalid", "parse", "byte-order-mark-checks-go-on", "after a byte order mark the manifest "
+      "is still checked", ["EXP-03", "VAL-01"])
+def _bom_goes_on(x: Expect) -> Export:
+    """The minimal export with files[0].size set to -1, re-sealed, then the bytes EF BB BF put
+    before rex.json's text."""
+    e = minimal()
+    e.m["files"][0]["size"] = -1
+    e.raw_manifest = b"\xef\xbb\xbf" + dump(e.seal().m)
+    x.find("REX-P102", "")
+    x.find("REX-S101", "/files/0/size")
+    return e
+
+
+@case("invalid", "parse", "duplicate-key-last-value", "after a repeated member the checks go on "
+      "with its last value", ["EXP-03", "VAL-01"])
+def _duplicate_last(x: Expect) -> Export:
+    """The minimal export with a second member "architecture" written in environment, whose value
+    is the number 5; export digest kept."""
+    e = minimal()
+    e.raw_manifest = dump(e.m).replace(b'"architecture": "x86_64"',
+                                       b'"architecture": "x86_64", "architecture": 5')
+    x.find("REX-P104", "/environment/architecture")
+    x.find("REX-S101", "/environment/architecture")  # the last value, not the first
+    return e
+
+
+@case("invalid", "parse", "nan-stops-checks", "after a NaN the manifest is not checked further",
+      ["EXP-03", "VAL-01"])
+def _nan_stops(x: Expect) -> Export:
+    """The minimal export with files[0].size set to -1, re-sealed, then the metric value 0.8333
+    written NaN."""
+    e = minimal()
+    e.m["files"][0]["size"] = -1
+    e.raw_manifest = dump(e.seal().m).replace(b'"value": 0.8333', b'"value": NaN')
+    x.find("REX-P105", "/results/metrics/0/value")
+    x.never("REX-S101")
+    return e
 
 
 @case("valid", "parse", "escapes-and-order", "member order, whitespace and escapes are free",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import shlex
 import zipfile
 from collections.abc import Callable
@@ -14,6 +15,7 @@ from click.testing import CliRunner
 from rexport.commands.conformance import command
 from rexport.conformance.runner import reference, run
 from rexport.conformance.suite import Case, load_cases
+from rexport.validation import check_manifest
 
 ROOT = Path(__file__).resolve().parents[2]
 SUITE = ROOT / "conformance-tests"
@@ -195,6 +197,39 @@ def _manifest_not_counted(case: Case, report: Report) -> Report:
     return _findings(report, lambda f: not within.get(f["code"], False))
 
 
+def _in_manifest(finding: dict[str, Any], *codes: str) -> bool:
+    return finding["code"] in codes and finding["file"] == "rex.json"
+
+
+def _stop_after(codes: tuple[str, ...]) -> Callable[[Case, Report], Report]:
+    """A reading in which ``codes`` stop the manifest's checks as the other parse findings do."""
+    def change(case: Case, report: Report) -> Report:
+        if not any(_in_manifest(f, *codes) for f in report["findings"]):
+            return report
+        return _findings(report, lambda f: f["file"] != "rex.json"
+                         or f["code"].startswith("REX-P"))
+    return change
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return 0.0
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    return [_finite(v) for v in value] if isinstance(value, list) else value
+
+
+def _go_on_after_nan(case: Case, report: Report) -> Report:
+    """A reading in which a non-finite number is read as some number and the checks go on."""
+    path = case.input_path / "rex.json"
+    if not path.is_file() or not any(_in_manifest(f, "REX-P105") for f in report["findings"]):
+        return report
+    manifest = _finite(json.loads(path.read_bytes()))  # Python reads NaN and 1e400
+    more = [{"code": f.code, "severity": f.severity.value, "file": f.file, "pointer": f.pointer}
+            for f in check_manifest(json.dumps(manifest).encode()).findings]
+    return {**report, "findings": report["findings"] + more}
+
+
 READINGS: dict[str, tuple[Callable[[Case, Report], Report], set[str]]] = {
     # CFG-05: an unknown $schema read as 2020-12 instead of refused
     "dialect read as 2020-12": (
@@ -210,6 +245,18 @@ READINGS: dict[str, tuple[Callable[[Case, Report], Report], set[str]]] = {
     "no canonical form at the integer": (
         _i104_at_the_integer,
         {"invalid-parse-integer-too-large", "invalid-parse-integer-too-small"}),
+    # EXP-03: every parse finding at the empty pointer of rex.json
+    "parse findings at the empty pointer": (
+        lambda c, r: _moved(r, lambda f: {**f, "pointer": ""} if _in_manifest(
+            f, "REX-P103", "REX-P104", "REX-P105") else f),
+        {"invalid-parse-duplicate-key", "invalid-parse-nan", "invalid-parse-lone-surrogate"}),
+    # EXP-03, VAL-01: a repeated member or a byte order mark stops the checks of the manifest
+    "checks stop after a repeated member": (
+        _stop_after(("REX-P104",)), {"invalid-parse-duplicate-key-last-value"}),
+    "checks stop after a byte order mark": (
+        _stop_after(("REX-P102",)), {"invalid-parse-byte-order-mark-checks-go-on"}),
+    # EXP-03, VAL-01: a non-finite number read as a number, and the manifest checked on
+    "checks go on after NaN": (_go_on_after_nan, {"invalid-parse-nan-stops-checks"}),
     # VER-05: no rule at all inside an extension, the credential rules included
     "no credential rules in extensions": (
         lambda c, r: _findings(r, lambda f: not (
