@@ -14,7 +14,8 @@ CONFIG = "config/config.yaml"
 
 
 def _config_file(name: str, description: str, code: str, text: bytes, *,
-                 path: str = CONFIG, sections: tuple[str, ...] = ("CFG-02",)) -> None:
+                 path: str = CONFIG, sections: tuple[str, ...] = ("CFG-02",),
+                 pointer: str | None = None) -> None:
     @case("invalid", "config", name, description, list(sections),
           mutation=f"The full export with its config file replaced by {path} holding "
                    f"{shown(text)}; re-indexed and re-sealed.")
@@ -23,7 +24,7 @@ def _config_file(name: str, description: str, code: str, text: bytes, *,
         del e.files[CONFIG]
         e.add(path, text, "application/yaml", "config")
         e.m["config"]["path"] = path
-        x.find(code, file=path)
+        x.find(code, pointer, file=path)
         return e.index().seal()
 
 
@@ -51,6 +52,26 @@ _config_file("json-duplicate-key", "a JSON config with a duplicate key", "REX-P1
              b'{"C": 1.0, "C": 2.0}\n', path="config/config.json", sections=("CFG-02", "EXP-03"))
 _config_file("json-syntax", "a JSON config that does not parse", "REX-P101",
              b'{"C": 1.0,}\n', path="config/config.json", sections=("CFG-02", "EXP-03"))
+# exactly one document: none is as wrong as two, at the empty pointer (no node is concerned)
+_config_file("yaml-empty", "an empty YAML config holds no document", "REX-P201", b"",
+             pointer="", sections=("CFG-02", "VAL-06"))
+_config_file("yaml-comments-only", "a YAML config of comments only holds no document",
+             "REX-P201", b"# C: 1.0\n# max_iter: 200\n", pointer="", sections=("CFG-02",))
+
+
+@case("invalid", "config", "yaml-finding-pointers", "each YAML finding points at its node in "
+      "the document", ["CFG-02", "VAL-06"])
+def _yaml_pointers(x: Expect) -> Export:
+    """The full export with config/config.yaml rewritten with an anchor, a tag, an alias and a
+    repeated key; re-indexed and re-sealed."""
+    e = full()
+    e.files[CONFIG] = (b"defaults: &d\n  max_iter: 200\nseed: !!int \"0\"\nmodel:\n"
+                       b"  base: *d\n  C: 1.0\n  C: 2.0\n")
+    x.find("REX-P202", "/defaults", CONFIG)  # the anchor, at the node that carries it
+    x.find("REX-P203", "/seed", CONFIG)
+    x.find("REX-P202", "/model/base", CONFIG)  # the alias, where it stands
+    x.find("REX-P204", "/model/C", CONFIG)
+    return e.index().seal()
 
 
 @case("invalid", "config", "yaml-too-large", "a YAML config above 16 MiB", ["CFG-02", "EXP-04"])

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from click.testing import CliRunner
 from rexport.commands.conformance import command
 from rexport.conformance.runner import reference, run
@@ -230,6 +231,17 @@ def _go_on_after_nan(case: Case, report: Report) -> Report:
     return {**report, "findings": report["findings"] + more}
 
 
+def _no_document_is_fine(case: Case, report: Report) -> Report:
+    """A reading in which a YAML file with no document is an empty configuration."""
+    def documentless(finding: dict[str, Any]) -> bool:
+        path = case.input_path / finding["file"]
+        if finding["code"] != "REX-P201" or not path.is_file():
+            return False
+        events = yaml.parse(path.read_text(encoding="utf-8"))
+        return not any(isinstance(e, yaml.DocumentStartEvent) for e in events)
+    return _findings(report, lambda f: not documentless(f))
+
+
 READINGS: dict[str, tuple[Callable[[Case, Report], Report], set[str]]] = {
     # CFG-05: an unknown $schema read as 2020-12 instead of refused
     "dialect read as 2020-12": (
@@ -257,6 +269,15 @@ READINGS: dict[str, tuple[Callable[[Case, Report], Report], set[str]]] = {
         _stop_after(("REX-P102",)), {"invalid-parse-byte-order-mark-checks-go-on"}),
     # EXP-03, VAL-01: a non-finite number read as a number, and the manifest checked on
     "checks go on after NaN": (_go_on_after_nan, {"invalid-parse-nan-stops-checks"}),
+    # CFG-02, VAL-06: a YAML finding's pointer is empty, as for a file that is not JSON
+    "YAML findings at the empty pointer": (
+        lambda c, r: _moved(r, lambda f: {**f, "pointer": ""} if f["code"].startswith("REX-P2")
+                            else f),
+        {"invalid-config-yaml-finding-pointers"}),
+    # CFG-02: an empty YAML file (no document) read as an empty configuration
+    "no YAML document is fine": (
+        _no_document_is_fine,
+        {"invalid-config-yaml-empty", "invalid-config-yaml-comments-only"}),
     # VER-05: no rule at all inside an extension, the credential rules included
     "no credential rules in extensions": (
         lambda c, r: _findings(r, lambda f: not (
