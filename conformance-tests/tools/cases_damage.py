@@ -59,6 +59,39 @@ def _tar_cut(x: Expect) -> dict[str, bytes]:
     return {"export.tar": data[:3000]}
 
 
+def _without_end(export: Export, zero_blocks: int) -> bytes:
+    """The export as a tar cut after its last member's data and ``zero_blocks`` zero blocks."""
+    data = tar_of(export)
+    end = len(data)
+    while data[end - 512:end] == bytes(512):
+        end -= 512
+    return data[:end + 512 * zero_blocks]
+
+
+@case("invalid", "archives", "tar-no-end-marker", "a tar that ends right after its last member",
+      ["EXP-11"])
+def _tar_no_end(x: Expect) -> dict[str, bytes]:
+    """The minimal export as a tar without its end-of-archive marker and padding."""
+    x.find("REX-X118", "", "export.tar")
+    return {"export.tar": _without_end(minimal(), 0)}
+
+
+@case("valid", "archives", "tar-one-zero-block", "a tar that ends after one zero block is "
+      "complete", ["EXP-11"])
+def _tar_one_block(x: Expect) -> dict[str, bytes]:
+    """The minimal export as a tar cut after the first of the two blocks of its end-of-archive
+    marker."""
+    return {"export.tar": _without_end(minimal(), 1)}
+
+
+@case("valid", "archives", "tar-end-marker-unpadded", "two zero blocks end a tar, with no "
+      "padding to 10,240 bytes", ["EXP-11", "EXP-13"])
+def _tar_unpadded(x: Expect) -> dict[str, bytes]:
+    """The minimal export as a tar that ends with the two zero blocks of its end-of-archive
+    marker, without the padding to a record of 10,240 bytes."""
+    return {"export.tar": _without_end(minimal(), 2)}
+
+
 @case("invalid", "archives", "tar-bad-checksum", "a tar header with a wrong checksum",
       ["EXP-11"])
 def _tar_checksum(x: Expect) -> dict[str, bytes]:

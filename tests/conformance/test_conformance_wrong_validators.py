@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import shlex
+import tarfile
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -242,6 +244,36 @@ def _no_document_is_fine(case: Case, report: Report) -> Report:
     return _findings(report, lambda f: not documentless(f))
 
 
+def _end_blocks(case: Case) -> int | None:
+    """How many zero blocks follow the last member of a tar case, when nothing else does."""
+    if case.input_path.suffix != ".tar":
+        return None
+    data = case.input_path.read_bytes()
+    try:
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as archive:
+            last = archive.getmembers()[-1]
+    except (tarfile.TarError, IndexError):
+        return None
+    end = last.offset_data + -(-last.size // 512) * 512
+    return None if data[end:].strip(b"\0") else (len(data) - end) // 512
+
+
+def _end_marker_optional(case: Case, report: Report) -> Report:
+    """A reading in which a tar may end after its last member, with the marker or without."""
+    if _end_blocks(case) != 0:
+        return report
+    return _findings(report, lambda f: f["code"] != "REX-X118")
+
+
+def _end_marker_whole(case: Case, report: Report) -> Report:
+    """A reading in which a tar must end with both zero blocks of its end-of-archive marker."""
+    if _end_blocks(case) != 1:
+        return report
+    corrupt = {"code": "REX-X118", "severity": "error", "file": case.input_path.name,
+               "pointer": ""}
+    return {**report, "findings": [*report["findings"], corrupt]}
+
+
 READINGS: dict[str, tuple[Callable[[Case, Report], Report], set[str]]] = {
     # CFG-05: an unknown $schema read as 2020-12 instead of refused
     "dialect read as 2020-12": (
@@ -278,6 +310,10 @@ READINGS: dict[str, tuple[Callable[[Case, Report], Report], set[str]]] = {
     "no YAML document is fine": (
         _no_document_is_fine,
         {"invalid-config-yaml-empty", "invalid-config-yaml-comments-only"}),
+    # EXP-11: a tar that ends right after its last member is complete
+    "tar end marker optional": (_end_marker_optional, {"invalid-archives-tar-no-end-marker"}),
+    # EXP-11: a tar that ends after one zero block, half its marker, is truncated
+    "tar end marker whole": (_end_marker_whole, {"valid-archives-tar-one-zero-block"}),
     # VER-05: no rule at all inside an extension, the credential rules included
     "no credential rules in extensions": (
         lambda c, r: _findings(r, lambda f: not (
