@@ -141,6 +141,81 @@ for _boundary in (8 << 10, 64 << 10, 1 << 20):
     _spanning(_boundary)
 
 
+# --- the closed lists of SEC-05 and SEC-06 -----------------------------------------------------
+
+# the words before "token" that name tokenizer and counting settings (SEC-06), all of them
+TOKENIZER_WORDS = ("pad", "eos", "bos", "unk", "sep", "cls", "mask", "start", "end", "special",
+                   "max", "min", "num", "n", "total", "first", "last", "next", "prev", "per",
+                   "sos", "eot", "bot", "image", "audio", "video", "vision", "text", "word",
+                   "sub", "chat", "system", "user", "assistant")
+
+
+@case("valid", "secrets", "tokenizer-setting-names", "every word of SEC-06's list before token",
+      ["SEC-06", "SEC-03"])
+def _tokenizer_names(x: Expect) -> Export:
+    """The full export with a hyperparameter <word>_token for each word of the SEC-06 list;
+    re-sealed."""
+    e = full()
+    e.m["config"]["hyperparameters"].update({f"{w}_token": f"<{w}>" for w in TOKENIZER_WORDS})
+    x.never("REX-K103")
+    return e.seal()
+
+
+@case("warning", "secrets", "token-after-another-word", "vocab_token: a word not in SEC-06's "
+      "list", ["SEC-06", "SEC-03"])
+def _vocab_token(x: Expect) -> Export:
+    """The full export with a hyperparameter vocab_token; re-sealed."""
+    e = full()
+    e.m["config"]["hyperparameters"]["vocab_token"] = "tok-4711"
+    x.find("REX-K103", "/config/hyperparameters/vocab_token")
+    return e.seal()
+
+
+@case("valid", "secrets", "url-placeholder-passwords", "URLs whose passwords are placeholders",
+      ["SEC-05", "SEC-01"])
+def _placeholders(x: Expect) -> Export:
+    """The full export with narrative.notes listing URLs whose passwords are placeholders of the
+    SEC-05 list; re-sealed."""
+    e = full()
+    e.m["narrative"]["notes"] = "\n".join(
+        f"clone with https://ci:{word}@git.example.org/lab.git"
+        for word in ("${CI_PASSWORD}", "%(password)s", "changeme", "Your-Token", "xxxxxxxx",
+                     "abc", "zzzz", "hidden...", "[REDACTED]"))
+    x.never("REX-K101")
+    return e.seal()
+
+
+@case("invalid", "secrets", "url-password-not-a-placeholder", "changeme2 is not in SEC-05's "
+      "list of placeholders", ["SEC-05", "SEC-01"])
+def _not_placeholder(x: Expect) -> Export:
+    """The full export with code.vcs.repository holding the password changeme2; re-sealed."""
+    e = full()
+    e.m["code"]["vcs"]["repository"] = "https://ci:changeme2@git.example.org/lab/iris.git"
+    x.find("REX-K101", "/code/vcs/repository")
+    return e.seal()
+
+
+@case("invalid", "secrets", "credential-after-underscore", "an underscore before a key ends a "
+      "word", ["SEC-05", "SEC-01"])
+def _after_underscore(x: Expect) -> Export:
+    """The full export with a hyperparameter key_ref holding an AWS key after id_; re-sealed."""
+    e = full()
+    e.m["config"]["hyperparameters"]["key_ref"] = "id_" + AWS
+    x.find("REX-K101", "/config/hyperparameters/key_ref")
+    return e.seal()
+
+
+@case("valid", "secrets", "credential-inside-a-word", "a key pattern continuing a longer word is "
+      "no credential", ["SEC-05"])
+def _inside_word(x: Expect) -> Export:
+    """The full export with narrative.notes holding an AWS key pattern right after a letter;
+    re-sealed."""
+    e = full()
+    e.m["narrative"]["notes"] = "build tag b" + AWS
+    x.never("REX-K101")
+    return e.seal()
+
+
 @case("warning", "secrets", "secret-named-value", "a value under a secret-looking name",
       ["SEC-03"])
 def _named(x: Expect) -> Export:
