@@ -29,7 +29,7 @@ def _text_zip(x: Expect) -> dict[str, bytes]:
     """No export: a file export.zip holding plain text."""
     # a name that promises an archive the file does not hold: an invalid export, not an
     # input error (VAL-02), so exit code 1
-    x.find("REX-X118", "")
+    x.find("REX-X118", "", "export.zip")
     return {"export.zip": b"this file is not a zip archive at all\n" * 4}
 
 

@@ -90,7 +90,7 @@ def _major_container(x: Expect) -> dict[str, bytes]:
     e = minimal()
     e.m["rex_version"] = "2.0"
     x.find("REX-V102", "/rex_version")
-    x.find("REX-X112", "")
+    x.find("REX-X112", "", "export.tar")
     return {"export.tar": tar_of(e.seal()) + b"trailing"}
 
 

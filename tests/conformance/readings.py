@@ -239,6 +239,19 @@ def _tokenizer_list_old(case: Case, report: Report) -> Report:
                           and name[:-len("_token")] not in _OLD_TOKENIZER_WORDS])
 
 
+def _container_named(name: Callable[[Case], str]) -> Callable[[Case, Report], Report]:
+    """A reading in which a container finding about no member names the file ``name`` gives."""
+    def change(case: Case, report: Report) -> Report:
+        return moved(report, lambda f: {**f, "file": name(case)}
+                     if f["code"].startswith("REX-X") and f["file"] == case.input_path.name
+                     else f)
+    return change
+
+
+_CONTAINER_CASES = {"invalid-archives-gzip-bad-crc", "invalid-archives-tar-bad-checksum",
+                    "invalid-limits-too-many-entries-directory", "invalid-limits-too-large"}
+
+
 READINGS: dict[str, tuple[Callable[[Case, Report], Report], set[str]]] = {
     # CFG-05: an unknown $schema read as 2020-12 instead of refused
     "dialect read as 2020-12": (
@@ -304,6 +317,10 @@ READINGS: dict[str, tuple[Callable[[Case, Report], Report], set[str]]] = {
     # SEC-06: only the eleven tokenizer words the old text named
     "tokenizer words the old eleven": (_tokenizer_list_old,
                                        {"valid-secrets-tokenizer-setting-names"}),
+    # VAL-06: a container finding about no member has an empty file, or the path as given
+    "container findings name no file": (_container_named(lambda c: ""), _CONTAINER_CASES),
+    "container findings name the path as given": (
+        _container_named(lambda c: str(c.input_path)), _CONTAINER_CASES),
     # VER-05: no rule at all inside an extension, the credential rules included
     "no credential rules in extensions": (
         lambda c, r: findings(r, lambda f: not (
