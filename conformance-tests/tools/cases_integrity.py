@@ -124,6 +124,29 @@ def _size_float(x: Expect) -> Export:
     return e.seal()
 
 
+@case("invalid", "file-index", "size-beyond-2-53", "a size of 2^53, beyond the schema's maximum",
+      ["IDX-01", "EXP-05"])
+def _size_too_large(x: Expect) -> Export:
+    """The minimal export with files[0].size set to 2^53; export digest kept (the manifest has no
+    canonical form)."""
+    e = minimal()
+    e.m["files"][0]["size"] = 2**53
+    x.find("REX-S101", "/files/0/size")  # the schema's maximum, as IDX-01 says
+    x.find("REX-I104", "/export_digest")
+    return e
+
+
+@case("invalid", "file-index", "size-at-2-53-minus-1", "the largest size the schema allows",
+      ["IDX-01", "IDX-05"])
+def _size_largest(x: Expect) -> Export:
+    """The minimal export with files[0].size set to 2^53-1; re-sealed."""
+    e = minimal()
+    e.m["files"][0]["size"] = 2**53 - 1
+    x.find("REX-I101", "/files/0/size")  # allowed, and wrong for this file
+    x.never("REX-S101")
+    return e.seal()
+
+
 @case("invalid", "file-index", "media-type-malformed", "a media type without a subtype",
       ["IDX-01"])
 def _media(x: Expect) -> Export:

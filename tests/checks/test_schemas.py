@@ -131,7 +131,7 @@ def test_both_engines_refuse_a_schema_reaching_outside(uri: str) -> None:
 AGREED_KEYWORDS = {
     "$schema", "$id", "$ref", "$defs", "title", "description", "type", "properties",
     "patternProperties", "additionalProperties", "items", "required", "enum", "const", "pattern",
-    "format", "minLength", "maxLength", "minItems", "minimum", "exclusiveMinimum",
+    "format", "minLength", "maxLength", "minItems", "minimum", "maximum", "exclusiveMinimum",
     "minProperties", "anyOf", "oneOf", "allOf", "if", "then",
 }
 
@@ -260,6 +260,22 @@ def _mutations(manifest: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]
 
 def _signature(found: list[validators.SchemaError]) -> list[tuple[str, str, str]]:
     return [(e.pointer, e.keyword, e.schema_pointer) for e in found]
+
+
+@pytest.mark.parametrize("at", ["/files/0/size", "/environment/hardware/memory_bytes",
+                                "/results/metrics/0/step"])
+def test_engines_agree_on_the_maximum(at: str) -> None:
+    # every non-negative integer stops at 2^53-1 (IDX-01, EXP-03)
+    manifest = _load(EXAMPLES / "full" / "rex.json")
+    _set(manifest, at, 2**53 - 1)
+    assert validators.errors(manifest, engine="rs") == []
+    assert validators.errors(manifest, engine="python") == []
+    _set(manifest, at, 2**53)
+    rs = validators.errors(manifest, engine="rs")
+    python = validators.errors(manifest, engine="python")
+    assert _signature(rs) == _signature(python)
+    assert [e.message for e in rs] == [e.message for e in python]
+    assert [(e.pointer, e.keyword) for e in rs] == [(at, "maximum")]
 
 
 @pytest.mark.slow

@@ -321,6 +321,11 @@ READINGS: dict[str, tuple[Callable[[Case, Report], Report], set[str]]] = {
     "container findings name no file": (_container_named(lambda c: ""), _CONTAINER_CASES),
     "container findings name the path as given": (
         _container_named(lambda c: str(c.input_path)), _CONTAINER_CASES),
+    # IDX-01: a size beyond 2^53-1 is only the export digest's business, not the schema's
+    "no maximum in the schema": (
+        lambda c, r: findings(r, lambda f: not (
+            f["code"] == "REX-S101" and str(f.get("schema_pointer", "")).endswith("/maximum"))),
+        {"invalid-file-index-size-beyond-2-53"}),
     # VER-05: no rule at all inside an extension, the credential rules included
     "no credential rules in extensions": (
         lambda c, r: findings(r, lambda f: not (
