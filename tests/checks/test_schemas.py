@@ -197,7 +197,7 @@ def test_each_format_is_asserted_by_each_engine(name: str, engine: str) -> None:
 
 GOOD = {
     "date-time": ["2026-01-15T10:00:00Z", "2026-01-15t10:00:00.5+01:30", "2016-12-31T23:59:60Z",
-                  "2016-12-31T15:59:60-08:00"],
+                  "2016-12-31T15:59:60-08:00", "0000-02-29T00:00:00Z"],
     "date": ["2026-01-15", "2024-02-29"],
     "email": ["ada@example.org", '"a b"@example.org', "a@[127.0.0.1]", "a@[IPv6:::1]"],
     "uri": ["https://example.org/a?b=c#d", "s3://bucket/key", "urn:isbn:0451450523",
@@ -207,11 +207,14 @@ BAD = {
     "date-time": ["2026-01-15T10:00:00", "2026-01-15 10:00:00Z", "2026-02-30T10:00:00Z",
                   "2026-01-15T10:00:60Z", "2026-01-15T24:00:00Z", "2026-01-15T10:00:00+24:00",
                   "\u0662\u0660\u0662\u0666-01-15T10:00:00Z", ""],
-    "date": ["2026-1-15", "2026-02-29", "2026-01-15T00:00:00Z", "15/01/2026", ""],
+    "date": ["2026-1-15", "2026-02-29", "1900-02-29", "2026-00-10", "2026-01-15T00:00:00Z",
+             "15/01/2026", ""],
     "email": ["ada", "@example.org", "ada@", "a b@example.org", "a..b@example.org",
-              "Ada <ada@example.org>", "a@-example.org", "a@[999.1.1.1]", ""],
+              "Ada <ada@example.org>", "a@-example.org", "a@[999.1.1.1]",
+              "a@[IPv6:fe80::1%eth0]", ""],
     "uri": ["example.org/x", "/relative/path", "http://a b", "http://[::1/", "http://%zz",
-            "git@example.org:lab/iris.git", "http://example.org/\u00e4", ""],
+            "git@example.org:lab/iris.git", "http://example.org/\u00e4",
+            "http://[fe80::1%25eth0]/", ""],
 }
 
 

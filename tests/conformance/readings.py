@@ -207,10 +207,11 @@ def _credentials_where(case: Case, report: Report, flagged: Callable[[str], bool
                           if flagged(text)])
 
 
-def _cleared_where(case: Case, report: Report, cleared: Callable[[str], bool]) -> Report:
-    """``report`` without the K101 findings at manifest strings that ``cleared`` accepts."""
+def _cleared_where(case: Case, report: Report, cleared: Callable[[str], bool],
+                   code: str = "REX-K101") -> Report:
+    """``report`` without the ``code`` findings at manifest strings that ``cleared`` accepts."""
     values = dict(_strings(_manifest_of(case)))
-    return findings(report, lambda f: not (f["code"] == "REX-K101" and f["file"] == "rex.json"
+    return findings(report, lambda f: not (f["code"] == code and f["file"] == "rex.json"
                                            and cleared(values.get(f["pointer"], ""))))
 
 
@@ -326,6 +327,26 @@ READINGS: dict[str, tuple[Callable[[Case, Report], Report], set[str]]] = {
         lambda c, r: findings(r, lambda f: not (
             f["code"] == "REX-S101" and str(f.get("schema_pointer", "")).endswith("/maximum"))),
         {"invalid-file-index-size-beyond-2-53"}),
+    # EXP-05: the readings of the four formats that other libraries take
+    "year 0000 is no year": (
+        lambda c, r: _credentials_where(c, r, lambda s: s.startswith("0000-"), "REX-S101"),
+        {"valid-formats-date-time-year-zero"}),
+    "a space may separate date and time": (
+        lambda c, r: _cleared_where(c, r, lambda s: re.fullmatch(
+            r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8}Z", s) is not None, "REX-S101"),
+        {"invalid-formats-date-time-space"}),
+    "IPv6 zone identifiers allowed": (
+        lambda c, r: _cleared_where(c, r, lambda s: re.search(r"\[[^]]*%[^]]*\]", s)
+                                    is not None, "REX-S101"),
+        {"invalid-formats-email-ipv6-zone", "invalid-formats-uri-ipv6-zone"}),
+    "uri is an absolute-URI, without fragment": (
+        lambda c, r: _credentials_where(c, r, lambda s: re.match(r"[a-z]+://[^ ]*#", s)
+                                        is not None, "REX-S101"),
+        {"valid-formats-uri-fragment"}),
+    "email is anything with an @": (
+        lambda c, r: _cleared_where(c, r, lambda s: "@" in s and "://" not in s, "REX-S101"),
+        {"invalid-formats-email-trailing-dot", "invalid-formats-email-display-name",
+         "invalid-formats-email-local-part-65"}),
     # VER-05: no rule at all inside an extension, the credential rules included
     "no credential rules in extensions": (
         lambda c, r: findings(r, lambda f: not (
