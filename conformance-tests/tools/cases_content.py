@@ -286,6 +286,48 @@ _env("valid", "reproduce-absent", "a reproduce script is optional", "ENV-08", ("
      None)
 
 
+LOCK = "environment/requirements.lock"
+
+
+@case("invalid", "environment", "lockfile-includes-other-files", "a pip lockfile with -r, -c and "
+      "-e lines", ["ENV-03"])
+def _lock_includes(x: Expect) -> Export:
+    """The full export with environment/requirements.lock given -r, --constraint= and -e lines;
+    re-indexed and re-sealed."""
+    e = full()
+    e.files[LOCK] = (b"-r requirements-base.txt\n" + e.files[LOCK]
+                     + b"--constraint=constraints.txt\n  -e ./vendor/lib\n")
+    x.find("REX-R111", "", LOCK)
+    return e.index().seal()
+
+
+@case("invalid", "environment", "lockfile-includes-attached", "a pip lockfile with -r and the "
+      "file name attached", ["ENV-03"])
+def _lock_attached(x: Expect) -> Export:
+    """The full export with environment/requirements.lock given the line -rbase.txt; re-indexed
+    and re-sealed."""
+    e = full()
+    e.files[LOCK] += b"-rbase.txt\n"
+    x.find("REX-R111", "", LOCK)
+    return e.index().seal()
+
+
+@case("valid", "environment", "lockfile-other-options", "pip options that include no file, and "
+      "-r lines of other formats", ["ENV-03"])
+def _lock_other_options(x: Expect) -> Export:
+    """The full export with environment/requirements.lock given index, hash and comment lines,
+    and a conda lockfile holding -r; re-indexed and re-sealed."""
+    e = full()
+    e.files[LOCK] = (b"--index-url https://pypi.org/simple\n# -r is not used here\n"
+                     b"--require-hashes\n" + e.files[LOCK] + b"--extra-index-url=https://x.org\n")
+    e.add("environment/conda-lock.yml", b"# -r is no option here\nversion: 1\n",
+          "application/yaml", "environment")
+    e.m["environment"]["lockfiles"].append({"path": "environment/conda-lock.yml",
+                                            "format": "conda-lock"})
+    x.never("REX-R111")
+    return e.index().seal()
+
+
 # --- narrative, governance, annotations (NAR) ------------------------------------------------
 
 

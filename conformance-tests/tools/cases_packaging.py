@@ -32,7 +32,7 @@ def _canonical_members(e: Export) -> list[Member]:
 @case("valid", "packaging", "canonical-tar", "a canonical pax tar", ["PKG-01", "PKG-02",
                                                                      "PKG-04", "PKG-05",
                                                                      "PKG-06", "PKG-07",
-                                                                     "PKG-08"])
+                                                                     "PKG-08", "PKG-11"])
 def _tar(x: Expect) -> dict[str, bytes]:
     """The full export plus data/café.csv, as a canonical pax tar with a sorted manifest and 0755
     for scripts; re-sealed."""

@@ -347,6 +347,11 @@ READINGS: dict[str, tuple[Callable[[Case, Report], Report], set[str]]] = {
         lambda c, r: _cleared_where(c, r, lambda s: "@" in s and "://" not in s, "REX-S101"),
         {"invalid-formats-email-trailing-dot", "invalid-formats-email-display-name",
          "invalid-formats-email-local-part-65"}),
+    # ENV-03: a MUST NOT with no finding code, so nothing reported for it
+    "lockfile includes unreported": (
+        lambda c, r: findings(r, lambda f: f["code"] != "REX-R111"),
+        {"invalid-environment-lockfile-includes-other-files",
+         "invalid-environment-lockfile-includes-attached"}),
     # VER-05: no rule at all inside an extension, the credential rules included
     "no credential rules in extensions": (
         lambda c, r: findings(r, lambda f: not (

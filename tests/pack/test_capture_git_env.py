@@ -188,6 +188,15 @@ def test_lockfile_detection(tmp_path: Path) -> None:
                      ("uv.lock", "uv-lock")]
 
 
+def test_a_requirements_file_that_includes_others_is_no_lockfile(tmp_path: Path) -> None:
+    # spec ENV-03: recorded as pip-requirements, it would make the export invalid (REX-R111)
+    (tmp_path / "requirements.txt").write_text("-r requirements-base.txt\nnumpy==2.0.0\n")
+    (tmp_path / "requirements-base.txt").write_text("  --constraint=c.txt\n")
+    (tmp_path / "requirements-dev.txt").write_text("--hash-checking\npytest==8.0\n")
+    found = [p.name for p, _ in environment.find_lockfiles(tmp_path)]
+    assert found == ["requirements-dev.txt"]
+
+
 def test_compiler_flags_never_name_local_paths() -> None:
     compiler = environment.compiler_section()
     if compiler is None:

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from rexport import parsing
-from rexport.checks import integrity, references, secrets
+from rexport.checks import integrity, lockfiles, references, secrets
 from rexport.checks.completeness import MANIFEST, IndexEntry, Tracker
 from rexport.digests import WHOLE_MAX, Job, digest_bytes, run_jobs
 from rexport.findings import CATALOGUE, Finding
@@ -23,7 +23,7 @@ Keep = Callable[[str], bool]
 _Context = tuple[str, "IndexEntry | None", "secrets.TextScanner | None", "list[bytes] | None", int]
 
 TEXT_SCAN_MAX = 2 << 20  # embedded files scanned for credentials: text-like, at most 2 MiB
-CAPTURE_MAX = 16 << 20  # config and hyperparameters schema files parsed: at most 16 MiB
+CAPTURE_MAX = 16 << 20  # config, hyperparameters schema, pip lockfiles parsed: at most 16 MiB
 PIPELINE_MIN = 8 << 20  # streaming members from this size overlap reading and hashing
 PROGRESS_MIN = 256 << 20  # below this a progress bar would only flicker
 # With hashing threads, smaller files of a random-access source are read by the calling
@@ -119,6 +119,7 @@ class PayloadPass:
         config = config if isinstance(config, dict) else {}
         self.config_path = _string(config.get("path"))
         self.schema_path = _string(config.get("hyperparameters_schema"))
+        self.lockfile_paths = lockfiles.pip_requirements(manifest)
         self.captured: dict[str, bytes] = {}
         self.keyed: list[tuple[tuple[int, str], Finding]] = []
         self.files = 0
@@ -183,14 +184,15 @@ class PayloadPass:
                 scanner = secrets.TextScanner(path)
                 taps.append(scanner.feed)
             sink: list[bytes] | None = None
-            if path == self.config_path or path == self.schema_path:
+            if path == self.config_path or path == self.schema_path \
+                    or path in self.lockfile_paths:
                 if size <= CAPTURE_MAX:
                     sink = []
                     taps.append(sink.append)
                 else:
                     self._add(path, index, [Finding.of(
-                        "REX-P107", f"{path!r} is {size} bytes; config files are "
-                        f"parsed up to {CAPTURE_MAX}", file=path)])
+                        "REX-P107", f"{path!r} is {size} bytes; files that are read "
+                        f"whole are parsed up to {CAPTURE_MAX}", file=path)])
             if not algorithms and not taps:
                 continue
             limit = index.size if index is not None and index.size is not None \
@@ -269,6 +271,8 @@ class PayloadPass:
             if document is not None:
                 found.extend(references.check_config_schema(
                     self.manifest, document, file=self.schema_path))
+        for path in sorted(self.lockfile_paths & self.captured.keys()):
+            found.extend(lockfiles.check_requirements(path, self.captured[path]))
         return found
 
     def _progress_bar(self) -> _Progress | None:
