@@ -71,6 +71,37 @@ def _gnu(x: Expect) -> dict[str, bytes]:
     return {"export.tar": tar_of(e.index().seal(), fmt=tarfile.GNU_FORMAT)}
 
 
+@case("invalid", "archives", "pax-path-record-read", "a pax path record names the member, not "
+      "the ustar name", ["EXP-13", "EXP-08"])
+def _pax_path_read(x: Expect) -> dict[str, bytes]:
+    """The minimal export as a pax tar with one more member, its ustar name data/ok.txt and its
+    pax path record ../evil.sh."""
+    import io
+
+    buffer = io.BytesIO()
+    members = [*minimal().members(), Member("data/ok.txt", b"hostile\n")]
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for member in members:
+            info = tarfile.TarInfo(member.name)
+            info.size, info.mtime, info.mode = len(member.data), 1768471200, 0o644
+            if member.name == "data/ok.txt":
+                info.pax_headers = {"path": "../evil.sh"}  # what every reader of pax must take
+            tar.addfile(info, io.BytesIO(member.data))
+    x.find("REX-X101", "", "../evil.sh")
+    return {"export.tar": buffer.getvalue()}
+
+
+@case("invalid", "archives", "gnu-long-name-read", "a GNU long name names the member",
+      ["EXP-13", "IDX-02"])
+def _gnu_long_name_read(x: Expect) -> dict[str, bytes]:
+    """The minimal export as a GNU tar with one more member under a 157-byte name, which the
+    index does not list."""
+    long_name = "data/" + "a-very-long-folder-name/" * 6 + "extra.csv"
+    x.find("REX-C103", "", long_name)
+    members = [*minimal().members(), Member(long_name, b"a,b\n")]
+    return {"export.tar": tar_bytes(members, fmt=tarfile.GNU_FORMAT)}
+
+
 @case("valid", "archives", "pax-global-header", "a pax global header is ignored", ["EXP-13"])
 def _pax_global(x: Expect) -> dict[str, bytes]:
     """The minimal export as a pax tar opening with a global header, each member with mtime and

@@ -302,6 +302,17 @@ def _redacted(x: Expect) -> Export:
     return e.seal()
 
 
+@case("invalid", "secrets", "marker-without-entry", "a marker that redactions does not list is "
+      "judged as a value", ["SEC-04", "EXP-05"])
+def _marker_without_entry(x: Expect) -> Export:
+    """The full export with the creator's email replaced by the marker, not listed in
+    redactions; re-sealed."""
+    e = full()
+    e.m["governance"]["creators"][0]["email"] = "[REDACTED]"
+    x.find("REX-S101", "/governance/creators/0/email")  # only a listed marker is exempt
+    return e.seal()
+
+
 @case("valid", "secrets", "redacted-variable", "a variable redacted by its flag", ["SEC-04",
                                                                                   "ENV-07"],
       strict=True)

@@ -161,6 +161,17 @@ def _extensions(x: Expect) -> Export:
     return e.seal()
 
 
+@case("invalid", "versioning", "undefined-member-strict", "a member 1.0 does not define, written "
+      "without x-, under --strict", ["VER-06", "VER-04"], strict=True)
+def _undefined_strict(x: Expect) -> Export:
+    """The full export with a member rows, which 1.0 does not define, in the first dataset;
+    re-sealed."""
+    e = full()
+    e.m["data"]["datasets"][0]["rows"] = 6
+    x.find("REX-S102", "/data/datasets/0/rows")
+    return e.seal()
+
+
 @case("valid", "versioning", "free-form-objects-strict", "free-form objects have no unknown "
       "members", ["VER-04"], strict=True)
 def _free_form(x: Expect) -> Export:
