@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from rexport.pack import Capture, EnvironmentOptions, environment
 from rexport.pack.git import strip_credentials
+from rexport.validation import validate
 
 LIGHT = EnvironmentOptions(hardware=False, packages="none", compiler=False)
 COMMIT_TIME = 1_600_000_000
@@ -188,13 +189,17 @@ def test_lockfile_detection(tmp_path: Path) -> None:
                      ("uv.lock", "uv-lock")]
 
 
-def test_a_requirements_file_that_includes_others_is_no_lockfile(tmp_path: Path) -> None:
+def test_a_requirements_file_that_includes_others_is_no_lockfile(repo: Path,
+                                                                 tmp_path: Path) -> None:
     # spec ENV-03: recorded as pip-requirements, it would make the export invalid (REX-R111)
-    (tmp_path / "requirements.txt").write_text("-r requirements-base.txt\nnumpy==2.0.0\n")
-    (tmp_path / "requirements-base.txt").write_text("  --constraint=c.txt\n")
-    (tmp_path / "requirements-dev.txt").write_text("--hash-checking\npytest==8.0\n")
-    found = [p.name for p, _ in environment.find_lockfiles(tmp_path)]
-    assert found == ["requirements-dev.txt"]
+    (repo / "requirements.txt").write_text("-r requirements-base.txt\nclick==8.1.7\n")
+    (repo / "requirements-dev.txt").write_text("  --hash=sha256:00\npytest==8.0\n")
+    out = tmp_path / "out"
+    manifest = write(Capture(repo, environment=LIGHT), out)
+    lockfiles = manifest["environment"]["lockfiles"]  # type: ignore[index]
+    assert lockfiles == [{"path": "environment/requirements-dev.txt", "format": "pip-requirements"}]
+    assert "code/requirements.txt" in {f["path"] for f in manifest["files"]}  # type: ignore[attr-defined]
+    assert validate(out).valid
 
 
 def test_compiler_flags_never_name_local_paths() -> None:

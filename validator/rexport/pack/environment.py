@@ -14,11 +14,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Literal
 
-from rexport.checks.lockfiles import PIP_REQUIREMENTS, include_lines
-
 # Lockfile names looked for at the top of the project, with the format recorded for each.
 LOCKFILES: tuple[tuple[str, str], ...] = (
-    (r"requirements[\w.-]*\.(?:txt|lock)", PIP_REQUIREMENTS),
+    (r"requirements[\w.-]*\.(?:txt|lock)", "pip-requirements"),
     (r"pylock(?:\.[\w-]+)?\.toml", "pylock"),
     (r"uv\.lock", "uv-lock"),
     (r"poetry\.lock", "poetry-lock"),
@@ -123,20 +121,9 @@ def find_lockfiles(project_dir: Path) -> list[tuple[Path, str]]:
     for entry in sorted(project_dir.iterdir(), key=lambda p: p.name):
         for pattern, kind in LOCKFILES:
             if entry.is_file() and not entry.is_symlink() and re.fullmatch(pattern, entry.name):
-                if kind != PIP_REQUIREMENTS or not _includes_others(entry):
-                    found.append((entry, kind))
+                found.append((entry, kind))
                 break
     return found
-
-
-def _includes_others(path: Path) -> bool:
-    """Whether a pip requirements file includes others (-r, -c, -e): then it is no lockfile
-    (spec ENV-03), and the export would be refused for recording it as one."""
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return True
-    return bool(include_lines(text))
 
 
 def _os_release(path: Path = Path("/etc/os-release")) -> str | None:
