@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,6 +46,22 @@ class CaseDef:
     schema_valid: Any = _UNSET
     input: str | None = None
     comment: str | None = None
+    mutation: str | None = None  # what was changed; else the build function's docstring
+
+    @property
+    def generated_by(self) -> str:
+        """``<module>.py:<function>``: the function that made the case (a factory's own name)."""
+        name = self.build.__qualname__.split(".<locals>.")[0]
+        return f"{self.build.__module__}.py:{name}"
+
+    @property
+    def what_changed(self) -> str:
+        """The mutation in one line: the ``mutation`` option, else the function's docstring."""
+        line = " ".join((self.mutation or inspect.getdoc(self.build) or "").split())
+        if not line:
+            where = f"{self.outcome}/{self.area}/{self.name} ({self.generated_by})"
+            raise SystemExit(f"{where}: say what the case changes (docstring or mutation=)")
+        return line
 
     def render(self) -> tuple[dict[str, bytes], dict[str, Any]]:
         """The folder's files (relative name -> bytes) and its expected.json."""
@@ -52,7 +70,8 @@ class CaseDef:
         files = as_directory(built) if isinstance(built, Export) else built
         codes = {f["code"] for f in expect.findings}
         valid = self.outcome != "invalid"
-        doc: dict[str, Any] = {"description": self.description, "valid": valid}
+        doc: dict[str, Any] = {"description": self.description, "mutation": self.what_changed,
+                               "valid": valid}
         if any(c.startswith("REX-U") for c in codes):
             doc["exit_code"] = 2
         if expect.findings:
@@ -72,6 +91,7 @@ class CaseDef:
             doc["schema_valid"] = schema_valid
         if self.comment:
             doc["comment"] = self.comment
+        doc["generated_by"] = self.generated_by
         return files, doc
 
 
@@ -92,3 +112,21 @@ def case(outcome: str, area: str, name: str, description: str, sections: list[st
         CASES.append(CaseDef(outcome, area, name, description, sections, build, **options))
         return build
     return register
+
+
+def shown(value: object, limit: int = 60) -> str:
+    """``value`` written for a mutation line, cut at ``limit`` characters.
+
+    Bytes (a file's content) are shown between backticks as the text they decode to, with line
+    ends, control characters and undecodable bytes escaped; other values as ASCII JSON.
+    """
+    if isinstance(value, bytes):
+        text = "`" + repr(value.decode("utf-8", "backslashreplace"))[1:-1] + "`"
+    else:
+        text = json.dumps(value, ensure_ascii=True)
+    return text if len(text) <= limit else text[:limit - 5] + "[...]"
+
+
+def dotted(tokens: tuple[str | int, ...]) -> str:
+    """A member of the manifest in words: ("data", "splits", 0, "path") is data.splits[0].path."""
+    return "".join(f"[{t}]" if isinstance(t, int) else f".{t}" for t in tokens).lstrip(".")

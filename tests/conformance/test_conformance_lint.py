@@ -90,6 +90,43 @@ def test_a_misnamed_archive_may_be_a_case_expecting_x118(tmp_path: Path) -> None
     assert lint(suite, sections={"DIG-02"}) == []
 
 
+MADE = {**GOOD, "mutation": "the full export with one sha256 changed; re-sealed",
+        "generated_by": "cases_digests.py:_sha256"}
+
+
+@pytest.mark.parametrize(("expected", "problem"), [
+    (GOOD, "no generated_by"),
+    ({**MADE, "generated_by": "cases_digests.py:_sha512"}, "no such function in tools/"),
+    ({**MADE, "generated_by": "cases_other.py:_sha256"}, "no such function in tools/"),
+    ({**MADE, "generated_by": "../cases_digests.py:_sha256"}, "does not match"),
+    ({k: v for k, v in MADE.items() if k != "mutation"}, "mutation"),
+    ({**MADE, "mutation": "two\nlines"}, "does not match"),
+    ({**MADE, "mutation": "x" * 201}, "is longer than 200"),
+])
+def test_a_suite_with_its_generator_says_who_made_each_case(tmp_path: Path, expected: Any,
+                                                             problem: str) -> None:
+    suite = _suite(tmp_path)
+    (suite / "tools").mkdir()
+    (suite / "tools" / "generate.py").write_text("import cases_digests\n", encoding="utf-8")
+    (suite / "tools" / "cases_digests.py").write_text(
+        '@case("invalid", "digests", "good", "a good case", ["DIG-02"])\n'
+        'def _sha256(x):\n    """What changed."""\n\n\ndef helper():\n    def _sha512(x):\n'
+        '        pass\n', encoding="utf-8")
+    _case(suite, "invalid/digests/good", expected)
+    problems = lint(suite, sections={"DIG-02"})
+    assert any(problem in p for p in problems), problems
+
+
+def test_a_generated_case_that_names_its_function_is_clean(tmp_path: Path) -> None:
+    suite = _suite(tmp_path)
+    (suite / "tools").mkdir()
+    (suite / "tools" / "generate.py").write_text("", encoding="utf-8")
+    (suite / "tools" / "cases_digests.py").write_text("def _sha256(x):\n    pass\n",
+                                                      encoding="utf-8")
+    _case(suite, "invalid/digests/good", MADE)
+    assert lint(suite, sections={"DIG-02"}) == []
+
+
 def test_descriptions_must_be_unique(tmp_path: Path) -> None:
     suite = _suite(tmp_path)
     _case(suite, "invalid/digests/one", GOOD)

@@ -123,6 +123,8 @@ _RULES: tuple[Rule, ...] = (
          "The path must name a file listed in files."),
     Rule("REX-R110", _E, "references", "COD-02", "code snapshot empty",
          "code.snapshot.root must contain at least one indexed file."),
+    Rule("REX-R111", _E, "references", "ENV-03", "lockfile includes other files",
+         "Write the included requirements into the lockfile itself: no -r, -c or -e lines."),
     # safety
     Rule("REX-X101", _E, "safety", "EXP-08", "path traversal",
          "Paths must not contain '..' segments."),

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NamedTuple
 
 from rexport import parsing
-from rexport.checks import integrity, references, secrets
+from rexport.checks import integrity, lockfiles, references, secrets
 from rexport.checks.completeness import IndexEntry, Tracker
 from rexport.digests import digest_bytes
 from rexport.findings import CATALOGUE, CodeFilter, Finding
@@ -80,6 +80,7 @@ class PayloadPass:
         self.pipeline = not source.random_access and jobs > 1
         self.config_path = string(get(manifest, "config", "path"))
         self.schema_path = string(get(manifest, "config", "hyperparameters_schema"))
+        self.lockfile_paths = lockfiles.pip_requirements(manifest)
         self.captured: dict[str, bytes] = {}
         self.keyed: list[tuple[tuple[int, str], Finding]] = []
         self.files = 0
@@ -142,14 +143,15 @@ class PayloadPass:
             scanner = secrets.TextScanner(path)
             taps.append(scanner.feed)
         capture: list[bytes] | None = None
-        if path == self.config_path or path == self.schema_path:
+        if path == self.config_path or path == self.schema_path \
+                or path in self.lockfile_paths:
             if size <= CONFIG_CAP:
                 capture = []
                 taps.append(capture.append)
             else:
                 self._add(path, index, [Finding.of(
-                    "REX-P107", f"{path!r} is {size} bytes; config files are "
-                    f"parsed up to {CONFIG_CAP}", file=path)])
+                    "REX-P107", f"{path!r} is {size} bytes; files that are read "
+                    f"whole are parsed up to {CONFIG_CAP}", file=path)])
         if not algorithms and not taps:
             return None
         limit = index.size if index is not None and index.size is not None \
@@ -239,6 +241,8 @@ class PayloadPass:
             if document is not None:
                 found.extend(references.check_config_schema(
                     self.manifest, document, file=self.schema_path))
+        for path in sorted(self.lockfile_paths & self.captured.keys()):
+            found.extend(lockfiles.check_requirements(path, self.captured[path]))
         return found
 
     def _progress_bar(self) -> ProgressBar | None:

@@ -25,9 +25,9 @@ def check_config_schema(manifest: Any, schema_doc: Any, *, file: str) -> list[Fi
     """Apply the experiment's JSON Schema ``schema_doc`` (the file ``file``) to
     config.hyperparameters: R106 for each violation, R107 when the schema cannot be used.
 
-    Draft 2020-12 unless ``$schema`` names another draft (2019-09, 7, 6, 4); formats are
-    asserted; no ``$ref`` may leave the file and none is ever fetched; a value that is the
-    redaction marker is not judged. The work is bounded: patterns run in a linear-time
+    Draft 2020-12 unless ``$schema`` names another of the five drafts (2019-09, 7, 6, 4);
+    formats are asserted; no ``$ref`` may leave the file and none is ever fetched; a value that
+    is the redaction marker is not judged. The work is bounded: patterns run in a linear-time
     engine (backreferences and look-around with a capped number of steps), and a schema
     whose cost cannot be bounded beforehand is applied in a child process with a deadline
     and a memory cap. Whatever fails inside is R107, never an exception. Messages name the
@@ -59,12 +59,15 @@ def _draft(schema: Any, file: str) -> tuple[int, Finding | None]:
     uri = schema.get("$schema") if isinstance(schema, dict) else None
     if uri is None:
         return 202012, None
-    key = uri.split("://", 1)[-1].rstrip("#") if isinstance(uri, str) else None
+    key = None
+    if isinstance(uri, str) and uri.startswith(("http://", "https://")):
+        key = uri.split("://", 1)[1]
+        key = key[:-1] if key.endswith("#") else key
     if key in schema_engine.DRAFTS:
         return schema_engine.DRAFTS[key], None
     # an unknown dialect may mean anything: applying 2020-12 to it could pass what it refuses
-    return 0, Finding.of("REX-R107", "$schema names no JSON Schema draft this validator "
-                         "knows", file=file, pointer="/$schema")
+    return 0, Finding.of("REX-R107", "$schema names none of the drafts 2020-12, 2019-09, 7, "
+                         "6 and 4", file=file, pointer="/$schema")
 
 
 def _outside_refs(schema: Any, file: str) -> Iterator[Finding]:

@@ -124,6 +124,7 @@ def describe_failure(outcome: Outcome, suite: Path) -> str:
     case = outcome.case
     lines = [f"FAIL {case.id} ({_relative(case.directory, suite)})",
              f"  {case.description}",
+             *([f"  changed:  {case.mutation}"] if case.mutation else []),
              f"  expected: {expectation(case)}",
              f"  got:      {outcome.answer.summary()}"]
     lines += [f"  - {problem}" for problem in outcome.problems]

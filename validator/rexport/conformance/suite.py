@@ -63,6 +63,7 @@ class Case:
     input: str
     schema_valid: bool | None
     problems: tuple[str, ...] = ()  # why the case is refused unrun; empty for a usable case
+    mutation: str | None = None  # what was changed from the base export, for people
 
     @property
     def id(self) -> str:
@@ -106,7 +107,8 @@ class Case:
                 absent=tuple(data.get("absent", [])), sections=tuple(data.get("sections", [])),
                 strict=bool(data.get("strict", False)), args=tuple(data.get("args", [])),
                 input=str(data.get("input") or _default_input(directory)),
-                schema_valid=data.get("schema_valid"))
+                schema_valid=data.get("schema_valid"),
+                mutation=str(data["mutation"]) if "mutation" in data else None)
         except (SuiteError, ValueError, KeyError, TypeError, AttributeError) as exc:
             return cls._refused(directory, data, [f"unusable case: {exc}"])
 

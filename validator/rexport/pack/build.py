@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from rexport.checks.lockfiles import PIP_REQUIREMENTS, include_lines
 from rexport.checks.secret_patterns import is_secret_name
 from rexport.pack import reproduce
 from rexport.pack.clock import rfc3339
@@ -93,6 +94,8 @@ def _environment(cap: Record, members: _Members) -> dict[str, Any]:
         section["variables"] = [_variable(v) for v in section["variables"]]
     lockfiles = []
     for local, kind in cap.environment.lockfiles:
+        if kind == PIP_REQUIREMENTS and _includes_others(local):
+            continue  # no lockfile by ENV-03: recorded as one, the export would be refused
         resolved = local.resolve()
         if resolved in cap.snapshot:
             path = cap.snapshot[resolved].path
@@ -113,6 +116,14 @@ def _environment(cap: Record, members: _Members) -> dict[str, Any]:
         members.add(Member(REPRODUCE_PATH, "environment", script, executable=True))
         section["reproduce"] = {"path": REPRODUCE_PATH}
     return section
+
+
+def _includes_others(path: Path) -> bool:
+    """Whether a pip requirements file includes other files (-r, -c, -e; spec ENV-03)."""
+    try:
+        return bool(include_lines(path.read_text(encoding="utf-8", errors="replace")))
+    except OSError:
+        return True
 
 
 def _with_digests(entry: dict[str, Any], path: str, hashed: Mapping[str, Hashed]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 # ASCII classes are spelled out: Python's \d also matches non-ASCII digits.
 _DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
@@ -15,16 +15,20 @@ _DATE_TIME = re.compile(
 )
 
 
+_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
 def _valid_date(year: str, month: str, day: str) -> bool:
-    try:
-        date(int(year), int(month), int(day))
-    except ValueError:
+    # the proleptic Gregorian calendar of RFC 3339, years 0000 to 9999 (0000 is a leap year)
+    y, m, d = int(year), int(month), int(day)
+    if not 1 <= m <= 12 or d < 1:
         return False
-    return True
+    leap = y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)
+    return d <= _DAYS[m - 1] + (m == 2 and leap)
 
 
 def is_date(value: object) -> bool:
-    """RFC 3339 full-date: YYYY-MM-DD, a real calendar day."""
+    """RFC 3339 full-date: YYYY-MM-DD, a real calendar day (EXP-05)."""
     if not isinstance(value, str):
         return True
     match = _DATE.fullmatch(value)
@@ -32,7 +36,7 @@ def is_date(value: object) -> bool:
 
 
 def is_date_time(value: object) -> bool:
-    """RFC 3339 date-time with a mandatory offset; a leap second only at 23:59:60 UTC."""
+    """RFC 3339 date-time with a mandatory offset; a leap second only at 23:59:60 UTC (EXP-05)."""
     if not isinstance(value, str):
         return True
     match = _DATE_TIME.fullmatch(value)
@@ -84,7 +88,9 @@ def is_email(value: object) -> bool:
 
 
 def _is_ip(text: str, version: int) -> bool:
-    if len(text) > 100:  # no address is this long, even with a zone: spare ipaddress the split
+    # RFC 3986 and RFC 5321 know no IPv6 zone identifier ("fe80::1%eth0"), which ipaddress takes;
+    # no address is this long either: spare ipaddress the split
+    if "%" in text or len(text) > 100:
         return False
     try:
         address = ipaddress.ip_address(text)
