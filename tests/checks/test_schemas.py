@@ -133,6 +133,7 @@ AGREED_KEYWORDS = {
     "patternProperties", "additionalProperties", "items", "required", "enum", "const", "pattern",
     "format", "minLength", "maxLength", "minItems", "minimum", "maximum", "exclusiveMinimum",
     "minProperties", "anyOf", "oneOf", "allOf", "if", "then",
+    "x-rex-redactable",  # an annotation (SEC-07): neither engine asserts anything with it
 }
 
 

@@ -174,6 +174,9 @@ _RULES: tuple[Rule, ...] = (
          "Remove the credential from the file, rotate it, and re-pack."),
     Rule("REX-K103", _W, "secrets", "SEC-03", "secret-named value",
          "A value under a secret-looking name (password, token, ...) is not redacted."),
+    Rule("REX-K104", _E, "secrets", "SEC-07", "redaction in a verified member",
+         "Digests, sizes, paths, versions, identifiers and enumerated values are never "
+         "redacted: restore the value (spec SEC-07 lists where a redaction may stand)."),
     # bag: a BagIt bag around an export, an input beyond the spec's (VAL-09)
     Rule("REX-B101", _E, "bag", "VAL-09", "bag declaration invalid",
          "bagit.txt must declare BagIt-Version 0.97 or 1.0 and UTF-8, and a payload "

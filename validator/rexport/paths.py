@@ -167,23 +167,48 @@ def fold(name: str) -> str:
     return unicodedata.normalize("NFC", unicodedata.normalize("NFC", name).casefold())
 
 
-class TwinFinder:
-    """Finds names equal after NFC + case folding, one name at a time, in O(1) each."""
+def _utf8(name: str) -> bytes:
+    # undecodable bytes kept by surrogateescape sort as those bytes; other lone surrogates
+    # (no real name holds one) as their own encoding
+    try:
+        return name.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return name.encode("utf-8", "surrogatepass")
 
-    def __init__(self) -> None:
+
+class TwinFinder:
+    """Finds names equal after NFC + case folding, one name at a time, in O(1) each.
+
+    In the manifest's index the later of two twins is the one listed later; in the tree of a
+    container (``by_bytes``) it is the one whose UTF-8 bytes sort later, so that a directory,
+    whose listing order is the file system's, and an archive of it agree (EXP-10).
+    """
+
+    def __init__(self, *, by_bytes: bool = False) -> None:
         self._seen: dict[str, str] = {}
+        self._by_bytes = by_bytes
 
     def add(self, name: str) -> tuple[str, str] | None:
         """Record ``name``; return (REX-X108 or REX-X109, the earlier name) when it is a twin.
 
         An exact repeat is a duplicate, not a twin, and gives None (reported elsewhere).
         """
+        hit = self.meet(name)
+        return None if hit is None else (hit[0], hit[2])
+
+    def meet(self, name: str) -> tuple[str, str, str] | None:
+        """Record ``name``; return (REX-X108 or REX-X109, the later name, the earlier name)
+        when it is a twin of a name met before, else None. The later one is reported."""
         key = fold(name)
         earlier = self._seen.setdefault(key, name)
         if earlier == name:
             return None
         same_nfc = unicodedata.normalize("NFC", earlier) == unicodedata.normalize("NFC", name)
-        return (X109 if same_nfc else X108), earlier
+        code = X109 if same_nfc else X108
+        if self._by_bytes and _utf8(name) < _utf8(earlier):
+            self._seen[key] = name  # the least of the twins is the one every other names
+            return code, earlier, name
+        return code, name, earlier
 
 
 def twins(names: Iterable[str]) -> list[tuple[str, str, str]]:

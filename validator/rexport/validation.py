@@ -148,6 +148,7 @@ def _check_parsed(manifest: dict[str, Any], found: list[Finding], *, strict: boo
     found.extend(references.check(manifest))
     found.extend(secrets.scan_manifest(manifest))
     found.extend(safety.check_manifest_paths(manifest))
+    found.extend(safety.check_member_paths(manifest))
     digest, mismatch = integrity.check_export_digest(manifest)
     found.extend(mismatch)
     return ManifestCheck(manifest, found, payload_checkable=True, export_digest=digest)

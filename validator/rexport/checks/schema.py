@@ -8,6 +8,7 @@ from rexport.checks.secret_patterns import REDACTED
 from rexport.findings import Finding, pointer
 from rexport.json_values import as_list, get, resolve
 from rexport.schema import validators
+from rexport.schema.redactable import parse_pointer, redactable, value_at
 
 _ROOT_REQUIRED = validators.ROOT + validators.SUFFIX + "#/required"
 _VERSION = "rex_version"
@@ -20,9 +21,24 @@ def _redacted_pointers(manifest: Any) -> set[str]:
 
 def _is_redacted(manifest: Any, error: validators.SchemaError, redacted: set[str]) -> bool:
     # A value replaced by the marker is declared in `redactions`: the marker may not fit the
-    # field's type or format, and is never a schema error (spec SEC).
+    # field's type or format, and is no schema error where a redaction may stand (SEC-07);
+    # elsewhere the value is one the validator verifies, and the marker is judged like any.
     return (error.keyword != "required" and error.pointer in redacted
-            and resolve(manifest, error.path) == REDACTED)
+            and redactable(error.path) and resolve(manifest, error.path) == REDACTED)
+
+
+def misplaced_redactions(manifest: Any) -> list[Finding]:
+    """Return REX-K104 at each listed marker (a `redactions` pointer that resolves to
+    "[REDACTED]") in a member where no redaction may stand (spec SEC-07); never raises."""
+    found = []
+    for where in sorted(_redacted_pointers(manifest)):
+        tokens = parse_pointer(where)
+        if tokens is None or redactable(tokens) or value_at(manifest, tokens) != REDACTED:
+            continue
+        found.append(Finding.of("REX-K104", "a redaction marker stands in a member that the "
+                                "validator verifies or that identifies something",
+                                pointer=where))
+    return found
 
 
 def check(manifest: Any, *, strict: bool, engine: str = "auto") -> list[Finding]:
@@ -56,4 +72,4 @@ def check(manifest: Any, *, strict: bool, engine: str = "auto") -> list[Finding]
         elif not _is_redacted(manifest, error, redacted):
             findings.append(Finding.of("REX-S101", error.message, pointer=error.pointer,
                                        schema_pointer=error.schema_pointer))
-    return findings + unknown
+    return findings + misplaced_redactions(manifest) + unknown
