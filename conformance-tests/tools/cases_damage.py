@@ -131,7 +131,7 @@ def _gz_cut(x: Expect) -> dict[str, bytes]:
 
 
 @case("invalid", "archives", "gzip-bad-crc", "a gzip trailer whose CRC-32 does not match",
-      ["EXP-11", "VAL-06"])
+      ["EXP-11", "VAL-06", "VAL-11"])
 def _gz_crc(x: Expect) -> dict[str, bytes]:
     """The minimal export as a tar.gz whose trailer CRC-32 is raised by one."""
     x.find("REX-X118", "", "export.tar.gz")  # gzip damage concerns no member
@@ -204,8 +204,8 @@ def _zip_encrypted(x: Expect) -> dict[str, bytes]:
 # --- caps (EXP-04) ---------------------------------------------------------------------------
 
 
-@case("invalid", "limits", "too-many-entries", "more entries than --max-files", ["EXP-04"],
-      args=["--max-files", "3"])
+@case("invalid", "limits", "too-many-entries", "more entries than --max-files",
+      ["EXP-04", "VAL-10"], args=["--max-files", "3"])
 def _many(x: Expect) -> dict[str, bytes]:
     """The full export as a tar, unchanged; the entry cap is lowered to 3 by args."""
     x.find("REX-X113", "", "export.tar")

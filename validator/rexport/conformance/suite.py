@@ -16,7 +16,7 @@ SUITE_MARKER = "case.schema.json"
 OUTCOMES = ("valid", "invalid", "warning")
 # the export of a case, in the order looked for; a case may name another input with "input"
 EXPORT_NAMES = ("export", "export.tar", "export.tar.gz", "export.tgz", "export.zip", MANIFEST)
-# the options the protocol passes to a validator under test (README "Protocol")
+# the options the protocol passes to a validator under test (spec/v1/validator.md VAL-10)
 PROTOCOL_OPTIONS = ("--max-files", "--max-bytes")
 MAX_CASE_BYTES = 1 << 20  # an expected.json is a few hundred bytes
 
