@@ -314,7 +314,9 @@ def _twins(x: Expect) -> dict[str, bytes]:
     e.add("results/Model.pkl", b"abc", "application/octet-stream", "artifact")
     e.add("results/model.pkl", b"abd", "application/octet-stream", "artifact")
     x.find("REX-X108", "", "results/model.pkl")
-    return {"export.tar": tar_of(e.index().seal())}
+    e.index().seal()
+    x.find("REX-X108", f"/files/{e.idx('results/model.pkl')}/path", "rex.json")  # index too
+    return {"export.tar": tar_of(e)}
 
 
 @case("invalid", "archives", "nfc-twins", "two members equal after NFC normalisation",
@@ -326,5 +328,7 @@ def _nfc(x: Expect) -> dict[str, bytes]:
     e.add("data/caf\u00e9.txt", b"a", "text/plain", "data")
     members = [*e.index().seal().members(),
                Member(unicodedata.normalize("NFD", "data/caf\u00e9.txt"), b"b")]
-    x.find("REX-X109")
+    # the later twin by UTF-8 bytes (EXP-10) is the NFC name: 0xC3 sorts after "e" (0x65)
+    x.find("REX-X109", "", "data/caf\u00e9.txt")
+    x.find("REX-X117", "", members[-1].name)  # every rule a path breaks (EXP-08)
     return {"export.zip": zip_bytes(members)}

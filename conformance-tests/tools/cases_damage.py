@@ -55,8 +55,23 @@ def _gz_trailing(x: Expect) -> dict[str, bytes]:
 def _tar_cut(x: Expect) -> dict[str, bytes]:
     """The full export as a tar cut after its first 3,000 bytes, inside rex.json."""
     x.find("REX-X118", "")
+    _manifest_damaged(x)
     data = tar_of(full())
     return {"export.tar": data[:3000]}
+
+
+def _manifest_damaged(x: Expect) -> None:
+    """What EXP-11 lets a validator add when the damage reaches rex.json: missing or unparsable."""
+    x.may_also("REX-C101", "", "rex.json")
+    x.may_also("REX-P101", "", "rex.json")
+
+
+def _member_damaged(x: Expect, n: int) -> None:
+    """What EXP-11 lets a validator add for files[n] when damage reaches its member: missing, or
+    read with other bytes."""
+    x.may_also("REX-C102", f"/files/{n}/path", "rex.json")
+    x.may_also("REX-I101", f"/files/{n}/size", "rex.json")
+    x.may_also("REX-I102", f"/files/{n}/digests/sha256", "rex.json")
 
 
 def _without_end(export: Export, zero_blocks: int) -> bytes:
@@ -101,6 +116,7 @@ def _tar_checksum(x: Expect) -> dict[str, bytes]:
     data = bytearray(tar_of(e))
     second = 512 + (len(e.manifest_bytes()) + 511) // 512 * 512  # header of the second member
     data[second + 148:second + 156] = b"000000\x00 "
+    _member_damaged(x, e.idx("code/train.py"))
     return {"export.tar": bytes(data)}
 
 
@@ -109,15 +125,17 @@ def _tar_checksum(x: Expect) -> dict[str, bytes]:
 def _gz_cut(x: Expect) -> dict[str, bytes]:
     """The full export as a tar.gz cut to half its length."""
     x.find("REX-X118", "", "export.tar.gz")
+    _manifest_damaged(x)
     data = gzip_bytes(tar_of(full()))
     return {"export.tar.gz": data[: len(data) // 2]}
 
 
 @case("invalid", "archives", "gzip-bad-crc", "a gzip trailer whose CRC-32 does not match",
-      ["EXP-11", "VAL-06"])
+      ["EXP-11", "VAL-06", "VAL-11"])
 def _gz_crc(x: Expect) -> dict[str, bytes]:
     """The minimal export as a tar.gz whose trailer CRC-32 is raised by one."""
     x.find("REX-X118", "", "export.tar.gz")  # gzip damage concerns no member
+    _manifest_damaged(x)  # the trailer comes last: every member was read from a damaged stream
     data = bytearray(gzip_bytes(tar_of(minimal())))
     data[-8:-4] = struct.pack("<I", (struct.unpack("<I", data[-8:-4])[0] + 1) & 0xFFFFFFFF)
     return {"export.tar.gz": bytes(data)}
@@ -130,6 +148,7 @@ def _zip_crc(x: Expect) -> dict[str, bytes]:
     headers."""
     x.find("REX-X118", "")
     e = minimal()
+    _member_damaged(x, e.idx("code/train.py"))
     data = bytearray(zip_bytes(e.members()))
     good = struct.pack("<I", zlib.crc32(e.files["code/train.py"]))
     bad = struct.pack("<I", zlib.crc32(e.files["code/train.py"]) ^ 1)
@@ -145,6 +164,7 @@ def _zip_names(x: Expect) -> dict[str, bytes]:
     """The minimal export as a zip whose local header of code/train.py names code/trick.py
     instead."""
     x.find("REX-X118", "")
+    _member_damaged(x, minimal().idx("code/train.py"))
     data = bytearray(zip_bytes(minimal().members()))
     local = next(offset for offset, crc_at in _headers(data, b"code/train.py") if crc_at == 14)
     data[local + 30:local + 43] = b"code/trick.py"
@@ -159,6 +179,7 @@ def _zip_unknown_method(x: Expect) -> dict[str, bytes]:
     # bzip2 and LZMA MAY be supported (EXP-11), so only a method no validator can know
     # (APPNOTE assigns none as 42) must be refused by every one
     x.find("REX-X118", "", "code/train.py")
+    _member_damaged(x, minimal().idx("code/train.py"))
     data = bytearray(zip_bytes(minimal().members()))
     for at, crc_at in _headers(data, b"code/train.py"):
         method_at = at + crc_at - 6  # local header: 8, central directory entry: 10
@@ -170,6 +191,7 @@ def _zip_unknown_method(x: Expect) -> dict[str, bytes]:
 def _zip_encrypted(x: Expect) -> dict[str, bytes]:
     """The minimal export as a zip whose every member has the encrypted flag (bit 0) set."""
     x.find("REX-X118", "")
+    _manifest_damaged(x)
     data = bytearray(zip_bytes(minimal().members()))
     for signature, offset in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
         at = data.find(signature)
@@ -182,8 +204,8 @@ def _zip_encrypted(x: Expect) -> dict[str, bytes]:
 # --- caps (EXP-04) ---------------------------------------------------------------------------
 
 
-@case("invalid", "limits", "too-many-entries", "more entries than --max-files", ["EXP-04"],
-      args=["--max-files", "3"])
+@case("invalid", "limits", "too-many-entries", "more entries than --max-files",
+      ["EXP-04", "VAL-10"], args=["--max-files", "3"])
 def _many(x: Expect) -> dict[str, bytes]:
     """The full export as a tar, unchanged; the entry cap is lowered to 3 by args."""
     x.find("REX-X113", "", "export.tar")
@@ -203,6 +225,7 @@ def _many_dir(x: Expect) -> Export:
 def _large(x: Expect) -> dict[str, bytes]:
     """The full export as a tar.gz, unchanged; the byte cap is lowered to 100 by args."""
     x.find("REX-X114", "", "export.tar.gz")
+    _manifest_damaged(x)  # the cap stops the reading before rex.json may be read
     return {"export.tar.gz": gzip_bytes(tar_of(full()))}
 
 

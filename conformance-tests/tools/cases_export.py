@@ -148,6 +148,8 @@ def _text(name: str, description: str, code: str, text: bytes, sections: list[st
     @case("invalid", "parse", name, description, sections, mutation=mutation)
     def build(x: Expect) -> Export:
         x.find(code, pointer)
+        if code == "REX-P104":  # the checks go on with the last value, which was not sealed
+            x.find("REX-I104", "/export_digest")
         e = minimal()
         e.raw_manifest = text
         return e
@@ -239,6 +241,7 @@ def _duplicate_last(x: Expect) -> Export:
                                        b'"architecture": "x86_64", "architecture": 5')
     x.find("REX-P104", "/environment/architecture")
     x.find("REX-S101", "/environment/architecture")  # the last value, not the first
+    x.find("REX-I104", "/export_digest")  # nor was it sealed
     return e
 
 
@@ -292,6 +295,8 @@ def _manifest_path(name: str, description: str, code: str, path: str,
         e.add(path, b"x\n", "text/plain", "other")
         e.index().seal()
         x.find(code, f"/files/{e.idx(path)}/path")
+        if not schema_valid:  # the schema's path pattern refuses it too (EXP-05)
+            x.find("REX-S101", f"/files/{e.idx(path)}/path")
         return {"rex.json": e.manifest_bytes()}
 
 
@@ -359,6 +364,7 @@ def _nfc_twins(x: Expect) -> dict[str, bytes]:
     e.index().seal()
     later = max(e.idx(nfc), e.idx(nfd))
     x.find("REX-X109", f"/files/{later}/path")
+    x.find("REX-X117", f"/files/{e.idx(nfd)}/path")  # every rule a path breaks (EXP-08)
     return {"rex.json": e.manifest_bytes()}
 
 

@@ -133,6 +133,7 @@ def _size_too_large(x: Expect) -> Export:
     e.m["files"][0]["size"] = 2**53
     x.find("REX-S101", "/files/0/size")  # the schema's maximum, as IDX-01 says
     x.find("REX-I104", "/export_digest")
+    x.find("REX-I101", "/files/0/size")  # an integer size is compared, refused or not (IDX-05)
     return e
 
 
@@ -264,6 +265,7 @@ def _weak(x: Expect) -> Export:
     digests = e.m["files"][n]["digests"]
     e.m["files"][n]["digests"] = {"md5": digests["md5"], "sha1": digests["sha1"]}
     x.find("REX-I103", f"/files/{n}/digests")
+    x.find("REX-S101", f"/files/{n}/digests")  # the schema requires sha256 too
     return e.seal()
 
 
@@ -340,6 +342,7 @@ def _malformed(x: Expect) -> Export:
     e = minimal()
     e.m["export_digest"] = e.m["export_digest"].removeprefix("sha256:")
     x.find("REX-S101", "/export_digest")
+    x.find("REX-I104", "/export_digest")  # a malformed value differs from every digest
     return e
 
 

@@ -35,6 +35,20 @@ _MEMBERS: tuple[tuple[str, tuple[str | int, ...], str, str], ...] = (
 )
 
 
+# what else each such value is, by other rules that hold whatever the path rules say: the
+# schema's path pattern (S101), and the reference to a file the index does not list (R102,
+# R103, R105, R109, R110)
+_ALSO: dict[str, tuple[str, ...]] = {
+    "snapshot-root": ("REX-R110",), "vcs-diff": ("REX-R109",), "entry-point": ("REX-R109",),
+    "embedded-dataset": ("REX-R109",), "split": ("REX-R109",),
+    "step-code": ("REX-S101", "REX-R103"), "step-input": ("REX-R102",),
+    "step-output": ("REX-R102",), "lockfile": ("REX-S101", "REX-R109"),
+    "reproduce": ("REX-S101", "REX-R109"), "config": ("REX-S101", "REX-R109"),
+    "hyperparameters-schema": ("REX-R109",), "artifact": ("REX-R109",),
+    "working-directory": ("REX-R105",),
+}
+
+
 def _member(name: str, where: tuple[str | int, ...], value: str, code: str) -> None:
     @case("invalid", "export", f"member-path-{name}", f"{dotted(where)} breaks a path rule",
           ["EXP-08"], mutation=f"The full export with {dotted(where)} set to {shown(value)}; "
@@ -46,6 +60,8 @@ def _member(name: str, where: tuple[str | int, ...], value: str, code: str) -> N
             holder = holder[token]
         holder[where[-1]] = value
         x.find(code, "".join(f"/{t}" for t in where))
+        for also in _ALSO.get(name, ()):
+            x.find(also, "".join(f"/{t}" for t in where))
         return e.seal()
 
 

@@ -29,7 +29,7 @@ def _tamper(e: Export) -> None:
 
 
 def _verified(kind: str, description: str, where: Any, *, tamper: bool = False,
-              schema_error: bool = True) -> None:
+              schema_error: bool = True, also: tuple[tuple[str, str], ...] = ()) -> None:
     changed = f"; one byte of {DATA} changed" if tamper else ""
 
     def locate(e: Export) -> tuple[str | int, ...]:
@@ -50,6 +50,8 @@ def _verified(kind: str, description: str, where: Any, *, tamper: bool = False,
         x.find("REX-K104", pointer)
         if schema_error:
             x.find("REX-S101", pointer)
+        for code, at_pointer in also:  # what the marker breaks besides, judged as a value
+            x.find(code, at_pointer)
         return e.seal()
 
 
@@ -68,12 +70,12 @@ _verified("role", "an enumerated value (a file's role) is never redacted",
 _verified("direction", "an enumerated value (a metric's direction) is never redacted",
           ("config", "metrics", 0, "direction"))
 _verified("path", "a path (config.path) is never redacted", ("config", "path"),
-          schema_error=False)
+          schema_error=False, also=(("REX-R109", "/config/path"),))
 _verified("commit", "code.vcs.commit is never redacted", ("code", "vcs", "commit"))
 _verified("dataset-digest", "a referenced dataset's digest is never redacted",
           ("data", "datasets", 1, "reference", "digests", "sha256"))
 _verified("split-name", "an identifier (a split's name) is never redacted",
-          ("data", "splits", 0, "name"))
+          ("data", "splits", 0, "name"), also=(("REX-R104", "/config/splits/0"),))
 # "[REDACTED]" has the form that a path and the architecture accept: only SEC-07 refuses it
 _verified("architecture", "environment.architecture is never redacted",
           ("environment", "architecture"), schema_error=False)
@@ -90,6 +92,7 @@ def _export_digest(x: Expect) -> Export:
     e.m["export_digest"] = MARKER
     x.find("REX-K104", "/export_digest")
     x.find("REX-S101", "/export_digest")
+    x.find("REX-I104", "/export_digest")  # a marker is no digest to compare (DIG-04)
     return e
 
 

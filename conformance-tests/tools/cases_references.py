@@ -227,6 +227,8 @@ def _folder(x: Expect) -> Export:
     e = full()
     e.m["data"]["datasets"][0]["embedded"]["paths"] = ["data/"]
     x.find("REX-S101", "/data/datasets/0/embedded/paths/0")
+    x.find("REX-R109", "/data/datasets/0/embedded/paths/0")  # no indexed file has that path
+    x.find("REX-X116", "/data/datasets/0/embedded/paths/0")  # a final "/" (EXP-08)
     return e.seal()
 
 

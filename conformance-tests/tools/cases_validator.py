@@ -30,6 +30,7 @@ def _text_zip(x: Expect) -> dict[str, bytes]:
     # a name that promises an archive the file does not hold: an invalid export, not an
     # input error (VAL-02), so exit code 1
     x.find("REX-X118", "", "export.zip")
+    x.may_also("REX-C101", "", "rex.json")  # nothing was read: the tree has no manifest
     return {"export.zip": b"this file is not a zip archive at all\n" * 4}
 
 

@@ -16,21 +16,32 @@ _UNSET: Any = object()
 
 @dataclass
 class Expect:
-    """What a case's function declares while it builds the export: findings that must come."""
+    """What a case's function declares while it builds the export: the findings that must
+    come (with those the spec lets a validator add, every error it may report) and codes that
+    must not."""
 
     findings: list[dict[str, str]] = field(default_factory=list)
     absent: list[str] = field(default_factory=list)
+    allowed: list[dict[str, str]] = field(default_factory=list)
 
     def find(self, code: str, pointer: str | None = None, file: str | None = None) -> None:
-        item = {"code": code}
-        if pointer is not None:
-            item["pointer"] = pointer
-        if file is not None:
-            item["file"] = file
-        self.findings.append(item)
+        self.findings.append(_finding(code, pointer, file))
+
+    def may_also(self, code: str, pointer: str | None = None, file: str | None = None) -> None:
+        """An error the spec lets a validator report here, or not (a choice it leaves open)."""
+        self.allowed.append(_finding(code, pointer, file))
 
     def never(self, code: str) -> None:
         self.absent.append(code)
+
+
+def _finding(code: str, pointer: str | None, file: str | None) -> dict[str, str]:
+    item = {"code": code}
+    if pointer is not None:
+        item["pointer"] = pointer
+    if file is not None:
+        item["file"] = file
+    return item
 
 
 @dataclass
@@ -76,6 +87,8 @@ class CaseDef:
             doc["exit_code"] = 2
         if expect.findings:
             doc["findings"] = expect.findings
+        if expect.allowed:
+            doc["may_also"] = expect.allowed
         if expect.absent:
             doc["absent"] = expect.absent
         doc["sections"] = self.sections

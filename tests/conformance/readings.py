@@ -65,6 +65,15 @@ def _manifest_of(case: Case) -> Any:
         return None
 
 
+def _manifest_of_bare(case: Case) -> Any:
+    """The manifest of a case given as rex.json alone; else None."""
+    try:
+        return json.loads(case.input_path.read_bytes()) if case.input_path.is_file() \
+            and case.input_path.name == "rex.json" else None
+    except ValueError:
+        return None
+
+
 def _parent_of_ref(finding: Finding) -> Finding:
     if finding["code"] == "REX-R107" and finding["pointer"].endswith("/$ref"):
         finding["pointer"] = finding["pointer"].rsplit("/", 1)[0]
@@ -253,6 +262,52 @@ _CONTAINER_CASES = {"invalid-archives-gzip-bad-crc", "invalid-archives-tar-bad-c
                     "invalid-limits-too-many-entries-directory", "invalid-limits-too-large"}
 
 
+def _also(code: str, where: Callable[[Case, Finding], str | None], *, file: str = "rex.json",
+          severity: str = "error") -> Callable[[Case, Report], Report]:
+    """A reading that adds ``code`` beside each finding for which ``where`` gives a pointer."""
+    def change(case: Case, report: Report) -> Report:
+        more = [_finding(code, at, file, severity) for f in report["findings"]
+                if (at := where(case, f)) is not None]
+        return added(report, more)
+    return change
+
+
+def _value_at(case: Case, at: str) -> Any:
+    values = dict(_strings(_manifest_of(case) or _manifest_of_bare(case)))
+    return values.get(at)
+
+
+def _hyperparameter_names(case: Case) -> list[str]:
+    manifest = _manifest_of(case)
+    config = manifest.get("config") if isinstance(manifest, dict) else None
+    hyper = config.get("hyperparameters") if isinstance(config, dict) else None
+    return list(hyper) if isinstance(hyper, dict) else []
+
+
+def _size_at(case: Case, at: str) -> Any:
+    manifest = _manifest_of(case)
+    parts = at.strip("/").split("/")
+    if not isinstance(manifest, dict) or len(parts) != 3 or not parts[1].isdigit():
+        return None
+    entries = manifest.get("files", [])
+    n = int(parts[1])
+    return entries[n].get("size") if n < len(entries) else None
+
+
+def _pax_members(case: Case) -> bool:
+    if case.input_path.suffix != ".tar":
+        return False
+    with tarfile.open(case.input_path) as archive:
+        return any(m.pax_headers for m in archive.getmembers())
+
+
+def _over_entry_cap(case: Case, report: Report) -> Report:
+    """A reading in which a tar's extended headers are entries of their own."""
+    if not case.args or not _pax_members(case):
+        return report
+    return added(report, [_finding("REX-X113", "", case.input_path.name)])
+
+
 READINGS: dict[str, tuple[Callable[[Case, Report], Report], set[str]]] = {
     # CFG-05: an unknown $schema read as 2020-12 instead of refused
     "dialect read as 2020-12": (
@@ -363,6 +418,85 @@ READINGS: dict[str, tuple[Callable[[Case, Report], Report], set[str]]] = {
         _manifest_not_counted,
         {"invalid-limits-entries-one-over", "invalid-limits-bytes-one-over",
          "invalid-limits-entries-one-over-directory", "invalid-limits-bytes-one-over-directory"}),
+    # VER-01: a missing rex_version is a missing required member too
+    "missing version also C104": (
+        _also("REX-C104", lambda c, f: f["pointer"] if f["code"] == "REX-V101"
+              and isinstance(_manifest_of(c), dict) and "rex_version" not in _manifest_of(c)
+              else None),
+        {"invalid-versioning-version-missing"}),
+    # VER-01: no limit on the digits of a version
+    "versions of any length": (
+        lambda c, r: moved(r, lambda f: {**f, "code": "REX-V103", "severity": "warning"}
+                           if f["code"] == "REX-V101"
+                           and re.fullmatch(r"1\.[1-9][0-9]{9,}", str(_value_at(c, f["pointer"])))
+                           else f),
+        {"invalid-versioning-version-minor-ten-digits"}),
+    # IDX-05: a negative size is compared with the file's length
+    "negative sizes compared": (
+        _also("REX-I101", lambda c, f: f["pointer"] if f["code"] == "REX-S101"
+              and f["pointer"].endswith("/size") and isinstance(_size_at(c, f["pointer"]), int)
+              and _size_at(c, f["pointer"]) < 0 else None),
+        {"invalid-file-index-size-negative-not-compared"}),
+    # DIG-02: a recorded digest in upper case is compared with the computed one
+    "malformed digests compared": (
+        _also("REX-I102", lambda c, f: f["pointer"] if f["code"] == "REX-S101"
+              and "/digests/" in f["pointer"]
+              and str(_value_at(c, f["pointer"])).isupper() else None),
+        {"invalid-digests-upper-case-not-compared"}),
+    # LIN-03: each loop through a set of steps is a cycle of its own
+    "one finding per loop": (
+        _also("REX-R101", lambda c, f: "/lineage/steps/1" if f["code"] == "REX-R101"
+              and c.name == "cycles-joined" else None),
+        {"invalid-lineage-cycles-joined"}),
+    # EXP-08: "/" also ends in an empty segment
+    "the root slash also non-canonical": (
+        _also("REX-X116", lambda c, f: f["pointer"] if f["code"] == "REX-X102"
+              and _value_at(c, f["pointer"]) == "/" else None),
+        {"invalid-paths-manifest-root-slash"}),
+    # EXP-08, IDX-02: a file whose name breaks a rule is unlisted too
+    "bad names also unlisted": (
+        lambda c, r: added(r, [_finding("REX-C103", "", f["file"]) for f in r["findings"]
+                               if f["code"] == "REX-X111" and f["file"] != "rex.json"]),
+        {"invalid-paths-unlisted-reserved-name", "invalid-paths-directory-reserved-name"}),
+    # EXP-10: the last copy of a repeated member is the file
+    "the last duplicate counts": (
+        lambda c, r: findings(r, lambda f: f["code"] != "REX-I102")
+        if any(f["code"] == "REX-X107" for f in r["findings"]) else r,
+        {"invalid-archives-duplicate-member-first-counts"}),
+    # EXP-04: pax and GNU extended headers are entries
+    "extended headers are entries": (_over_entry_cap,
+                                     {"valid-limits-extended-headers-not-entries"}),
+    # EXP-10: normalisation twins are case-fold twins as well
+    "NFC twins also case-fold twins": (
+        lambda c, r: added(r, [{**f, "code": "REX-X108"} for f in r["findings"]
+                               if f["code"] == "REX-X109"]),
+        {"invalid-paths-manifest-nfc-twins", "invalid-archives-nfc-twins"}),
+    # EXP-03, DIG-04: a number with an exponent beyond 2^53 has no canonical form
+    "exponents are integers": (
+        lambda c, r: added(r, [_finding("REX-I104", "/export_digest")])
+        if (c.input_path / "rex.json").is_file()
+        and re.search(rb"[0-9]e\+?[0-9]", (c.input_path / "rex.json").read_bytes()) else r,
+        {"valid-parse-exponent-number-canonical"}),
+    # SEC-06: token needs a word before it to look secret; key alone looks secret
+    "lone token harmless": (
+        lambda c, r: findings(r, lambda f: not (f["code"] == "REX-K103"
+                                                and f["pointer"].endswith("/token"))),
+        {"warning-secrets-secret-named-lone-token"}),
+    "lone key secret": (
+        lambda c, r: added(r, [_finding("REX-K103", f"/config/hyperparameters/{name}",
+                                        severity="warning")
+                               for name in _hyperparameter_names(c) if name in ("key", "key2")]),
+        {"valid-secrets-lone-key-names"}),
+    # IDX-01, VAL-03: a bare manifest that lists rex.json names a file that does not exist
+    "listed manifest missing": (
+        lambda c, r: added(r, [_finding("REX-C102", f"/files/{n}/path")
+                               for n, e in enumerate((_manifest_of_bare(c) or {}).get("files", []))
+                               if isinstance(e, dict) and e.get("path") == "rex.json"]),
+        {"valid-file-index-manifest-lists-rex-json"}),
+    # IDX-02: without files the index is empty, so every file is unlisted
+    "no index is an empty index": (
+        lambda c, r: added(r, [_finding("REX-C103", "", name) for name, _ in _tree(c)
+                               if name != "rex.json" and "." in name.rsplit("/", 1)[-1]])
+        if isinstance(_manifest_of(c), dict) and "files" not in _manifest_of(c) else r,
+        {"invalid-export-missing-files"}),
 }
-
-

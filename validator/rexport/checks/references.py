@@ -41,7 +41,17 @@ def check(manifest: Any) -> list[Finding]:
     out.extend(_splits(manifest, datasets, splits))
     out.extend(_lineage(manifest, datasets, paths))
     out.extend(_replay(manifest, paths))
+    if not isinstance(manifest.get("files"), list):
+        # no index (REX-C104 or REX-S101 says so): nothing can be compared with it (IDX-02)
+        return [f for f in out if not _needs_index(f)]
     return out
+
+
+def _needs_index(finding: Finding) -> bool:
+    """Whether ``finding`` says that a path is not among the indexed files."""
+    return (finding.code in ("REX-R103", "REX-R109", "REX-R110")
+            or (finding.code == "REX-R102" and finding.pointer.endswith("/file"))
+            or finding.pointer == "/replay/working_directory")
 
 
 def _unique(manifest: dict[str, Any], where: Tokens, key: str, what: str,

@@ -48,10 +48,13 @@ def command() -> None:
               help="Cases run at once.")
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=120.0, show_default=True,
               help="Seconds a validator may take on one case.")
+@click.option("--exact/--contains", default=True, show_default=True,
+              help="--exact: an error the case does not allow fails it (spec VAL-11); "
+                   "--contains: only the expected findings must be present.")
 @click.option("-v", "--verbose", is_flag=True, help="Also list the cases that passed.")
 def run_command(template: str | None, suite: Path | None, junit_path: Path | None,
                 json_path: Path | None, patterns: tuple[str, ...], jobs: int, timeout: float,
-                verbose: bool) -> None:
+                exact: bool, verbose: bool) -> None:
     """Run every case against a validator; print failures, then `N passed, M failed`.
 
     Exit codes: 0 every case passed, 1 a case failed, 2 usage error (no suite, bad command).
@@ -66,7 +69,7 @@ def run_command(template: str | None, suite: Path | None, junit_path: Path | Non
         raise click.UsageError(display(str(exc), None)) from exc
     if not cases:
         raise click.UsageError(f"no cases selected in {root}")
-    outcomes = run(cases, validator, jobs=jobs)
+    outcomes = run(cases, validator, jobs=jobs, exact=exact)
     for outcome in outcomes:
         if not outcome.passed:
             click.echo(describe_failure(outcome, root))

@@ -122,7 +122,8 @@ def _case_problems(folder: Path, checker: Any, known: set[str] | None, seen: dic
         out.append(f"description also used by {seen[description]}")
     seen.setdefault(description, where)
     out += _verdict_problems(folder.parent.parent.name, data)
-    codes = [f["code"] for f in data.get("findings", [])] + list(data.get("absent", []))
+    codes = [f["code"] for f in data.get("findings", []) + data.get("may_also", [])] + list(
+        data.get("absent", []))
     out += [f"unknown finding code {c}" for c in codes if c not in CATALOGUE]
     if known is not None:
         out += [f"section {s} is not in the spec" for s in data["sections"] if s not in known]
@@ -149,8 +150,13 @@ def _verdict_problems(outcome: str, data: dict[str, Any]) -> list[str]:
         out.append("a warning/ case names at least one warning code")
     if outcome == "valid" and severities - {Severity.INFO}:
         out.append("a valid/ case lists only info codes (warnings go in warning/)")
-    if set(listed) & set(data.get("absent", [])):
-        out.append("a code is both expected and absent")
+    allowed = [f["code"] for f in data.get("may_also", [])]
+    if set(listed + allowed) & set(data.get("absent", [])):
+        out.append("a code is both expected (or allowed) and absent")
+    if any(f in data.get("findings", []) for f in data.get("may_also", [])):
+        out.append("a finding is both required and allowed (may_also)")
+    if {CATALOGUE[c].severity for c in allowed if c in CATALOGUE} - {Severity.ERROR}:
+        out.append("may_also lists only error codes (other severities are never judged)")
     # EXP-05's format grammar is REX's own and stricter than plain validators' format checks:
     # a value may pass them (schema_valid) and still be REX-S101
     format_only = "EXP-05" in (data.get("sections") or [])

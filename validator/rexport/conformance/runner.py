@@ -104,8 +104,10 @@ def command_validator(template: str, *, timeout: float = 120.0) -> Validator:
     return run
 
 
-def run(cases: Sequence[Case], validator: Validator, *, jobs: int = 1) -> list[Outcome]:
+def run(cases: Sequence[Case], validator: Validator, *, jobs: int = 1, exact: bool = True
+        ) -> list[Outcome]:
     """Run every case (``jobs`` at a time) and judge each answer; results in case order.
+    ``exact``: error-level findings the case does not allow fail it (see suite.judge).
 
     A case with problems (see Case.load: invalid against case.schema.json, an option or an
     input the protocol does not allow) fails with them, and the validator never sees it.
@@ -115,7 +117,7 @@ def run(cases: Sequence[Case], validator: Validator, *, jobs: int = 1) -> list[O
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         answers = list(pool.map(answer, cases))
-    return [Outcome(case, got, case.problems or tuple(judge(case, got)))
+    return [Outcome(case, got, case.problems or tuple(judge(case, got, exact=exact)))
             for case, got in zip(cases, answers, strict=True)]
 
 

@@ -16,7 +16,7 @@ SUITE_MARKER = "case.schema.json"
 OUTCOMES = ("valid", "invalid", "warning")
 # the export of a case, in the order looked for; a case may name another input with "input"
 EXPORT_NAMES = ("export", "export.tar", "export.tar.gz", "export.tgz", "export.zip", MANIFEST)
-# the options the protocol passes to a validator under test (README "Protocol")
+# the options the protocol passes to a validator under test (spec/v1/validator.md VAL-10)
 PROTOCOL_OPTIONS = ("--max-files", "--max-bytes")
 MAX_CASE_BYTES = 1 << 20  # an expected.json is a few hundred bytes
 
@@ -64,6 +64,7 @@ class Case:
     schema_valid: bool | None
     problems: tuple[str, ...] = ()  # why the case is refused unrun; empty for a usable case
     mutation: str | None = None  # what was changed from the base export, for people
+    may_also: tuple[ExpectedFinding, ...] = ()  # errors the spec lets a validator add (VAL-11)
 
     @property
     def id(self) -> str:
@@ -96,8 +97,7 @@ class Case:
         if problems:
             return cls._refused(directory, data, problems)
         try:
-            findings = tuple(ExpectedFinding(f["code"], f.get("pointer"), f.get("file"))
-                             for f in data.get("findings", []))
+            findings = _expected(data.get("findings", []))
             valid = bool(data["valid"])
             name, area, outcome, version = _place(directory)
             return cls(
@@ -108,7 +108,8 @@ class Case:
                 strict=bool(data.get("strict", False)), args=tuple(data.get("args", [])),
                 input=str(data.get("input") or _default_input(directory)),
                 schema_valid=data.get("schema_valid"),
-                mutation=str(data["mutation"]) if "mutation" in data else None)
+                mutation=str(data["mutation"]) if "mutation" in data else None,
+                may_also=_expected(data.get("may_also", [])))
         except (SuiteError, ValueError, KeyError, TypeError, AttributeError) as exc:
             return cls._refused(directory, data, [f"unusable case: {exc}"])
 
@@ -120,6 +121,10 @@ class Case:
                    description=description if isinstance(description, str) else "",
                    valid=False, exit_code=1, findings=(), absent=(), sections=(), strict=False,
                    args=(), input="", schema_valid=None, problems=tuple(problems))
+
+
+def _expected(items: Sequence[Mapping[str, Any]]) -> tuple[ExpectedFinding, ...]:
+    return tuple(ExpectedFinding(f["code"], f.get("pointer"), f.get("file")) for f in items)
 
 
 def _place(directory: Path) -> tuple[str, str, str, str]:
@@ -261,16 +266,20 @@ def expectation(case: Case) -> str:
     text = f"exit {case.exit_code}, valid={json.dumps(case.valid)}"
     if case.findings:
         text += ", findings include " + ", ".join(str(f) for f in case.findings)
+    if case.may_also:
+        text += ", may also " + ", ".join(str(f) for f in case.may_also)
     if case.absent:
         text += ", never " + ", ".join(case.absent)
     return text
 
 
-def judge(case: Case, answer: Answer) -> list[str]:
+def judge(case: Case, answer: Answer, *, exact: bool = True) -> list[str]:
     """Why ``answer`` fails ``case``: an empty list when it passes.
 
-    Judged by the exit code, the report's ``valid`` and the contains-semantics on findings; a
-    report is optional only with exit code 2 (unreadable input), as the protocol allows.
+    Judged by the exit code, the report's ``valid`` and the findings (spec/v1/validator.md
+    VAL-11): each expected one must be reported; with ``exact``, every error-level finding
+    reported must match an expected one or one the case allows (``may_also``). A report is
+    optional only with exit code 2 (unreadable input), as the protocol allows.
     """
     if answer.error is not None:
         return [answer.error]
@@ -290,7 +299,22 @@ def judge(case: Case, answer: Answer) -> list[str]:
                  if not any(want.matches(f) for f in got)]
     problems += [f"reported {code}, which must not be" for code in case.absent
                  if any(f.get("code") == code for f in got)]
+    if exact:
+        allowed = case.findings + case.may_also
+        problems += [f"reported {_described(f)}, which the case does not allow" for f in got
+                     if f.get("severity") not in NOT_ERRORS
+                     and not any(want.matches(f) for want in allowed)]
     return problems
+
+
+# what exact matching leaves to contains semantics; a finding without a known severity is an
+# error, so that leaving the severity out never hides a finding
+NOT_ERRORS = ("warning", "info")
+
+
+def _described(finding: Mapping[str, Any]) -> str:
+    text = str(ExpectedFinding(str(finding.get("code")), str(finding.get("pointer", ""))))
+    return text + f" in {finding.get('file')}" if "file" in finding else text
 
 
 def expand(template: Sequence[str], case: Case) -> list[str]:
