@@ -212,6 +212,9 @@ class Finding:
     schema_pointer: str | None = None
     line: int | None = None
     column: int | None = None
+    # where the member ends, when the validation layer placed the pointer in the file's text
+    end_line: int | None = None
+    end_column: int | None = None
 
     @classmethod
     def of(cls, code: str, message: str, *, file: str = MANIFEST, pointer: str = "",
@@ -242,6 +245,10 @@ class Finding:
             out["line"] = self.line
         if self.column is not None:
             out["column"] = self.column
+        if self.end_line is not None:
+            out["end_line"] = self.end_line
+        if self.end_column is not None:
+            out["end_column"] = self.end_column
         return out
 
 

@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 from rexport import parsing
 from rexport.checks import integrity, references, safety, schema, secrets, version
 from rexport.checks.completeness import Tracker, manifest_missing, payload_skipped
-from rexport.findings import CATALOGUE, CodeFilter, Finding, Severity
+from rexport.findings import CATALOGUE, EXTENSION_FAMILIES, CodeFilter, Finding, Severity
 from rexport.limits import MAX_BYTES, MAX_FILES
 from rexport.paths import MANIFEST
 from rexport.payload_pass import INLINE_MAX, PayloadPass
@@ -52,17 +52,20 @@ def validate(path: str | os.PathLike[str], *, strict: bool = False, select: Iter
     Returns the Report; raises ValueError only for a select/ignore value naming no code.
     """
     reported = code_filter(select, ignore)
-    report = Report(path=os.fsdecode(path), strict=strict)
+    report = Report(path=os.fsdecode(path), strict=strict, skipped=skipped_families(reported))
     try:
         source = open_source(path, max_files=max_files, max_bytes=max_bytes)
     except InputError as exc:
         report.findings = [_input_finding(exc, report.path)]
         return report
+    documents: dict[str, bytes] = {}
     with source:
         report.container = source.container
-        found = _check_source(source, report, strict=strict, reported=reported,
+        found = _check_source(source, report, documents, strict=strict, reported=reported,
                               jobs=max(1, jobs), progress=progress)
-    report.findings = order(f for f in found if reported(f.code))
+    # lines and columns for the pointers that findings name, found only now that some do
+    report.findings = parsing.place_findings(order(f for f in found if reported(f.code)),
+                                             documents)
     return report
 
 
@@ -138,13 +141,16 @@ def _check_parsed(manifest: dict[str, Any], found: list[Finding], *, strict: boo
     return ManifestCheck(manifest, found, payload_checkable=True, export_digest=digest)
 
 
-def _check_source(source: Source, report: Report, *, strict: bool, reported: CodeFilter,
-                  jobs: int, progress: bool) -> list[Finding]:
+def _check_source(source: Source, report: Report, documents: dict[str, bytes], *,
+                  strict: bool, reported: CodeFilter, jobs: int, progress: bool
+                  ) -> list[Finding]:
+    """The findings on ``source``; ``documents`` gets the JSON and YAML files that were read."""
     data = source.manifest_bytes()
     if data is None:
         found = [manifest_missing()]
         _drain(source)
         return found + source.findings
+    documents[MANIFEST] = data
     read_ahead = getattr(source, "read_ahead", None)  # a directory's (DirectorySource)
     if read_ahead is not None and jobs > 1 and reported("REX-I102"):
         # started first: a child process reads small files while this one checks the manifest
@@ -170,6 +176,7 @@ def _check_source(source: Source, report: Report, *, strict: bool, reported: Cod
     with _collector_frozen():
         found.extend(payload.run(source.entries()))
     report.files_checked, report.bytes_checked = payload.files, payload.bytes
+    documents.update(payload.captured)
     excused = frozenset(_refused_positions(found))
     # a cap stopped the walk: members past it were never seen, not missing
     capped = any(f.code in _CAP_EXCEEDED for f in source.findings)
@@ -209,6 +216,12 @@ def code_filter(select: Iterable[str], ignore: Iterable[str]) -> CodeFilter:
         return not (dropped and code.startswith(dropped))
 
     return reported
+
+
+def skipped_families(reported: CodeFilter) -> tuple[str, ...]:
+    """The check families of the spec that ``reported`` leaves out, wholly or in part."""
+    return tuple(sorted({rule.family for rule in CATALOGUE.values()
+                         if rule.family not in EXTENSION_FAMILIES and not reported(rule.code)}))
 
 
 def _prefixes(values: Iterable[str]) -> tuple[str, ...]:
