@@ -8,6 +8,11 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10: mypy (test extra) brings tomli
+    import tomli as tomllib
+
 import jsonschema
 import junitparser
 import pytest
@@ -137,8 +142,6 @@ def test_sarif_rule_names_are_pascal_case_and_help_links_reach_the_sections() ->
 
 
 def test_project_urls_and_the_fallback_agree(repo_root: Path) -> None:
-    import tomllib
-
     from rexport.reporters import sarif
 
     urls = tomllib.loads((repo_root / "pyproject.toml").read_text())["project"]["urls"]
