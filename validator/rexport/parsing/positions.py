@@ -151,23 +151,28 @@ def _object(text: str, at: int, trie: _Trie, path: _Tokens,
 def _array(text: str, at: int, trie: _Trie, path: _Tokens,
            offsets: dict[_Tokens, tuple[int, int]]) -> int:
     start = at
-    last = max((int(t) for t in trie if t.isdigit()), default=-1)
+    wanted = {int(t): below for t, below in trie.items() if t.isdigit()}
+    last = max(wanted, default=-1)
     at = _WS.match(text, at + 1).end()  # type: ignore[union-attr]
     if text[at] == "]":
         return at + 1
-    index = 0
+    index, scan, blank = 0, _SCAN, _WS.match
+    # the hot loop of a large index: one call of the C scanner per item and few lookups
     while index <= last:
-        below = trie.get(str(index))
+        below = wanted.get(index)
         if below is None:
-            end = _skip(text, at)
+            end = scan(text, at)[1]
         else:
             here = (*path, str(index))
             end = _value(text, at, below, here, offsets)
             offsets[here] = (at, end)
-        at = _WS.match(text, end).end()  # type: ignore[union-attr]
-        if text[at] == "]":
-            return at + 1
-        at = _WS.match(text, at + 1).end()  # type: ignore[union-attr]
+        if text[end] != ",":
+            end = blank(text, end).end()  # type: ignore[union-attr]
+            if text[end] == "]":
+                return end + 1
+        at = end + 1
+        if text[at] in " \t\n\r":
+            at = blank(text, at).end()  # type: ignore[union-attr]
         index += 1
     return _skip(text, start)  # the rest holds nothing wanted: its end at the scanner's speed
 

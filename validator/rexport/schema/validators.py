@@ -328,6 +328,14 @@ def unknown_fields(instance: Any, *, engine: str = "auto") -> list[str]:
     return out
 
 
+def defined_members(schema_pointer: str) -> frozenset[str]:
+    """The members defined by the object schema whose `unevaluatedProperties` keyword (of the
+    strict variant) is at ``schema_pointer``; empty when it cannot be found."""
+    node = _keyword_value(schema_pointer.rpartition("/")[0])
+    names = node.get("properties") if isinstance(node, dict) else None
+    return frozenset(names) if isinstance(names, dict) else frozenset()
+
+
 def bundle() -> dict[str, Any]:
     """The compound schema document: `rex.schema.json` with every resource embedded in `$defs`.
 
