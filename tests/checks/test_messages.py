@@ -1,4 +1,4 @@
-"""Messages that help: the offending value, "did you mean", and a partial check never called valid."""
+"""Helpful messages: the offending value, "did you mean", a partial check never called valid."""
 
 from __future__ import annotations
 
