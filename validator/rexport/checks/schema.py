@@ -95,7 +95,10 @@ def _unknown(manifest: Any, errors: list[validators.SchemaError], *, strict: boo
     for error in errors:
         if error.keyword != "unevaluatedProperties":
             continue
-        defined = validators.defined_members(error.schema_pointer)
+        # the object schema that the strict variant closed with this keyword
+        node = validators.schema_node(error.schema_pointer.rpartition("/")[0])
+        names = node.get("properties") if isinstance(node, dict) else None
+        defined = names if isinstance(names, dict) else {}
         for key in error.unknown:
             guess = nearest(key, defined)
             if guess == _VERSION and not error.path and _VERSION not in manifest:
