@@ -150,7 +150,6 @@ def _check_source(source: Source, report: Report, documents: dict[str, bytes], *
         found = [manifest_missing()]
         _drain(source)
         return found + source.findings
-    documents[MANIFEST] = data
     read_ahead = getattr(source, "read_ahead", None)  # a directory's (DirectorySource)
     if read_ahead is not None and jobs > 1 and reported("REX-I102"):
         # started first: a child process reads small files while this one checks the manifest
@@ -158,6 +157,9 @@ def _check_source(source: Source, report: Report, documents: dict[str, bytes], *
     checked = check_manifest(data, strict=strict)
     manifest, found = checked.manifest, checked.findings
     if manifest is not None:
+        # placed later, only if findings name its members; text that did not parse (or was
+        # refused for its size) is never read again
+        documents[MANIFEST] = data
         version_value = manifest.get("rex_version")
         report.rex_version = version_value if isinstance(version_value, str) else None
         report.export_digest = checked.export_digest
