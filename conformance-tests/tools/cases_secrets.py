@@ -318,8 +318,8 @@ def _harmless_keys(x: Expect) -> Export:
     return e.seal()
 
 
-# the marker breaks the repository's uri format: a plain schema validator that asserts formats
-# (EXP-05) refuses what SEC-04 exempts
+# the marker in a `uri` member is exempt for a REX validator (SEC-04), not for a plain JSON
+# Schema validator with format assertion: schema_valid is what such a validator says
 @case("valid", "secrets", "redacted", "redaction markers with their entries", ["SEC-04",
                                                                               "SEC-03"],
       strict=True, schema_valid=False)

@@ -210,3 +210,26 @@ def _extension_value(x: Expect) -> Export:
     e.m["x-files"] = "not a list, and that is fine"
     e.m["code"]["x-snapshot"] = {"root": 42}
     return e.seal()
+
+
+@case("warning", "versioning", "misspelt-member", "a member one edit from a defined one: a "
+      "warning in every mode", ["VER-04", "VER-07"])
+def _misspelt(x: Expect) -> Export:
+    """The full export with its first dataset's `description` spelt `descripton`; re-sealed."""
+    e = full()
+    e.m["data"]["datasets"][0]["descripton"] = "Fisher's iris measurements"
+    x.find("REX-S103", "/data/datasets/0/descripton")
+    x.never("REX-S102")
+    return e.seal()
+
+
+@case("invalid", "versioning", "misspelt-rex-version", "rex_verison for rex_version",
+      ["VER-01", "VER-07"])
+def _misspelt_version(x: Expect) -> Export:
+    """The minimal export with `rex_version` renamed `rex_verison`; re-sealed."""
+    e = minimal()
+    e.m["rex_verison"] = e.m.pop("rex_version")
+    x.find("REX-V101", "/rex_version")
+    x.find("REX-V104", "/rex_verison")
+    x.never("REX-S103")
+    return e.seal()

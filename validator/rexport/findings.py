@@ -73,6 +73,8 @@ _RULES: tuple[Rule, ...] = (
          "Change the value at the pointer so that it satisfies the schema rule named."),
     Rule("REX-S102", _W, "schema", "VER-04", "unknown field",
          "This field is not defined by the spec version named; prefix extensions with 'x-'."),
+    Rule("REX-S103", _W, "schema", "VER-07", "likely misspelt member",
+         "Rename the member to the defined name the message suggests (or prefix it with 'x-')."),
     # version
     Rule("REX-V101", _E, "version", "VER-01", "version missing or malformed",
          "Set rex_version to the spec version followed, as MAJOR.MINOR (e.g. \"1.0\")."),
@@ -80,6 +82,8 @@ _RULES: tuple[Rule, ...] = (
          "This validator reads REX 1.x; use a validator for that major version."),
     Rule("REX-V103", _W, "version", "VER-02", "newer minor version",
          "Fields from the newer minor were ignored; upgrade rexport to check them."),
+    Rule("REX-V104", _E, "version", "VER-07", "misspelt rex_version",
+         "Rename the member to rex_version: without it the manifest names no version."),
     # completeness
     Rule("REX-C101", _E, "completeness", "EXP-02", "manifest missing",
          "Put the manifest rex.json at the root of the export."),
@@ -222,6 +226,9 @@ class Finding:
     schema_pointer: str | None = None
     line: int | None = None
     column: int | None = None
+    # where the member ends, when the validation layer placed the pointer in the file's text
+    end_line: int | None = None
+    end_column: int | None = None
 
     @classmethod
     def of(cls, code: str, message: str, *, file: str = MANIFEST, pointer: str = "",
@@ -252,6 +259,10 @@ class Finding:
             out["line"] = self.line
         if self.column is not None:
             out["column"] = self.column
+        if self.end_line is not None:
+            out["end_line"] = self.end_line
+        if self.end_column is not None:
+            out["end_column"] = self.end_column
         return out
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from rexport.conformance.archive import pack_suite, unpacked_suite
 from rexport.conformance.lint import lint, spec_sections
 from rexport.conformance.runner import (
     REFERENCE,
@@ -38,6 +39,9 @@ def command() -> None:
                    "(--strict, --max-files N, --max-bytes N). Default: the reference validator.")
 @click.option("--suite", type=click.Path(file_okay=False, path_type=Path),
               envvar="REX_CONFORMANCE_SUITE", help=_SUITE_HELP)
+@click.option("--suite-archive", type=click.Path(dir_okay=False, path_type=Path),
+              help="Run the suite in this archive (made by `rexport conformance pack-suite`), "
+                   "unpacked safely in a temporary folder.")
 @click.option("--junit", "junit_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Write a JUnit XML report here.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
@@ -52,13 +56,30 @@ def command() -> None:
               help="--exact: an error the case does not allow fails it (spec VAL-11); "
                    "--contains: only the expected findings must be present.")
 @click.option("-v", "--verbose", is_flag=True, help="Also list the cases that passed.")
-def run_command(template: str | None, suite: Path | None, junit_path: Path | None,
-                json_path: Path | None, patterns: tuple[str, ...], jobs: int, timeout: float,
-                exact: bool, verbose: bool) -> None:
+def run_command(template: str | None, suite: Path | None, suite_archive: Path | None,
+                junit_path: Path | None, json_path: Path | None, patterns: tuple[str, ...],
+                jobs: int, timeout: float, exact: bool, verbose: bool) -> None:
     """Run every case against a validator; print failures, then `N passed, M failed`.
 
-    Exit codes: 0 every case passed, 1 a case failed, 2 usage error (no suite, bad command).
+    Exit codes: 0 every case passed, 1 a case failed, 2 usage error (no suite, bad command,
+    an unusable suite archive).
     """
+    if suite_archive is None:
+        _run(template, suite, junit_path, json_path, patterns, jobs, timeout, exact, verbose)
+        return
+    if suite is not None:
+        raise click.UsageError("give --suite or --suite-archive, not both")
+    try:
+        with unpacked_suite(suite_archive) as root:
+            _run(template, root, junit_path, json_path, patterns, jobs, timeout, exact,
+                 verbose)
+    except SuiteError as exc:
+        raise click.UsageError(str(exc)) from exc
+
+
+def _run(template: str | None, suite: Path | None, junit_path: Path | None,
+         json_path: Path | None, patterns: tuple[str, ...], jobs: int, timeout: float,
+         exact: bool, verbose: bool) -> None:
     try:
         root = find_suite(suite)
         cases = [c for c in load_cases(root)
@@ -83,6 +104,25 @@ def run_command(template: str | None, suite: Path | None, junit_path: Path | Non
     click.echo(summary_line(outcomes))
     if not all(o.passed for o in outcomes):
         raise SystemExit(1)
+
+
+@command.command("pack-suite")
+@click.option("--suite", type=click.Path(file_okay=False, path_type=Path),
+              envvar="REX_CONFORMANCE_SUITE", help=_SUITE_HELP)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("rex-conformance-suite.tar.gz"), show_default=True,
+              help="The archive to write.")
+def pack_suite_command(suite: Path | None, output: Path) -> None:
+    """Write the suite as one deterministic .tar.gz, for `conformance run --suite-archive`.
+
+    Identical suites give byte-identical archives. Exit codes: 0 written, 2 usage error.
+    """
+    try:
+        root = find_suite(suite)
+        count = pack_suite(root, output)
+    except SuiteError as exc:
+        raise click.UsageError(str(exc)) from exc
+    click.echo(f"{output}: {count} files of {root}")
 
 
 @command.command("lint")

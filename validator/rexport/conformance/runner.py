@@ -6,7 +6,6 @@ import json
 import shlex
 import shutil
 import subprocess
-import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from rexport.conformance.suite import (
 )
 from rexport.limits import MAX_BYTES, MAX_FILES
 from rexport.paths import display
+from rexport.reporters import junit
 from rexport.versions import SPEC_VERSION
 
 Validator = Callable[[Case], Answer]
@@ -170,18 +170,13 @@ def result_document(outcomes: Sequence[Outcome], *, suite: Path, validator: str
 
 
 def junit_xml(outcomes: Sequence[Outcome], *, name: str = "rex-conformance") -> bytes:
-    """The run as a JUnit XML document: one testcase per case, a failure element per failed one."""
-    failed = sum(not o.passed for o in outcomes)
-    root = ET.Element("testsuites", name=name, tests=str(len(outcomes)), failures=str(failed))
-    suite = ET.SubElement(root, "testsuite", name=name, tests=str(len(outcomes)),
-                          failures=str(failed), errors="0", skipped="0")
-    for o in outcomes:
-        element = ET.SubElement(suite, "testcase", name=o.case.id,
-                                classname=f"{o.case.version}.{o.case.outcome}.{o.case.area}")
-        if not o.passed:
-            failure = ET.SubElement(element, "failure", message=o.problems[0])
-            failure.text = (f"{o.case.description}\nexpected: {expectation(o.case)}\n"
-                            f"got: {o.answer.summary()}\n" + "\n".join(o.problems))
-    ET.indent(root)
-    text: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
-    return text + b"\n"
+    """The run as a JUnit XML document: one testcase per case, a failure element per failed one
+    (the writer of `rexport validate -o junit`)."""
+    cases = tuple(
+        junit.Case(o.case.id, f"{o.case.version}.{o.case.outcome}.{o.case.area}",
+                   failure=None if o.passed else junit.Problem(
+                       "conformance", o.problems[0],
+                       f"{o.case.description}\nexpected: {expectation(o.case)}\n"
+                       f"got: {o.answer.summary()}\n" + "\n".join(o.problems)))
+        for o in outcomes)
+    return junit.write([junit.Suite(name, cases)], name=name).encode("utf-8")

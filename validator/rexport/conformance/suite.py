@@ -209,7 +209,8 @@ def find_suite(explicit: str | os.PathLike[str] | None = None, *, cwd: Path | No
         if is_suite(candidate):
             return candidate
     raise SuiteError(f"no {SUITE_DIR}/ found from the working directory or the package; "
-                     "give --suite DIR (a checkout's conformance-tests/)")
+                     "give --suite DIR (a checkout's conformance-tests/) or --suite-archive "
+                     "FILE (made by `rexport conformance pack-suite`)")
 
 
 def case_directories(suite: Path, version: str = "v1") -> list[Path]:

@@ -12,6 +12,8 @@ from rexport.pack.hashing import Hashed
 from rexport.pack.members import Member
 from rexport.versions import SPEC_VERSION, __version__
 
+# The bundle: one file that an editor can fetch and check the whole manifest with.
+MANIFEST_SCHEMA = "https://rex.example.org/schemas/v1/rex.bundle.schema.json"
 # Section order as written; json.dumps(sort_keys=True) makes the bytes independent of it.
 SECTIONS = ("title", "description", "code", "data", "lineage", "environment", "config",
             "results", "replay", "narrative", "governance", "redactions", "annotations")
@@ -32,6 +34,8 @@ def assemble(sections: Mapping[str, Any], members: Sequence[Member],
     """
     ordered = sorted(members, key=lambda m: m.path.encode("utf-8"))
     manifest: dict[str, Any] = {
+        # editors that honour $schema check the manifest as it is edited (spec EXP-06)
+        "$schema": MANIFEST_SCHEMA,
         "rex_version": SPEC_VERSION,
         "created": created,
         "producer": dict(producer) if producer else {"name": "rexport", "version": __version__},

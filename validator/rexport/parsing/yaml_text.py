@@ -21,7 +21,7 @@ _RESOLVERS: dict[Any, list[tuple[str, Any]]] = {
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 # The C parser is used when PyYAML was built with it: it is several times faster.
-_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _CONSTRUCT = yaml.constructor.SafeConstructor()
 _BAD = object()  # stands for a key that could not be built: its value is dropped
 
@@ -85,7 +85,7 @@ class _Builder:
 
     def run(self, text: str) -> None:
         documents = 0
-        for event in yaml.parse(text, Loader=_LOADER):
+        for event in yaml.parse(text, Loader=LOADER):
             kind = type(event)
             if kind is yaml.ScalarEvent:
                 self.check_node(event)

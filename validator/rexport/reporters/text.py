@@ -43,10 +43,16 @@ def _painter(color: bool) -> Paint:
 
 
 def _where(finding: Finding) -> str:
-    if finding.line is not None:
-        column = f":{finding.column}" if finding.column is not None else ""
-        return f"{finding.line}{column}"
-    return _shown(finding.pointer) if finding.pointer else "(file)"
+    # the pointer names the member; a line alone is for findings without one (parse errors)
+    if finding.pointer:
+        return _shown(finding.pointer)
+    return _line_column(finding) or "(file)"
+
+
+def _line_column(finding: Finding) -> str:
+    if finding.line is None:
+        return ""
+    return f"{finding.line}" + (f":{finding.column}" if finding.column is not None else "")
 
 
 def _line(finding: Finding, paint: Paint) -> str:
@@ -73,7 +79,7 @@ def _details(finding: Finding) -> list[str]:
     if finding.schema_pointer:
         out.append(f"schema: {_shown(finding.schema_pointer)}")
     if finding.pointer and finding.line is not None:
-        out.append(f"pointer: {_shown(finding.pointer)}")
+        out.append(f"line: {_line_column(finding)}")
     out.append(f"spec: {finding.section}")
     return out
 
@@ -91,6 +97,10 @@ def _counts(report: Report) -> str:
 def _summary(report: Report, paint: Paint, *, verbose: bool) -> str:
     if report.unreadable:
         verdict = paint("unreadable", _RED)
+    elif report.valid and report.skipped:
+        # a partial check never calls the export valid (VAL-05)
+        verdict = paint("no problem in the checks selected", _GREEN) \
+            + f"; not checked: {', '.join(report.skipped)}"
     elif report.valid:
         verdict = paint("valid", _GREEN)
     else:
