@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rexport.importers.rundir import ImportRefused
-from rexport.pack.git import strip_credentials
+from rexport.pack.git import run_git, strip_credentials
 from rexport.paths import display, path_problems
 
 COMMIT = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
@@ -19,13 +19,8 @@ _CHUNK = 1 << 20
 
 
 def _git(cwd: Path, *args: str) -> str | None:
-    env = dict(os.environ, LC_ALL="C", GIT_TERMINAL_PROMPT="0", GIT_OPTIONAL_LOCKS="0")
-    try:
-        done = subprocess.run(["git", *args], cwd=cwd, env=env, stdin=subprocess.DEVNULL,
-                              capture_output=True, timeout=_TIMEOUT, check=False)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return done.stdout.decode("utf-8", "surrogateescape") if done.returncode == 0 else None
+    out = run_git(cwd, *args, timeout=_TIMEOUT)
+    return out.decode("utf-8", "surrogateescape") if out is not None else None
 
 
 def is_commit(value: object) -> bool:
