@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from helpers.exports import build_manifest
 from rexport.canonical import export_digest
-from rexport.checks import integrity, references, safety, secrets
+from rexport.checks import integrity, references, safety, scanned_files, secrets
 from rexport.checks.completeness import Tracker
 from rexport.json_values import index_columns
 
@@ -127,9 +127,9 @@ def test_the_tracker_built_from_columns_is_the_tracker_built_entry_by_entry() ->
 def test_scanned_paths_are_those_scanned_for_secrets(media: str) -> None:
     paths = ["code/train.py", "data/x.bin", "README", "Dockerfile", "a/.env", "notes.TXT",
              "big.py", "x.json", "dir/.pypirc", "weird.", ".py"]
-    sizes = [10, 10, 10, 10, 10, 10, secrets.TEXT_SCAN_MAX + 1, 10, 10, 10, 10]
+    sizes = [10, 10, 10, 10, 10, 10, scanned_files.TEXT_SCAN_MAX + 1, 10, 10, 10, 10]
     media_types = [media] * len(paths)
     expected = {p for p, s in zip(paths, sizes, strict=True)
-                if secrets.scanned_for_secrets(p, media, s)}
-    assert secrets.scanned_paths(paths, media_types, sizes) == expected
+                if scanned_files.scanned_for_secrets(p, media, s)}
+    assert scanned_files.scanned_paths(paths, media_types, sizes) == expected
     assert "code/train.py" in expected and "big.py" not in expected

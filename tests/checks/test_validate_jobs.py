@@ -10,7 +10,13 @@ from typing import Any
 
 import pytest
 from helpers.archives import pack
-from helpers.exports import build_manifest, edit_manifest, manifest_bytes, write_export
+from helpers.exports import (
+    BASE,
+    build_manifest,
+    edit_manifest,
+    manifest_bytes,
+    write_export,
+)
 from rexport import forked, validation
 from rexport.conformance.runner import option_values
 from rexport.conformance.suite import load_cases
@@ -96,11 +102,19 @@ def _files(count: int) -> dict[str, bytes]:
     return files
 
 
+LOCKFILE = "environment/requirements.pins"  # application/octet-stream, by its suffix
+
+
 @pytest.fixture(scope="module")
 def big_export(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """2,000 small files and two large ones, with errors of every kind the payload has."""
     files = _files(2000)
-    root = write_export(tmp_path_factory.mktemp("jobs") / "run", files, build_manifest(files))
+    # a lockfile is read whole to be checked (R111), though neither scanned nor text by type
+    files[LOCKFILE] = b"numpy==2.0.0\n-r more.txt\n"
+    environment = {**BASE["environment"],
+                   "lockfiles": [{"path": LOCKFILE, "format": "pip-requirements"}]}
+    root = write_export(tmp_path_factory.mktemp("jobs") / "run", files,
+                        build_manifest(files, environment=environment))
     names = sorted(files)
     (root / names[10]).write_bytes(b"tampered")  # size and digest
     changed = bytearray(files[names[500]])
@@ -121,7 +135,7 @@ def test_an_export_of_two_thousand_files_with_errors(
     found = reports(target)
     assert_alike(found)
     assert found[0][0] == 1
-    for code in ("REX-I101", "REX-I102", "REX-C102", "REX-C103", "REX-K102"):
+    for code in ("REX-I101", "REX-I102", "REX-C102", "REX-C103", "REX-K102", "REX-R111"):
         assert code in found[0][1], code
     if container == "dir" and forkable_here():
         assert forks.count == 2 + 8  # a worker a job, for 2 and for 8 jobs

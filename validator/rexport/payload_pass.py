@@ -9,8 +9,9 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NamedTuple
 
 from rexport import parsing
-from rexport.checks import integrity, references, secrets
+from rexport.checks import integrity, lockfiles, references, secrets
 from rexport.checks.completeness import IndexEntry, Tracker
+from rexport.checks.scanned_files import scanned_for_secrets, scanned_paths
 from rexport.digests import Tap, digest_bytes
 from rexport.findings import CATALOGUE, CodeFilter, Finding
 from rexport.jobs import WHOLE_MAX, Job, run_jobs
@@ -83,6 +84,7 @@ class PayloadPass:
         self.pipeline = not source.random_access and jobs > 1
         self.config_path = string(get(manifest, "config", "path"))
         self.schema_path = string(get(manifest, "config", "hyperparameters_schema"))
+        self.lockfile_paths = lockfiles.pip_requirements(manifest)
         self.captured: dict[str, bytes] = {}
         self.keyed: list[tuple[tuple[int, str], Finding]] = []
         self.files = 0
@@ -131,12 +133,13 @@ class PayloadPass:
 
     def _expected(self) -> dict[str, str]:
         """{"size/sha256/path": path} for each index entry a file may match at once: it asks
-        for SHA-256 alone, and its file is neither scanned for credentials nor parsed."""
-        config = {self.config_path, self.schema_path}
+        for SHA-256 alone, and its file is neither scanned for credentials nor parsed (a
+        config file, its schema, a pip lockfile)."""
+        config = {self.config_path, self.schema_path, *self.lockfile_paths}
         columns = self.columns
         if columns is not None:  # each entry asks for SHA-256 alone: no step but the key
-            alone = config | (secrets.scanned_paths(columns.paths, columns.media_types,
-                                                    columns.sizes) if self.scanning else set())
+            alone = config | (scanned_paths(columns.paths, columns.media_types, columns.sizes)
+                              if self.scanning else set())
             return {f"{size}/{value.lower()}/{path}": path for path, size, value
                     in zip(columns.paths, columns.sizes, columns.sha256, strict=True)
                     if path not in alone}
@@ -144,7 +147,7 @@ class PayloadPass:
         for entry in self.tracker.index.values():
             digests, size, path = entry.digests, entry.size, entry.path
             if len(digests) != 1 or size is None or path in config or (
-                    self.scanning and secrets.scanned_for_secrets(path, entry.media_type, size)):
+                    self.scanning and scanned_for_secrets(path, entry.media_type, size)):
                 continue
             value = digests.get("sha256")
             if type(value) is str:
@@ -186,19 +189,20 @@ class PayloadPass:
             and not resized else ()
         taps: list[Tap] = []
         scanner = None
-        if self.scanning and secrets.scanned_for_secrets(
+        if self.scanning and scanned_for_secrets(
                 path, index.media_type if index is not None else None, size):
             scanner = secrets.TextScanner(path)
             taps.append(scanner.feed)
         capture: list[bytes] | None = None
-        if path == self.config_path or path == self.schema_path:
+        if path == self.config_path or path == self.schema_path \
+                or path in self.lockfile_paths:
             if size <= CONFIG_CAP:
                 capture = []
                 taps.append(functools.partial(_keep, capture))
             else:
                 self._add(path, index, [Finding.of(
-                    "REX-P107", f"{path!r} is {size} bytes; config files are "
-                    f"parsed up to {CONFIG_CAP}", file=path)])
+                    "REX-P107", f"{path!r} is {size} bytes; files that are read "
+                    f"whole are parsed up to {CONFIG_CAP}", file=path)])
         if not algorithms and not taps:
             return None
         limit = index.size if index is not None and index.size is not None \
@@ -289,6 +293,8 @@ class PayloadPass:
             if document is not None:
                 found.extend(references.check_config_schema(
                     self.manifest, document, file=self.schema_path))
+        for path in sorted(self.lockfile_paths & self.captured.keys()):
+            found.extend(lockfiles.check_requirements(path, self.captured[path]))
         return found
 
     def _progress_bar(self) -> ProgressBar | None:

@@ -9,6 +9,8 @@ from types import FrameType
 
 import click
 
+from rexport.paths import display
+
 _PATH = click.Path(exists=True, path_type=Path)
 
 
@@ -62,7 +64,8 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
               help="Embed files even when they hold credentials (manifest values stay redacted).")
 @click.option("--ro-crate", "ro_crate", is_flag=True,
               help="Also write ro-crate-metadata.json (RO-Crate 1.1, Process Run Crate 0.5).")
-@click.option("--force", is_flag=True, help="Replace OUT if it exists.")
+@click.option("--force", is_flag=True,
+              help="Replace OUT if it is an earlier export or an empty folder (never else).")
 @click.option("--progress/--no-progress", default=None,
               help="Progress bars on stderr. Default: only on a terminal.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")
@@ -75,8 +78,9 @@ def command(out: Path, code: Path | None, data: tuple[Path, ...], data_refs: tup
     """Pack an experiment into a REX export at OUT, deterministically and atomically.
 
     Identical inputs give a byte-identical OUT. Times come from SOURCE_DATE_EPOCH, else the
-    code's commit time, else 1980-01-01. Exit codes: 0 written, 1 refused because a file
-    holds a credential, 2 usage error or unusable input.
+    code's commit time, else 1980-01-01. Inputs must be regular files or folders, not
+    links. Exit codes: 0 written, 1 refused because a file holds a credential, 2 usage error
+    or unusable input, 130 interrupted (nothing is left at OUT).
     """
     from rexport.pack.errors import PackError
     from rexport.pack.files import Request, pack
@@ -91,16 +95,18 @@ def command(out: Path, code: Path | None, data: tuple[Path, ...], data_refs: tup
     try:
         written = pack(request)
     except PackError as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(display(f"error: {exc}", None), err=True)
         sys.exit(exc.exit_code)
     except OSError as exc:
         where = f" {exc.filename}" if exc.filename else ""
-        click.echo(f"error: cannot read or write{where}: {exc.strerror or exc}", err=True)
+        click.echo(display(f"error: cannot read or write{where}: {exc.strerror or exc}", None),
+                   err=True)
         sys.exit(2)
     finally:
         signal.signal(signal.SIGTERM, previous)
     for warning in written.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        click.echo(display(f"warning: {warning}", None), err=True)
     if not quiet:
-        click.echo(f"wrote {written.path} ({written.format}, "
-                   f"{len(written.manifest['files']) + 1} files) {written.export_digest}")
+        click.echo(display(f"wrote {written.path} ({written.format}, "
+                           f"{len(written.manifest['files']) + 1} files) "
+                           f"{written.export_digest}", None))

@@ -86,12 +86,19 @@ def _emit(report: ReplayReport, output_format: str) -> None:
               help="Interpreter that builds the virtual environment. Default: this one.")
 @click.option("--reuse-site-packages", is_flag=True,
               help="Let the venv see PY's installed packages (faster, no longer isolated).")
+@click.option("--allow-export-index", is_flag=True,
+              help="Let the lockfile choose where pip downloads from (--index-url, "
+                   "--extra-index-url, --find-links, --trusted-host, NAME @ URL).")
+@click.option("--pip-env", is_flag=True,
+              help="Give pip your own settings: PIP_* variables, pip config files, proxy "
+                   "variables and netrc. Default: none of them.")
 @click.option("--keep", is_flag=True, help="Keep the temporary work folder.")
 @click.option("--yes", "-y", is_flag=True, help="Run without asking for confirmation.")
 @click.option("-o", "--output-format", type=click.Choice(["text", "json"]), default="text",
               show_default=True)
 def command(export: str, workdir: Path | None, timeout: float | None, python: str | None,
-            reuse_site_packages: bool, keep: bool, yes: bool, output_format: str) -> None:
+            reuse_site_packages: bool, allow_export_index: bool, pip_env: bool, keep: bool,
+            yes: bool, output_format: str) -> None:
     """Replay EXPORT and compare its metrics with the recorded ones.
 
     Validates EXPORT (an invalid one is refused and nothing runs), unpacks its
@@ -99,7 +106,16 @@ def command(export: str, workdir: Path | None, timeout: float | None, python: st
     virtual environment from its pip-requirements lockfile (hashes enforced when
     present), runs replay.command (no shell) in replay.working_directory with a
     timeout, then reads replay.metrics_file: {"metrics": [{"name", "value",
-    "split"}]} or {"name": value}.
+    "split"}]} or {"name": value}. The command and everything it started are
+    ended when it ends or times out.
+
+    \b
+    The lockfile is read as pip reads it (continued lines joined, comments
+    removed) and may hold only pinned requirements, --hash and harmless options;
+    ${VAR}, -r, -c, -e, paths and URLs are refused, and so are index options
+    unless --allow-export-index. pip runs with none of your PIP_* variables, pip
+    config files, proxy variables or netrc unless --pip-env; it keeps PATH and
+    the certificate variables (SSL_CERT_FILE, REQUESTS_CA_BUNDLE, ...).
 
     \b
     The command sees only these variables: PATH (the venv first), HOME and TMPDIR
@@ -119,7 +135,8 @@ def command(export: str, workdir: Path | None, timeout: float | None, python: st
     will run and asks first unless --yes (with no terminal to ask, it refuses).
     """
     options = Options(workdir=workdir, timeout=timeout, python=python,
-                      reuse_site_packages=reuse_site_packages, keep=keep)
+                      reuse_site_packages=reuse_site_packages, keep=keep,
+                      allow_export_index=allow_export_index, pip_env=pip_env)
     try:
         plan = prepare(export, options)
     except ReplayStop as stop:

@@ -11,11 +11,12 @@ from typing import Any
 from rexport.pack.build import Written
 from rexport.pack.capture import Capture
 from rexport.pack.errors import PackError
-from rexport.pack.members import local_file
+from rexport.pack.members import local_file, open_regular, read_regular
 
 _DATA_REF = re.compile(r"^(?P<uri>.+)=sha256:(?P<hex>[0-9a-f]{64})(?:,size=(?P<size>[0-9]+))?$")
 _SEED_KEYS = ("seed", "random_seed", "random_state")
 MAX_NOTES_IN_MANIFEST = 64 << 10
+MAX_METRICS_BYTES = 16 << 20  # the cap of a metrics file that replay reads (RPL-04)
 
 
 @dataclass
@@ -68,7 +69,8 @@ def read_metrics(path: Path) -> list[dict[str, Any]]:
     ``{name: number}`` (the form a replay writes, too)."""
     from rexport.parsing import load_json
 
-    document, findings = load_json(local_file(path, "metrics file").read_bytes(),
+    document, findings = load_json(read_regular(local_file(path, "metrics file"),
+                                                "metrics file", MAX_METRICS_BYTES),
                                    file=path.name)
     if findings or not isinstance(document, dict):
         raise PackError(f"metrics file {path.name} is not a JSON object of metrics")
@@ -89,8 +91,20 @@ def _seeds_from(hyperparameters: Any) -> dict[str, int]:
     return {k: hyperparameters[k] for k in _SEED_KEYS if type(hyperparameters.get(k)) is int}
 
 
+def _check_inputs(request: Request) -> None:
+    """Refuse links and special files among the inputs, naming the option that gave each."""
+    named = [("--code", request.code), ("--config", request.config),
+             ("--metrics", request.metrics), ("--notes", request.notes),
+             *(("--data", p) for p in request.data),
+             *(("--artifact", p) for p in request.artifacts)]
+    for option, path in named:
+        if path is not None:
+            local_file(path, option)
+
+
 def pack(request: Request) -> Written:
     """Capture the named files and write the export; see `rexport pack --help`."""
+    _check_inputs(request)
     project = request.code if request.code is not None else Path.cwd()
     cap = Capture(project, title=request.title, code=request.code is not None,
                   git=request.git, include_untracked=request.include_untracked,
@@ -123,7 +137,8 @@ def pack(request: Request) -> Written:
             cap.artifact(resolved.name, resolved)
     if request.notes is not None:
         target = cap.embed(request.notes, prefix="narrative", role="narrative")[0]
-        data = local_file(request.notes, "notes file").read_bytes()
+        with open_regular(local_file(request.notes, "--notes"), "--notes") as fp:
+            data = fp.read(MAX_NOTES_IN_MANIFEST + 1)
         if len(data) <= MAX_NOTES_IN_MANIFEST:
             cap.note(data.decode("utf-8", "replace"))
         else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
@@ -12,7 +13,7 @@ from typing import Any
 
 from rexport.checks.secret_patterns import PEM_HEADER
 from rexport.digests import Tap, hash_stream
-from rexport.jobs import default_jobs
+from rexport.jobs import default_jobs, stoppable
 from rexport.pack.members import Member
 from rexport.progress import ProgressBar
 
@@ -73,10 +74,11 @@ class KeyTap:
 def _scanner(member: Member, size: int) -> Any | None:
     """The validator's own credential scanner, for the files the validator scans (REX-K102).
 
-    The same choice of files as the validator's (checks.secrets.scanned_for_secrets), so the
+    The same choice of files as the validator's (checks.scanned_files.scanned_for_secrets), so the
     packer refuses exactly what would make its export fail validation.
     """
-    from rexport.checks.secrets import TextScanner, scanned_for_secrets
+    from rexport.checks.scanned_files import scanned_for_secrets
+    from rexport.checks.secrets import TextScanner
 
     if not scanned_for_secrets(member.path, member.media_type, size):
         return None
@@ -129,12 +131,15 @@ def hash_members(members: Sequence[Member], algorithms: Sequence[str], *, jobs: 
     bar = ProgressBar(sum(m.size() for m in members)) if progress else None
     tick = bar.tick if bar is not None else None
     known = dict(known_secrets or {})
+    stop = threading.Event()
+    report = stoppable(tick, stop)
+    pool = ThreadPoolExecutor(max_workers=default_jobs() if jobs is None else max(1, jobs))
     try:
-        workers = default_jobs() if jobs is None else max(1, jobs)
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            results = list(pool.map(
-                lambda m: _hash_one(m, algorithms, scan, known, tick, output), members))
+        results = list(pool.map(lambda m: _hash_one(m, algorithms, scan, known, report, output),
+                                members))
     finally:
+        stop.set()  # after Ctrl-C or an error the workers give up at their next chunk
+        pool.shutdown(wait=True, cancel_futures=True)
         if bar is not None:
             bar.close()
     return {m.path: r for m, r in zip(members, results, strict=True)}

@@ -5,32 +5,30 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from rexport.json_values import as_list, get
+from rexport.replay import run
+from rexport.replay.lockfile import Lockfile, LockfileError, read_lockfile
 
 LOCKFILE_FORMAT = "pip-requirements"
 INSTALL_TIMEOUT = 3600.0
 
-# pip reaches the package index with the caller's own settings (index, proxy, certificates)
-# and PATH; nothing else of the caller's environment is passed on.
-_PIP_VARIABLES = re.compile(
-    r"^(PIP_[A-Z0-9_]+|(HTTPS?|ALL|NO)_PROXY|(https?|all|no)_proxy|SSL_CERT_(FILE|DIR)"
-    r"|REQUESTS_CA_BUNDLE|CURL_CA_BUNDLE|XDG_(CONFIG|CACHE)_HOME|HOME|USERPROFILE|APPDATA"
-    r"|LOCALAPPDATA|SYSTEMROOT|TEMP|TMP|TMPDIR)$")
-
-# Lines of a requirements file that make pip read other files or folders, anywhere on this
-# machine: refused, since a lockfile pins packages from an index and nothing else.
-_FILE_OPTIONS = re.compile(
-    r"^\s*(-[rce]|--(requirement|constraint|editable)\b|[./~\\]|[A-Za-z]:[\\/])|file:"
-    r"|(^|\s)(-f|--find-links)[=\s]*(?!https?://)[^=\s]",
-    re.IGNORECASE)
+# The caller's settings that decide where pip connects and with which credentials: index URLs
+# and options (PIP_*), proxies, netrc, pip's config files. Passed on only when asked for.
+_CALLER_SETTINGS = re.compile(
+    r"^(PIP_[A-Z0-9_]+|(HTTPS?|ALL|NO)_PROXY|(https?|all|no)_proxy|NETRC|HOME|USERPROFILE"
+    r"|APPDATA|XDG_CONFIG_HOME|XDG_CACHE_HOME)$")
+# Passed on always: where the caller's trusted certificates are (a corporate CA must not break
+# the install; it grants nothing), temporary folders, and what Windows needs to start programs.
+_ALWAYS = re.compile(
+    r"^(SSL_CERT_(FILE|DIR)|REQUESTS_CA_BUNDLE|CURL_CA_BUNDLE|TEMP|TMP|TMPDIR|SYSTEMROOT"
+    r"|LOCALAPPDATA)$")
 
 
 class SetupError(Exception):
@@ -43,21 +41,15 @@ class SetupError(Exception):
 
 
 @dataclass
-class Lockfile:
-    """A lockfile this replay installs: where it is and whether it pins hashes."""
-
-    path: str
-    hashes: bool
-
-
-@dataclass
 class Venv:
-    """A virtual environment: its folder, interpreter, and the pip command that installs in it."""
+    """A virtual environment: its folder, interpreter, the pip command that installs in it,
+    and the variables pip and the probe run with."""
 
     root: Path
     python: Path
     pip: list[str]
-    log: list[str] = field(default_factory=list)
+    env: dict[str, str]
+    home: Path
 
 
 def pip_lockfiles(manifest: Mapping[str, Any]) -> tuple[list[str], list[str]]:
@@ -70,20 +62,12 @@ def pip_lockfiles(manifest: Mapping[str, Any]) -> tuple[list[str], list[str]]:
     return used, skipped
 
 
-def inspect_lockfile(path: Path, name: str) -> Lockfile:
-    """Read a requirements file: refuse file-reading options, and note whether it pins hashes."""
-    text = path.read_text(encoding="utf-8", errors="replace")
-    for number, line in enumerate(text.splitlines(), start=1):
-        if _FILE_OPTIONS.search(line.split(" #")[0]):
-            raise SetupError(f"{name}:{number}: '{line.strip()}' refers to local files or "
-                             "folders; replay installs pinned requirements from an index only")
-    return Lockfile(name, "--hash" in text)
-
-
-def has_requirements(path: Path) -> bool:
-    """True when a requirements file holds anything but blank lines and comments."""
-    text = path.read_text(encoding="utf-8", errors="replace")
-    return any(line.strip() and not line.lstrip().startswith("#") for line in text.splitlines())
+def inspect_lockfile(path: Path, name: str, *, allow_sources: bool = False) -> Lockfile:
+    """Read a requirements file as pip does; SetupError names the first line refused."""
+    try:
+        return read_lockfile(path, name, allow_sources=allow_sources)
+    except LockfileError as exc:
+        raise SetupError(f"lockfile refused: {exc}") from None
 
 
 def venv_python(root: Path) -> Path:
@@ -92,12 +76,20 @@ def venv_python(root: Path) -> Path:
     return root / "bin" / "python"
 
 
-def pip_environment(base: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The caller's variables pip needs to reach an index, and no others."""
+def pip_environment(home: Path, *, caller_settings: bool = False,
+                    base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The variables pip runs with: PATH and certificate locations of the caller's, ``home``
+    as HOME, no config file, netrc or keyring; with ``caller_settings``, the caller's own
+    PIP_*, proxy, netrc and pip config settings as well (RPL-06)."""
     source = os.environ if base is None else base
-    env = {k: v for k, v in source.items() if _PIP_VARIABLES.match(k)}
+    env = {k: v for k, v in source.items() if _ALWAYS.match(k)}
     # PATH is no secret, and building an sdist may need the caller's compilers
     env["PATH"] = source.get("PATH", os.defpath)
+    if caller_settings:
+        env.update({k: v for k, v in source.items() if _CALLER_SETTINGS.match(k)})
+    else:
+        env.update(HOME=str(home), USERPROFILE=str(home), PIP_CONFIG_FILE=os.devnull,
+                   NETRC=str(home / ".netrc"), PIP_KEYRING_PROVIDER="disabled")
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
     env["PIP_NO_INPUT"] = "1"
     return env
@@ -141,36 +133,34 @@ def install_command(pip: Sequence[str], lockfile: Lockfile, lock_path: Path | st
             *hashes, "-r", str(lock_path)]
 
 
-def _run(cmd: Sequence[str], *, timeout: float, env: Mapping[str, str]) -> tuple[int, list[str]]:
-    try:
-        done = subprocess.run(list(cmd), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, timeout=timeout, env=dict(env),
-                              check=False)
-    except subprocess.TimeoutExpired as exc:
-        out = exc.stdout if isinstance(exc.stdout, bytes) else b""
-        return -1, [*out.decode("utf-8", "replace").splitlines()[-50:], "(timed out)"]
-    except OSError as exc:
-        return -1, [str(exc)]
-    return done.returncode, done.stdout.decode("utf-8", "replace").splitlines()
+def _run(cmd: Sequence[str], *, env: Mapping[str, str], cwd: Path, log: Path
+         ) -> tuple[int, list[str]]:
+    """Run a setup command in its own session, killed with all it started at the timeout."""
+    result = run.run_command(cmd, cwd=cwd, env=env, timeout=INSTALL_TIMEOUT, log=log)
+    if result.timed_out:
+        return -1, [*result.tail, f"(timed out after {INSTALL_TIMEOUT:g} s)"]
+    return result.returncode or 0, result.tail
 
 
-def create_venv(python: str, root: Path, *, installs: bool, site_packages: bool) -> Venv:
+def create_venv(python: str, root: Path, *, installs: bool, site_packages: bool,
+                home: Path, caller_settings: bool = False) -> Venv:
     """Create a virtual environment at ``root`` with ``python``; raise SetupError.
 
+    pip runs in ``home``, a new empty folder, with pip_environment(home, caller_settings).
     When something is to be installed, this interpreter's pip installs into the venv if it
     can (``pip --python``): bootstrapping pip inside every venv costs seconds. Else, or if it
     cannot, the venv gets its own pip.
     """
+    env = pip_environment(home, caller_settings=caller_settings)
     host = host_pip() if installs else None
     bootstrap = installs and host is None
     cmd = venv_command(python, root, with_pip=bootstrap, site_packages=site_packages)
-    code, lines = _run(cmd, timeout=INSTALL_TIMEOUT, env=pip_environment())
+    code, lines = _run(cmd, env=env, cwd=home, log=root.parent / "venv.log")
     interpreter = venv_python(root)
     pip = [*host, "--python", str(interpreter)] if host else [str(interpreter), "-m", "pip"]
-    venv = Venv(root, interpreter, pip, lines)
+    venv = Venv(root, interpreter, pip, env, home)
     if code != 0 or not venv.python.exists():
-        raise SetupError(f"could not create the virtual environment with {python}",
-                         tail=lines[-50:])
+        raise SetupError(f"could not create the virtual environment with {python}", tail=lines)
     return venv
 
 
@@ -178,11 +168,15 @@ _MISSING = (re.compile(r"No matching distribution found for ([^\s;]+)"),
             re.compile(r"Could not find a version that satisfies the requirement ([^\s;]+)"))
 
 
-def install(venv: Venv, lockfile: Lockfile, lock_path: Path) -> None:
-    """pip-install one lockfile into the venv; raise SetupError naming what failed."""
-    code, lines = _run(install_command(venv.pip, lockfile, lock_path),
-                       timeout=INSTALL_TIMEOUT, env=pip_environment())
-    venv.log += lines
+def install(venv: Venv, lockfile: Lockfile, dest: Path) -> None:
+    """pip-install one checked lockfile into the venv; raise SetupError naming what failed.
+
+    pip reads the lines that were checked, written to ``dest``, never the export's own file:
+    what pip sees is exactly what was checked, whatever encoding tricks the original holds.
+    """
+    dest.write_text("".join(f"{line}\n" for line in lockfile.lines), encoding="ascii")
+    code, lines = _run(install_command(venv.pip, lockfile, dest), env=venv.env, cwd=venv.home,
+                       log=dest.with_suffix(".log"))
     if code == 0:
         return
     for pattern in _MISSING:
@@ -190,8 +184,7 @@ def install(venv: Venv, lockfile: Lockfile, lock_path: Path) -> None:
             found = pattern.search(line)
             if found:
                 raise SetupError(f"package cannot be had: {found.group(1)} "
-                                 f"(from {lockfile.path})", package=found.group(1),
-                                 tail=lines[-50:])
+                                 f"(from {lockfile.path})", package=found.group(1), tail=lines)
     errors = [line.strip() for line in lines if line.startswith("ERROR")]
     reason = errors[0] if errors else f"pip exited with status {code}"
-    raise SetupError(f"installing {lockfile.path} failed: {reason}", tail=lines[-50:])
+    raise SetupError(f"installing {lockfile.path} failed: {reason}", tail=lines)

@@ -27,7 +27,7 @@ from rexport.diff.compare import Difference, diff_environment
 from rexport.json_values import get, obj
 from rexport.limits import MAX_BYTES, MAX_FILES
 from rexport.paths import path_problems
-from rexport.replay import env, metrics, probe, run
+from rexport.replay import env, metrics, probe, reap, run
 from rexport.sources import ManifestError, read_manifest
 from rexport.sources.unpack import UnpackError, unpack
 
@@ -37,13 +37,16 @@ DEFAULT_TIMEOUT = 3600.0
 
 @dataclass
 class Options:
-    """How to replay: the work folder (kept when given), timeout, interpreter, venv isolation."""
+    """How to replay: the work folder (kept when given), timeout, interpreter, venv isolation,
+    and what pip may use: the lockfile's own index options, the caller's pip settings."""
 
     workdir: Path | None = None
     timeout: float | None = None
     python: str | None = None
     reuse_site_packages: bool = False
     keep: bool = False
+    allow_export_index: bool = False
+    pip_env: bool = False
 
 
 @dataclass
@@ -63,6 +66,8 @@ class Plan:
     python: str
     checks: list[metrics.Check]
     site_packages: bool = False
+    allow_export_index: bool = False
+    pip_env: bool = False
 
     def describe(self) -> list[str]:
         """What will run, one line each, for the confirmation prompt."""
@@ -70,6 +75,11 @@ class Plan:
                  f"interpreter:  {self.python}" + (" (with its site-packages)"
                                                    if self.site_packages else " (isolated venv)")]
         lines += [f"install:      pip install -r {p}" for p in self.lockfiles]
+        if self.lockfiles:
+            lines.append("pip uses:     " + ("your pip settings, proxies and netrc"
+                                             if self.pip_env else "none of your pip settings")
+                         + (", and the indexes the lockfile names" if self.allow_export_index
+                            else ""))
         lines += [f"not installed (format not supported): {p}" for p in self.skipped_lockfiles]
         if not self.lockfiles:
             lines.append("install:      nothing (no pip-requirements lockfile)")
@@ -186,14 +196,15 @@ def prepare(path: str | os.PathLike[str], options: Options) -> Plan:
                 _safe_relpath(replay.get("working_directory"), "working_directory",
                               allow_root=True),
                 float(timeout), _safe_relpath(replay["metrics_file"], "metrics_file"),
-                dict(declared), used, skipped, python, checks, options.reuse_site_packages)
+                dict(declared), used, skipped, python, checks, options.reuse_site_packages,
+                options.allow_export_index, options.pip_env)
 
 
 def _workdir(options: Options) -> tuple[Path, bool]:
     """A fresh, empty work folder, and whether to keep it afterwards."""
     if options.workdir is None:
         return Path(tempfile.mkdtemp(prefix="rexport-replay-")), options.keep
-    wd = options.workdir
+    wd = options.workdir.absolute()  # commands run in other folders: no relative path
     if wd.is_symlink() or (wd.exists() and (not wd.is_dir() or any(wd.iterdir()))):
         raise ReplayStop("unpack", f"--workdir must be a new or empty folder: {wd}")
     wd.mkdir(parents=True, exist_ok=True)
@@ -205,18 +216,22 @@ def _environment(plan: Plan, wd: Path, root: Path, report: ReplayReport) -> env.
     report.notes += [f"lockfile not installed (format not supported): {p}"
                      for p in plan.skipped_lockfiles]
     try:
-        locks = [env.inspect_lockfile(root / p, p) for p in plan.lockfiles]
-        needed = [lock for lock in locks if env.has_requirements(root / lock.path)]
+        locks = [env.inspect_lockfile(root / p, p, allow_sources=plan.allow_export_index)
+                 for p in plan.lockfiles]
+        needed = [lock for lock in locks if lock.requirements]
+        (wd / "pip-home").mkdir()
         venv = env.create_venv(plan.python, wd / "venv", installs=bool(needed),
-                                      site_packages=plan.site_packages)
-        for lock in needed:
-            env.install(venv, lock, root / lock.path)
+                               site_packages=plan.site_packages, home=wd / "pip-home",
+                               caller_settings=plan.pip_env)
+        for number, lock in enumerate(needed, start=1):
+            env.install(venv, lock, wd / f"lockfile-{number}.txt")
     except env.SetupError as exc:
         raise ReplayStop("environment", str(exc), tail=exc.tail, package=exc.package) from None
     except OSError as exc:
         raise ReplayStop("environment", f"cannot read the lockfile: {exc}") from None
     # Python, OS, packages and hardware as seen from inside the venv that runs the command
-    found = probe.probe(venv.python, env=env.pip_environment())
+    with reap.reaped():  # the venv may hold packages that start processes on import
+        found = probe.probe(venv.python, env=venv.env)
     if found:
         recorded = {"environment": plan.manifest.get("environment")}
         report.drift = diff_environment(recorded, {"environment": found}, only_recorded=True)
