@@ -21,8 +21,8 @@ from helpers.exports import (
     write_export,
     write_manifest,
 )
-from rexport.findings import Severity
-from rexport.validation import code_filter, order, validate
+from rexport.findings import Severity, code_filter
+from rexport.validation import order, validate
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -204,7 +204,7 @@ EXTENSION_FAMILIES = frozenset({"bag"})
 CATALOGUE: dict[str, Rule] = {rule.code: rule for rule in _RULES}
 
 
-# Whether findings of a code are reported (--select/--ignore): rexport.validation.code_filter.
+# Whether findings of a code are reported (--select/--ignore): code_filter.
 CodeFilter = Callable[[str], bool]
 
 
@@ -274,3 +274,47 @@ def escape_pointer_token(token: str | int) -> str:
 def pointer(*tokens: str | int) -> str:
     """Build an RFC 6901 JSON pointer: pointer("files", 3, "size") == "/files/3/size"."""
     return "".join("/" + escape_pointer_token(t) for t in tokens)
+
+
+def code_filter(select: Iterable[str], ignore: Iterable[str]) -> CodeFilter:
+    """Return reported(code) for --select/--ignore values; raise ValueError for one naming no
+    code.
+
+    REX-U findings (the input could not be read) are always kept: hiding them would turn
+    an unreadable input into a valid one.
+    """
+    chosen, dropped = _prefixes(select), _prefixes(ignore)
+
+    def reported(code: str) -> bool:
+        if code.startswith("REX-U"):
+            return True
+        if chosen and not code.startswith(chosen):
+            return False
+        return not (dropped and code.startswith(dropped))
+
+    return reported
+
+
+def skipped_families(reported: CodeFilter) -> tuple[str, ...]:
+    """The check families of the spec that ``reported`` leaves out, wholly or in part."""
+    return tuple(sorted({entry.family for entry in CATALOGUE.values()
+                         if entry.family not in EXTENSION_FAMILIES and not reported(entry.code)}))
+
+
+def _prefixes(values: Iterable[str]) -> tuple[str, ...]:
+    families: dict[str, list[str]] = {}
+    for entry in CATALOGUE.values():
+        families.setdefault(entry.family, []).append(entry.code)
+    out: list[str] = []
+    for raw in values:
+        value = raw.strip()
+        if value.lower() in families:
+            out.extend(families[value.lower()])
+            continue
+        prefix = value.upper()
+        if not prefix.startswith("REX"):
+            prefix = "REX-" + prefix
+        if not any(code.startswith(prefix) for code in CATALOGUE):
+            raise ValueError(f"{raw!r} names no finding code or family")
+        out.append(prefix)
+    return tuple(out)

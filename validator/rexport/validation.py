@@ -12,7 +12,14 @@ from typing import Any, NamedTuple
 from rexport import parsing
 from rexport.checks import integrity, references, safety, schema, secrets, version
 from rexport.checks.completeness import Tracker, manifest_missing, payload_skipped
-from rexport.findings import CATALOGUE, EXTENSION_FAMILIES, CodeFilter, Finding, Severity
+from rexport.findings import (
+    CATALOGUE,
+    CodeFilter,
+    Finding,
+    Severity,
+    code_filter,
+    skipped_families,
+)
 from rexport.forked import Forked
 from rexport.jobs import WHOLE_MAX, default_jobs
 from rexport.json_values import IndexColumns, index_columns
@@ -37,6 +44,9 @@ FORK_MIN = 32 << 10
 # credential patterns are run by a forked helper beside the schema, references and digest
 # (measured: 100,000 entries take some 90 ms of it; the fork and its two texts some 20 ms).
 ASIDE_MIN = 10_000
+# A rex.json larger than this is let go once parsed, and read again only if a finding names
+# it: held, its bytes would add to the peak of every check that follows.
+KEEP_MAX = 1 << 20
 
 
 class ManifestCheck(NamedTuple):
@@ -53,6 +63,40 @@ class ManifestCheck(NamedTuple):
     columns: IndexColumns | None = None  # the file index as columns, when of that shape
 
 
+class _Texts:
+    """The JSON and YAML files read, to place the findings that name them (lines, columns)
+    once every check is done; a large rex.json is read again for it (KEEP_MAX)."""
+
+    def __init__(self) -> None:
+        self.documents: dict[str, bytes] = {}
+        self.well_formed: set[str] = set()  # parsed without a finding (positions.locate)
+        self.size: int | None = None  # of the rex.json that was let go
+
+    def keep_manifest(self, data: bytes, *, well_formed: bool) -> None:
+        """Keep the bytes of a rex.json that parsed, or their size when they are many."""
+        if len(data) <= KEEP_MAX:
+            self.documents[MANIFEST] = data
+        else:
+            self.size = len(data)
+        if well_formed:
+            self.well_formed.add(MANIFEST)
+
+    def read_again(self, source: Source, found: list[Finding]) -> None:
+        """Read the rex.json that was let go again, if a finding names it; a text changed
+        meanwhile (another size) gives no positions."""
+        if self.size is None or not any(f.file == MANIFEST for f in found):
+            return
+        try:
+            data = source.manifest_bytes()
+        except (InputError, OSError):
+            return
+        if data is not None and len(data) == self.size:
+            self.documents[MANIFEST] = data
+
+    def place(self, findings: list[Finding]) -> list[Finding]:
+        return parsing.place_findings(findings, self.documents, well_formed=self.well_formed)
+
+
 def validate(path: str | os.PathLike[str], *, strict: bool = False, select: Iterable[str] = (),
              ignore: Iterable[str] = (), jobs: int | None = None, max_files: int = MAX_FILES,
              max_bytes: int = MAX_BYTES, progress: bool = False) -> Report:
@@ -67,21 +111,20 @@ def validate(path: str | os.PathLike[str], *, strict: bool = False, select: Iter
     """
     reported = code_filter(select, ignore)
     report = Report(path=os.fsdecode(path), strict=strict, skipped=skipped_families(reported))
-    documents: dict[str, bytes] = {}
+    texts = _Texts()
     try:
-        found = _validated(path, report, documents, strict=strict, reported=reported,
+        found = _validated(path, report, texts, strict=strict, reported=reported,
                            jobs=default_jobs() if jobs is None else max(1, jobs),
                            max_files=max_files, max_bytes=max_bytes,
                            progress=progress)
     except Exception as exc:  # a bug met on one input is that input's finding, never a crash
         found = [internal_error(exc, report.path)]
     # lines and columns for the pointers that findings name, found only now that some do
-    report.findings = parsing.place_findings(order(f for f in found if reported(f.code)),
-                                             documents)
+    report.findings = texts.place(order(f for f in found if reported(f.code)))
     return report
 
 
-def _validated(path: str | os.PathLike[str], report: Report, documents: dict[str, bytes], *,
+def _validated(path: str | os.PathLike[str], report: Report, texts: _Texts, *,
                strict: bool, reported: CodeFilter, jobs: int, max_files: int, max_bytes: int,
                progress: bool) -> list[Finding]:
     try:
@@ -90,8 +133,10 @@ def _validated(path: str | os.PathLike[str], report: Report, documents: dict[str
         return [_input_finding(exc, report.path)]
     with source:
         report.container = source.container
-        return _check_source(source, report, documents, strict=strict, reported=reported,
-                             jobs=jobs, progress=progress)
+        found = _check_source(source, report, texts, strict=strict, reported=reported,
+                              jobs=jobs, progress=progress)
+        texts.read_again(source, found)  # the manifest's objects are gone by now
+        return found
 
 
 def internal_error(exc: BaseException, path: str) -> Finding:
@@ -208,10 +253,10 @@ def _check_parsed(manifest: dict[str, Any], found: list[Finding], *, strict: boo
                          columns=index)
 
 
-def _check_source(source: Source, report: Report, documents: dict[str, bytes], *,
+def _check_source(source: Source, report: Report, texts: _Texts, *,
                   strict: bool, reported: CodeFilter, jobs: int, progress: bool
                   ) -> list[Finding]:
-    """The findings on ``source``; ``documents`` gets the JSON and YAML files that were read."""
+    """The findings on ``source``; ``texts`` gets the JSON and YAML files that were read."""
     data = source.manifest_bytes()
     if data is None:
         found = [manifest_missing()]
@@ -225,12 +270,14 @@ def _check_source(source: Source, report: Report, documents: dict[str, bytes], *
         read_ahead(WHOLE_MAX, workers=workers)
     with _collector_paused():
         parsed, found = parsing.load_json(data)
+    if isinstance(parsed, dict):
+        # placed later, only if findings name its members; text that did not parse (or was
+        # refused for its size) is never read again
+        texts.keep_manifest(data, well_formed=not found)
+    del data
     checked = _checked(parsed, found, strict=strict, spare=jobs > 1 and workers == 1)
     manifest, found = checked.manifest, checked.findings
     if manifest is not None:
-        # placed later, only if findings name its members; text that did not parse (or was
-        # refused for its size) is never read again
-        documents[MANIFEST] = data
         version_value = manifest.get("rex_version")
         report.rex_version = version_value if isinstance(version_value, str) else None
         report.export_digest = checked.export_digest
@@ -251,7 +298,7 @@ def _check_source(source: Source, report: Report, documents: dict[str, bytes], *
     with _collector_frozen():
         found.extend(payload.run(source))
     report.files_checked, report.bytes_checked = payload.files, payload.bytes
-    documents.update(payload.captured)
+    texts.documents.update(payload.captured)
     excused = frozenset(_refused_positions(found))
     # a cap stopped the walk: members past it were never seen, not missing
     capped = any(f.code in _CAP_EXCEEDED for f in source.findings)
@@ -272,50 +319,6 @@ def _refused_positions(found: Iterable[Finding]) -> Iterable[int]:
             head = f.pointer.split("/")[2]
             if head.isdigit():
                 yield int(head)
-
-
-def code_filter(select: Iterable[str], ignore: Iterable[str]) -> CodeFilter:
-    """Return reported(code) for --select/--ignore values; raise ValueError for one naming no
-    code.
-
-    REX-U findings (the input could not be read) are always kept: hiding them would turn
-    an unreadable input into a valid one.
-    """
-    chosen, dropped = _prefixes(select), _prefixes(ignore)
-
-    def reported(code: str) -> bool:
-        if code.startswith("REX-U"):
-            return True
-        if chosen and not code.startswith(chosen):
-            return False
-        return not (dropped and code.startswith(dropped))
-
-    return reported
-
-
-def skipped_families(reported: CodeFilter) -> tuple[str, ...]:
-    """The check families of the spec that ``reported`` leaves out, wholly or in part."""
-    return tuple(sorted({rule.family for rule in CATALOGUE.values()
-                         if rule.family not in EXTENSION_FAMILIES and not reported(rule.code)}))
-
-
-def _prefixes(values: Iterable[str]) -> tuple[str, ...]:
-    families: dict[str, list[str]] = {}
-    for rule in CATALOGUE.values():
-        families.setdefault(rule.family, []).append(rule.code)
-    out: list[str] = []
-    for raw in values:
-        value = raw.strip()
-        if value.lower() in families:
-            out.extend(families[value.lower()])
-            continue
-        prefix = value.upper()
-        if not prefix.startswith("REX"):
-            prefix = "REX-" + prefix
-        if not any(code.startswith(prefix) for code in CATALOGUE):
-            raise ValueError(f"{raw!r} names no finding code or family")
-        out.append(prefix)
-    return tuple(out)
 
 
 def order(findings: Iterable[Finding]) -> list[Finding]:

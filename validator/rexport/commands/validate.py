@@ -115,7 +115,7 @@ def command(ctx: click.Context, paths: tuple[str, ...], fmt: str, output: str | 
 def _check_codes(values: tuple[str, ...], option: str) -> None:
     # checked before any export is read, so that a typo is a usage error (exit 2)
     # rather than a filter that silently keeps nothing
-    from rexport.validation import code_filter
+    from rexport.findings import code_filter
 
     try:
         code_filter(values, ())
