@@ -29,20 +29,28 @@ class Hashed:
 
 
 class ValueTap:
-    """Look for known secret values (bytes) in a stream fed chunk by chunk, across boundaries."""
+    """Look for known secret values (bytes) in a stream fed chunk by chunk, across boundaries.
+
+    Each chunk is searched where it lies (a literal pattern searches a view without copying
+    it), and the seam with the previous chunk apart, in a few bytes from each side."""
 
     def __init__(self, values: Mapping[bytes, str]) -> None:
-        self._values = dict(values)
-        self._overlap = max((len(v) for v in self._values), default=1) - 1
+        self._patterns = [(re.compile(re.escape(value)), reason)
+                          for value, reason in values.items()]
+        self._overlap = max((len(v) for v in values), default=1) - 1
         self._tail = b""
         self.found: set[str] = set()
 
     def __call__(self, chunk: memoryview) -> None:
-        window = self._tail + chunk
-        for value, reason in self._values.items():
-            if reason not in self.found and value in window:
+        seam = self._tail + bytes(chunk[:self._overlap])
+        for pattern, reason in self._patterns:
+            if reason not in self.found and (pattern.search(seam) or pattern.search(chunk)):
                 self.found.add(reason)
-        self._tail = window[-self._overlap:] if self._overlap else b""
+        if not self._overlap:
+            return
+        # the view is not ours to keep: only its last bytes are copied
+        self._tail = seam[-self._overlap:] if len(chunk) < self._overlap \
+            else bytes(chunk[-self._overlap:])
 
 
 def signature(path: Path) -> tuple[int, int]:
