@@ -233,3 +233,24 @@ def test_files_are_not_cloned_where_the_file_system_cannot(tmp_path: Path) -> No
         cloned = writers.clone(source, dst)
     # a reflink or nothing: never a partial copy
     assert (tmp_path / "b.bin").read_bytes() == (b"x" * 100 if cloned else b"")
+
+
+def test_the_self_check_is_compiled_while_the_files_are_hashed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rexport.pack import build, hashing
+    from rexport.schema import validators
+
+    validators.rs_validator.cache_clear()
+    seen: list[tuple[int, int]] = []
+    real = hashing.hash_members
+
+    def hash_members(*args: Any, **kwargs: Any) -> Any:
+        found = real(*args, **kwargs)
+        seen.append((len(found), validators.rs_validator.cache_info().currsize))
+        return found
+
+    monkeypatch.setattr(build, "hash_members", hash_members)
+    root = make_inputs(tmp_path / "in", order_seed=1, mtime=1e9)
+    pack(Request(out=tmp_path / "out", code=root / "code", data=(root / "data",),
+                 metrics=root / "metrics.json", git=False))
+    assert seen[0][0] > 0 and seen[0][1] == 2  # both schema variants, before the check

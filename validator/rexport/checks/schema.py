@@ -70,6 +70,13 @@ def misplaced_redactions(manifest: Any) -> list[Finding]:
     return found
 
 
+def prepare() -> None:
+    """Compile now the schema variants check() runs (jsonschema-rs), e.g. while other work
+    goes on: the first check then costs what the later ones do."""
+    validators.rs_validator(False)
+    validators.rs_validator(True)  # the strict one names unknown members in every mode
+
+
 def check(manifest: Any, *, strict: bool, engine: str = "auto") -> list[Finding]:
     """Check `manifest` (any JSON value) against the manifest schema; never raises.
 

@@ -15,7 +15,7 @@ from rexport.pack import reproduce
 from rexport.pack.clock import rfc3339
 from rexport.pack.errors import PackError, SecretsFound
 from rexport.pack.hashing import Hashed, hash_members
-from rexport.pack.manifest import assemble, self_check, to_bytes
+from rexport.pack.manifest import assemble, prepare_self_check, self_check, to_bytes
 from rexport.pack.members import Member
 from rexport.pack.record import Record
 from rexport.pack.redact import (
@@ -232,7 +232,7 @@ def _write(cap: Record, out: Path, container: str, tree: DirectoryOutput | None,
         tree.prepare(members.values())
         output = tree.file
     hashed = hash_members(list(members.values()), cap.digests, jobs=jobs, progress=progress,
-                          known_secrets=known, output=output)
+                          known_secrets=known, output=output, meanwhile=prepare_self_check)
     _secrets(hashed, allow_secrets, cap.warnings)
     sections.update(data=_data(cap, hashed), lineage={"steps": cap.steps} if cap.steps else None,
                     config=_config(cap), results=_results(cap), replay=cap.replay_section,

@@ -129,12 +129,14 @@ def _hash_one(member: Member, algorithms: Sequence[str], scan: bool,
 def hash_members(members: Sequence[Member], algorithms: Sequence[str], *, jobs: int | None = None,
                  progress: bool = False, scan: bool = True,
                  known_secrets: Mapping[bytes, str] | None = None,
-                 output: Output | None = None) -> dict[str, Hashed]:
+                 output: Output | None = None,
+                 meanwhile: Callable[[], object] | None = None) -> dict[str, Hashed]:
     """Hash every member; return {export path: Hashed}.
 
     Threads give real parallelism here: hashlib releases the GIL on large buffers.
     ``known_secrets`` maps secret values (redacted elsewhere) to the reason reported when one
-    turns up in a member; ``output``, when given, writes each member as it is read.
+    turns up in a member; ``output``, when given, writes each member as it is read;
+    ``meanwhile`` is run by the calling thread while the threads read.
     """
     bar = ProgressBar(sum(m.size() for m in members)) if progress else None
     tick = bar.tick if bar is not None else None
@@ -143,8 +145,11 @@ def hash_members(members: Sequence[Member], algorithms: Sequence[str], *, jobs: 
     report = stoppable(tick, stop)
     pool = ThreadPoolExecutor(max_workers=default_jobs() if jobs is None else max(1, jobs))
     try:
-        results = list(pool.map(lambda m: _hash_one(m, algorithms, scan, known, report, output),
-                                members))
+        pending = pool.map(lambda m: _hash_one(m, algorithms, scan, known, report, output),
+                           members)
+        if meanwhile is not None:
+            meanwhile()
+        results = list(pending)
     finally:
         stop.set()  # after Ctrl-C or an error the workers give up at their next chunk
         pool.shutdown(wait=True, cancel_futures=True)

@@ -63,6 +63,15 @@ def to_bytes(manifest: Mapping[str, Any]) -> bytes:
     return (text + "\n").encode("utf-8")
 
 
+def prepare_self_check() -> None:
+    """Import and compile now what self_check runs: the packer calls this while its threads
+    hash, so that the check costs little once the manifest is made."""
+    from rexport.checks import schema
+    from rexport.validation import check_manifest  # noqa: F401  (imported: its cost paid now)
+
+    schema.prepare()
+
+
 def self_check(data: bytes) -> None:
     """Run the validator's manifest checks on the bytes about to be written.
 
