@@ -6,7 +6,6 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from rexport.canonical import export_digest
 from rexport.pack.errors import PackError
 from rexport.pack.hashing import Hashed
 from rexport.pack.members import Member
@@ -45,6 +44,8 @@ def assemble(sections: Mapping[str, Any], members: Sequence[Member],
         value = sections.get(key)
         if value not in (None, {}, [], ""):
             manifest[key] = value
+    from rexport.canonical import export_digest  # orjson and RFC 8785: once files are hashed
+
     manifest["export_digest"] = export_digest(manifest)
     return manifest
 

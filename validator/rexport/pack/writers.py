@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import gzip
 import io
 import os
 import secrets
 import shutil
 import sys
-import tarfile
 import time
-import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from rexport.pack.errors import PackError
 from rexport.pack.hashing import Hashed, signature
@@ -23,6 +20,10 @@ from rexport.pack.members import Member
 from rexport.pack.replace import check_replaceable
 from rexport.paths import MANIFEST
 from rexport.progress import ProgressBar
+
+if TYPE_CHECKING:  # the archive modules are imported by the writers that use them
+    import tarfile
+    import zipfile
 
 FORMATS = ("dir", "tar", "tar.gz", "zip")
 GZIP_LEVEL = 6  # gzip's own default, so `tar -czf` and the packer compress alike
@@ -229,6 +230,8 @@ def _write_dir(root: Path, manifest: bytes, entries: Entries, epoch: int,
 
 
 def _tar_info(path: str, size: int, mode: int, epoch: int) -> tarfile.TarInfo:
+    import tarfile
+
     info = tarfile.TarInfo(path)
     info.size, info.mode, info.mtime = size, mode, epoch
     info.uid = info.gid = 0
@@ -254,6 +257,8 @@ class _Counting(io.RawIOBase):
 
 def _write_tar(stream: BinaryIO, manifest: bytes, entries: Entries, epoch: int,
                advance: Callable[[int], None]) -> None:
+    import tarfile
+
     # PAX: UTF-8 names of any length; for short ASCII names the header is plain ustar
     with tarfile.TarFile(fileobj=stream, mode="w", format=tarfile.PAX_FORMAT, encoding="utf-8",
                          copybufsize=_CHUNK) as tar:
@@ -273,6 +278,8 @@ def _zip_time(epoch: int) -> tuple[int, int, int, int, int, int]:
 
 def _write_zip(stream: BinaryIO, manifest: bytes, entries: Entries, epoch: int,
                advance: Callable[[int], None]) -> None:
+    import zipfile
+
     stamp = _zip_time(epoch)
 
     def info(path: str, size: int, mode: int) -> zipfile.ZipInfo:
@@ -316,6 +323,8 @@ def write_export(out: Path, fmt: str, manifest: bytes, members: Sequence[Member]
                 elif fmt == "tar":
                     _write_tar(raw, manifest, entries, epoch, advance)
                 else:
+                    import gzip
+
                     # no file name and mtime 0 in the gzip header: only the bytes count
                     with gzip.GzipFile(filename="", mode="wb", compresslevel=GZIP_LEVEL,
                                        fileobj=raw, mtime=0) as gz:
