@@ -69,6 +69,11 @@ def test_a_well_formed_text_is_placed_as_by_the_whole_walk(indent: int | str | N
         for last in range(first + 1, len(POINTERS) + 1):
             wanted = POINTERS[first:last]
             assert locate(data, wanted, well_formed=True) == locate(data, wanted), wanted
+    # the whole document alone is placed from its bytes: columns count characters
+    text = json.dumps({"t\u00e9": "\u00e9t\u00e9 \u2713", "n": [1, 2]}, indent=indent,
+                      ensure_ascii=False)
+    for data in ((text + " \n").encode(), ("\n" + text).encode()):
+        assert locate(data, [""], well_formed=True) == locate(data, [""])
 
 
 def test_a_pointer_naming_nothing_gets_its_nearest_ancestor() -> None:

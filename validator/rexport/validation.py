@@ -71,20 +71,24 @@ class _Texts:
         self.documents: dict[str, bytes] = {}
         self.well_formed: set[str] = set()  # parsed without a finding (positions.locate)
         self.size: int | None = None  # of the rex.json that was let go
+        self.whole: parsing.Span | None = None  # its span, when well-formed
 
     def keep_manifest(self, data: bytes, *, well_formed: bool) -> None:
-        """Keep the bytes of a rex.json that parsed, or their size when they are many."""
+        """Keep the bytes of a rex.json that parsed, or their size when they are many (and
+        the place of the whole, which a bare manifest's REX-C106 names, found at once)."""
         if len(data) <= KEEP_MAX:
             self.documents[MANIFEST] = data
         else:
             self.size = len(data)
+            self.whole = parsing.root_span(data) if well_formed else None
         if well_formed:
             self.well_formed.add(MANIFEST)
 
     def read_again(self, source: Source, found: list[Finding]) -> None:
-        """Read the rex.json that was let go again, if a finding names it; a text changed
-        meanwhile (another size) gives no positions."""
-        if self.size is None or not any(f.file == MANIFEST for f in found):
+        """Read the rex.json that was let go again, if a finding names a member of it; a
+        text changed meanwhile (another size) gives no positions."""
+        if self.size is None or not any(f.file == MANIFEST and (f.pointer or self.whole is None)
+                                        for f in found):
             return
         try:
             data = source.manifest_bytes()
@@ -94,6 +98,10 @@ class _Texts:
             self.documents[MANIFEST] = data
 
     def place(self, findings: list[Finding]) -> list[Finding]:
+        whole = self.whole
+        if whole is not None and MANIFEST not in self.documents:
+            findings = [parsing.placed(f, whole) if f.file == MANIFEST and not f.pointer
+                        and f.line is None else f for f in findings]
         return parsing.place_findings(findings, self.documents, well_formed=self.well_formed)
 
 
@@ -238,7 +246,7 @@ def _check_parsed(manifest: dict[str, Any], found: list[Finding], *, strict: boo
         aside = Forked.start(functools.partial(
             _index_clean, "\n".join(index.paths), len(index.paths), secrets.index_text(index)))
     try:
-        found.extend(schema.check(manifest, strict=strict))
+        found.extend(schema.check(manifest, strict=strict, index_closed=index is not None))
         found.extend(references.check(manifest, index=index))
         digest, mismatch = integrity.check_export_digest(manifest, index=index)
         paths_clean, text_clean = (aside.result() if aside is not None else None) or (None, None)

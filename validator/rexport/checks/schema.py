@@ -12,6 +12,7 @@ from rexport.findings import Finding, pointer
 from rexport.json_values import as_list, get, resolve
 from rexport.schema import validators
 from rexport.schema.redactable import parse_pointer, redactable, value_at
+from rexport.schema.violations import SchemaError
 
 _ROOT_REQUIRED = validators.ROOT + validators.SUFFIX + "#/required"
 _VERSION = "rex_version"
@@ -28,7 +29,7 @@ def _redacted_pointers(manifest: Any) -> set[str]:
             if isinstance(e, dict) and isinstance(e.get("pointer"), str)}
 
 
-def _is_redacted(manifest: Any, error: validators.SchemaError, redacted: set[str]) -> bool:
+def _is_redacted(manifest: Any, error: SchemaError, redacted: set[str]) -> bool:
     # A value replaced by the marker is declared in `redactions`: the marker may not fit the
     # field's type or format, and is no schema error where a redaction may stand (SEC-07);
     # elsewhere the value is one the validator verifies, and the marker is judged like any.
@@ -36,7 +37,7 @@ def _is_redacted(manifest: Any, error: validators.SchemaError, redacted: set[str
             and redactable(error.path) and resolve(manifest, error.path) == REDACTED)
 
 
-def shown_value(manifest: Any, error: validators.SchemaError) -> str:
+def shown_value(manifest: Any, error: SchemaError) -> str:
     """The offending value for a message, as JSON, shortened; empty for an object or a list,
     and withheld when it may be a credential (a schema error can be a secret in the wrong
     place)."""
@@ -77,7 +78,8 @@ def prepare() -> None:
     validators.rs_validator(True)  # the strict one names unknown members in every mode
 
 
-def check(manifest: Any, *, strict: bool, engine: str = "auto") -> list[Finding]:
+def check(manifest: Any, *, strict: bool, engine: str = "auto",
+          index_closed: bool = False) -> list[Finding]:
     """Check `manifest` (any JSON value) against the manifest schema; never raises.
 
     Returns every violation as REX-S101 (pointer to the instance, schema_pointer to the rule,
@@ -86,11 +88,17 @@ def check(manifest: Any, *, strict: bool, engine: str = "auto") -> list[Finding]
     from one it defines there as REX-S103 (in every mode); with `strict`, every other member
     the schema does not define (never an `x-` one) as REX-S102.
     `rex_version` is left to the version check, whose V101/V102 say more than S101 or C104.
+    ``index_closed``: no entry of ``files`` holds a member the schema does not define (the
+    caller read it as json_values.IndexColumns).
     """
     try:
-        found = validators.errors(manifest, strict=strict, engine=engine)
-        # the strict schema's unknown members, for the misspellings among them
-        closed = found if strict else validators.errors(manifest, strict=True, engine=engine)
+        if strict:
+            found = closed = validators.both_errors(manifest, (True,), engine=engine,
+                                                    index_closed=index_closed)[0]
+        else:
+            # the strict schema's unknown members too, for the misspellings among them
+            found, closed = validators.both_errors(manifest, engine=engine,
+                                                   index_closed=index_closed)
     except RecursionError:
         return [Finding.of("REX-S101", "the document is nested too deeply to check",
                            schema_pointer="")]
@@ -112,7 +120,7 @@ def check(manifest: Any, *, strict: bool, engine: str = "auto") -> list[Finding]
     return findings + misplaced_redactions(manifest) + _unknown(manifest, closed, strict=strict)
 
 
-def _unknown(manifest: Any, errors: list[validators.SchemaError], *, strict: bool
+def _unknown(manifest: Any, errors: list[SchemaError], *, strict: bool
              ) -> list[Finding]:
     out: list[Finding] = []
     for error in errors:

@@ -17,6 +17,7 @@ _Tokens = tuple[str, ...]
 _Trie = dict[str, "_Trie"]
 
 _WS = re.compile(r"[ \t\n\r]*")
+_WS_BYTES = re.compile(rb"[ \t\n\r]*")
 # json's own scanner (in C where available) skips a value that no finding names at parse speed
 _SCAN: Any = getattr(json.JSONDecoder(), "scan_once")  # noqa: B009  (not in the stubs)
 _STRING: Any = getattr(json.decoder, "scanstring")  # noqa: B009
@@ -45,11 +46,14 @@ def place_findings(findings: Sequence[Finding], documents: Mapping[str, bytes], 
     out = []
     for f in findings:
         span = spans.get(f.file, {}).get(f.pointer) if f.line is None else None
-        if span is not None:
-            f = dataclasses.replace(f, line=span[0], column=span[1], end_line=span[2],
-                                    end_column=span[3])
-        out.append(f)
+        out.append(f if span is None else placed(f, span))
     return out
+
+
+def placed(finding: Finding, span: Span) -> Finding:
+    """``finding`` placed at ``span``."""
+    return dataclasses.replace(finding, line=span[0], column=span[1], end_line=span[2],
+                               end_column=span[3])
 
 
 def locate(data: bytes, pointers: Iterable[str], *, yaml: bool = False,
@@ -64,8 +68,10 @@ def locate(data: bytes, pointers: Iterable[str], *, yaml: bool = False,
     the whole document's span is its text's, blanks aside, found without a walk: in a large
     manifest the rest of the walk would cost as much as parsing it again.
     """
-    text = (data[len(BOM):] if data.startswith(BOM) else data).decode("utf-8", "replace")
     paths = {p: _tokens(p) for p in pointers}
+    if well_formed and not yaml and set(paths) == {""}:
+        return {"": root_span(data)}
+    text = (data[len(BOM):] if data.startswith(BOM) else data).decode("utf-8", "replace")
     trie: _Trie = {}
     for tokens in paths.values():
         node = trie
@@ -106,6 +112,23 @@ def _tokens(pointer: str) -> _Tokens:
     if not pointer:
         return ()
     return tuple(t.replace("~1", "/").replace("~0", "~") for t in pointer[1:].split("/"))
+
+
+def root_span(data: bytes) -> Span:
+    """The whole document's span in a well-formed JSON text (no BOM, valid UTF-8), from its
+    bytes: a finding on the whole of a large manifest needs no decoding of it all."""
+    start = _WS_BYTES.match(data).end()  # type: ignore[union-attr]
+    end = len(data)
+    while end > start and data[end - 1] in b" \t\n\r":
+        end -= 1
+    return (*_byte_place(data, start), *_byte_place(data, end))
+
+
+def _byte_place(data: bytes, offset: int) -> tuple[int, int]:
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    head = data[line_start:offset]
+    column = len(head) if head.isascii() else len(head.decode("utf-8", "replace"))
+    return data.count(b"\n", 0, line_start) + 1, column + 1
 
 
 def _places(text: str, offsets: list[int]) -> dict[int, tuple[int, int]]:

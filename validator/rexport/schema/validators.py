@@ -7,13 +7,13 @@ import functools
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from rexport.findings import pointer as make_pointer
 from rexport.schema.formats import FORMATS
 from rexport.schema.messages import describe
+from rexport.schema.violations import SchemaError, relevance
 
 # python-jsonschema and referencing load only when the reference engine is used: the fast
 # path (every pre-commit run) needs neither.
@@ -35,6 +35,10 @@ SUFFIX = ".schema.json"
 BUNDLE_FILE = "rex.bundle" + SUFFIX
 ROOT = "rex"
 FORMAT_FREE = frozenset({"files"})  # schemas that reach no `format` keyword (a test says so)
+# Schemas that reach no keyword whose outcome a closed object could turn (anyOf, oneOf, not,
+# if, contains, ...): their errors are their strict variant's but unevaluatedProperties (a
+# test says so)
+OPEN_IN_STRICT = frozenset({"files"})
 
 _SUBSCHEMA_MAPS = ("$defs", "properties", "patternProperties", "dependentSchemas")
 _SUBSCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
@@ -184,37 +188,6 @@ def _locations() -> dict[int, str]:
     return out
 
 
-@dataclass(frozen=True)
-class SchemaError:
-    """One schema violation: where in the instance, which keyword of which schema, and why."""
-
-    path: tuple[str | int, ...]
-    keyword: str
-    schema_pointer: str
-    message: str
-    missing: str | None = None          # the property named by a `required` error
-    unknown: tuple[str, ...] = ()       # members an `unevaluatedProperties` error names
-    rank: int = 0                       # position of `missing` in its `required` list
-
-    @property
-    def pointer(self) -> str:
-        return make_pointer(*self.path)
-
-
-_WEAK = frozenset({"anyOf", "oneOf"})
-
-
-def _token_key(token: str | int) -> tuple[int, int, str]:
-    return (0, token, "") if isinstance(token, int) else (1, 0, token)
-
-
-def relevance(error: SchemaError) -> tuple[Any, ...]:
-    """Sort key, most relevant first: shallow before deep (as jsonschema's best_match), strong
-    keywords before anyOf/oneOf, then document order so that both engines agree."""
-    return (len(error.path), error.keyword in _WEAK, [_token_key(t) for t in error.path],
-            error.schema_pointer, error.rank)
-
-
 def _relative(absolute: str | None) -> str:
     if not absolute:
         return ""
@@ -303,14 +276,22 @@ def errors(instance: Any, *, strict: bool = False, engine: str = "auto") -> list
     read the instance, else python). With `strict`, the strict variant is used: its errors
     include `unevaluatedProperties` for members the schema does not define.
     """
-    found: list[SchemaError] | None = None
-    if engine in {"auto", "rs"}:
-        found = _rs_errors(instance, strict)
-        if found is None and engine == "rs":
-            raise RuntimeError("jsonschema-rs cannot validate this instance")
+    return both_errors(instance, (strict,), engine=engine)[0]
+
+
+def both_errors(instance: Any, variants: tuple[bool, ...] = (False, True), *,
+                engine: str = "auto", index_closed: bool = False) -> list[list[SchemaError]]:
+    """errors() of each variant in `variants` (False: open, True: strict). A long file index
+    is validated once (OPEN_IN_STRICT): strictly when both are asked for, its open errors
+    the others; openly when ``index_closed`` (the caller knows no entry holds a member the
+    schema does not define, json_values.index_columns), its strict errors the same."""
+    found = _rs_errors(instance, variants, index_closed) if engine in {"auto", "rs"} else None
+    if found is None and engine == "rs":
+        raise RuntimeError("jsonschema-rs cannot validate this instance")
     if found is None:
-        found = [_from_python(e) for e in python_validator(strict).iter_errors(instance)]
-    return sorted(found, key=relevance)
+        found = [[_from_python(e) for e in python_validator(strict).iter_errors(instance)]
+                 for strict in variants]
+    return [sorted(errors, key=relevance) for errors in found]
 
 
 # A file index longer than this is validated a slice at a time: jsonschema-rs copies what it
@@ -319,24 +300,37 @@ def errors(instance: Any, *, strict: bool = False, engine: str = "auto") -> list
 _SLICE = 4096
 
 
-def _rs_errors(instance: Any, strict: bool) -> list[SchemaError] | None:
-    validator = rs_validator(strict)
-    if validator is None:
+def _rs_errors(instance: Any, variants: tuple[bool, ...], index_closed: bool
+               ) -> list[list[SchemaError]] | None:
+    if any(rs_validator(strict) is None for strict in variants):
         return None
     files = instance.get("files") if type(instance) is dict else None
-    parts: list[tuple[Any, Any, int | None]] = [(validator, instance, None)]
-    if type(files) is list and len(files) > _SLICE:
-        entries = rs_validator(strict, "files")
-        parts = [(validator, {**instance, "files": []}, None)] + [
-            (entries, files[start:start + _SLICE], start)
-            for start in range(0, len(files), _SLICE)]
+    slices = [(files[at:at + _SLICE], at) for at in range(0, len(files), _SLICE)] \
+        if type(files) is list and len(files) > _SLICE else []
+    head = {**instance, "files": []} if slices else instance
+    once: tuple[bool, ...] = variants
+    if slices and "files" in OPEN_IN_STRICT and (index_closed or len(set(variants)) == 2):
+        once = (not index_closed,)
     try:
-        return [_from_rs(e, at) for check, part, at in parts if not check.is_valid(part)
-                for e in check.iter_errors(part)]
+        found = {strict: _rs_part(rs_validator(strict), head) for strict in variants}
+        index = {strict: [e for part, at in slices
+                          for e in _rs_part(rs_validator(strict, "files"), part, at)]
+                 for strict in once}
+        if once == (False,):
+            index[True] = index[False]
+        elif once == (True,):
+            index[False] = [e for e in index[True] if e.keyword != "unevaluatedProperties"]
+        return [found[strict] + index[strict] for strict in variants]
     except (ValueError, TypeError, OverflowError, RecursionError, AttributeError):
         # values jsonschema-rs cannot convert (non-string keys, ...), or an older jsonschema-rs
         # whose errors lack locations: the reference engine decides
         return None
+
+
+def _rs_part(validator: Any, part: Any, at: int | None = None) -> list[SchemaError]:
+    # ``at``: ``part`` is a slice of files[] starting there
+    return [] if validator.is_valid(part) else [_from_rs(e, at)
+                                                for e in validator.iter_errors(part)]
 
 
 def unknown_fields(instance: Any, *, engine: str = "auto") -> list[str]:

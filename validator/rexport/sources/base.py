@@ -298,10 +298,14 @@ def read_capped(fp: Readable, cap: int | None = None) -> bytes:
     first = fp.read(cap if size is None else min(cap, size + 1))
     if not first or len(first) >= cap:
         return first
+    more = fp.read(min(cap - len(first), 1 << 20))
+    if not more:  # the end, as a rule: no copy into a buffer
+        return first
     # short reads: grow one buffer in place rather than join a list (twice the memory)
     out = io.BytesIO()
     out.write(first)
-    left = cap - len(first)
+    out.write(more)
+    left = cap - len(first) - len(more)
     while left > 0:
         chunk = fp.read(min(left, 1 << 20))
         if not chunk:
