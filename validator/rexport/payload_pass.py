@@ -80,6 +80,7 @@ class PayloadPass:
         self.pipeline = not source.random_access and jobs > 1
         self.config_path = string(get(manifest, "config", "path"))
         self.schema_path = string(get(manifest, "config", "hyperparameters_schema"))
+        self.lockfiles = references.lockfiles_to_read(manifest)
         self.captured: dict[str, bytes] = {}
         self.keyed: list[tuple[tuple[int, str], Finding]] = []
         self.files = 0
@@ -142,7 +143,10 @@ class PayloadPass:
             scanner = secrets.TextScanner(path)
             taps.append(scanner.feed)
         capture: list[bytes] | None = None
-        if path == self.config_path or path == self.schema_path:
+        if path in self.lockfiles and size <= CONFIG_CAP:
+            capture = []  # its pins are compared with the other lockfiles' (ENV-09)
+            taps.append(capture.append)
+        elif path == self.config_path or path == self.schema_path:
             if size <= CONFIG_CAP:
                 capture = []
                 taps.append(capture.append)
@@ -239,6 +243,8 @@ class PayloadPass:
             if document is not None:
                 found.extend(references.check_config_schema(
                     self.manifest, document, file=self.schema_path))
+        locks = {path: self.captured[path] for path in self.lockfiles if path in self.captured}
+        found.extend(references.check_lockfiles(self.manifest, locks))
         return found
 
     def _progress_bar(self) -> ProgressBar | None:

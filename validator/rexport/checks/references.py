@@ -8,7 +8,7 @@ from typing import Any
 from rexport.findings import Finding, pointer
 from rexport.json_values import Tokens, as_list, get, select
 
-__all__ = ["check", "check_config_schema"]
+__all__ = ["check", "check_config_schema", "check_lockfiles", "lockfiles_to_read"]
 
 
 # Fields that name one indexed file: (where, field): "*" walks each item of a list.
@@ -243,3 +243,41 @@ def check_config_schema(manifest: Any, schema_doc: Any, *, file: str) -> list[Fi
     from rexport.checks import config_schema
 
     return config_schema.check_config_schema(manifest, schema_doc, file=file)
+
+
+def lockfiles_to_read(manifest: Any) -> dict[str, tuple[int, str]]:
+    """The lockfiles whose pins are compared (ENV-09): path -> (index in lockfiles, format)."""
+    from rexport.parsing.lockfiles import READ_FORMATS
+
+    out: dict[str, tuple[int, str]] = {}
+    for (*_, index), entry in select(manifest, ("environment", "lockfiles", "*")):
+        if isinstance(entry, dict) and isinstance(entry.get("path"), str) \
+                and entry.get("format") in READ_FORMATS and isinstance(index, int):
+            out.setdefault(entry["path"], (index, entry["format"]))
+    return out
+
+
+def check_lockfiles(manifest: Any, contents: dict[str, bytes]) -> list[Finding]:
+    """R111 for each lockfile that pins a package at another version than an earlier lockfile
+    of the list does (ENV-09); ``contents`` holds the bytes of the lockfiles read."""
+    from rexport.parsing.lockfiles import disagreements, pins
+
+    seen: list[tuple[str, dict[str, Any]]] = []
+    out: list[Finding] = []
+    for path, (index, fmt) in sorted(lockfiles_to_read(manifest).items(),
+                                     key=lambda item: item[1][0]):
+        if path not in contents:
+            continue
+        found = pins(fmt, contents[path], file=path)
+        if found is None:
+            continue
+        for other, earlier in seen:
+            differ = disagreements(earlier, found)
+            if differ:
+                listing = ", ".join(f"{name} {a} vs {b}" for name, a, b in differ[:5])
+                out.append(Finding.of(
+                    "REX-R111", f"{path!r} and {other!r} pin different versions: {listing}",
+                    pointer=pointer("environment", "lockfiles", index, "path")))
+                break
+        seen.append((path, found))
+    return out
