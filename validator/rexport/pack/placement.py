@@ -25,11 +25,15 @@ class Placement:
                  excludes: Iterable[str], *, snapshot: bool) -> None:
         self.project_dir, self.code_dir = project_dir, code_dir
         self.warnings: list[str] = []
+        self.advice: list[str] = []  # not wrong, but a reviewer would miss it
         self.snapshot: dict[Path, Member] = self._snapshot(git, excludes) if snapshot else {}
         self.embedded: dict[str, Member] = {}
         self.overrides: dict[str, bytes] = {}
         self._by_local: dict[Path, str] = {}
         self._snapshot_paths = {m.path for m in self.snapshot.values()}
+        # inputs inside the code directory keep their place in it (code/...) rather than go
+        # under data/ or config/: a replay runs there and reads them where the run did
+        self.mirror_inputs = False
 
     def _snapshot(self, git: GitInfo | None, excludes: Iterable[str]) -> dict[Path, Member]:
         skipped: list[str] = []
@@ -72,12 +76,22 @@ class Placement:
         again: its existing export path is returned.
         """
         local = local_file(path, "input")
-        base = dest.strip("/") if dest else self.place(local, prefix)
+        base = dest.strip("/") if dest else self._mirrored(local, role) or self.place(local,
+                                                                                     prefix)
         if local.is_dir():
             pairs = [(f"{base}/{rel}", item) for rel, item in walk_files(local)]
         else:
             pairs = [(base, local)]
         return [self._embed_one(target, item.resolve(), role) for target, item in pairs]
+
+    def _mirrored(self, local: Path, role: str) -> str | None:
+        if not (self.mirror_inputs and self.snapshot and role in ("data", "config")):
+            return None
+        try:
+            rel = local.relative_to(self.code_dir.resolve()).as_posix()
+        except ValueError:
+            return None
+        return f"code/{rel}" if rel not in ("", ".") else "code"
 
     def _embed_one(self, target: str, local: Path, role: str) -> str:
         if local in self.snapshot:

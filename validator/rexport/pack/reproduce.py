@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import shlex
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
 
 # How each lockfile format is installed; the first lockfile whose format is known wins, so the
 # script does one well-defined thing.
@@ -20,13 +19,18 @@ _INSTALL: dict[str, str] = {
 }
 
 
-def requirements(packages: Sequence[dict[str, Any]]) -> bytes:
-    """A pip requirements file pinning every recorded package installed from an index.
+def requirements(pins: Sequence[tuple[str, str]],
+                 hashes: Mapping[str, Sequence[str]] | None = None) -> bytes:
+    """A pip requirements file of ``(name, version)`` pins, each with the ``--hash`` options
+    that ``hashes`` gives it (by normalised name); empty for no pins."""
+    from rexport.parsing.lockfiles import normal_name
 
-    Packages installed from a local folder, a VCS or a URL (``source`` set) cannot be pinned
-    by version and are left out.
-    """
-    lines = [f"{p['name']}=={p['version']}" for p in packages if "source" not in p]
+    lines = []
+    for name, version in pins:
+        line = f"{name}=={version}"
+        for value in (hashes or {}).get(normal_name(name), ()):
+            line += f" \\\n    --hash={value}"
+        lines.append(line)
     return ("\n".join(lines) + "\n").encode("utf-8") if lines else b""
 
 

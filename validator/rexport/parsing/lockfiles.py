@@ -14,7 +14,7 @@ READ_FORMATS = frozenset({"pip-requirements", "conda-environment", "pylock", "uv
 
 _REQUIREMENT = re.compile(
     r"^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*(===?)\s*([A-Za-z0-9][A-Za-z0-9.+!_-]*)"
-    r"\s*(?:;.*)?$")
+    r"\s*(;.*)?$")
 _CONDA = re.compile(r"^(?:[^:\s]+::)?([A-Za-z0-9][A-Za-z0-9._-]*)\s*(==?)\s*([^=\s,|<>*]+)"
                     r"(?:=[^=\s]*)?$")
 _RELEASE = re.compile(r"^v?([0-9]+(?:\.[0-9]+)*)(.*)$")
@@ -23,10 +23,11 @@ _RELEASE = re.compile(r"^v?([0-9]+(?:\.[0-9]+)*)(.*)$")
 @dataclass(frozen=True)
 class Pin:
     """A pinned version; ``prefix`` when it stands for every version that starts with it
-    (conda's ``numpy=1.26`` means 1.26.*)."""
+    (conda's ``numpy=1.26`` means 1.26.*), and whether a marker limits it to some machines."""
 
     version: str
     prefix: bool = False
+    conditional: bool = False  # an environment marker limits it to some machines
 
     def agrees(self, other: Pin) -> bool:
         """True when one version can satisfy both pins."""
@@ -82,7 +83,7 @@ def requirement_pins(text: str) -> dict[str, Pin]:
         requirement = line.split(" --", 1)[0].strip()  # per-requirement options: --hash=...
         match = _REQUIREMENT.match(requirement)
         if match:
-            found[normal_name(match[1])] = Pin(match[3])
+            found[normal_name(match[1])] = Pin(match[3], conditional=match[4] is not None)
     return found
 
 
@@ -160,6 +161,6 @@ def installed_disagreements(pinned: Mapping[str, Pin], installed: Iterable[tuple
         if name in have:
             if not pinned[name].agrees(Pin(have[name])):
                 out.append((name, pinned[name].version, have[name]))
-        elif every:
+        elif every and not pinned[name].conditional:
             out.append((name, pinned[name].version, None))
     return out

@@ -26,8 +26,9 @@ from rexport import canonical
 from rexport.diff.compare import Difference, diff_environment
 from rexport.json_values import get, obj
 from rexport.limits import MAX_BYTES, MAX_FILES
+from rexport.pack import probe
 from rexport.paths import path_problems
-from rexport.replay import env, metrics, probe, run
+from rexport.replay import env, metrics, run
 from rexport.sources import ManifestError, read_manifest
 from rexport.sources.unpack import UnpackError, unpack
 
