@@ -18,6 +18,8 @@ _COMMANDS: dict[str, str] = {
     "conformance": "conformance",
     "badge": "badge",
     "replay": "replay",
+    "run": "run",
+    "seal": "seal",
     "diff": "diff",
     "schema": "schema",
     "convert": "convert",

@@ -37,7 +37,7 @@ _OPTIONS: list[Callable[[Any], Any]] = [
                  help="A split of a dataset and the file listing its members (row numbers)."),
     click.option("--config", type=_FILE,
                  help="The experiment's JSON or YAML config (secret values are redacted)."),
-    click.option("--metrics", type=_FILE,
+    click.option("--metrics", type=click.Path(dir_okay=False, path_type=Path),
                  help='Metrics file, JSON or YAML: {"metrics": [{"name", "value", "split"}]} '
                       "or {name: value}."),
     click.option("--artifact", "artifacts", multiple=True, type=click.Path(path_type=Path),

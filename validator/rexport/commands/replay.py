@@ -22,6 +22,9 @@ from rexport.replay.session import (
 _DRIFT_LINES = 20
 _FINDING_LINES = 10
 _LINE_CAP = 1000
+_CACHE = {"hit": "reused from the cache (cache hit)",
+          "miss": "built and kept in the cache (cache miss)",
+          "off": "built in the work folder (--no-cache)"}
 
 
 def _value(value: Any) -> str:
@@ -51,6 +54,8 @@ def render_text(report: ReplayReport) -> str:
             lines.append(f"  {d.what}: {_value(d.a)} -> {_value(d.b)}")
         if len(report.drift) > _DRIFT_LINES:
             lines.append(f"  ... {len(report.drift) - _DRIFT_LINES} more (-o json lists all)")
+    if report.environment_cache is not None:
+        lines.append(f"environment: {_CACHE[report.environment_cache]}")
     if report.seconds is not None:
         lines.append(f"wall time: {report.seconds:.2f} s (replay in all, with unpacking and "
                      f"the environment: {report.total_seconds or 0:.1f} s)")
@@ -87,19 +92,30 @@ def _emit(report: ReplayReport, output_format: str) -> None:
 @click.option("--reuse-site-packages", is_flag=True,
               help="Let the venv see PY's installed packages (faster, no longer isolated).")
 @click.option("--keep", is_flag=True, help="Keep the temporary work folder.")
+@click.option("--no-cache", is_flag=True,
+              help="Build the environment afresh, neither reusing nor keeping a cached one.")
+@click.option("--installer", type=click.Choice(["auto", "uv", "pip"]), default="auto",
+              show_default=True, help="What installs the lockfile: auto is uv when installed.")
 @click.option("--yes", "-y", is_flag=True, help="Run without asking for confirmation.")
 @click.option("-o", "--output-format", type=click.Choice(["text", "json"]), default="text",
               show_default=True)
 def command(export: str, workdir: Path | None, timeout: float | None, python: str | None,
-            reuse_site_packages: bool, keep: bool, yes: bool, output_format: str) -> None:
+            reuse_site_packages: bool, keep: bool, no_cache: bool, installer: str, yes: bool,
+            output_format: str) -> None:
     """Replay EXPORT and compare its metrics with the recorded ones.
 
     Validates EXPORT (an invalid one is refused and nothing runs), unpacks its
     indexed files into a fresh folder (every digest checked), builds an isolated
     virtual environment from its pip-requirements lockfile (hashes enforced when
-    present), runs replay.command (no shell) in replay.working_directory with a
-    timeout, then reads replay.metrics_file: {"metrics": [{"name", "value",
-    "split"}]} or {"name": value}.
+    present; with uv when it is installed, else pip), runs replay.command (no
+    shell) in replay.working_directory with a timeout, then reads
+    replay.metrics_file, JSON or YAML: {"metrics": [{"name", "value", "split"}]}
+    or {"name": value}.
+
+    \b
+    Environments are kept in $XDG_CACHE_HOME/rexport/envs (else ~/.cache/rexport),
+    by the lockfiles' digest and the interpreter: a second replay reuses one after
+    checking that nothing in it changed, and one the command changed is removed.
 
     \b
     The command sees only these variables: PATH (the venv first), HOME and TMPDIR
@@ -119,7 +135,8 @@ def command(export: str, workdir: Path | None, timeout: float | None, python: st
     will run and asks first unless --yes (with no terminal to ask, it refuses).
     """
     options = Options(workdir=workdir, timeout=timeout, python=python,
-                      reuse_site_packages=reuse_site_packages, keep=keep)
+                      reuse_site_packages=reuse_site_packages, keep=keep, cache=not no_cache,
+                      installer=installer)
     try:
         plan = prepare(export, options)
     except ReplayStop as stop:

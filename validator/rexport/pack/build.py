@@ -136,7 +136,9 @@ def _config(cap: Record) -> dict[str, Any]:
     if cap.seed_values:
         section["seeds"] = dict(cap.seed_values)
     elif "nondeterminism" not in section:
-        cap.warnings.append("no seeds were recorded: the run is recorded as non-deterministic")
+        cap.warnings.append("no seeds were recorded, so the run is recorded as non-deterministic: "
+                            "--seed NAME=INT or Capture.seeds(), or a seed or random_state "
+                            "key in the config")
         section["nondeterminism"] = {"reason": "no random seeds were recorded for this run"}
     if cap.splits and "splits" not in section:
         section["splits"] = [s["name"] for s in cap.splits]

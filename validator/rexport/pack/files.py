@@ -43,13 +43,21 @@ def read_metrics(path: Path) -> list[dict[str, Any]]:
         raise PackError(str(exc)) from None
 
 
-def _seeds_from(hyperparameters: Any) -> dict[str, int]:
-    if not isinstance(hyperparameters, dict):
+def _seeds_from(hyperparameters: Any, prefix: str = "", depth: int = 0) -> dict[str, int]:
+    """The integer seeds of a config, found by name at any depth (seed, random_seed,
+    random_state, NAME_seed, or a seeds mapping), each named by its dotted place."""
+    if not isinstance(hyperparameters, dict) or depth > 8:
         return {}
-    seeds = hyperparameters.get("seeds")
-    if isinstance(seeds, dict):
-        return {str(k): v for k, v in seeds.items() if type(v) is int}
-    return {k: hyperparameters[k] for k in _SEED_KEYS if type(hyperparameters.get(k)) is int}
+    found: dict[str, int] = {}
+    for key, value in hyperparameters.items():
+        name = f"{prefix}{key}"
+        if key == "seeds" and isinstance(value, dict):
+            found.update({f"{prefix}{k}": v for k, v in value.items() if type(v) is int})
+        elif type(value) is int and (key in _SEED_KEYS or str(key).endswith("_seed")):
+            found[name] = value
+        elif isinstance(value, dict):
+            found.update(_seeds_from(value, f"{name}.", depth + 1))
+    return found
 
 
 def _datasets(request: Request) -> list[DatasetSpec]:

@@ -41,9 +41,10 @@ def replay_metrics(metrics: Sequence[dict[str, Any]], tolerances: dict[str, dict
     return list(out.values())
 
 
-def replay_section(cap: Record, spec: ReplaySpec, metrics_path: Path | None) -> None:
-    """Record the replay of ``spec`` on ``cap``: the command runs in the code snapshot and
-    writes its metrics where the run wrote them (``metrics_path`` unless the spec says)."""
+def place(cap: Record, spec: ReplaySpec, metrics_path: Path | None) -> tuple[str, str]:
+    """Where the replay of ``spec`` runs in the export, and its metrics file relative to that:
+    the command runs in the code snapshot and writes its metrics where the run wrote them
+    (``metrics_path`` unless the spec says). PackError when either cannot be."""
     if not spec.command:
         raise PackError("a replay needs its command: --replay-command (or rexport run)")
     if not cap.snapshot:
@@ -58,10 +59,17 @@ def replay_section(cap: Record, spec: ReplaySpec, metrics_path: Path | None) -> 
     except ValueError:
         raise PackError(f"the metrics file {written} is not inside the replay's working "
                         f"directory {workdir}") from None
+    return export_dir(cap, workdir), relative
+
+
+def replay_section(cap: Record, spec: ReplaySpec, metrics_path: Path | None) -> None:
+    """Record the replay of ``spec`` on ``cap`` (see :func:`place`), comparing every recorded
+    metric within its tolerance."""
+    workdir, relative = place(cap, spec, metrics_path)
     if not cap.metrics:
         raise PackError("a replay compares recorded metrics, and none were recorded: --metrics")
     cap.replay_section = {
-        "command": list(spec.command), "working_directory": export_dir(cap, workdir),
+        "command": list(spec.command or ()), "working_directory": workdir,
         "metrics_file": relative, "metrics": replay_metrics(cap.metrics, spec.tolerances)}
     if spec.timeout is not None:
         cap.replay_section["timeout_seconds"] = spec.timeout

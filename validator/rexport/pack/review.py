@@ -19,9 +19,6 @@ def _reviewed(manifest: Mapping[str, Any]) -> list[str]:
         if dataset.get("license") == "NOASSERTION":
             out.append(f"dataset {dataset['id']} has no licence: --dataset-license "
                        f"{dataset['id']}=SPDX (license: of the dataset in rex.yaml)")
-    if not get(manifest, "config", "seeds"):
-        out.append("no seeds are recorded, so the run is marked non-deterministic: --seed "
-                   "NAME=INT, or a seed or random_state key in the --config file")
     if not get(manifest, "environment", "lockfiles"):
         out.append("no lockfile: the environment cannot be rebuilt; put a requirements.txt "
                    "with name==version pins in the project")

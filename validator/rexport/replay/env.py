@@ -175,13 +175,25 @@ def create_venv(python: str, root: Path, *, installs: bool, site_packages: bool)
 
 
 _MISSING = (re.compile(r"No matching distribution found for ([^\s;]+)"),
-            re.compile(r"Could not find a version that satisfies the requirement ([^\s;]+)"))
+            re.compile(r"Could not find a version that satisfies the requirement ([^\s;]+)"),
+            # uv's words for the same
+            re.compile(r"there is no version of ([^\s;]+?)(?:\s|$)"),
+            re.compile(r"Because ([^\s;]+) was not found in the package registry"))
 
 
-def install(venv: Venv, lockfile: Lockfile, lock_path: Path) -> None:
-    """pip-install one lockfile into the venv; raise SetupError naming what failed."""
-    code, lines = _run(install_command(venv.pip, lockfile, lock_path),
-                       timeout=INSTALL_TIMEOUT, env=pip_environment())
+def run_tool(cmd: Sequence[str], environ: Mapping[str, str]) -> tuple[int, list[str]]:
+    """Run an installer's command with ``environ``: (exit status, its output lines)."""
+    return _run(cmd, timeout=INSTALL_TIMEOUT, env=environ)
+
+
+def install(venv: Venv, lockfile: Lockfile, lock_path: Path, *,
+            command: Sequence[str] | None = None,
+            environ: Mapping[str, str] | None = None) -> None:
+    """Install one lockfile into the venv (pip, or ``command`` with ``environ``, as uv's);
+    raise SetupError naming what failed."""
+    code, lines = _run(command or install_command(venv.pip, lockfile, lock_path),
+                       timeout=INSTALL_TIMEOUT, env=pip_environment() if environ is None
+                       else environ)
     venv.log += lines
     if code == 0:
         return
@@ -192,6 +204,7 @@ def install(venv: Venv, lockfile: Lockfile, lock_path: Path) -> None:
                 raise SetupError(f"package cannot be had: {found.group(1)} "
                                  f"(from {lockfile.path})", package=found.group(1),
                                  tail=lines[-50:])
-    errors = [line.strip() for line in lines if line.startswith("ERROR")]
-    reason = errors[0] if errors else f"pip exited with status {code}"
+    errors = [line.strip() for line in lines if line.lstrip().startswith(("ERROR", "error:",
+                                                                           "×"))]
+    reason = errors[0] if errors else f"the installer exited with status {code}"
     raise SetupError(f"installing {lockfile.path} failed: {reason}", tail=lines[-50:])

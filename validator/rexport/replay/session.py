@@ -28,7 +28,7 @@ from rexport.json_values import get, obj
 from rexport.limits import MAX_BYTES, MAX_FILES
 from rexport.pack import probe
 from rexport.paths import path_problems
-from rexport.replay import env, metrics, run
+from rexport.replay import env, envcache, metrics, run
 from rexport.sources import ManifestError, read_manifest
 from rexport.sources.unpack import UnpackError, unpack
 
@@ -45,6 +45,8 @@ class Options:
     python: str | None = None
     reuse_site_packages: bool = False
     keep: bool = False
+    cache: bool = True  # environments kept between replays (rexport.replay.envcache)
+    installer: str = "auto"  # uv when installed, else pip
 
 
 @dataclass
@@ -64,6 +66,8 @@ class Plan:
     python: str
     checks: list[metrics.Check]
     site_packages: bool = False
+    cache: bool = True
+    installer: str = "auto"
 
     def describe(self) -> list[str]:
         """What will run, one line each, for the confirmation prompt."""
@@ -105,6 +109,7 @@ class ReplayReport:
     workdir: str | None = None
     package: str | None = None  # the requirement pip could not get, when that stopped it
     notes: list[str] = field(default_factory=list)
+    environment_cache: str | None = None  # hit, miss or off (envcache.Provided.status)
 
     @property
     def status(self) -> str:
@@ -119,7 +124,7 @@ class ReplayReport:
                 "command": self.command, "returncode": self.returncode,
                 "wall_seconds": self.seconds, "total_seconds": self.total_seconds,
                 "output_tail": self.tail, "workdir": self.workdir, "package": self.package,
-                "notes": self.notes}
+                "notes": self.notes, "environment_cache": self.environment_cache}
 
 
 class ReplayStop(Exception):
@@ -187,7 +192,8 @@ def prepare(path: str | os.PathLike[str], options: Options) -> Plan:
                 _safe_relpath(replay.get("working_directory"), "working_directory",
                               allow_root=True),
                 float(timeout), _safe_relpath(replay["metrics_file"], "metrics_file"),
-                dict(declared), used, skipped, python, checks, options.reuse_site_packages)
+                dict(declared), used, skipped, python, checks, options.reuse_site_packages,
+                options.cache, options.installer)
 
 
 def _workdir(options: Options) -> tuple[Path, bool]:
@@ -201,29 +207,31 @@ def _workdir(options: Options) -> tuple[Path, bool]:
     return wd, True
 
 
-def _environment(plan: Plan, wd: Path, root: Path, report: ReplayReport) -> env.Venv:
-    """Build the venv from the lockfiles; set the report's drift and notes."""
+def _environment(plan: Plan, wd: Path, root: Path, report: ReplayReport
+                 ) -> envcache.Provided:
+    """The venv of the lockfiles, built or reused from the cache; set the report's drift."""
     report.notes += [f"lockfile not installed (format not supported): {p}"
                      for p in plan.skipped_lockfiles]
     try:
         locks = [env.inspect_lockfile(root / p, p) for p in plan.lockfiles]
-        needed = [lock for lock in locks if env.has_requirements(root / lock.path)]
-        venv = env.create_venv(plan.python, wd / "venv", installs=bool(needed),
-                                      site_packages=plan.site_packages)
-        for lock in needed:
-            env.install(venv, lock, root / lock.path)
+        needed = [(lock, root / lock.path) for lock in locks
+                  if env.has_requirements(root / lock.path)]
+        provided = envcache.provide(plan.python, needed, site_packages=plan.site_packages,
+                                    workdir=wd, cache=plan.cache, installer=plan.installer)
     except env.SetupError as exc:
         raise ReplayStop("environment", str(exc), tail=exc.tail, package=exc.package) from None
     except OSError as exc:
         raise ReplayStop("environment", f"cannot read the lockfile: {exc}") from None
+    report.environment_cache = provided.status
+    report.notes += [provided.note] if provided.note else []
     # Python, OS, packages and hardware as seen from inside the venv that runs the command
-    found = probe.probe(venv.python, env=env.pip_environment())
+    found = probe.probe(provided.venv.python, env=env.pip_environment())
     if found:
         recorded = {"environment": plan.manifest.get("environment")}
         report.drift = diff_environment(recorded, {"environment": found}, only_recorded=True)
     else:
         report.notes.append("the replay environment could not be described: no drift report")
-    return venv
+    return provided
 
 
 def _unpack(plan: Plan, root: Path) -> None:
@@ -286,9 +294,13 @@ def execute(plan: Plan, options: Options) -> ReplayReport:
         wd, keep = _workdir(options)
         _unpack(plan, wd / "export")
         report.stage = "environment"
-        venv = _environment(plan, wd, wd / "export", report)
+        provided = _environment(plan, wd, wd / "export", report)
         report.stage = "run"
-        cwd = _run(plan, wd, wd / "export", venv, report)
+        try:
+            cwd = _run(plan, wd, wd / "export", provided.venv, report)
+        finally:
+            note = envcache.release(provided)
+            report.notes += [note] if note else []
         _compare(plan, cwd, report)
     except ReplayStop as stop:
         report.stage, report.reason = stop.stage, stop.reason
