@@ -74,11 +74,13 @@ def _read_manifest(root: Path) -> dict[str, Any]:
     errors = [f for f in findings if f.severity.value == "error"]
     if errors:
         raise PackError(f"{MANIFEST} cannot be sealed: {errors[0].code} {errors[0].message}")
-    entries = document.get("files") if isinstance(document, dict) else None
+    if not isinstance(document, dict):
+        raise PackError(f"{MANIFEST} is not a JSON object")
+    entries = document.get("files")
     if not isinstance(entries, list) or not all(
             isinstance(e, dict) and isinstance(e.get("path"), str) for e in entries):
         raise PackError(f"{MANIFEST} needs a files list of entries with a path to be sealed")
-    return document  # type: ignore[no-any-return]
+    return document
 
 
 def _hash(root: Path, rel: str, algorithms: list[str]) -> tuple[int, dict[str, str]]:
@@ -125,7 +127,7 @@ def seal(root: Path, *, add: bool = False, jobs: int = 1) -> Sealed:
         entries.sort(key=lambda e: e["path"].encode("utf-8"))  # spec PKG-03
     plans = []
     for entry in entries:
-        recorded = entry.get("digests") if isinstance(entry.get("digests"), dict) else {}
+        recorded = entry["digests"] if isinstance(entry.get("digests"), dict) else {}
         algorithms = ["sha256", *sorted(a for a in recorded if a in SUPPORTED and a != "sha256")]
         plans.append((entry, algorithms))
     with ThreadPoolExecutor(max_workers=jobs) as pool:
