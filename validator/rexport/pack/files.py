@@ -61,11 +61,11 @@ def _seeds_from(hyperparameters: Any, prefix: str = "", depth: int = 0) -> dict[
 
 
 def _datasets(request: Request) -> list[DatasetSpec]:
-    found = [DatasetSpec(path=path) for path in request.data]
+    found = [DatasetSpec(path=path) for path in request.data] + list(request.datasets)
     for text in request.data_refs:
         uri, digest, size = specs.data_ref(text)
         found.append(DatasetSpec(uri=uri, sha256=digest, size=size))
-    return found + list(request.datasets)
+    return found
 
 
 def _record_datasets(cap: Capture, request: Request) -> None:
