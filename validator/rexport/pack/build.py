@@ -178,6 +178,7 @@ def write(cap: Record, out: Path, *, fmt: str | None, jobs: int, progress: bool,
           hashes: bool = False) -> Written:
     """Assemble, hash, check and write the export of ``cap``; see Capture.write."""
     container = format_for(out, fmt)
+    cap.keep_code_as_it_was()
     redactions: list[Redaction] = list(cap.config_redactions)
     known = {**environment_secrets(os.environ), **known_values(redactions)}
     members = _Members()

@@ -20,7 +20,6 @@ from pathlib import Path
 from types import FrameType
 
 from rexport.pack import files, recipe
-from rexport.pack import git as git_capture
 from rexport.pack.build import Written
 from rexport.pack.capture import Capture
 from rexport.pack.clock import rfc3339
@@ -142,38 +141,6 @@ def _script(cap: Capture, argv: Sequence[str], cwd: Path) -> Path | None:
     return None
 
 
-def _fingerprints(cap: Capture) -> dict[Path, tuple[int, int, int] | None]:
-    out: dict[Path, tuple[int, int, int] | None] = {}
-    for local in cap.snapshot:
-        try:
-            st = local.stat()
-            out[local] = (st.st_size, st.st_mtime_ns, st.st_ino)
-        except OSError:
-            out[local] = None
-    return out
-
-
-def _keep_code_as_it_was(cap: Capture, before: dict[Path, tuple[int, int, int] | None]) -> None:
-    """Snapshot files the command changed get their bytes from before the run: the commit's,
-    when git says the file was as committed then."""
-    changed = [local for local, mark in _fingerprints(cap).items() if mark != before[local]]
-    dirty = git_capture.changed_paths(cap.git.diff) if cap.git is not None else set()
-    for local in changed:
-        member = cap.snapshot[local]
-        name = member.path.removeprefix("code/")
-        data = None
-        if cap.git is not None and name not in dirty:
-            data = git_capture.committed_bytes(cap.code_dir, name)
-        if data is not None:
-            cap.overrides[member.path] = data
-        elif local.is_file():
-            cap.warnings.append(f"{name} was changed by the run: the snapshot holds it as "
-                                "the run left it")
-        else:
-            raise PackError(f"{name} was removed by the run and its bytes from before are "
-                            "not known: commit it, or keep it")
-
-
 def _lineage(cap: Capture, script: Path | None, started: float, ended: float) -> None:
     if script is None:
         cap.advice.append("the command names no file of the code snapshot, so the run's start "
@@ -210,14 +177,12 @@ def run(request: Request, argv: Sequence[str]) -> Outcome:
     cap = files.start(request)
     recipe.place(cap, spec, request.metrics)  # refused now rather than after a long run
     _describe_interpreter(cap, argv)
-    before = _fingerprints(cap)
     status, started, ended, signum = execute(argv)
     if signum is not None:
         raise Interrupted(signum)
     if status != 0:
         return Outcome(status, notes=[f"{argv[0]} exited with status {status}: no export "
                                       "was written"])
-    _keep_code_as_it_was(cap, before)
     files.record(cap, request)
     if not request.entry_points:
         script = _script(cap, argv, cwd)
