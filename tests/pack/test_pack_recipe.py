@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import rexport
 from click.testing import CliRunner, Result
+from helpers.projects import git
 from rexport.cli import cli
 from rexport.pack.specs import DEFAULT_TOLERANCE
 
@@ -31,10 +32,6 @@ pathlib.Path("out/model.txt").write_text("weights\\n")
 def pack(*args: str) -> Result:
     return CliRunner().invoke(cli, ["pack", *args])
 
-
-def git(cwd: Path, *args: str) -> None:
-    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.org", *args],
-                   cwd=cwd, check=True, capture_output=True)
 
 
 @pytest.fixture

@@ -4,17 +4,12 @@ what the run wrote is recorded beside it."""
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
 import rexport
+from helpers.projects import git
 from rexport.pack import Capture, PackError
-
-
-def git(cwd: Path, *args: str) -> None:
-    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.org", *args],
-                   cwd=cwd, check=True, capture_output=True)
 
 
 @pytest.fixture

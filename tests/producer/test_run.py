@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import rexport
 from click.testing import CliRunner, Result
+from helpers.projects import git
 from rexport.cli import cli
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,10 +32,6 @@ pathlib.Path("out/model.txt").write_text("weights\\n")
 RUN_ARGS = ["--metrics", "out/metrics.json", "--artifact", "out/model.txt", "--config",
             "config.json", "--data", "rows=data/rows.csv", "--tolerance", "accuracy=abs:0.01"]
 
-
-def git(cwd: Path, *args: str) -> None:
-    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.org", *args],
-                   cwd=cwd, check=True, capture_output=True)
 
 
 def run(*args: str) -> Result:

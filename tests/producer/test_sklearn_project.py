@@ -6,7 +6,6 @@ training script itself. The replays install scikit-learn from the package index.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -15,91 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("scikit-learn", "numpy", "scipy", "joblib", "threadpoolctl", "PyYAML")
-PARAMS = """\
-data:
-  test_size: 0.3
-  random_state: 7
-model:
-  C: 0.5
-  max_iter: 300
-"""
-TRAIN = """\
-import joblib
-import yaml
-from sklearn.datasets import load_wine
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import accuracy_score, f1_score
-from sklearn.model_selection import train_test_split
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
-
-with open("params.yaml") as f:
-    params = yaml.safe_load(f)
-
-X, y = load_wine(return_X_y=True)
-X_train, X_test, y_train, y_test = train_test_split(
-    X, y, test_size=params["data"]["test_size"], random_state=params["data"]["random_state"],
-    stratify=y)
-model = make_pipeline(StandardScaler(), LogisticRegression(**params["model"]))
-model.fit(X_train, y_train)
-predicted = model.predict(X_test)
-metrics = {"accuracy": float(accuracy_score(y_test, predicted)),
-           "f1_macro": float(f1_score(y_test, predicted, average="macro"))}
-with open("metrics.yaml", "w") as f:
-    yaml.safe_dump(metrics, f)
-joblib.dump(model, "model.joblib")
-"""
-# the same script, recording itself with the Capture API: no fallback for a missing rexport
-CAPTURED = TRAIN.replace("import joblib\n", "import joblib\nfrom rexport.pack import Capture\n\n"
-                         "cap = Capture('.', title='Wine, logistic regression')\n") + """
-cap.config("params.yaml")
-for name, value in metrics.items():
-    cap.metric(name, value)
-cap.artifact("model", "model.joblib")
-cap.replay(["python", "train.py"], working_directory="code", metrics_file="metrics.yaml",
-           metrics=[{"name": "accuracy", "tolerance": {"absolute": 0.01}}])
-cap.governance(license="MIT")
-cap.write("runs/export", overwrite=True)
-"""
-STALE_CONDA = "name: wine\ndependencies:\n  - python=3.8\n  - scikit-learn=0.24\n"
+from helpers.projects import CAPTURED, ROOT, rexport_environ, sklearn_project
 
 pytestmark = pytest.mark.slow
-
-
-def _git(cwd: Path, *args: str) -> None:
-    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.org", *args],
-                   cwd=cwd, check=True, capture_output=True)
-
-
-def _environ(tmp_path: Path, **more: str) -> dict[str, str]:
-    """This checkout's rexport first; replay's environments cached in the test's folder, while
-    pip and uv keep their own download caches."""
-    env = dict(os.environ, PYTHONPATH=str(ROOT / "validator"),
-               XDG_CACHE_HOME=str(tmp_path / "cache"), **more)
-    home = Path.home() / ".cache"
-    env.setdefault("PIP_CACHE_DIR", os.environ.get("PIP_CACHE_DIR", str(home / "pip")))
-    env.setdefault("UV_CACHE_DIR", os.environ.get("UV_CACHE_DIR", str(home / "uv")))
-    env.pop("SOURCE_DATE_EPOCH", None)
-    return env
-
-
-def _project(root: Path, script: str, extra_pins: str = "") -> Path:
-    root.mkdir(parents=True)
-    (root / "params.yaml").write_text(PARAMS)
-    (root / "train.py").write_text(script)
-    pins = "".join(f"{name}=={metadata.version(name)}\n" for name in PACKAGES)
-    (root / "requirements.txt").write_text(pins + extra_pins)
-    (root / "environment.yaml").write_text(STALE_CONDA)
-    (root / ".gitignore").write_text("model.joblib\nruns/\n__pycache__/\n")
-    (root / "metrics.yaml").write_text("accuracy: 0.0\nf1_macro: 0.0\n")  # tracked, as DVC does
-    _git(root, "init", "-q")
-    _git(root, "remote", "add", "origin", "https://example.org/lab/wine.git")
-    _git(root, "add", "-A")
-    _git(root, "commit", "-qm", "Wine classifier")
-    return root
 
 
 def _rexport(env: dict[str, str], *args: str, cwd: Path | None = None
@@ -127,8 +44,8 @@ def _validates_and_replays_twice(export: Path, env: dict[str, str]) -> list[dict
 
 
 def test_rexport_run_on_a_scikit_learn_project(tmp_path: Path) -> None:
-    project = _project(tmp_path / "wine", TRAIN)
-    env = _environ(tmp_path)
+    project = sklearn_project(tmp_path / "wine")
+    env = rexport_environ(tmp_path / "cache")
     export = tmp_path / "export"
     done = _rexport(env, "run", "-o", str(export), "--config", "params.yaml", "--metrics",
                     "metrics.yaml", "--artifact", "model.joblib", "--license", "MIT", "--",
@@ -151,9 +68,9 @@ def test_the_capture_api_inside_the_script(tmp_path: Path) -> None:
                            capture_output=True, text=True, check=False, timeout=600)
     assert built.returncode == 0, built.stdout + built.stderr
     version = metadata.version("rexport")
-    project = _project(tmp_path / "wine", CAPTURED, f"rexport=={version}\n")
+    project = sklearn_project(tmp_path / "wine", CAPTURED, f"rexport=={version}\n")
     # the index that serves this rexport, as a released one is served from PyPI
-    env = _environ(tmp_path, PIP_FIND_LINKS=str(wheels))
+    env = rexport_environ(tmp_path / "cache", PIP_FIND_LINKS=str(wheels))
     done = subprocess.run([sys.executable, "train.py"], cwd=project, env=env,
                           capture_output=True, text=True, timeout=600, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
