@@ -19,10 +19,10 @@ sys.path.insert(0, str(HERE))
 import cases_archives  # noqa: E402,F401  (each module registers its cases on import)
 import cases_content  # noqa: E402,F401
 import cases_damage  # noqa: E402,F401
-import cases_environment  # noqa: E402,F401
 import cases_export  # noqa: E402,F401
 import cases_integrity  # noqa: E402,F401
 import cases_packaging  # noqa: E402,F401
+import cases_producer  # noqa: E402,F401
 import cases_references  # noqa: E402,F401
 import cases_secrets  # noqa: E402,F401
 import cases_validator  # noqa: E402,F401

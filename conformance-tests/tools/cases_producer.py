@@ -1,4 +1,5 @@
-"""Cases of environment.md: lockfiles that disagree on a package's version (ENV-09)."""
+"""Cases of what producers record: lockfiles that disagree on a version (ENV-09), a recorded
+run with its start and end (PKG-11)."""
 
 from __future__ import annotations
 
@@ -43,3 +44,15 @@ def _disagree(x: Expect) -> Export:
 def _agree(x: Expect) -> Export:
     x.never("REX-R111")
     return _two_lockfiles(CONDA_AGREEING)
+
+
+@case("valid", "packaging", "recorded-run", "a run recorded as a lineage step with its times",
+      ["PKG-11", "LIN-01"])
+def _recorded_run(x: Expect) -> Export:
+    e = full()
+    e.m["lineage"]["steps"].append(
+        {"id": "run", "description": "the run recorded by rexport run",
+         "inputs": [{"file": "config/config.yaml"}], "outputs": [{"file": "results/model.pkl"}],
+         "code": {"path": "code/train.py"}, "started": "2026-01-15T10:03:00Z",
+         "ended": "2026-01-15T10:03:04Z"})
+    return e.seal()
