@@ -74,7 +74,8 @@ class Plan:
         lines = [f"export:       {self.export}",
                  f"interpreter:  {self.python}" + (" (with its site-packages)"
                                                    if self.site_packages else " (isolated venv)")]
-        lines += [f"install:      pip install -r {p}" for p in self.lockfiles]
+        tool = "pip" if self.installer == "pip" or not shutil.which("uv") else "uv pip"
+        lines += [f"install:      {tool} install -r {p}" for p in self.lockfiles]
         lines += [f"not installed (format not supported): {p}" for p in self.skipped_lockfiles]
         if not self.lockfiles:
             lines.append("install:      nothing (no pip-requirements lockfile)")
