@@ -167,3 +167,14 @@ def test_an_interrupt_reaches_the_command_and_nothing_is_written(project: Path,
     assert proc.returncode == 130, output
     assert stopped.exists() and not out.exists()
     assert "interrupted" in output
+
+
+def test_a_command_naming_no_file_takes_its_code_from_the_entry_point(
+        project: Path, tmp_path: Path) -> None:
+    out = tmp_path / "export"
+    result = run("-o", str(out), *RUN_ARGS, "--entry-point", "train=train.py:main", "--",
+                 "sh", "-c", "python train.py")
+    assert result.exit_code == 0, result.output
+    [step] = manifest_of(out)["lineage"]["steps"]
+    assert step["code"] == {"path": "code/train.py"}
+    assert manifest_of(out)["replay"]["command"] == ["sh", "-c", "python train.py"]

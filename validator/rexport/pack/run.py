@@ -142,7 +142,11 @@ def _script(cap: Capture, argv: Sequence[str], cwd: Path) -> Path | None:
 
 
 def _lineage(cap: Capture, script: Path | None, started: float, ended: float) -> None:
-    if script is None:
+    """The run as a lineage step: its code is the script COMMAND names, else the first entry
+    point given with a path."""
+    code = cap.snapshot[script].path if script is not None else next(
+        (e["path"] for e in cap.entry_points if "path" in e), None)
+    if code is None:
         cap.advice.append("the command names no file of the code snapshot, so the run's start "
                           "and end are not recorded: --entry-point NAME=PATH names its code")
         return
@@ -152,7 +156,7 @@ def _lineage(cap: Capture, script: Path | None, started: float, ended: float) ->
     outputs = [{"file": a["path"]} for a in cap.artifacts if "path" in a]
     cap.steps.append({"id": "run", "description": "the run recorded by rexport run",
                       "inputs": inputs, "outputs": outputs,
-                      "code": {"path": cap.snapshot[script].path},
+                      "code": {"path": code},
                       "started": rfc3339(_clamped(cap, min(started, ended))),
                       "ended": rfc3339(_clamped(cap, ended))})
 
@@ -171,8 +175,8 @@ def run(request: Request, argv: Sequence[str]) -> Outcome:
     request cannot be packed (checked as far as possible before the command runs).
     """
     cwd = Path.cwd()
+    # the replay runs what ran, where it ran, whatever a project file says
     spec = ReplaySpec(command=list(argv), working_directory=cwd).over(request.replay)
-    spec = replace(spec, command=list(argv))  # the replay runs what ran, whatever a file says
     request = replace(request, replay=spec)
     cap = files.start(request)
     recipe.place(cap, spec, request.metrics)  # refused now rather than after a long run
@@ -184,9 +188,8 @@ def run(request: Request, argv: Sequence[str]) -> Outcome:
         return Outcome(status, notes=[f"{argv[0]} exited with status {status}: no export "
                                       "was written"])
     files.record(cap, request)
-    if not request.entry_points:
-        script = _script(cap, argv, cwd)
-        if script is not None:
-            cap.entry_points.append({"name": "run", "path": cap.snapshot[script].path})
-    _lineage(cap, _script(cap, argv, cwd), started, ended)
+    script = _script(cap, argv, cwd)
+    if not request.entry_points and script is not None:
+        cap.entry_points.append({"name": "run", "path": cap.snapshot[script].path})
+    _lineage(cap, script, started, ended)
     return Outcome(0, files.write(cap, request))
