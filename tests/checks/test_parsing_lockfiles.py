@@ -87,3 +87,11 @@ def test_metrics_files_in_both_forms_and_syntaxes(name: str, text: bytes) -> Non
 def test_bad_metrics_files(name: str, text: bytes, message: str) -> None:
     with pytest.raises(MetricsFileError, match=message):
         load_metrics(text, name=name)
+
+
+@pytest.mark.timeout(30)  # a hang guard: quadratic backtracking would take hours here
+def test_long_runs_of_blanks_are_read_in_linear_time() -> None:
+    text = ("numpy" + " " * 1_000_000 + "x\n").encode()
+    assert pins("pip-requirements", text, file="requirements.txt") == {}
+    assert pins("conda-environment", b"dependencies:\n  - 'numpy" + b" " * 1_000_000 + b"x'\n",
+                file="environment.yml") == {}

@@ -13,7 +13,7 @@ READ_FORMATS = frozenset({"pip-requirements", "conda-environment", "pylock", "uv
                           "poetry-lock", "pdm-lock", "pipenv-lock"})
 
 _REQUIREMENT = re.compile(
-    r"^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*(===?)\s*([A-Za-z0-9][A-Za-z0-9.+!_-]*)"
+    r"^([A-Za-z0-9][A-Za-z0-9._-]*)(?:\s*\[[^\]]*\])?\s*(===?)\s*([A-Za-z0-9][A-Za-z0-9.+!_-]*)"
     r"\s*(;.*)?$")
 _CONDA = re.compile(r"^(?:[^:\s]+::)?([A-Za-z0-9][A-Za-z0-9._-]*)\s*(==?)\s*([^=\s,|<>*]+)"
                     r"(?:=[^=\s]*)?$")
