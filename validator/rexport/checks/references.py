@@ -245,12 +245,18 @@ def check_config_schema(manifest: Any, schema_doc: Any, *, file: str) -> list[Fi
     return config_schema.check_config_schema(manifest, schema_doc, file=file)
 
 
+MAX_LOCKFILES = 16  # the first ones compared, each read up to CONFIG_CAP: memory stays bounded
+
+
 def lockfiles_to_read(manifest: Any) -> dict[str, tuple[int, str]]:
-    """The lockfiles whose pins are compared (ENV-09): path -> (index in lockfiles, format)."""
+    """The lockfiles whose pins are compared (ENV-09), the first MAX_LOCKFILES in a format
+    that is read: path -> (index in lockfiles, format)."""
     from rexport.parsing.lockfiles import READ_FORMATS
 
     out: dict[str, tuple[int, str]] = {}
     for (*_, index), entry in select(manifest, ("environment", "lockfiles", "*")):
+        if len(out) >= MAX_LOCKFILES:
+            break
         if isinstance(entry, dict) and isinstance(entry.get("path"), str) \
                 and entry.get("format") in READ_FORMATS and isinstance(index, int):
             out.setdefault(entry["path"], (index, entry["format"]))
