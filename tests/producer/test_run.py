@@ -178,3 +178,10 @@ def test_a_command_naming_no_file_takes_its_code_from_the_entry_point(
     [step] = manifest_of(out)["lineage"]["steps"]
     assert step["code"] == {"path": "code/train.py"}
     assert manifest_of(out)["replay"]["command"] == ["sh", "-c", "python train.py"]
+
+
+def test_replay_workdir_is_for_pack_only(project: Path, tmp_path: Path) -> None:
+    result = run("-o", str(tmp_path / "export"), *RUN_ARGS, "--replay-workdir", ".", "--",
+                 "python", "train.py")
+    assert result.exit_code == 2 and "--replay-workdir" in result.output
+    assert not (project / "out").exists()  # refused before the command ran

@@ -33,6 +33,9 @@ def command(quiet: bool, argv: tuple[str, ...], **options: Any) -> None:
     from rexport.pack.errors import PackError
     from rexport.pack.run import Interrupted, run
 
+    if options.get("replay_workdir") is not None:
+        raise click.BadParameter("a run replays where COMMAND ran; this option is for "
+                                 "rexport pack", param_hint="--replay-workdir")
     previous = signal.signal(signal.SIGTERM, terminate)  # partial output removed on the way out
     try:
         outcome = run(build_request(options), list(argv))
