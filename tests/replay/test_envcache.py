@@ -140,3 +140,13 @@ def test_cache_root_follows_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
     assert envcache.cache_root({"XDG_CACHE_HOME": str(tmp_path)}) == tmp_path / "rexport"
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     assert envcache.cache_root({}) == tmp_path / "home" / ".cache" / "rexport"
+
+
+def test_an_unwritable_cache_folder_builds_in_the_work_folder(
+        toy_export: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the cache folder would be\n")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocked))
+    report = replay(str(toy_export))
+    assert report["status"] == "reproduced" and report["environment_cache"] == "off"
+    assert any("cannot be written" in n for n in report["notes"])

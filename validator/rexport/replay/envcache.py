@@ -171,9 +171,15 @@ def provide(python: str, locks: Sequence[tuple[env.Lockfile, Path]], *, site_pac
         return Provided(venv, "off", seconds=time.monotonic() - start)
     wanted = key(python, [path.read_bytes() for _, path in locks], site_packages)
     envs = cache_root() / "envs"
-    if not envs.is_dir():
-        envs.mkdir(parents=True, exist_ok=True)
-        os.chmod(envs, 0o700)
+    try:
+        if not envs.is_dir():
+            envs.mkdir(parents=True, exist_ok=True)
+            os.chmod(envs, 0o700)
+    except OSError as exc:
+        provided = provide(python, locks, site_packages=site_packages, workdir=workdir,
+                           cache=False, installer=installer)
+        provided.note = f"the cache folder {envs} cannot be written ({exc.strerror}): not cached"
+        return provided
     root = envs / wanted
     with _locked(envs / f"{wanted}.lock"):
         reused, current, why = _reusable(root, wanted)
