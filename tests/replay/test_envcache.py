@@ -147,6 +147,7 @@ def test_an_unwritable_cache_folder_builds_in_the_work_folder(
     blocked = tmp_path / "blocked"
     blocked.write_text("a file where the cache folder would be\n")
     monkeypatch.setenv("XDG_CACHE_HOME", str(blocked))
+    monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path / "uv"))  # uv's own cache is elsewhere
     report = replay(str(toy_export))
     assert report["status"] == "reproduced" and report["environment_cache"] == "off"
     assert any("cannot be written" in n for n in report["notes"])
