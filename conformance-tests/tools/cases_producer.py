@@ -1,5 +1,5 @@
 """Cases of what producers record: lockfiles that disagree on a version (ENV-09), a recorded
-run with its start and end (PKG-11)."""
+run with its start and end (PKG-05)."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def _two_lockfiles(conda: bytes) -> Export:
 @case("warning", "environment", "lockfiles-disagree",
       "a conda environment pins numpy at another version than the pip lockfile", ["ENV-09"])
 def _disagree(x: Expect) -> Export:
-    x.find("REX-R111", "/environment/lockfiles/1/path")
+    x.find("REX-R112", "/environment/lockfiles/1/path")
     return _two_lockfiles(CONDA_STALE)
 
 
@@ -42,12 +42,12 @@ def _disagree(x: Expect) -> Export:
       "numpy=1.26 (conda, any 1.26.x) and numpy==1.26.4.0 agree with numpy==1.26.4",
       ["ENV-09"])
 def _agree(x: Expect) -> Export:
-    x.never("REX-R111")
+    x.never("REX-R112")
     return _two_lockfiles(CONDA_AGREEING)
 
 
 @case("valid", "packaging", "recorded-run", "a run recorded as a lineage step with its times",
-      ["PKG-11", "LIN-01"])
+      ["PKG-05", "LIN-01"])
 def _recorded_run(x: Expect) -> Export:
     e = full()
     e.m["lineage"]["steps"].append(

@@ -51,7 +51,7 @@ def test_the_matching_lockfile_is_the_recipe(root: Path, tmp_path: Path) -> None
     script = (tmp_path / "export" / "environment" / "reproduce.sh").read_text()
     assert "code/requirements.txt" in script and "conda" not in script
     assert any("environment.yml does not match" in w for w in m["warnings"])
-    assert any(w.startswith("REX-R111") for w in m["warnings"])
+    assert any(w.startswith("REX-R112") for w in m["warnings"])
 
 
 def test_without_a_matching_lockfile_the_packer_pins(root: Path, tmp_path: Path) -> None:
@@ -97,7 +97,7 @@ def test_two_project_lockfiles_that_disagree_are_reported_by_the_validator(
     (out / "rex.json").write_text(json.dumps(manifest))
     assert CliRunner().invoke(cli, ["seal", str(out), "--add"]).exit_code == 0
     codes = [f.code for f in rexport.validate(out).findings]
-    assert codes == ["REX-R111"]
+    assert codes == ["REX-R112"]
 
 
 def _section(packages: list[dict[str, str]], hashes: bool, tmp_path: Path

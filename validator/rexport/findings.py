@@ -124,7 +124,7 @@ _RULES: tuple[Rule, ...] = (
          "The path must name a file listed in files."),
     Rule("REX-R110", _E, "references", "COD-02", "code snapshot empty",
          "code.snapshot.root must contain at least one indexed file."),
-    Rule("REX-R111", _W, "references", "ENV-09", "lockfiles disagree",
+    Rule("REX-R112", _W, "references", "ENV-09", "lockfiles disagree",
          "Keep the lockfile that matches the environment the run used and remove the other, "
          "or make them agree."),
     # safety

@@ -264,7 +264,7 @@ def lockfiles_to_read(manifest: Any) -> dict[str, tuple[int, str]]:
 
 
 def check_lockfiles(manifest: Any, contents: dict[str, bytes]) -> list[Finding]:
-    """R111 for each lockfile that pins a package at another version than an earlier lockfile
+    """R112 for each lockfile that pins a package at another version than an earlier lockfile
     of the list does (ENV-09); ``contents`` holds the bytes of the lockfiles read."""
     from rexport.parsing.lockfiles import disagreements, pins
 
@@ -282,7 +282,7 @@ def check_lockfiles(manifest: Any, contents: dict[str, bytes]) -> list[Finding]:
             if differ:
                 listing = ", ".join(f"{name} {a} vs {b}" for name, a, b in differ[:5])
                 out.append(Finding.of(
-                    "REX-R111", f"{path!r} and {other!r} pin different versions: {listing}",
+                    "REX-R112", f"{path!r} and {other!r} pin different versions: {listing}",
                     pointer=pointer("environment", "lockfiles", index, "path")))
                 break
         seen.append((path, found))

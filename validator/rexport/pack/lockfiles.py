@@ -73,7 +73,7 @@ def choose(found: Sequence[tuple[Path, str]], packages: Sequence[Mapping[str, An
 
 
 def conflicts(pins: Mapping[Path, Mapping[str, parsed.Pin]]) -> list[str]:
-    """A REX-R111 warning for each pair of lockfiles that pin one package differently."""
+    """A REX-R112 warning for each pair of lockfiles that pin one package differently."""
     out = []
     items = sorted(pins.items())
     for i, (first, a) in enumerate(items):
@@ -81,7 +81,7 @@ def conflicts(pins: Mapping[Path, Mapping[str, parsed.Pin]]) -> list[str]:
             differ = parsed.disagreements(a, b)
             if differ:
                 listing = ", ".join(f"{name} {x} vs {y}" for name, x, y in differ[:3])
-                out.append(f"REX-R111: {first.name} and {second.name} pin different "
+                out.append(f"REX-R112: {first.name} and {second.name} pin different "
                            f"versions: {listing}")
     return out
 
