@@ -107,27 +107,28 @@ def _pins_rexport(path: Path, kind: str) -> bool:
 
 
 def index_pins(packages: Sequence[Mapping[str, Any]], needs_rexport: bool
-               ) -> list[tuple[str, str]]:
-    """(name, version) of each recorded package installed from an index; rexport among them
-    when the code imports it, whatever its source."""
-    pins = [(str(p["name"]), str(p["version"])) for p in packages
-            if "source" not in p or (needs_rexport and parsed.normal_name(p["name"]) == "rexport")]
-    if needs_rexport and packages and not any(parsed.normal_name(n) == "rexport" for n, _ in pins):
-        pins.append(("rexport", __version__))
-    return sorted(pins, key=lambda pin: pin[0])
+               ) -> list[Mapping[str, Any]]:
+    """The recorded packages a requirements file pins: those installed from an index, and
+    rexport when the code imports it (added at this version when it was not recorded)."""
+    keep = {"rexport"} if needs_rexport else set()
+    pinned = [p for p in packages if "source" not in p or parsed.normal_name(p["name"]) in keep]
+    if needs_rexport and packages and not any(parsed.normal_name(p["name"]) == "rexport"
+                                              for p in pinned):
+        pinned.append({"name": "rexport", "version": __version__})
+    return sorted(pinned, key=lambda p: str(p["name"]))
 
 
-def _hashes(pins: Sequence[tuple[str, str]], packages: Sequence[Mapping[str, Any]],
-            warnings: list[str]) -> dict[str, list[str]] | None:
+def _hashes(pinned: Sequence[Mapping[str, Any]], warnings: list[str]
+            ) -> dict[str, list[str]] | None:
     from rexport.pack import dist_hashes
 
-    found, missing = dist_hashes.fetch(pins)
+    found, missing = dist_hashes.fetch([(str(p["name"]), str(p["version"])) for p in pinned])
     if missing:
         # pip checks the hashes of every requirement or of none: a partial set is no use
         warnings.append(f"{REQUIREMENTS_PATH} is written without hashes: no wheel of "
                         f"{', '.join(missing[:5])} could be had (pip download)")
         return None
-    for package in packages:
+    for package in pinned:
         hashes = found.get(parsed.normal_name(str(package["name"])))
         if hashes and isinstance(package, dict):
             package["hashes"] = hashes
@@ -162,17 +163,17 @@ def section_lockfiles(section: dict[str, Any], found: Sequence[tuple[Path, str]]
             entries.append({"path": path, "format": kind})
             if kind == "pip-requirements" and b"--hash" not in (_read(local) or b""):
                 advice.append(f"{local.name} pins no hashes, so a replay cannot check what it "
-                                "installs: pip-compile --generate-hashes writes them")
+                              "installs: pip-compile --generate-hashes writes them")
             if needs_rexport and kind in PIP_FORMATS and not _pins_rexport(local, kind):
                 warnings.append(f"the code imports rexport and {local.name} does not pin it: "
                                 f"a replay will not find it; add rexport=={__version__}")
     if not any(e["format"] == "pip-requirements" for e in entries):
-        pins = index_pins(packages or [], needs_rexport)
-        hashes = _hashes(pins, packages or [], warnings) if want_hashes else None
-        if pins and not want_hashes:
+        pinned = index_pins(packages or [], needs_rexport)
+        hashes = _hashes(pinned, warnings) if want_hashes else None
+        if pinned and not want_hashes:
             advice.append(f"{REQUIREMENTS_PATH} pins no hashes, so a replay cannot check "
-                            "what it installs: --hashes records each wheel's sha256")
-        data = reproduce.requirements(pins, hashes)
+                          "what it installs: --hashes records each wheel's sha256")
+        data = reproduce.requirements(pinned, keep={"rexport"}, hashes=hashes)
         if data:
             entries.append({"path": add(Member(REQUIREMENTS_PATH, "environment", data)),
                             "format": "pip-requirements"})

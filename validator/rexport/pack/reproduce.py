@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import shlex
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
+from typing import Any
 
 # How each lockfile format is installed; the first lockfile whose format is known wins, so the
 # script does one well-defined thing.
@@ -19,16 +20,24 @@ _INSTALL: dict[str, str] = {
 }
 
 
-def requirements(pins: Sequence[tuple[str, str]],
+def requirements(packages: Sequence[Mapping[str, Any]], *, keep: Set[str] = frozenset(),
                  hashes: Mapping[str, Sequence[str]] | None = None) -> bytes:
-    """A pip requirements file of ``(name, version)`` pins, each with the ``--hash`` options
-    that ``hashes`` gives it (by normalised name); empty for no pins."""
+    """A pip requirements file pinning every recorded package installed from an index.
+
+    Packages installed from a local folder, a VCS or a URL (``source`` set) cannot be pinned
+    by version and are left out, but for those named in ``keep`` (normalised names): pinned
+    all the same, a replay gets them from an index. ``hashes`` gives each package's
+    ``sha256:`` hashes by normalised name, written as ``--hash`` options.
+    """
     from rexport.parsing.lockfiles import normal_name
 
     lines = []
-    for name, version in pins:
-        line = f"{name}=={version}"
-        for value in (hashes or {}).get(normal_name(name), ()):
+    for p in packages:
+        name = normal_name(str(p["name"]))
+        if "source" in p and name not in keep:
+            continue
+        line = f"{p['name']}=={p['version']}"
+        for value in (hashes or {}).get(name, ()):
             line += f" \\\n    --hash={value}"
         lines.append(line)
     return ("\n".join(lines) + "\n").encode("utf-8") if lines else b""
