@@ -34,6 +34,8 @@ def _two_lockfiles(conda: bytes) -> Export:
 @case("warning", "environment", "lockfiles-disagree",
       "a conda environment pins numpy at another version than the pip lockfile", ["ENV-09"])
 def _disagree(x: Expect) -> Export:
+    """The full export with a conda environment file added, listed second among the
+    lockfiles, pinning numpy=1.24 where the pip lockfile pins numpy==1.26.4; re-sealed."""
     x.find("REX-R112", "/environment/lockfiles/1/path")
     return _two_lockfiles(CONDA_STALE)
 
@@ -42,6 +44,8 @@ def _disagree(x: Expect) -> Export:
       "numpy=1.26 (conda, any 1.26.x) and numpy==1.26.4.0 agree with numpy==1.26.4",
       ["ENV-09"])
 def _agree(x: Expect) -> Export:
+    """The full export with a conda environment file added, listed second among the
+    lockfiles, pinning numpy=1.26 and numpy==1.26.4.0 (both agree with 1.26.4); re-sealed."""
     x.never("REX-R112")
     return _two_lockfiles(CONDA_AGREEING)
 
@@ -49,6 +53,7 @@ def _agree(x: Expect) -> Export:
 @case("valid", "packaging", "recorded-run", "a run recorded as a lineage step with its times",
       ["PKG-05", "LIN-01"])
 def _recorded_run(x: Expect) -> Export:
+    """The full export with a fourth lineage step, the run, with its start and end times."""
     e = full()
     e.m["lineage"]["steps"].append(
         {"id": "run", "description": "the run recorded by rexport run",

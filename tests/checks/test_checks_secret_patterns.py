@@ -149,6 +149,11 @@ def test_non_ascii_text_keeps_offsets() -> None:
     "GITHUB_TOKEN", "hf_token", "access_token", "api_key", "apiKey", "APIKey", "x-api-key",
     "apikey", "private_key", "privateKey", "AWS_SECRET_ACCESS_KEY", "aws_access_key",
     "credentials", "credential", "passphrase", "Authorization", "ssh_key", "secrets",
+    # a number, version, stage or encoding after the credential word
+    "db_secret_v2", "api_key2", "apiKeyV2", "SECRET_KEY_OLD", "client_secret_2", "token_b64",
+    "password1", "DB_PASSWORD_PROD",
+    # creds, and "key" after any word that names no data
+    "db_creds", "aws_creds", "aws_key", "openai_key", "WANDB_KEY", "stripeKey", "license_key",
 ])
 def test_secret_names(name: str) -> None:
     assert is_secret_name(name)
@@ -159,9 +164,22 @@ def test_secret_names(name: str) -> None:
     "bos_token", "unk_token", "token_id", "pad_token_id", "token_type", "password_file",
     "secret_name", "private_key_path", "key", "keys", "primary_key", "sort_key", "monkey",
     "passes", "bypass", "PWD", "access", "author", "", "_", "aws_access_key_id",
+    "label_key", "public_key", "rng_key", "metadata_key", "key_2", "v2", "api_key_path",
+    "keys_v2", "max_tokens_2", "pad_token_v2", "secret_name_v2",
 ])
 def test_ordinary_names(name: str) -> None:
     assert not is_secret_name(name)
+
+
+@pytest.mark.parametrize(("text", "found"), [
+    ('wandb_key = "9f8e7d6c5b4a39281706f5e4d3c2b1a0"', True),
+    ('METADATA_KEY = "metadata"', False),
+    ('CONTENT_KEY = "Content-Length-Header"', False),
+    ('"license_key": "aardvark-py-2014"', False),
+    ('db_secret_v2: "correct horse battery"', True),
+])
+def test_a_plain_key_name_in_text_needs_a_generated_value(text: str, found: bool) -> None:
+    assert bool(find_secrets(text)) is found
 
 
 @pytest.mark.parametrize("size", [0, 1, 10, 1000])

@@ -119,3 +119,20 @@ def codes(report: Report) -> set[str]:
 
 def position(manifest: dict[str, Any], path: str) -> int:
     return [e["path"] for e in manifest["files"]].index(path)
+
+
+ALGORITHMS = ("sha256", "sha512", "blake2b", "md5", "sha1")
+
+
+def reseal(tree: Mapping[str, bytes]) -> dict[str, bytes]:
+    """``tree`` ({path: bytes}, rex.json among them) with every index entry's size and recorded
+    digests recomputed from the bytes it now holds, then the export digest; an entry naming no
+    file of the tree is left as it is."""
+    manifest = json.loads(tree["rex.json"])
+    for entry in manifest["files"]:
+        data = tree.get(entry["path"])
+        if data is not None:
+            entry["size"] = len(data)
+            recorded = tuple(a for a in entry["digests"] if a in ALGORITHMS)
+            entry["digests"].update(digests_of(data, recorded))
+    return {**tree, "rex.json": manifest_bytes(seal(manifest))}

@@ -264,7 +264,9 @@ def test_local_paths_keep_their_place_in_the_project(project: Path, tmp_path: Pa
 
 
 def test_a_previous_output_inside_the_code_is_not_packed(project: Path) -> None:
-    (project / "old.tar").write_bytes(b"previous export")
+    first = capture(project)
+    first.metric("m", 1)
+    first.write(project / "old.tar")
     cap = capture(project)
     cap.metric("m", 1)
     written = cap.write(project / "old.tar", overwrite=True)

@@ -31,7 +31,7 @@ def _validates_and_replays_twice(export: Path, env: dict[str, str]) -> list[dict
     reports = []
     for expected in ("miss", "hit"):
         start = time.monotonic()
-        done = _rexport(env, "replay", "--yes", "-o", "json", str(export))
+        done = _rexport(env, "replay", "--yes", "--pip-env", "-o", "json", str(export))
         elapsed = time.monotonic() - start
         report = json.loads(done.stdout)
         assert done.returncode == 0 and report["status"] == "reproduced", report

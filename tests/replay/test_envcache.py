@@ -33,7 +33,7 @@ pathlib.Path(sysconfig.get_paths()["purelib"], "planted.pth").write_text("import
 
 
 def replay(*args: str) -> dict[str, Any]:
-    result = CliRunner().invoke(cli, ["replay", "-o", "json", "--yes", *args])
+    result = CliRunner().invoke(cli, ["replay", "-o", "json", "--yes", "--pip-env", *args])
     assert result.exception is None or isinstance(result.exception, SystemExit), result.output
     return json.loads(result.stdout)  # type: ignore[no-any-return]
 
@@ -69,8 +69,8 @@ def test_second_replay_reuses_the_environment(toy_export: Path, replay_cache: Pa
 
 def test_text_report_says_hit_or_miss(toy_export: Path) -> None:
     runner = CliRunner()
-    first = runner.invoke(cli, ["replay", "--yes", str(toy_export)])
-    second = runner.invoke(cli, ["replay", "--yes", str(toy_export)])
+    first = runner.invoke(cli, ["replay", "--yes", "--pip-env", str(toy_export)])
+    second = runner.invoke(cli, ["replay", "--yes", "--pip-env", str(toy_export)])
     assert "(cache miss)" in first.stdout and "(cache hit)" in second.stdout
 
 

@@ -201,24 +201,30 @@ def test_missing_metrics_file_is_exit_2(tmp_path: Path) -> None:
     assert report["output_tail"] == ["no metrics written"]
 
 
-def test_lockfile_reading_other_files_is_refused(tmp_path: Path) -> None:
-    root = build_export(tmp_path / "run", script=MARKER, lockfile="-r /etc/hosts\n")
+@pytest.mark.parametrize(("lockfile", "stage"), [
+    ("./vendor/package\n", "environment"),  # a local path: the replay's own refusal
+    ("-r /etc/hosts\n", "validate"),  # an include: an invalid export already (ENV-03)
+])
+def test_lockfile_reading_other_files_is_refused(tmp_path: Path, lockfile: str,
+                                                 stage: str) -> None:
+    root = build_export(tmp_path / "run", script=MARKER, lockfile=lockfile)
     work = tmp_path / "w" / "work"
     code, report = replay(str(root), "--yes", "--workdir", str(work))
-    assert code == 2 and report["stage"] == "environment"
+    assert code == 2 and report["stage"] == stage
     assert not (work / "venv").exists() and not (tmp_path / "MARKER").exists()
 
 
 @pytest.mark.slow
 def test_package_that_cannot_be_had_is_named(tmp_path: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    # an empty local index: pip answers at once, without the network
+    # an empty local index, given to pip as the caller's own settings (--pip-env): pip
+    # answers at once, without the network
     (tmp_path / "wheels").mkdir()
     monkeypatch.setenv("PIP_NO_INDEX", "1")
     monkeypatch.setenv("PIP_FIND_LINKS", str(tmp_path / "wheels"))
     root = build_export(tmp_path / "run", script=MARKER,
                         lockfile="rexport-no-such-distribution==1.0\n")
-    code, report = replay(str(root), "--yes")
+    code, report = replay(str(root), "--yes", "--pip-env")
     assert code == 2 and report["stage"] == "environment"
     assert report["package"].startswith("rexport-no-such-distribution")
     assert not (tmp_path / "MARKER").exists()

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from helpers.archives import Member, pack
 from helpers.replay_export import build_export
-from rexport.replay.env import SetupError, has_requirements, inspect_lockfile
+from rexport.replay.env import SetupError, inspect_lockfile
 from rexport.replay.metrics import Check, MetricsError, judge, read_metrics, within
 from rexport.replay.run import command_environment, run_command, seed_variables
 from rexport.sources.unpack import UnpackError, unpack
@@ -164,11 +164,15 @@ def test_lockfile_lines_reading_local_files_are_refused(tmp_path: Path, line: st
         inspect_lockfile(lock, "requirements.lock")
 
 
-def test_lockfile_pins_hashes_and_index_options_pass(tmp_path: Path) -> None:
+def test_lockfile_pins_hashes_and_index_options_pass_when_allowed(tmp_path: Path) -> None:
     lock = tmp_path / "requirements.lock"
     lock.write_text("--index-url https://pypi.org/simple\n-f https://example.org/wheels\n"
                     "numpy==1.26.4 \\\n    --hash=sha256:" + "a" * 64 + "  # via file: x\n")
-    assert inspect_lockfile(lock, "requirements.lock").hashes
-    lock.write_text("# comments only\n\n")
-    assert not inspect_lockfile(lock, "requirements.lock").hashes
-    assert not has_requirements(lock)
+    with pytest.raises(SetupError, match=r"requirements\.lock:1"):
+        inspect_lockfile(lock, "requirements.lock")
+    checked = inspect_lockfile(lock, "requirements.lock", allow_sources=True)
+    assert checked.hashes and checked.requirements
+    assert checked.lines[-1] == "numpy==1.26.4 --hash=sha256:" + "a" * 64
+    lock.write_text("# comments only\n\n--prefer-binary\n")
+    checked = inspect_lockfile(lock, "requirements.lock")
+    assert not checked.hashes and not checked.requirements

@@ -9,6 +9,8 @@ import click
 
 from rexport.versions import __version__
 
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a command ended by Ctrl-C
+
 # command name -> module in rexport.commands exposing a click command named `command` (or
 # "module:attribute" when a module holds two); loaded lazily so that `rexport validate` does
 # not import the packer or replay.
@@ -25,6 +27,7 @@ _COMMANDS: dict[str, str] = {
     "convert": "convert",
     "attest": "attest",
     "verify-attestation": "attest:verify_command",
+    "import": "import_",
 }
 
 
@@ -40,6 +43,15 @@ class _LazyGroup(click.Group):
         module = importlib.import_module(f"rexport.commands.{module_name}")
         command: click.Command = getattr(module, attribute or "command")
         return command
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            # Ctrl-C is no verdict: exit 1 would read as "invalid" or "credential found".
+            # Each command removed its partial output on the way here.
+            click.echo("rexport: interrupted", err=True)
+            raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
 
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

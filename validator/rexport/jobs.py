@@ -3,6 +3,7 @@ pool that holds a bounded window of work."""
 
 from __future__ import annotations
 
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -18,6 +19,22 @@ from rexport.digests import (
 
 if TYPE_CHECKING:
     from concurrent.futures import Future, ThreadPoolExecutor
+
+
+class Stopped(Exception):
+    """A worker gave its job up: the caller stopped waiting for it (Ctrl-C, an error)."""
+
+
+def stoppable(progress: Progress | None, stop: threading.Event) -> Progress:
+    """``progress``, called each chunk, made to raise Stopped once ``stop`` is set: a worker
+    thread then ends at its next chunk rather than hashing its file to the end, which the
+    interpreter would wait for before it could exit."""
+    def report(count: int) -> None:
+        if stop.is_set():
+            raise Stopped
+        if progress is not None:
+            progress(count)
+    return report
 
 
 class Job:
@@ -136,6 +153,7 @@ def run_jobs(jobs: Iterable[Job], *, workers: int = 1,
         return
     window: deque[Future[list[Result]] | list[Result]] = deque()
     in_flight = 0
+    stop = threading.Event()
     pool: ThreadPoolExecutor | None = None  # started for the first batch worth a thread
     try:
         for batch, size in _batches(jobs):
@@ -148,6 +166,8 @@ def run_jobs(jobs: Iterable[Job], *, workers: int = 1,
 
                     pool = ThreadPoolExecutor(max_workers=workers,
                                               thread_name_prefix="rexport-hash")
+                for job in batch:
+                    job.progress = stoppable(job.progress, stop)
                 window.append(pool.submit(_run_batch, batch, errors))
                 in_flight += 1
             # hand back what is finished, in order; wait only when too much is held
@@ -164,4 +184,5 @@ def run_jobs(jobs: Iterable[Job], *, workers: int = 1,
             yield from head if isinstance(head, list) else head.result()
     finally:
         if pool is not None:
+            stop.set()  # when stopped early: the workers give up their files at once
             pool.shutdown(wait=True, cancel_futures=True)

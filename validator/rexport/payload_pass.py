@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NamedTuple
 
 from rexport import parsing
-from rexport.checks import integrity, references, secrets
+from rexport.checks import integrity, lockfiles, references, secrets
 from rexport.checks.completeness import IndexEntry, Tracker
 from rexport.digests import digest_bytes
 from rexport.findings import CATALOGUE, CodeFilter, Finding
@@ -80,7 +80,8 @@ class PayloadPass:
         self.pipeline = not source.random_access and jobs > 1
         self.config_path = string(get(manifest, "config", "path"))
         self.schema_path = string(get(manifest, "config", "hyperparameters_schema"))
-        self.lockfiles = references.lockfiles_to_read(manifest)
+        self.lockfile_paths = lockfiles.pip_requirements(manifest)
+        self.compared = lockfiles.lockfiles_to_read(manifest)  # their pins (ENV-09)
         self.captured: dict[str, bytes] = {}
         self.keyed: list[tuple[tuple[int, str], Finding]] = []
         self.files = 0
@@ -143,17 +144,18 @@ class PayloadPass:
             scanner = secrets.TextScanner(path)
             taps.append(scanner.feed)
         capture: list[bytes] | None = None
-        if path in self.lockfiles and size <= CONFIG_CAP:
-            capture = []  # its pins are compared with the other lockfiles' (ENV-09)
-            taps.append(capture.append)
-        elif path == self.config_path or path == self.schema_path:
+        if path == self.config_path or path == self.schema_path \
+                or path in self.lockfile_paths:
             if size <= CONFIG_CAP:
                 capture = []
                 taps.append(capture.append)
             else:
                 self._add(path, index, [Finding.of(
-                    "REX-P107", f"{path!r} is {size} bytes; config files are "
-                    f"parsed up to {CONFIG_CAP}", file=path)])
+                    "REX-P107", f"{path!r} is {size} bytes; files that are read "
+                    f"whole are parsed up to {CONFIG_CAP}", file=path)])
+        elif path in self.compared and size <= CONFIG_CAP:
+            capture = []
+            taps.append(capture.append)
         if not algorithms and not taps:
             return None
         limit = index.size if index is not None and index.size is not None \
@@ -243,8 +245,10 @@ class PayloadPass:
             if document is not None:
                 found.extend(references.check_config_schema(
                     self.manifest, document, file=self.schema_path))
-        locks = {path: self.captured[path] for path in self.lockfiles if path in self.captured}
-        found.extend(references.check_lockfiles(self.manifest, locks))
+        for path in sorted(self.lockfile_paths & self.captured.keys()):
+            found.extend(lockfiles.check_requirements(path, self.captured[path]))
+        locks = {path: self.captured[path] for path in self.compared if path in self.captured}
+        found.extend(lockfiles.check_lockfiles(self.manifest, locks))
         return found
 
     def _progress_bar(self) -> ProgressBar | None:

@@ -25,6 +25,8 @@ class Report:
     container: str | None = None  # "directory", "tar", "tar.gz", "zip", "manifest"
     files_checked: int = 0
     bytes_checked: int = 0
+    # check families left out, wholly or in part, by --select/--ignore: a partial verdict
+    skipped: tuple[str, ...] = ()
 
     @property
     def errors(self) -> list[Finding]:
@@ -72,4 +74,5 @@ class Report:
                 "bytes_checked": self.bytes_checked,
             },
             "findings": [f.to_json() for f in self.findings],
+            **({"skipped": list(self.skipped)} if self.skipped else {}),
         }

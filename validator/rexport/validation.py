@@ -11,9 +11,9 @@ from typing import Any, NamedTuple
 from rexport import parsing
 from rexport.checks import integrity, references, safety, schema, secrets, version
 from rexport.checks.completeness import Tracker, manifest_missing, payload_skipped
-from rexport.findings import CATALOGUE, CodeFilter, Finding, Severity
+from rexport.findings import CATALOGUE, EXTENSION_FAMILIES, CodeFilter, Finding, Severity
 from rexport.limits import MAX_BYTES, MAX_FILES
-from rexport.paths import MANIFEST
+from rexport.paths import MANIFEST, display
 from rexport.payload_pass import INLINE_MAX, PayloadPass
 from rexport.report import Report
 from rexport.sources import InputError, Source, open_source
@@ -52,18 +52,37 @@ def validate(path: str | os.PathLike[str], *, strict: bool = False, select: Iter
     Returns the Report; raises ValueError only for a select/ignore value naming no code.
     """
     reported = code_filter(select, ignore)
-    report = Report(path=os.fsdecode(path), strict=strict)
+    report = Report(path=os.fsdecode(path), strict=strict, skipped=skipped_families(reported))
+    documents: dict[str, bytes] = {}
+    try:
+        found = _validated(path, report, documents, strict=strict, reported=reported,
+                           jobs=max(1, jobs), max_files=max_files, max_bytes=max_bytes,
+                           progress=progress)
+    except Exception as exc:  # a bug met on one input is that input's finding, never a crash
+        found = [internal_error(exc, report.path)]
+    # lines and columns for the pointers that findings name, found only now that some do
+    report.findings = parsing.place_findings(order(f for f in found if reported(f.code)),
+                                             documents)
+    return report
+
+
+def _validated(path: str | os.PathLike[str], report: Report, documents: dict[str, bytes], *,
+               strict: bool, reported: CodeFilter, jobs: int, max_files: int, max_bytes: int,
+               progress: bool) -> list[Finding]:
     try:
         source = open_source(path, max_files=max_files, max_bytes=max_bytes)
     except InputError as exc:
-        report.findings = [_input_finding(exc, report.path)]
-        return report
+        return [_input_finding(exc, report.path)]
     with source:
         report.container = source.container
-        found = _check_source(source, report, strict=strict, reported=reported,
-                              jobs=max(1, jobs), progress=progress)
-    report.findings = order(f for f in found if reported(f.code))
-    return report
+        return _check_source(source, report, documents, strict=strict, reported=reported,
+                             jobs=jobs, progress=progress)
+
+
+def internal_error(exc: BaseException, path: str) -> Finding:
+    """The REX-U104 finding for an exception that escaped the checks of the input ``path``."""
+    return Finding.of("REX-U104", f"internal error: {type(exc).__name__}: "
+                      f"{display(str(exc), 300)}", file=path)
 
 
 def _input_finding(exc: InputError, path: str) -> Finding:
@@ -133,13 +152,16 @@ def _check_parsed(manifest: dict[str, Any], found: list[Finding], *, strict: boo
     found.extend(references.check(manifest))
     found.extend(secrets.scan_manifest(manifest))
     found.extend(safety.check_manifest_paths(manifest))
+    found.extend(safety.check_member_paths(manifest))
     digest, mismatch = integrity.check_export_digest(manifest)
     found.extend(mismatch)
     return ManifestCheck(manifest, found, payload_checkable=True, export_digest=digest)
 
 
-def _check_source(source: Source, report: Report, *, strict: bool, reported: CodeFilter,
-                  jobs: int, progress: bool) -> list[Finding]:
+def _check_source(source: Source, report: Report, documents: dict[str, bytes], *,
+                  strict: bool, reported: CodeFilter, jobs: int, progress: bool
+                  ) -> list[Finding]:
+    """The findings on ``source``; ``documents`` gets the JSON and YAML files that were read."""
     data = source.manifest_bytes()
     if data is None:
         found = [manifest_missing()]
@@ -152,6 +174,9 @@ def _check_source(source: Source, report: Report, *, strict: bool, reported: Cod
     checked = check_manifest(data, strict=strict)
     manifest, found = checked.manifest, checked.findings
     if manifest is not None:
+        # placed later, only if findings name its members; text that did not parse (or was
+        # refused for its size) is never read again
+        documents[MANIFEST] = data
         version_value = manifest.get("rex_version")
         report.rex_version = version_value if isinstance(version_value, str) else None
         report.export_digest = checked.export_digest
@@ -170,6 +195,7 @@ def _check_source(source: Source, report: Report, *, strict: bool, reported: Cod
     with _collector_frozen():
         found.extend(payload.run(source.entries()))
     report.files_checked, report.bytes_checked = payload.files, payload.bytes
+    documents.update(payload.captured)
     excused = frozenset(_refused_positions(found))
     # a cap stopped the walk: members past it were never seen, not missing
     capped = any(f.code in _CAP_EXCEEDED for f in source.findings)
@@ -209,6 +235,12 @@ def code_filter(select: Iterable[str], ignore: Iterable[str]) -> CodeFilter:
         return not (dropped and code.startswith(dropped))
 
     return reported
+
+
+def skipped_families(reported: CodeFilter) -> tuple[str, ...]:
+    """The check families of the spec that ``reported`` leaves out, wholly or in part."""
+    return tuple(sorted({rule.family for rule in CATALOGUE.values()
+                         if rule.family not in EXTENSION_FAMILIES and not reported(rule.code)}))
 
 
 def _prefixes(values: Iterable[str]) -> tuple[str, ...]:

@@ -8,7 +8,7 @@ from typing import Any
 from rexport.findings import Finding, pointer
 from rexport.json_values import Tokens, as_list, get, select
 
-__all__ = ["check", "check_config_schema", "check_lockfiles", "lockfiles_to_read"]
+__all__ = ["check", "check_config_schema"]
 
 
 # Fields that name one indexed file: (where, field): "*" walks each item of a list.
@@ -41,7 +41,17 @@ def check(manifest: Any) -> list[Finding]:
     out.extend(_splits(manifest, datasets, splits))
     out.extend(_lineage(manifest, datasets, paths))
     out.extend(_replay(manifest, paths))
+    if not isinstance(manifest.get("files"), list):
+        # no index (REX-C104 or REX-S101 says so): nothing can be compared with it (IDX-02)
+        return [f for f in out if not _needs_index(f)]
     return out
+
+
+def _needs_index(finding: Finding) -> bool:
+    """Whether ``finding`` says that a path is not among the indexed files."""
+    return (finding.code in ("REX-R103", "REX-R109", "REX-R110")
+            or (finding.code == "REX-R102" and finding.pointer.endswith("/file"))
+            or finding.pointer == "/replay/working_directory")
 
 
 def _unique(manifest: dict[str, Any], where: Tokens, key: str, what: str,
@@ -237,53 +247,9 @@ def check_config_schema(manifest: Any, schema_doc: Any, *, file: str) -> list[Fi
     """Apply the experiment's JSON Schema ``schema_doc`` (the file ``file``) to
     config.hyperparameters: R106 for each violation, R107 when the schema cannot be used.
 
-    See rexport.checks.config_schema, imported here only when an export has such a schema:
-    python-jsonschema costs more to import than a small export takes to validate.
+    See rexport.checks.config_schema, imported here only when an export has such a schema.
     """
     from rexport.checks import config_schema
 
     return config_schema.check_config_schema(manifest, schema_doc, file=file)
 
-
-MAX_LOCKFILES = 16  # the first ones compared, each read up to CONFIG_CAP: memory stays bounded
-
-
-def lockfiles_to_read(manifest: Any) -> dict[str, tuple[int, str]]:
-    """The lockfiles whose pins are compared (ENV-09), the first MAX_LOCKFILES in a format
-    that is read: path -> (index in lockfiles, format)."""
-    from rexport.parsing.lockfiles import READ_FORMATS
-
-    out: dict[str, tuple[int, str]] = {}
-    for (*_, index), entry in select(manifest, ("environment", "lockfiles", "*")):
-        if len(out) >= MAX_LOCKFILES:
-            break
-        if isinstance(entry, dict) and isinstance(entry.get("path"), str) \
-                and entry.get("format") in READ_FORMATS and isinstance(index, int):
-            out.setdefault(entry["path"], (index, entry["format"]))
-    return out
-
-
-def check_lockfiles(manifest: Any, contents: dict[str, bytes]) -> list[Finding]:
-    """R112 for each lockfile that pins a package at another version than an earlier lockfile
-    of the list does (ENV-09); ``contents`` holds the bytes of the lockfiles read."""
-    from rexport.parsing.lockfiles import disagreements, pins
-
-    seen: list[tuple[str, dict[str, Any]]] = []
-    out: list[Finding] = []
-    for path, (index, fmt) in sorted(lockfiles_to_read(manifest).items(),
-                                     key=lambda item: item[1][0]):
-        if path not in contents:
-            continue
-        found = pins(fmt, contents[path], file=path)
-        if found is None:
-            continue
-        for other, earlier in seen:
-            differ = disagreements(earlier, found)
-            if differ:
-                listing = ", ".join(f"{name} {a} vs {b}" for name, a, b in differ[:5])
-                out.append(Finding.of(
-                    "REX-R112", f"{path!r} and {other!r} pin different versions: {listing}",
-                    pointer=pointer("environment", "lockfiles", index, "path")))
-                break
-        seen.append((path, found))
-    return out

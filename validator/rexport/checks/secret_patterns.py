@@ -203,7 +203,8 @@ def _assignment(text: str, kw_at: int, m: re.Match[str],
     while name_end < m.end() and text[name_end] in _NAME_CHARS:
         name_end += 1
     name = text[begin:name_end]
-    if not is_secret_name(name):
+    named = _name_kind(name)
+    if named is None:
         return None
     sep, pos = m.group(1), m.end()
     if pos < len(text) and text[pos] in "\"'":
@@ -218,6 +219,10 @@ def _assignment(text: str, kw_at: int, m: re.Match[str],
         value_start, value_end = um.span()
     value = text[value_start:value_end]
     if _placeholder(value) or value[0] in ":=":
+        return None
+    if named == "key" and not _generated(value):
+        # code is full of `METADATA_KEY = "metadata"`: names of dictionary keys. In text a
+        # plain ``*_key`` counts only with a value that looks generated, not written
         return None
     kind = "password or secret assignment"
     if "aws" in _words(name) and _AWS_SECRET.fullmatch(value):
@@ -252,15 +257,48 @@ def _unquoted_ok(text: str, begin: int, sep: str, m: re.Match[str], value_end: i
 
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
+_TOKEN_VALUE = re.compile(r"[A-Za-z0-9_+=/.:-]{16,256}")
+
+
+def _generated(value: str) -> bool:
+    # a generated token has a long stretch that mixes letters and digits (hex, base64, a UUID);
+    # written identifiers ("aardvark-py-2014", "Content-Length") have none
+    return bool(_TOKEN_VALUE.fullmatch(value)) and any(
+        len(part) >= 8 and not part.isalpha() and not part.isdigit()
+        for part in re.split(r"[-_.:]", value))
 
 
 _WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 _SECRET_LAST = frozenset({
     "password", "passwords", "passwd", "passphrase", "secret", "secrets", "credential",
-    "credentials", "apikey", "accesskey", "secretkey", "privatekey", "authorization",
+    "credentials", "cred", "creds", "apikey", "accesskey", "secretkey", "privatekey",
+    "authorization",
 })
 _KEY_QUALIFIERS = frozenset({"api", "private", "access", "secret", "ssh", "encryption", "signing",
                              "master", "auth"})
+# Words a name may add after the word that says "credential": a number or version
+# (db_secret_v2, api_key2), a stage (SECRET_KEY_OLD, token_prod) or an encoding (key_b64).
+_SUFFIXES = frozenset({"v", "old", "new", "prod", "production", "dev", "test", "staging", "b",
+                       "base", "hex", "raw", "enc", "encoded", "value"})
+# "sort_key", "label_key", "public_key", "rng_key": a key that names data, or that may be
+# published, not a credential; any other word before "key" (aws_key, openai_key) makes one
+_NOT_CREDENTIAL_KEY = frozenset({
+    "public", "pub", "verify", "verification", "host", "sort", "primary", "foreign",
+    "partition", "hash", "range", "cluster", "join", "group", "lookup", "index", "idx", "dict",
+    "map", "cache", "random", "rng", "prng", "jax", "seed", "label", "labels", "text", "image",
+    "img", "audio", "video", "input", "inputs", "output", "outputs", "target", "targets",
+    "feature", "features", "column", "col", "field", "id", "name", "metric", "monitor", "split",
+    "batch", "state", "model", "config", "data", "dataset", "class", "sample", "attribute",
+    "attr", "prompt", "response", "answer", "question", "context", "query", "document", "doc",
+    "row", "record", "item", "entry", "object", "obj", "path", "file", "log", "event", "node",
+    "edge", "message", "task", "loss", "score", "eval", "train", "valid", "validation", "time",
+    "type", "kind", "category", "tag", "hot", "short", "music", "musical", "lock", "unique",
+    "composite", "natural", "search", "match", "filter", "order", "merge", "shard", "bucket",
+    "s3", "blob", "mask", "sequence", "seq", "layer", "weight", "param", "checkpoint", "run",
+    "experiment", "default", "first", "last", "parent", "child", "root", "dim", "axis", "cv",
+    "fold", "stratify", "json", "yaml", "env", "dictionary", "mapping", "result", "results",
+    "meta", "metadata",
+})
 # "pad_token", "max_tokens", "eos_token" are tokenizer settings in ML configs, not credentials
 _NOT_CREDENTIAL_TOKEN = frozenset({
     "pad", "eos", "bos", "unk", "sep", "cls", "mask", "start", "end", "special", "max", "min",
@@ -273,22 +311,32 @@ def _words(name: str) -> list[str]:
     return [w.lower() for w in _WORDS.findall(name)]
 
 
+def _name_kind(key: str) -> str | None:
+    """"named" when the name says credential outright, "key" when only its last word ``key``
+    after a word that names no data does (aws_key), else None."""
+    words = _words(key)
+    while len(words) > 1 and (words[-1].isdigit() or words[-1] in _SUFFIXES):
+        words.pop()
+    last = words[-1] if words else ""
+    prev = words[-2] if len(words) > 1 else ""
+    if last in _SECRET_LAST:
+        return "named"
+    if last == "token":
+        return "named" if prev not in _NOT_CREDENTIAL_TOKEN else None
+    if last not in ("key", "keys") or not prev or prev.isdigit():
+        return None
+    if prev in _KEY_QUALIFIERS:
+        return "named"
+    return "key" if prev not in _NOT_CREDENTIAL_KEY else None
+
+
 def is_secret_name(key: str) -> bool:
     """Tell whether a key or variable name suggests its value is a credential.
 
     The name's last word decides (``db_password``, ``GITHUB_TOKEN``, ``OpenAIApiKey``), so that
-    ``password_file`` or ``secret_name`` are not flagged; tokenizer settings such as
-    ``pad_token`` and ``max_tokens`` are not credentials.
+    ``password_file`` or ``secret_name`` are not flagged; a number, version, stage or encoding
+    after it is passed over (``db_secret_v2``, ``api_key2``, ``SECRET_KEY_OLD``). ``key`` is a
+    credential after any word but those naming data (``aws_key``, not ``sort_key``), and
+    ``token`` after any word but tokenizer settings (``pad_token``, ``max_tokens``).
     """
-    words = _words(key)
-    if not words:
-        return False
-    last = words[-1]
-    if last in _SECRET_LAST:
-        return True
-    prev = words[-2] if len(words) > 1 else ""
-    if last == "key":
-        return prev in _KEY_QUALIFIERS
-    if last == "token":
-        return prev not in _NOT_CREDENTIAL_TOKEN
-    return False
+    return _name_kind(key) is not None

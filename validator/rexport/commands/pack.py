@@ -21,7 +21,7 @@ def command(quiet: bool, **options: Any) -> None:
     the code directory (docs/producing.md). Identical inputs give a byte-identical OUT. Times
     come from SOURCE_DATE_EPOCH, else the code's commit time, else 1980-01-01. Exit codes: 0
     written, 1 refused because a file holds a credential, 2 usage error or unusable input,
-    130 interrupted (nothing written).
+    130 interrupted (nothing written). Inputs must be regular files or folders, not links.
     """
     from rexport.pack.files import pack
 

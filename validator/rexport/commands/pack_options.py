@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import click
 
 from rexport.pack.errors import PackError
+from rexport.paths import display
 
 F = TypeVar("F", bound=Callable[..., Any])
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -81,7 +82,8 @@ _OPTIONS: list[Callable[[Any], Any]] = [
                       "redacted)."),
     click.option("--ro-crate", "ro_crate", is_flag=True,
                  help="Also write ro-crate-metadata.json (RO-Crate 1.1, Process Run Crate 0.5)."),
-    click.option("--force", is_flag=True, help="Replace OUT if it exists."),
+    click.option("--force", is_flag=True,
+                 help="Replace OUT if it is an earlier export or an empty folder (never else)."),
     click.option("--progress/--no-progress", default=None,
                  help="Progress bars on stderr. Default: only on a terminal."),
     click.option("-q", "--quiet", is_flag=True,
@@ -104,11 +106,12 @@ def terminate(signum: int, frame: FrameType | None) -> None:
 def fail(exc: BaseException) -> None:
     """Print why the pack failed and exit with its code (2 unless a credential stopped it)."""
     if isinstance(exc, PackError):
-        click.echo(f"error: {exc}", err=True)
+        click.echo(display(f"error: {exc}", None), err=True)
         sys.exit(exc.exit_code)
     if isinstance(exc, OSError):
         where = f" {exc.filename}" if exc.filename else ""
-        click.echo(f"error: cannot read or write{where}: {exc.strerror or exc}", err=True)
+        click.echo(display(f"error: cannot read or write{where}: {exc.strerror or exc}", None),
+                   err=True)
         sys.exit(2)
     raise exc
 
@@ -134,13 +137,14 @@ def report(written: Any, quiet: bool) -> None:
     from rexport.pack.review import missing
 
     for warning in written.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        click.echo(display(f"warning: {warning}", None), err=True)
     if quiet:
         return
-    click.echo(f"wrote {written.path} ({written.format}, "
-               f"{len(written.manifest['files']) + 1} files) {written.export_digest}")
+    click.echo(display(f"wrote {written.path} ({written.format}, "
+                       f"{len(written.manifest['files']) + 1} files) {written.export_digest}",
+                       None))
     for advice in [*written.advice, *missing(written.manifest, written.path)]:
-        click.echo(f"warning: {advice}", err=True)
+        click.echo(display(f"warning: {advice}", None), err=True)
 
 
 def _given(options: dict[str, Any]) -> dict[str, Any]:

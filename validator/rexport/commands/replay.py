@@ -91,6 +91,12 @@ def _emit(report: ReplayReport, output_format: str) -> None:
               help="Interpreter that builds the virtual environment. Default: this one.")
 @click.option("--reuse-site-packages", is_flag=True,
               help="Let the venv see PY's installed packages (faster, no longer isolated).")
+@click.option("--allow-export-index", is_flag=True,
+              help="Let the lockfile choose where pip downloads from (--index-url, "
+                   "--extra-index-url, --find-links, --trusted-host, NAME @ URL).")
+@click.option("--pip-env", is_flag=True,
+              help="Give the installer your own settings: PIP_* and UV_* variables, pip "
+                   "and uv config files, proxy variables and netrc. Default: none of them.")
 @click.option("--keep", is_flag=True, help="Keep the temporary work folder.")
 @click.option("--no-cache", is_flag=True,
               help="Build the environment afresh, neither reusing nor keeping a cached one.")
@@ -100,8 +106,8 @@ def _emit(report: ReplayReport, output_format: str) -> None:
 @click.option("-o", "--output-format", type=click.Choice(["text", "json"]), default="text",
               show_default=True)
 def command(export: str, workdir: Path | None, timeout: float | None, python: str | None,
-            reuse_site_packages: bool, keep: bool, no_cache: bool, installer: str, yes: bool,
-            output_format: str) -> None:
+            reuse_site_packages: bool, allow_export_index: bool, pip_env: bool, keep: bool,
+            no_cache: bool, installer: str, yes: bool, output_format: str) -> None:
     """Replay EXPORT and compare its metrics with the recorded ones.
 
     Validates EXPORT (an invalid one is refused and nothing runs), unpacks its
@@ -110,12 +116,22 @@ def command(export: str, workdir: Path | None, timeout: float | None, python: st
     present; with uv when it is installed, else pip), runs replay.command (no
     shell) in replay.working_directory with a timeout, then reads
     replay.metrics_file, JSON or YAML: {"metrics": [{"name", "value", "split"}]}
-    or {"name": value}.
+    or {"name": value}. The command and everything it started are ended when it
+    ends or times out.
 
     \b
     Environments are kept in $XDG_CACHE_HOME/rexport/envs (else ~/.cache/rexport),
-    by the lockfiles' digest and the interpreter: a second replay reuses one after
-    checking that nothing in it changed, and one the command changed is removed.
+    by the lockfiles' checked lines and the interpreter: a second replay reuses one
+    after checking that nothing in it changed, and one the command changed is
+    removed.
+
+    \b
+    The lockfile is read as pip reads it (continued lines joined, comments
+    removed) and may hold only pinned requirements, --hash and harmless options;
+    ${VAR}, -r, -c, -e, paths and URLs are refused, and so are index options
+    unless --allow-export-index. pip (or uv) runs with none of your PIP_* or UV_*
+    variables, config files, proxy variables or netrc unless --pip-env; it keeps
+    PATH and the certificate variables (SSL_CERT_FILE, REQUESTS_CA_BUNDLE, ...).
 
     \b
     The command sees only these variables: PATH (the venv first), HOME and TMPDIR
@@ -136,7 +152,8 @@ def command(export: str, workdir: Path | None, timeout: float | None, python: st
     """
     options = Options(workdir=workdir, timeout=timeout, python=python,
                       reuse_site_packages=reuse_site_packages, keep=keep, cache=not no_cache,
-                      installer=installer)
+                      installer=installer, allow_export_index=allow_export_index,
+                      pip_env=pip_env)
     try:
         plan = prepare(export, options)
     except ReplayStop as stop:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from rexport.commands import write_output
 from rexport.limits import MAX_BYTES, MAX_FILES
 
 if TYPE_CHECKING:
@@ -69,30 +70,44 @@ def exit_code(reports: list[Report]) -> int:
 @click.option("-v", "--verbose", count=True, help="Text: add hints, schema pointers, sections.")
 @click.option("--color", type=click.Choice(("auto", "always", "never")), default="auto",
               show_default=True, help="Colour the text report (NO_COLOR is honoured).")
+@click.option("--sarif-base", type=click.Path(file_okay=False), default=None, metavar="DIR",
+              help="SARIF: URIs relative to this folder (default: the working directory, "
+                   "the repository's root in CI); exports outside it get absolute URIs.")
+@click.option("--sarif-category", default=None, metavar="NAME",
+              help="SARIF: the run's category (automationDetails), to tell uploads apart.")
+@click.option("--sarif-spec-url", default=None, metavar="URL",
+              help="SARIF: where the spec pages are, for the rules' help links "
+                   "(default: the package's Specification URL).")
 @click.pass_context
 def command(ctx: click.Context, paths: tuple[str, ...], fmt: str, output: str | None,
             strict: bool, select: tuple[str, ...], ignore: tuple[str, ...], jobs: int,
             max_files: int, max_bytes: int, progress: bool, quiet: int, verbose: int,
-            color: str) -> None:
+            color: str, sarif_base: str | None, sarif_category: str | None,
+            sarif_spec_url: str | None) -> None:
     """Validate REX exports: directories, .tar, .tar.gz/.tgz, .zip or a bare rex.json.
 
     A folder holding bagit.txt and no rex.json is read as a BagIt bag: its manifests are
     checked against the files, then data/ is validated as the export.
 
     Exit status: 0 valid (warnings allowed unless --strict), 1 invalid, 2 usage error or
-    unreadable input; with several PATHs, the worst of them.
+    unreadable input; with several PATHs, the worst of them; 130 interrupted (no report).
     """
     try:
         _check_codes(select, "--select")
         _check_codes(ignore, "--ignore")
         reports = run(paths, strict=strict, select=select, ignore=ignore, jobs=jobs,
                       max_files=max_files, max_bytes=max_bytes, progress=progress and not quiet)
-        text = _render(fmt, reports, output=output, color=color, verbosity=verbose - quiet)
+        sarif = {"base": sarif_base, "category": sarif_category, "spec_url": sarif_spec_url}
+        text = _render(fmt, reports, output=output, color=color, verbosity=verbose - quiet,
+                       sarif=sarif)
         _emit(text, output)
     except click.ClickException:
         raise
     except Exception as exc:  # the last line of defence: a message and exit 2, no traceback
-        click.echo(f"rexport validate: internal error: {type(exc).__name__}: {exc}", err=True)
+        from rexport.paths import display
+
+        click.echo(display(f"rexport validate: internal error: {type(exc).__name__}: {exc}"),
+                   err=True)
         ctx.exit(2)
     ctx.exit(exit_code(reports))
 
@@ -109,9 +124,11 @@ def _check_codes(values: tuple[str, ...], option: str) -> None:
 
 
 def _render(fmt: str, reports: list[Report], *, output: str | None, color: str,
-            verbosity: int) -> str:
+            verbosity: int, sarif: dict[str, str | None]) -> str:
     from rexport.reporters import render
 
+    if fmt == "sarif":
+        return render(fmt, reports, **sarif)
     if fmt != "text":
         return render(fmt, reports)
     colored = use_color(color, sys.stdout) if output is None else color == "always"
@@ -120,8 +137,8 @@ def _render(fmt: str, reports: list[Report], *, output: str | None, color: str,
 
 def _emit(text: str, output: str | None) -> None:
     if output is not None:
-        with open(output, "w", encoding="utf-8", errors="backslashreplace") as fp:
-            fp.write(text)
+        # whole or not at all: an interrupt or a full disk leaves no half report
+        write_output(output, text.encode("utf-8", "backslashreplace"))
         return
     if not text:
         return

@@ -158,8 +158,10 @@ def _check_paths(names: list[str]) -> None:
 
     problems = [f"{display(name)!r}: {message}" for name in names
                 for _, message in path_problems(name)]
+    # folders count too: a file `B` and a file `b/0` collide where case is folded
+    folders = sorted({name[:i] for name in names for i, c in enumerate(name) if c == "/"})
     problems += [f"{display(name)!r} collides with {display(other)!r}"
-                 for _, name, other in twins([MANIFEST, *names])]
+                 for _, name, other in twins([MANIFEST, *names, *folders])]
     if problems:
         raise PackError("some files cannot be stored under REX's path rules: "
                         + "; ".join(problems[:10]))
@@ -203,7 +205,8 @@ def write(cap: Record, out: Path, *, fmt: str | None, jobs: int, progress: bool,
     sections, found = redact(sections)
     redactions += found
     sections["redactions"] = [r.entry() for r in sorted(redactions, key=lambda r: r.pointer)]
-    manifest = assemble(sections, list(members.values()), hashed, rfc3339(cap.epoch))
+    manifest = assemble(sections, list(members.values()), hashed, rfc3339(cap.epoch),
+                        producer=cap.producer)
     if ro_crate:
         # the crate describes the export as the manifest does, so it is made from a draft of
         # the manifest; the manifest is then sealed again, indexing the crate
@@ -212,7 +215,8 @@ def write(cap: Record, out: Path, *, fmt: str | None, jobs: int, progress: bool,
         members.add(Member(CRATE, "other", crate_bytes(manifest), MEDIA_TYPE))
         hashed = {**hashed, **hash_members([members[CRATE]], cap.digests, jobs=1,
                                            progress=False, known_secrets=known)}
-        manifest = assemble(sections, list(members.values()), hashed, rfc3339(cap.epoch))
+        manifest = assemble(sections, list(members.values()), hashed, rfc3339(cap.epoch),
+                        producer=cap.producer)
     data = to_bytes(manifest)
     self_check(data)
     write_export(out, container, data, list(members.values()), hashed, cap.epoch,

@@ -9,6 +9,7 @@ from typing import Any
 
 from rexport.limits import CONFIG_CAP
 from rexport.pack.errors import PackError
+from rexport.pack.members import read_regular
 from rexport.pack.redact import Redaction, redact
 
 BASE = ("config", "hyperparameters")
@@ -57,9 +58,7 @@ def load_config(path: Path) -> ConfigFile:
     The pointers of the redactions are those of the values under config/hyperparameters.
     """
     try:
-        if path.stat().st_size > CONFIG_CAP:
-            raise PackError(f"config file {path} is larger than {CONFIG_CAP} bytes")
-        data = path.read_bytes()
+        data = read_regular(path, "config file", CONFIG_CAP)
     except OSError as exc:
         raise PackError(f"cannot read config file {path}: {exc.strerror}") from None
     document = _parse(path, data)

@@ -10,7 +10,7 @@ from rexport.pack import recipe, specs
 from rexport.pack.build import Written
 from rexport.pack.capture import Capture
 from rexport.pack.errors import PackError
-from rexport.pack.members import local_file
+from rexport.pack.members import local_file, open_regular, read_regular
 from rexport.pack.request import DatasetSpec, Request
 
 __all__ = ["Request", "dataset_id", "pack", "read_metrics", "start"]
@@ -34,11 +34,9 @@ def read_metrics(path: Path) -> list[dict[str, Any]]:
     "split"?, "step"?}]}`` or ``{name: number}``, the forms a replay reads too (RPL-04)."""
     from rexport.parsing.metrics_file import METRICS_CAP, MetricsFileError, load_metrics
 
-    local = local_file(path, "metrics file")
-    if local.stat().st_size > METRICS_CAP:
-        raise PackError(f"metrics file {path.name} is larger than {METRICS_CAP} bytes")
+    data = read_regular(local_file(path, "metrics file"), "metrics file", METRICS_CAP)
     try:
-        return load_metrics(local.read_bytes(), name=local.name)
+        return load_metrics(data, name=path.name)
     except MetricsFileError as exc:
         raise PackError(str(exc)) from None
 
@@ -58,6 +56,18 @@ def _seeds_from(hyperparameters: Any, prefix: str = "", depth: int = 0) -> dict[
         elif isinstance(value, dict):
             found.update(_seeds_from(value, f"{name}.", depth + 1))
     return found
+
+
+def _check_inputs(request: Request) -> None:
+    """Refuse links and special files among the inputs, naming the option that gave each."""
+    named = [("--code", request.code), ("--config", request.config),
+             ("--metrics", request.metrics), ("--notes", request.notes),
+             *(("--data", p) for p in request.data),
+             *(("--data", spec.path) for spec in request.datasets),
+             *(("--artifact", p) for p in request.artifacts)]
+    for option, path in named:
+        if path is not None:
+            local_file(path, option)
 
 
 def _datasets(request: Request) -> list[DatasetSpec]:
@@ -108,7 +118,9 @@ def start(request: Request) -> Capture:
 
 
 def record(cap: Capture, request: Request) -> None:
-    """Record everything of ``request`` but the code and environment (captured already)."""
+    """Record everything of ``request`` but the code and environment (captured already);
+    the inputs are checked now, since a run's command may have just written them."""
+    _check_inputs(request)
     _record_datasets(cap, request)
     if request.config is not None:
         cap.config(request.config)
@@ -130,7 +142,8 @@ def record(cap: Capture, request: Request) -> None:
             cap.artifact(resolved.name, resolved)
     if request.notes is not None:
         target = cap.embed(request.notes, prefix="narrative", role="narrative")[0]
-        data = local_file(request.notes, "notes file").read_bytes()
+        with open_regular(local_file(request.notes, "--notes"), "--notes") as fp:
+            data = fp.read(MAX_NOTES_IN_MANIFEST + 1)
         if len(data) <= MAX_NOTES_IN_MANIFEST:
             cap.note(data.decode("utf-8", "replace"))
         else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -11,6 +12,7 @@ from typing import Any
 
 from rexport.checks.secret_patterns import PEM_HEADER
 from rexport.digests import hash_stream
+from rexport.jobs import stoppable
 from rexport.pack.members import Member
 from rexport.progress import ProgressBar
 
@@ -120,11 +122,15 @@ def hash_members(members: Sequence[Member], algorithms: Sequence[str], *, jobs: 
     bar = ProgressBar(sum(m.size() for m in members)) if progress else None
     tick = bar.tick if bar is not None else None
     known = dict(known_secrets or {})
+    stop = threading.Event()
+    report = stoppable(tick, stop)
+    pool = ThreadPoolExecutor(max_workers=max(1, jobs))
     try:
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            results = list(pool.map(
-                lambda m: _hash_one(m, algorithms, scan, known, tick), members))
+        results = list(pool.map(lambda m: _hash_one(m, algorithms, scan, known, report),
+                                members))
     finally:
+        stop.set()  # after Ctrl-C or an error the workers give up at their next chunk
+        pool.shutdown(wait=True, cancel_futures=True)
         if bar is not None:
             bar.close()
     return {m.path: r for m, r in zip(members, results, strict=True)}

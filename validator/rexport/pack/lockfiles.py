@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rexport.checks.lockfiles import PIP_REQUIREMENTS, include_lines
 from rexport.pack import reproduce
 from rexport.pack.members import Member
 from rexport.parsing import lockfiles as parsed
@@ -100,6 +101,12 @@ def imports_rexport(files: Iterable[Path]) -> bool:
     return False
 
 
+def _includes_others(path: Path) -> bool:
+    """Whether a pip requirements file includes other files (-r, -c, -e; spec ENV-03)."""
+    data = _read(path)
+    return data is None or bool(include_lines(data.decode("utf-8", "replace")))
+
+
 def _pins_rexport(path: Path, kind: str) -> bool:
     data = _read(path)
     got = parsed.pins(kind, data, file=path.name) if data is not None else None
@@ -149,6 +156,10 @@ def section_lockfiles(section: dict[str, Any], found: Sequence[tuple[Path, str]]
     with the hashes of their wheels when ``want_hashes`` and every one can be had.
     """
     packages = section.get("packages")
+    # a requirements file that includes others is no lockfile by ENV-03 (REX-R111): listed, the
+    # export would be refused, so it stays a plain file
+    found = [(local, kind) for local, kind in found
+             if not (kind == PIP_REQUIREMENTS and _includes_others(local))]
     choice = choose(found, packages, (section.get("python") or {}).get("version"))
     warnings = list(choice.warnings)
     advice: list[str] = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import io
 import os
 import stat
@@ -86,7 +87,7 @@ class Member:
         """Open the member's bytes for reading."""
         if isinstance(self.source, bytes):
             return io.BytesIO(self.source)
-        return open(self.source, "rb")  # the caller closes it
+        return open_regular(self.source, "input")  # the caller closes it
 
 
 def is_executable(path: Path) -> bool:
@@ -136,10 +137,49 @@ def walk_files(root: Path, excludes: Iterable[str] = DEFAULT_EXCLUDES,
 
 
 def local_file(path: str | os.PathLike[str], what: str) -> Path:
-    """Resolve a local input that must be a readable regular file or directory, or PackError."""
-    resolved = Path(path).expanduser()
-    if not resolved.exists():
-        raise PackError(f"{what} {os.fspath(path)!r} does not exist")
-    if not (resolved.is_file() or resolved.is_dir()):
+    """Resolve a local input that must be a regular file or directory, or PackError.
+
+    A symbolic link is refused, as the folder walker refuses one inside a folder: following it
+    would embed a file from elsewhere under the link's name. ``what`` names the input in the
+    message (an option such as ``--data``, or a parameter of the capture API).
+    """
+    given = Path(path).expanduser()
+    try:
+        mode = given.lstat().st_mode
+    except FileNotFoundError:
+        raise PackError(f"{what} {os.fspath(path)!r} does not exist") from None
+    except OSError as exc:
+        raise PackError(f"{what} {os.fspath(path)!r} cannot be read: {exc.strerror}") from None
+    if stat.S_ISLNK(mode):
+        raise PackError(f"{what} {os.fspath(path)!r} is a symbolic link; REX stores regular "
+                        "files only: name the file or folder itself")
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
         raise PackError(f"{what} {os.fspath(path)!r} is not a regular file or directory")
-    return resolved.resolve()
+    return given.resolve()
+
+
+_OPEN_FLAGS = (os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
+               | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0))
+
+
+def open_regular(path: Path, what: str) -> BinaryIO:
+    """Open a regular file for reading, or PackError: never a link, and never a FIFO or a
+    device, whose reading could block for ever (opened without blocking, then checked)."""
+    try:
+        fd = os.open(path, _OPEN_FLAGS)
+    except OSError as exc:
+        reason = "is a symbolic link" if exc.errno == errno.ELOOP else exc.strerror
+        raise PackError(f"{what} {os.fspath(path)!r}: {reason}") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise PackError(f"{what} {os.fspath(path)!r} is not a regular file")
+    return os.fdopen(fd, "rb")
+
+
+def read_regular(path: Path, what: str, limit: int) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes (open_regular), or PackError."""
+    with open_regular(path, what) as fp:
+        data = fp.read(limit + 1)
+    if len(data) > limit:
+        raise PackError(f"{what} {os.fspath(path)!r} is larger than {limit} bytes")
+    return data

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import gzip
 import io
 import os
 import secrets
 import shutil
-import sys
 import tarfile
 import time
 import zipfile
@@ -19,7 +19,9 @@ from typing import BinaryIO
 from rexport.pack.errors import PackError
 from rexport.pack.hashing import Hashed, signature
 from rexport.pack.members import Member
+from rexport.pack.replace import check_replaceable
 from rexport.paths import MANIFEST
+from rexport.progress import ProgressBar
 
 FORMATS = ("dir", "tar", "tar.gz", "zip")
 GZIP_LEVEL = 6  # gzip's own default, so `tar -czf` and the packer compress alike
@@ -44,9 +46,16 @@ def atomic_output(out: Path, *, is_dir: bool, overwrite: bool = False) -> Iterat
     Anything that stops the body (an error, Ctrl-C, SIGTERM turned into SystemExit) removes the
     temporary; a SIGKILL leaves it under its hidden temporary name, never at ``out``.
     """
-    if (out.exists() or out.is_symlink()) and not overwrite:
-        raise PackError(f"{out} already exists; remove it or pass --force (overwrite=True)")
-    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.exists() or out.is_symlink():
+        if not overwrite:
+            raise PackError(f"{out} already exists; remove it or pass --force (overwrite=True)")
+        check_replaceable(out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        where = next((p for p in out.parents if p.exists()), out.parent)
+        reason = f"{where} is not a folder" if not where.is_dir() else exc.strerror or exc
+        raise PackError(f"cannot write {out}: {reason}") from None
     tmp = out.parent / f".{out.name}.{secrets.token_hex(6)}.rexport-partial"
     try:
         yield tmp
@@ -56,13 +65,27 @@ def atomic_output(out: Path, *, is_dir: bool, overwrite: bool = False) -> Iterat
         else:
             os.replace(tmp, out)  # atomic, even over an existing file
         _fsync(out.parent)
-    except BaseException:
+    except BaseException as exc:
+        # the cleanup never raises a second error over the first
         if tmp.is_dir() and not tmp.is_symlink():
             shutil.rmtree(tmp, ignore_errors=True)
         else:
-            with contextlib.suppress(FileNotFoundError):
+            with contextlib.suppress(OSError):
                 tmp.unlink()
+        if isinstance(exc, OSError) and _writing_failed(exc, tmp, out):
+            raise PackError(f"cannot write {out}: {exc.strerror or exc}") from None
         raise
+
+
+_NO_ROOM = {errno.ENOSPC, errno.EROFS, getattr(errno, "EDQUOT", errno.ENOSPC)}
+
+
+def _writing_failed(exc: OSError, tmp: Path, out: Path) -> bool:
+    """True when ``exc`` says the output could not be written, not that an input is unreadable."""
+    if exc.errno in _NO_ROOM:
+        return True
+    name = exc.filename
+    return name is not None and Path(os.fsdecode(name)) in (tmp, out, out.parent)
 
 
 def _swap(tmp: Path, out: Path) -> None:
@@ -71,12 +94,18 @@ def _swap(tmp: Path, out: Path) -> None:
     if out.exists() or out.is_symlink():
         trash = out.parent / f".{out.name}.{secrets.token_hex(6)}.rexport-old"
         os.rename(out, trash)
-    os.rename(tmp, out)
-    if trash is not None:
+    try:
+        os.rename(tmp, out)
+    except BaseException:
+        if trash is not None:  # the earlier export goes back where it was
+            os.rename(trash, out)
+        raise
+    if trash is not None:  # the export is in place: removing the old one is best-effort
         if trash.is_dir() and not trash.is_symlink():
-            shutil.rmtree(trash)
+            shutil.rmtree(trash, ignore_errors=True)
         else:
-            trash.unlink()
+            with contextlib.suppress(OSError):
+                trash.unlink()
 
 
 def _fsync(path: Path) -> None:
@@ -192,35 +221,37 @@ def _write_zip(stream: BinaryIO, manifest: bytes, entries: Entries, epoch: int,
                     advance(len(chunk))
 
 
+def _ignore(count: int) -> None:
+    """Progress nobody watches."""
+
+
 def write_export(out: Path, fmt: str, manifest: bytes, members: Sequence[Member],
                  hashed: Mapping[str, Hashed], epoch: int, *, overwrite: bool = False,
                  progress: bool = False) -> None:
     """Write rex.json then every member, in path-byte order, as ``fmt`` at ``out``, atomically."""
-    from tqdm import tqdm
-
     ordered = sorted(members, key=lambda m: m.path.encode("utf-8"))
     entries = [(m, hashed[m.path]) for m in ordered]
-    bar = tqdm(total=sum(h.size for _, h in entries), unit="B", unit_scale=True,
-               unit_divisor=1024, desc="writing", disable=not progress, file=sys.stderr,
-               leave=False)
+    bar = ProgressBar(sum(h.size for _, h in entries), "writing") if progress else None
+    advance = bar.tick if bar is not None else _ignore
     try:
         with atomic_output(out, is_dir=fmt == "dir", overwrite=overwrite) as tmp:
             if fmt == "dir":
-                _write_dir(tmp, manifest, entries, epoch, bar.update)
+                _write_dir(tmp, manifest, entries, epoch, advance)
                 return
             with open(tmp, "xb", buffering=_CHUNK) as raw:
                 if fmt == "zip":
-                    _write_zip(raw, manifest, entries, epoch, bar.update)
+                    _write_zip(raw, manifest, entries, epoch, advance)
                 elif fmt == "tar":
-                    _write_tar(raw, manifest, entries, epoch, bar.update)
+                    _write_tar(raw, manifest, entries, epoch, advance)
                 else:
                     # no file name and mtime 0 in the gzip header: only the bytes count
                     with gzip.GzipFile(filename="", mode="wb", compresslevel=GZIP_LEVEL,
                                        fileobj=raw, mtime=0) as gz:
                         # batch the tar writer's small writes into large compress calls
                         zbuf = io.BufferedWriter(gz, _CHUNK)
-                        _write_tar(zbuf, manifest, entries, epoch, bar.update)
+                        _write_tar(zbuf, manifest, entries, epoch, advance)
                         zbuf.flush()
                         zbuf.detach()
     finally:
-        bar.close()
+        if bar is not None:
+            bar.close()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -14,23 +13,22 @@ from pathlib import Path
 from typing import Any
 
 from rexport.json_values import as_list, get
+from rexport.replay import run
+from rexport.replay.lockfile import Lockfile, LockfileError, read_lockfile
 
 LOCKFILE_FORMAT = "pip-requirements"
 INSTALL_TIMEOUT = 3600.0
 
-# pip reaches the package index with the caller's own settings (index, proxy, certificates)
-# and PATH; nothing else of the caller's environment is passed on.
-_PIP_VARIABLES = re.compile(
-    r"^(PIP_[A-Z0-9_]+|(HTTPS?|ALL|NO)_PROXY|(https?|all|no)_proxy|SSL_CERT_(FILE|DIR)"
-    r"|REQUESTS_CA_BUNDLE|CURL_CA_BUNDLE|XDG_(CONFIG|CACHE)_HOME|HOME|USERPROFILE|APPDATA"
-    r"|LOCALAPPDATA|SYSTEMROOT|TEMP|TMP|TMPDIR)$")
-
-# Lines of a requirements file that make pip read other files or folders, anywhere on this
-# machine: refused, since a lockfile pins packages from an index and nothing else.
-_FILE_OPTIONS = re.compile(
-    r"^\s*(-[rce]|--(requirement|constraint|editable)\b|[./~\\]|[A-Za-z]:[\\/])|file:"
-    r"|(^|\s)(-f|--find-links)[=\s]*(?!https?://)[^=\s]",
-    re.IGNORECASE)
+# The caller's settings that decide where pip connects and with which credentials: index URLs
+# and options (PIP_*), proxies, netrc, pip's config files. Passed on only when asked for.
+_CALLER_SETTINGS = re.compile(
+    r"^(PIP_[A-Z0-9_]+|(HTTPS?|ALL|NO)_PROXY|(https?|all|no)_proxy|NETRC|HOME|USERPROFILE"
+    r"|APPDATA|XDG_CONFIG_HOME|XDG_CACHE_HOME)$")
+# Passed on always: where the caller's trusted certificates are (a corporate CA must not break
+# the install; it grants nothing), temporary folders, and what Windows needs to start programs.
+_ALWAYS = re.compile(
+    r"^(SSL_CERT_(FILE|DIR)|REQUESTS_CA_BUNDLE|CURL_CA_BUNDLE|TEMP|TMP|TMPDIR|SYSTEMROOT"
+    r"|LOCALAPPDATA)$")
 
 
 class SetupError(Exception):
@@ -43,20 +41,17 @@ class SetupError(Exception):
 
 
 @dataclass
-class Lockfile:
-    """A lockfile this replay installs: where it is and whether it pins hashes."""
-
-    path: str
-    hashes: bool
-
-
-@dataclass
 class Venv:
-    """A virtual environment: its folder, interpreter, and the pip command that installs in it."""
+    """A virtual environment: its folder, interpreter, the installer's command that installs
+    in it (pip's, or uv's when ``installer`` is "uv"), the variables the installer and the
+    probe run with, the empty folder they run in, and the installer's output."""
 
     root: Path
     python: Path
     pip: list[str]
+    env: dict[str, str]
+    home: Path
+    installer: str = "pip"
     log: list[str] = field(default_factory=list)
 
 
@@ -70,20 +65,12 @@ def pip_lockfiles(manifest: Mapping[str, Any]) -> tuple[list[str], list[str]]:
     return used, skipped
 
 
-def inspect_lockfile(path: Path, name: str) -> Lockfile:
-    """Read a requirements file: refuse file-reading options, and note whether it pins hashes."""
-    text = path.read_text(encoding="utf-8", errors="replace")
-    for number, line in enumerate(text.splitlines(), start=1):
-        if _FILE_OPTIONS.search(line.split(" #")[0]):
-            raise SetupError(f"{name}:{number}: '{line.strip()}' refers to local files or "
-                             "folders; replay installs pinned requirements from an index only")
-    return Lockfile(name, "--hash" in text)
-
-
-def has_requirements(path: Path) -> bool:
-    """True when a requirements file holds anything but blank lines and comments."""
-    text = path.read_text(encoding="utf-8", errors="replace")
-    return any(line.strip() and not line.lstrip().startswith("#") for line in text.splitlines())
+def inspect_lockfile(path: Path, name: str, *, allow_sources: bool = False) -> Lockfile:
+    """Read a requirements file as pip does; SetupError names the first line refused."""
+    try:
+        return read_lockfile(path, name, allow_sources=allow_sources)
+    except LockfileError as exc:
+        raise SetupError(f"lockfile refused: {exc}") from None
 
 
 def venv_python(root: Path) -> Path:
@@ -92,12 +79,20 @@ def venv_python(root: Path) -> Path:
     return root / "bin" / "python"
 
 
-def pip_environment(base: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The caller's variables pip needs to reach an index, and no others."""
+def pip_environment(home: Path, *, caller_settings: bool = False,
+                    base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The variables pip runs with: PATH and certificate locations of the caller's, ``home``
+    as HOME, no config file, netrc or keyring; with ``caller_settings``, the caller's own
+    PIP_*, proxy, netrc and pip config settings as well (RPL-06)."""
     source = os.environ if base is None else base
-    env = {k: v for k, v in source.items() if _PIP_VARIABLES.match(k)}
+    env = {k: v for k, v in source.items() if _ALWAYS.match(k)}
     # PATH is no secret, and building an sdist may need the caller's compilers
     env["PATH"] = source.get("PATH", os.defpath)
+    if caller_settings:
+        env.update({k: v for k, v in source.items() if _CALLER_SETTINGS.match(k)})
+    else:
+        env.update(HOME=str(home), USERPROFILE=str(home), PIP_CONFIG_FILE=os.devnull,
+                   NETRC=str(home / ".netrc"), PIP_KEYRING_PROVIDER="disabled")
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
     env["PIP_NO_INPUT"] = "1"
     return env
@@ -134,43 +129,44 @@ def host_pip() -> list[str] | None:
     return [sys.executable, "-m", "pip"]
 
 
-def install_command(pip: Sequence[str], lockfile: Lockfile, lock_path: Path | str) -> list[str]:
+def install_command(venv: Venv, lockfile: Lockfile, lock_path: Path | str) -> list[str]:
+    """The installer's command that installs one lockfile into ``venv``."""
     hashes = ["--require-hashes"] if lockfile.hashes else []
     # pip would switch hash checking on by itself; saying it makes the check explicit and total
-    return [*pip, "install", "--prefer-binary", "--no-input", "--disable-pip-version-check",
+    if venv.installer == "uv":
+        return [*venv.pip, *hashes, "-r", str(lock_path)]
+    return [*venv.pip, "install", "--prefer-binary", "--no-input", "--disable-pip-version-check",
             *hashes, "-r", str(lock_path)]
 
 
-def _run(cmd: Sequence[str], *, timeout: float, env: Mapping[str, str]) -> tuple[int, list[str]]:
-    try:
-        done = subprocess.run(list(cmd), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, timeout=timeout, env=dict(env),
-                              check=False)
-    except subprocess.TimeoutExpired as exc:
-        out = exc.stdout if isinstance(exc.stdout, bytes) else b""
-        return -1, [*out.decode("utf-8", "replace").splitlines()[-50:], "(timed out)"]
-    except OSError as exc:
-        return -1, [str(exc)]
-    return done.returncode, done.stdout.decode("utf-8", "replace").splitlines()
+def run_tool(cmd: Sequence[str], *, env: Mapping[str, str], cwd: Path, log: Path
+             ) -> tuple[int, list[str]]:
+    """Run a setup command in its own session, killed with all it started at the timeout."""
+    result = run.run_command(cmd, cwd=cwd, env=env, timeout=INSTALL_TIMEOUT, log=log)
+    if result.timed_out:
+        return -1, [*result.tail, f"(timed out after {INSTALL_TIMEOUT:g} s)"]
+    return result.returncode or 0, result.tail
 
 
-def create_venv(python: str, root: Path, *, installs: bool, site_packages: bool) -> Venv:
+def create_venv(python: str, root: Path, *, installs: bool, site_packages: bool,
+                home: Path, caller_settings: bool = False) -> Venv:
     """Create a virtual environment at ``root`` with ``python``; raise SetupError.
 
+    pip runs in ``home``, a new empty folder, with pip_environment(home, caller_settings).
     When something is to be installed, this interpreter's pip installs into the venv if it
     can (``pip --python``): bootstrapping pip inside every venv costs seconds. Else, or if it
     cannot, the venv gets its own pip.
     """
+    env = pip_environment(home, caller_settings=caller_settings)
     host = host_pip() if installs else None
     bootstrap = installs and host is None
     cmd = venv_command(python, root, with_pip=bootstrap, site_packages=site_packages)
-    code, lines = _run(cmd, timeout=INSTALL_TIMEOUT, env=pip_environment())
+    code, lines = run_tool(cmd, env=env, cwd=home, log=root.parent / "venv.log")
     interpreter = venv_python(root)
     pip = [*host, "--python", str(interpreter)] if host else [str(interpreter), "-m", "pip"]
-    venv = Venv(root, interpreter, pip, lines)
+    venv = Venv(root, interpreter, pip, env, home)
     if code != 0 or not venv.python.exists():
-        raise SetupError(f"could not create the virtual environment with {python}",
-                         tail=lines[-50:])
+        raise SetupError(f"could not create the virtual environment with {python}", tail=lines)
     return venv
 
 
@@ -178,22 +174,19 @@ _MISSING = (re.compile(r"No matching distribution found for ([^\s;]+)"),
             re.compile(r"Could not find a version that satisfies the requirement ([^\s;]+)"),
             # uv's words for the same
             re.compile(r"there is no version of ([^\s;]+?)(?:\s|$)"),
-            re.compile(r"Because ([^\s;]+) was not found in the package registry"))
+            re.compile(r"Because ([^\s;]+) was not found in the "))
 
 
-def run_tool(cmd: Sequence[str], environ: Mapping[str, str]) -> tuple[int, list[str]]:
-    """Run an installer's command with ``environ``: (exit status, its output lines)."""
-    return _run(cmd, timeout=INSTALL_TIMEOUT, env=environ)
+def install(venv: Venv, lockfile: Lockfile, dest: Path) -> None:
+    """Install one checked lockfile into the venv; raise SetupError naming what failed.
 
-
-def install(venv: Venv, lockfile: Lockfile, lock_path: Path, *,
-            command: Sequence[str] | None = None,
-            environ: Mapping[str, str] | None = None) -> None:
-    """Install one lockfile into the venv (pip, or ``command`` with ``environ``, as uv's);
-    raise SetupError naming what failed."""
-    code, lines = _run(command or install_command(venv.pip, lockfile, lock_path),
-                       timeout=INSTALL_TIMEOUT, env=pip_environment() if environ is None
-                       else environ)
+    The installer reads the lines that were checked, written to ``dest``, never the export's
+    own file: what it sees is exactly what was checked, whatever encoding tricks the original
+    holds.
+    """
+    dest.write_text("".join(f"{line}\n" for line in lockfile.lines), encoding="ascii")
+    code, lines = run_tool(install_command(venv, lockfile, dest), env=venv.env, cwd=venv.home,
+                           log=dest.with_suffix(".log"))
     venv.log += lines
     if code == 0:
         return
@@ -202,9 +195,8 @@ def install(venv: Venv, lockfile: Lockfile, lock_path: Path, *,
             found = pattern.search(line)
             if found:
                 raise SetupError(f"package cannot be had: {found.group(1)} "
-                                 f"(from {lockfile.path})", package=found.group(1),
-                                 tail=lines[-50:])
-    errors = [line.strip() for line in lines if line.lstrip().startswith(("ERROR", "error:",
-                                                                           "×"))]
+                                 f"(from {lockfile.path})", package=found.group(1), tail=lines)
+    errors = [line.strip() for line in lines
+              if line.lstrip().startswith(("ERROR", "error:", "\u00d7"))]
     reason = errors[0] if errors else f"the installer exited with status {code}"
-    raise SetupError(f"installing {lockfile.path} failed: {reason}", tail=lines[-50:])
+    raise SetupError(f"installing {lockfile.path} failed: {reason}", tail=lines)

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from rexport.replay import env, uv
+from rexport.replay.lockfile import Lockfile
 
 MARKER = "rexport-env.json"
 _MARKER_CAP = 4 << 20
@@ -42,16 +43,17 @@ def cache_root(environ: Mapping[str, str] | None = None) -> Path:
     return Path(base) / "rexport"
 
 
-def key(python: str, locks: Sequence[bytes], site_packages: bool) -> str:
-    """The cache key: the interpreter (its real path, size and modification time), the bytes
-    of every lockfile installed, in order, and whether the venv sees the interpreter's
-    packages."""
+def key(python: str, locks: Sequence[bytes], site_packages: bool,
+        caller_settings: bool = False) -> str:
+    """The cache key: the interpreter (its real path, size and modification time), the checked
+    lines of every lockfile installed, in order, whether the venv sees the interpreter's
+    packages, and whether the installer had the caller's settings (another index)."""
     real = os.path.realpath(python)
     st = os.stat(real)
     document = {"format": _FORMAT, "python": real, "size": st.st_size,
                 "mtime_ns": st.st_mtime_ns, "platform": sys.platform,
                 "locks": [hashlib.sha256(data).hexdigest() for data in locks],
-                "site_packages": site_packages}
+                "site_packages": site_packages, "caller_settings": caller_settings}
     text = json.dumps(document, sort_keys=True).encode("utf-8")
     return hashlib.sha256(text).hexdigest()[:40]
 
@@ -117,7 +119,8 @@ def _marker(root: Path) -> dict[str, Any] | None:
     return document if isinstance(document, dict) else None
 
 
-def _reusable(root: Path, wanted: str) -> tuple[env.Venv | None, str | None, str | None]:
+def _reusable(root: Path, wanted: str, environ: dict[str, str], home: Path
+              ) -> tuple[env.Venv | None, str | None, str | None]:
     """(the venv, its fingerprint, None) when the entry at ``root`` may be reused, else
     (None, None, why not) — why is None when there is simply no entry."""
     if not root.exists() and not root.is_symlink():
@@ -130,7 +133,7 @@ def _reusable(root: Path, wanted: str) -> tuple[env.Venv | None, str | None, str
     current = fingerprint(root)
     if marker.get("fingerprint") != current or marker.get("installed") != installed(root):
         return None, None, "the cached environment changed since it was built"
-    return env.Venv(root, env.venv_python(root), []), current, None
+    return env.Venv(root, env.venv_python(root), [], environ, home), current, None
 
 
 @contextlib.contextmanager
@@ -144,32 +147,34 @@ def _locked(path: Path) -> Iterator[None]:
         yield
 
 
-def _build(python: str, root: Path, locks: Sequence[tuple[env.Lockfile, Path]], *,
-           site_packages: bool, installer: str) -> env.Venv:
+def _build(python: str, root: Path, locks: Sequence[tuple[Lockfile, Path]], *,
+           site_packages: bool, installer: str, home: Path, caller_settings: bool) -> env.Venv:
     program = uv.find(installer)
     if program is not None:
-        venv = uv.create(program, python, root, site_packages=site_packages)
-        environ = uv.environment()
-        for lock, path in locks:
-            env.install(venv, lock, path, command=uv.install_command(venv, lock, path),
-                        environ=environ)
+        venv = uv.create(program, python, root, site_packages=site_packages, home=home,
+                         caller_settings=caller_settings)
     else:
-        venv = env.create_venv(python, root, installs=bool(locks), site_packages=site_packages)
-        for lock, path in locks:
-            env.install(venv, lock, path)
+        venv = env.create_venv(python, root, installs=bool(locks), site_packages=site_packages,
+                               home=home, caller_settings=caller_settings)
+    for lock, path in locks:
+        env.install(venv, lock, path)
     return venv
 
 
-def provide(python: str, locks: Sequence[tuple[env.Lockfile, Path]], *, site_packages: bool,
-            workdir: Path, cache: bool, installer: str = "auto") -> Provided:
-    """The environment for these lockfiles: reused from the cache when an unchanged entry
-    exists, else built (cached unless ``cache`` is False); SetupError when it cannot be."""
+def provide(python: str, locks: Sequence[tuple[Lockfile, Path]], *, site_packages: bool,
+            workdir: Path, cache: bool, home: Path, caller_settings: bool = False,
+            installer: str = "auto") -> Provided:
+    """The environment for these checked lockfiles, each installed from the file it is
+    written to: reused from the cache when an unchanged entry exists, else built (cached
+    unless ``cache`` is False). The installer runs in ``home`` (an empty folder) with the
+    caller's settings only when ``caller_settings`` (RPL-06). SetupError when it cannot be."""
     start = time.monotonic()
     if not cache:
         venv = _build(python, workdir / "venv", locks, site_packages=site_packages,
-                      installer=installer)
+                      installer=installer, home=home, caller_settings=caller_settings)
         return Provided(venv, "off", seconds=time.monotonic() - start)
-    wanted = key(python, [path.read_bytes() for _, path in locks], site_packages)
+    checked = ["".join(f"{line}\n" for line in lock.lines).encode("ascii") for lock, _ in locks]
+    wanted = key(python, checked, site_packages, caller_settings)
     envs = cache_root() / "envs"
     try:
         if not envs.is_dir():
@@ -177,19 +182,21 @@ def provide(python: str, locks: Sequence[tuple[env.Lockfile, Path]], *, site_pac
             os.chmod(envs, 0o700)
     except OSError as exc:
         provided = provide(python, locks, site_packages=site_packages, workdir=workdir,
-                           cache=False, installer=installer)
+                           cache=False, home=home, caller_settings=caller_settings,
+                           installer=installer)
         provided.note = f"the cache folder {envs} cannot be written ({exc.strerror}): not cached"
         return provided
     root = envs / wanted
     with _locked(envs / f"{wanted}.lock"):
-        reused, current, why = _reusable(root, wanted)
+        environ = env.pip_environment(home, caller_settings=caller_settings)
+        reused, current, why = _reusable(root, wanted, environ, home)
         if reused is not None:
             return Provided(reused, "hit", current, time.monotonic() - start)
         if root.exists() or root.is_symlink():
             _remove(root)
         try:
             venv = _build(python, root, locks, site_packages=site_packages,
-                          installer=installer)
+                          installer=installer, home=home, caller_settings=caller_settings)
         except BaseException:
             _remove(root)  # a half-built entry is never left to be found
             raise

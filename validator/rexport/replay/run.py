@@ -1,4 +1,4 @@
-"""Run a replay command: no shell, allowlisted variables, a timeout that ends its process group."""
+"""Run a replay command: no shell, allowlisted variables, a timeout that ends all it started."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
+
+from rexport.replay import reap
 
 TAIL_LINES = 50
 _TAIL_BYTES = 256 * 1024
@@ -116,7 +118,8 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
 
 def run_command(argv: Sequence[str], *, cwd: Path, env: Mapping[str, str], timeout: float,
                 log: Path) -> RunResult:
-    """Run ``argv`` (no shell) in its own process group; on timeout kill the whole group.
+    """Run ``argv`` (no shell) in its own process group; when it ends or times out, end every
+    process it started, those that left the group included (reap.reaped).
 
     Output (stdout and stderr together) goes to ``log`` (capped) and its last lines to the result.
     """
@@ -126,23 +129,25 @@ def run_command(argv: Sequence[str], *, cwd: Path, env: Mapping[str, str], timeo
         options["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP
     else:
         options["start_new_session"] = True
-    try:
-        proc = subprocess.Popen(list(argv), cwd=cwd, env=dict(env), stdin=subprocess.DEVNULL,
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, **options)
-    except OSError as exc:
-        return RunResult(127, time.monotonic() - start, [f"cannot start {argv[0]}: {exc}"])
-    assert proc.stdout is not None
-    collector = _Collector(proc.stdout, log)
-    collector.start()
     returncode: int | None
-    try:
-        returncode = proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        returncode = None
-    finally:
-        # also after a normal exit: children left running in the group must not outlive it
-        _kill_group(proc)
-        proc.wait()
+    with reap.reaped():
+        try:
+            proc = subprocess.Popen(list(argv), cwd=cwd, env=dict(env),
+                                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                    stderr=subprocess.STDOUT, **options)
+        except OSError as exc:
+            return RunResult(127, time.monotonic() - start, [f"cannot start {argv[0]}: {exc}"])
+        assert proc.stdout is not None
+        collector = _Collector(proc.stdout, log)
+        collector.start()
+        try:
+            returncode = proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            returncode = None
+        finally:
+            # also after a normal exit: children left running in the group must not outlive it
+            _kill_group(proc)
+            proc.wait()
     seconds = time.monotonic() - start
     collector.join(_KILL_GRACE)
     if not collector.is_alive():  # else a child that left the group still holds the pipe

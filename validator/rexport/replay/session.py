@@ -28,7 +28,7 @@ from rexport.json_values import get, obj
 from rexport.limits import MAX_BYTES, MAX_FILES
 from rexport.pack import probe
 from rexport.paths import path_problems
-from rexport.replay import env, envcache, metrics, run
+from rexport.replay import env, envcache, metrics, reap, run
 from rexport.sources import ManifestError, read_manifest
 from rexport.sources.unpack import UnpackError, unpack
 
@@ -38,7 +38,8 @@ DEFAULT_TIMEOUT = 3600.0
 
 @dataclass
 class Options:
-    """How to replay: the work folder (kept when given), timeout, interpreter, venv isolation."""
+    """How to replay: the work folder (kept when given), timeout, interpreter, venv isolation,
+    and what pip may use: the lockfile's own index options, the caller's pip settings."""
 
     workdir: Path | None = None
     timeout: float | None = None
@@ -47,6 +48,8 @@ class Options:
     keep: bool = False
     cache: bool = True  # environments kept between replays (rexport.replay.envcache)
     installer: str = "auto"  # uv when installed, else pip
+    allow_export_index: bool = False
+    pip_env: bool = False
 
 
 @dataclass
@@ -68,6 +71,8 @@ class Plan:
     site_packages: bool = False
     cache: bool = True
     installer: str = "auto"
+    allow_export_index: bool = False
+    pip_env: bool = False
 
     def describe(self) -> list[str]:
         """What will run, one line each, for the confirmation prompt."""
@@ -76,6 +81,11 @@ class Plan:
                                                    if self.site_packages else " (isolated venv)")]
         tool = "pip" if self.installer == "pip" or not shutil.which("uv") else "uv pip"
         lines += [f"install:      {tool} install -r {p}" for p in self.lockfiles]
+        if self.lockfiles:
+            lines.append(f"{tool} uses:".ljust(14) + ("your settings, proxies and netrc"
+                                                  if self.pip_env else "none of your settings")
+                         + (", and the indexes the lockfile names" if self.allow_export_index
+                            else ""))
         lines += [f"not installed (format not supported): {p}" for p in self.skipped_lockfiles]
         if not self.lockfiles:
             lines.append("install:      nothing (no pip-requirements lockfile)")
@@ -194,14 +204,15 @@ def prepare(path: str | os.PathLike[str], options: Options) -> Plan:
                               allow_root=True),
                 float(timeout), _safe_relpath(replay["metrics_file"], "metrics_file"),
                 dict(declared), used, skipped, python, checks, options.reuse_site_packages,
-                options.cache, options.installer)
+                options.cache, options.installer, options.allow_export_index,
+                options.pip_env)
 
 
 def _workdir(options: Options) -> tuple[Path, bool]:
     """A fresh, empty work folder, and whether to keep it afterwards."""
     if options.workdir is None:
         return Path(tempfile.mkdtemp(prefix="rexport-replay-")), options.keep
-    wd = options.workdir
+    wd = options.workdir.absolute()  # commands run in other folders: no relative path
     if wd.is_symlink() or (wd.exists() and (not wd.is_dir() or any(wd.iterdir()))):
         raise ReplayStop("unpack", f"--workdir must be a new or empty folder: {wd}")
     wd.mkdir(parents=True, exist_ok=True)
@@ -214,11 +225,14 @@ def _environment(plan: Plan, wd: Path, root: Path, report: ReplayReport
     report.notes += [f"lockfile not installed (format not supported): {p}"
                      for p in plan.skipped_lockfiles]
     try:
-        locks = [env.inspect_lockfile(root / p, p) for p in plan.lockfiles]
-        needed = [(lock, root / lock.path) for lock in locks
-                  if env.has_requirements(root / lock.path)]
+        locks = [env.inspect_lockfile(root / p, p, allow_sources=plan.allow_export_index)
+                 for p in plan.lockfiles]
+        needed = [(lock, wd / f"lockfile-{number}.txt")
+                  for number, lock in enumerate((lk for lk in locks if lk.requirements), 1)]
+        (wd / "pip-home").mkdir()
         provided = envcache.provide(plan.python, needed, site_packages=plan.site_packages,
-                                    workdir=wd, cache=plan.cache, installer=plan.installer)
+                                    workdir=wd, cache=plan.cache, home=wd / "pip-home",
+                                    caller_settings=plan.pip_env, installer=plan.installer)
     except env.SetupError as exc:
         raise ReplayStop("environment", str(exc), tail=exc.tail, package=exc.package) from None
     except OSError as exc:
@@ -226,7 +240,8 @@ def _environment(plan: Plan, wd: Path, root: Path, report: ReplayReport
     report.environment_cache = provided.status
     report.notes += [provided.note] if provided.note else []
     # Python, OS, packages and hardware as seen from inside the venv that runs the command
-    found = probe.probe(provided.venv.python, env=env.pip_environment())
+    with reap.reaped():  # the venv may hold packages that start processes on import
+        found = probe.probe(provided.venv.python, env=provided.venv.env)
     if found:
         recorded = {"environment": plan.manifest.get("environment")}
         report.drift = diff_environment(recorded, {"environment": found}, only_recorded=True)

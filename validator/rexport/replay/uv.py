@@ -28,44 +28,46 @@ def find(installer: str) -> str | None:
     return found
 
 
-def environment(base: Mapping[str, str] | None = None) -> dict[str, str]:
-    """What pip would see, plus the caller's UV_* settings, pip's index settings translated,
-    and the user's own uv.toml (project files are never read: see :func:`_config`)."""
+def environment(home: Path, *, caller_settings: bool = False,
+                base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """What pip would see (env.pip_environment); with ``caller_settings``, also the caller's
+    UV_* settings and pip's index settings translated, as pip would have them (RPL-06)."""
     source = os.environ if base is None else base
-    out = env.pip_environment(source)
-    out.update({k: v for k, v in source.items() if _UV_VARIABLES.match(k)})
-    for pip_name, uv_name in _FROM_PIP.items():
-        if pip_name in source and uv_name not in source:
-            out[uv_name] = source[pip_name]
+    out = env.pip_environment(home, caller_settings=caller_settings, base=source)
+    if caller_settings:
+        out.update({k: v for k, v in source.items() if _UV_VARIABLES.match(k)})
+        for pip_name, uv_name in _FROM_PIP.items():
+            if pip_name in source and uv_name not in source:
+                out[uv_name] = source[pip_name]
     return out
 
 
-def _config(environ: Mapping[str, str]) -> list[str]:
+def _config(environ: Mapping[str, str], caller_settings: bool) -> list[str]:
     # uv would read uv.toml and pyproject.toml from the folder it runs in and its parents,
-    # where an export or another user may have put one: only the user's own file is read
+    # where an export or another user may have put one: at most the user's own file is read,
+    # and only when the caller's settings are passed on
+    if not caller_settings:
+        return ["--no-config"]
     home = environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
     user = Path(home) / "uv" / "uv.toml"
     return ["--no-config", *(["--config-file", str(user)] if user.is_file() else [])]
 
 
-def create(uv: str, python: str, root: Path, *, site_packages: bool) -> env.Venv:
+def create(uv: str, python: str, root: Path, *, site_packages: bool, home: Path,
+           caller_settings: bool = False) -> env.Venv:
     """A virtual environment at ``root`` for ``python``, made by uv (no pip inside: uv installs
-    from outside it); SetupError when uv fails."""
-    environ = environment()
-    cmd = [uv, "venv", "--quiet", *_config(environ), "--python", python,
+    from outside it), uv running in ``home``; SetupError when uv fails."""
+    environ = environment(home, caller_settings=caller_settings)
+    config = _config(os.environ, caller_settings)
+    cmd = [uv, "venv", "--quiet", *config, "--python", python,
            *(["--system-site-packages"] if site_packages else []), str(root)]
-    code, lines = env.run_tool(cmd, environ)
+    code, lines = env.run_tool(cmd, env=environ, cwd=home, log=root.parent / "venv.log")
     interpreter = env.venv_python(root)
     if code != 0 or not interpreter.exists():
         raise env.SetupError(f"uv could not create the virtual environment with {python}",
                              tail=lines[-50:])
     # copies, not links into uv's cache: a replayed command that changed a file of its
     # environment would otherwise change the cache, and every environment built from it
-    pip = [uv, "pip", "install", "--quiet", *_config(environ), "--python", str(interpreter),
+    pip = [uv, "pip", "install", "--quiet", *config, "--python", str(interpreter),
            "--compile-bytecode", "--link-mode", "copy"]
-    return env.Venv(root, interpreter, pip, lines)
-
-
-def install_command(venv: env.Venv, lockfile: env.Lockfile, lock_path: Path | str) -> list[str]:
-    """uv's command that installs one lockfile, hashes required when it pins them."""
-    return [*venv.pip, *(["--require-hashes"] if lockfile.hashes else []), "-r", str(lock_path)]
+    return env.Venv(root, interpreter, pip, environ, home, installer="uv", log=lines)
