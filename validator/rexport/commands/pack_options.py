@@ -118,13 +118,11 @@ def fail(exc: BaseException) -> None:
 
 def run_guarded(action: Callable[[], Any]) -> Any:
     """Run ``action`` with SIGTERM turned into an exit, a PackError or OSError into a message
-    and exit code, and an interrupt into exit 130 (the writer leaves nothing partial)."""
+    and exit code; an interrupt reaches the command line's handler (exit 130), the writer
+    having left nothing partial."""
     previous = signal.signal(signal.SIGTERM, terminate)
     try:
         return action()
-    except KeyboardInterrupt:
-        click.echo("interrupted: nothing was written", err=True)
-        sys.exit(130)
     except (PackError, OSError) as exc:
         fail(exc)
     finally:

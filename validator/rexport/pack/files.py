@@ -107,6 +107,8 @@ def _record_datasets(cap: Capture, request: Request) -> None:
 
 def start(request: Request) -> Capture:
     """The Capture of ``request``'s code, git state and environment, taken now."""
+    if request.code is not None:
+        local_file(request.code, "--code")  # the other inputs are checked by record()
     project = request.code if request.code is not None else Path.cwd()
     snapshot = request.code is not None or request.replay is not None
     cap = Capture(project, title=request.title, code=snapshot, git=request.git,
