@@ -102,17 +102,20 @@ def _files(count: int) -> dict[str, bytes]:
     return files
 
 
+# lockfiles are read whole to be checked, though neither scanned nor text by their type
 LOCKFILE = "environment/requirements.pins"  # application/octet-stream, by its suffix
+CONDA = "environment/conda.pins"
 
 
 @pytest.fixture(scope="module")
 def big_export(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """2,000 small files and two large ones, with errors of every kind the payload has."""
     files = _files(2000)
-    # a lockfile is read whole to be checked (R111), though neither scanned nor text by type
     files[LOCKFILE] = b"numpy==2.0.0\n-r more.txt\n"
+    files[CONDA] = b"dependencies:\n  - numpy=1.26.0\n"  # another numpy: R112
     environment = {**BASE["environment"],
-                   "lockfiles": [{"path": LOCKFILE, "format": "pip-requirements"}]}
+                   "lockfiles": [{"path": LOCKFILE, "format": "pip-requirements"},
+                                 {"path": CONDA, "format": "conda-environment"}]}
     root = write_export(tmp_path_factory.mktemp("jobs") / "run", files,
                         build_manifest(files, environment=environment))
     names = sorted(files)
@@ -135,7 +138,8 @@ def test_an_export_of_two_thousand_files_with_errors(
     found = reports(target)
     assert_alike(found)
     assert found[0][0] == 1
-    for code in ("REX-I101", "REX-I102", "REX-C102", "REX-C103", "REX-K102", "REX-R111"):
+    for code in ("REX-I101", "REX-I102", "REX-C102", "REX-C103", "REX-K102", "REX-R111",
+                 "REX-R112"):
         assert code in found[0][1], code
     if container == "dir" and forkable_here():
         assert forks.count == 2 + 8  # a worker a job, for 2 and for 8 jobs

@@ -85,6 +85,7 @@ class PayloadPass:
         self.config_path = string(get(manifest, "config", "path"))
         self.schema_path = string(get(manifest, "config", "hyperparameters_schema"))
         self.lockfile_paths = lockfiles.pip_requirements(manifest)
+        self.compared = lockfiles.lockfiles_to_read(manifest)  # their pins (ENV-09)
         self.captured: dict[str, bytes] = {}
         self.keyed: list[tuple[tuple[int, str], Finding]] = []
         self.files = 0
@@ -134,8 +135,8 @@ class PayloadPass:
     def _expected(self) -> dict[str, str]:
         """{"size/sha256/path": path} for each index entry a file may match at once: it asks
         for SHA-256 alone, and its file is neither scanned for credentials nor parsed (a
-        config file, its schema, a pip lockfile)."""
-        config = {self.config_path, self.schema_path, *self.lockfile_paths}
+        config file, its schema, a lockfile)."""
+        config = {self.config_path, self.schema_path, *self.lockfile_paths, *self.compared}
         columns = self.columns
         if columns is not None:  # each entry asks for SHA-256 alone: no step but the key
             alone = config | (scanned_paths(columns.paths, columns.media_types, columns.sizes)
@@ -203,6 +204,9 @@ class PayloadPass:
                 self._add(path, index, [Finding.of(
                     "REX-P107", f"{path!r} is {size} bytes; files that are read "
                     f"whole are parsed up to {CONFIG_CAP}", file=path)])
+        elif path in self.compared and size <= CONFIG_CAP:
+            capture = []
+            taps.append(functools.partial(_keep, capture))
         if not algorithms and not taps:
             return None
         limit = index.size if index is not None and index.size is not None \
@@ -295,6 +299,8 @@ class PayloadPass:
                     self.manifest, document, file=self.schema_path))
         for path in sorted(self.lockfile_paths & self.captured.keys()):
             found.extend(lockfiles.check_requirements(path, self.captured[path]))
+        locks = {path: self.captured[path] for path in self.compared if path in self.captured}
+        found.extend(lockfiles.check_lockfiles(self.manifest, locks))
         return found
 
     def _progress_bar(self) -> ProgressBar | None:
