@@ -8,6 +8,7 @@ from typing import Any
 
 from rexport.findings import Finding, pointer
 from rexport.json_values import select
+from rexport.parsing import MAX_PER_CODE
 
 PIP_REQUIREMENTS = "pip-requirements"
 # a line whose first characters after blanks are -r, -c or -e (a value attached or not), or
@@ -35,8 +36,6 @@ def include_lines(text: str) -> list[int]:
 def check_requirements(path: str, data: bytes) -> list[Finding]:
     """R111, in the file ``path``, for each line of its bytes ``data`` that includes another
     file; the packer asks include_lines() the same question before it records a lockfile."""
-    from rexport.parsing import MAX_PER_CODE  # not before: the packer needs no parser
-
     lines = include_lines(data.decode("utf-8", "replace"))
     found = [Finding.of("REX-R111", f"line {n} includes another file (-r, -c or -e)", file=path,
                         line=n) for n in lines[:MAX_PER_CODE]]
