@@ -493,6 +493,27 @@ READINGS: dict[str, tuple[Callable[[Case, Report], Report], set[str]]] = {
                                for n, e in enumerate((_manifest_of_bare(c) or {}).get("files", []))
                                if isinstance(e, dict) and e.get("path") == "rex.json"]),
         {"valid-file-index-manifest-lists-rex-json"}),
+    # SEC-04: the MUSTs on entries and markers had no finding code, so nothing reported
+    "entries that name no marker unreported": (
+        lambda c, r: findings(r, lambda f: not (f["code"] == "REX-R113"
+                                                 and f["pointer"].startswith("/redactions/"))),
+        {"invalid-secrets-redaction-entry-without-marker",
+         "invalid-secrets-redaction-entry-names-nothing"}),
+    "unlisted markers unreported": (
+        lambda c, r: findings(r, lambda f: not (f["code"] == "REX-R113"
+                                                 and not f["pointer"].startswith("/redactions/"))),
+        {"invalid-secrets-marker-without-entry", "invalid-secrets-redaction-pointer-malformed",
+         "invalid-config-hyperparameter-marker-unlisted"}),
+    # SEC-04: an entry whose pointer the schema refuses names no marker either
+    "malformed pointers also unmatched": (
+        _also("REX-R113", lambda c, f: f["pointer"] if f["code"] == "REX-S101"
+              and re.fullmatch(r"/redactions/[0-9]+/pointer", f["pointer"]) else None),
+        {"invalid-secrets-redaction-pointer-malformed"}),
+    # SEC-04, CFG-05: any marker is exempt from the experiment's schema, listed or not
+    "unlisted markers exempt from the experiment's schema": (
+        lambda c, r: findings(r, lambda f: not (f["code"] == "REX-R106" and _value_at(
+            c, f["pointer"]) == "[REDACTED]")),
+        {"invalid-config-hyperparameter-marker-unlisted"}),
     # IDX-02: without files the index is empty, so every file is unlisted
     "no index is an empty index": (
         lambda c, r: added(r, [_finding("REX-C103", "", name) for name, _ in _tree(c)

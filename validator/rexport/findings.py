@@ -129,6 +129,9 @@ _RULES: tuple[Rule, ...] = (
          "code.snapshot.root must contain at least one indexed file."),
     Rule("REX-R111", _E, "references", "ENV-03", "lockfile includes other files",
          "Write the included requirements into the lockfile itself: no -r, -c or -e lines."),
+    Rule("REX-R113", _E, "references", "SEC-04", "redaction entry and marker unmatched",
+         "Give each \"[REDACTED]\" value an entry in redactions, and point each entry at "
+         "one."),
     # safety
     Rule("REX-X101", _E, "safety", "EXP-08", "path traversal",
          "Paths must not contain '..' segments."),
