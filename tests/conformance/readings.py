@@ -21,6 +21,8 @@ import yaml
 from rexport.conformance.suite import Case
 from rexport.validation import check_manifest
 
+from conformance import ratios
+
 Report = dict[str, Any]
 Finding = dict[str, Any]
 
@@ -294,6 +296,31 @@ def _size_at(case: Case, at: str) -> Any:
     return entries[n].get("size") if n < len(entries) else None
 
 
+def _judged_by(over: Callable[[Case], bool]) -> Callable[[Case, Report], Report]:
+    """A reading in which a .tar.gz is over the ratio as a whole exactly when ``over`` says:
+    the findings of its tar members are dropped, one about the container added."""
+    def change(case: Case, report: Report) -> Report:
+        if not ratios.is_tar_gz(case):
+            return report
+        kept = findings(report, lambda f: f["code"] != "REX-X115")
+        return added(kept, [_finding("REX-X115", "", case.input_path.name)]) if over(case) \
+            else kept
+    return change
+
+
+def _members_judged(over: Callable[[float, float], bool]) -> Callable[[Case, Report], Report]:
+    """A reading in which a tar member of a .tar.gz is over the ratio exactly when ``over``
+    says of its ratio as a whole and the highest of its prefixes past 1 MiB."""
+    def change(case: Case, report: Report) -> Report:
+        if not ratios.is_tar_gz(case):
+            return report
+        flagged = {name for name, whole, prefix in ratios.member_ratios(case)
+                   if over(whole, prefix)}
+        kept = findings(report, lambda f: f["code"] != "REX-X115" or f["file"] in flagged)
+        return added(kept, [_finding("REX-X115", "", name) for name in sorted(flagged)])
+    return change
+
+
 def _pax_members(case: Case) -> bool:
     if case.input_path.suffix != ".tar":
         return False
@@ -466,6 +493,19 @@ READINGS: dict[str, tuple[Callable[[Case, Report], Report], set[str]]] = {
     # EXP-04: pax and GNU extended headers are entries
     "extended headers are entries": (_over_entry_cap,
                                      {"valid-limits-extended-headers-not-entries"}),
+    # EXP-04: the ratio of a .tar.gz judged over the whole stream, or over each gzip member
+    "the stream's ratio": (_judged_by(ratios.stream_over),
+                           {"invalid-limits-compression-bomb-tar-gz"}),
+    "each gzip member's ratio": (
+        _judged_by(ratios.gzip_member_over),
+        {"invalid-limits-compression-bomb-tar-gz", "valid-limits-gzip-member-over-ratio"}),
+    # EXP-04: a tar member judged on every prefix past 1 MiB, or on its whole data alone
+    "every prefix past 1 MiB": (
+        _members_judged(lambda whole, prefix: max(whole, prefix) > 1000),
+        {"valid-limits-gzip-member-over-ratio"}),
+    "the whole member alone": (
+        _members_judged(lambda whole, prefix: whole > 1000),
+        {"invalid-limits-compression-bomb-tar-gz-prefix"}),
     # EXP-10: normalisation twins are case-fold twins as well
     "NFC twins also case-fold twins": (
         lambda c, r: added(r, [{**f, "code": "REX-X108"} for f in r["findings"]
