@@ -146,15 +146,22 @@ def _first_counts(x: Expect) -> dict[str, bytes]:
     return {"export.zip": zip_bytes([members[0], first, *members[1:]])}
 
 
-@case("valid", "limits", "extended-headers-not-entries", "pax headers are no entries of their "
-      "own", ["EXP-04", "EXP-13"], args=["--max-files", "3"])
-def _pax_not_counted(x: Expect) -> dict[str, bytes]:
-    """The minimal export plus a file with a 150-character name, as a pax tar (3 members, each
-    name in an extended header); the entry cap is lowered to 3 by args."""
-    e = minimal()
-    e.add("d/" + "a" * 150 + ".txt", b"x\n").index().seal()
-    members = [Member(m.name, m.data) for m in e.members()]
-    return {"export.tar": tar_bytes(members, fmt=tarfile.PAX_FORMAT)}
+def _headers_not_counted(name: str, description: str, fmt: int, headers: str) -> None:
+    @case("valid", "limits", name, description, ["EXP-04", "EXP-13"], args=["--max-files", "3"],
+          mutation=f"The minimal export plus a file with a 150-character name, as a tar of 3 "
+                   f"members whose long name is in {headers}; the entry cap is lowered to 3 by "
+                   f"args.")
+    def build(x: Expect) -> dict[str, bytes]:
+        e = minimal()
+        e.add("d/" + "a" * 150 + ".txt", b"x\n").index().seal()
+        members = [Member(m.name, m.data) for m in e.members()]
+        return {"export.tar": tar_bytes(members, fmt=fmt)}
+
+
+_headers_not_counted("extended-headers-not-entries", "pax headers are no entries of their own",
+                     tarfile.PAX_FORMAT, "a pax extended header")
+_headers_not_counted("gnu-long-name-not-an-entry", "a GNU long-name header is no entry of its "
+                     "own", tarfile.GNU_FORMAT, "a GNU long-name header (L)")
 
 
 # --- the compression ratio of a .tar.gz (EXP-04, EXP-13) -------------------------------------
