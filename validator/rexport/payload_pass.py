@@ -81,6 +81,7 @@ class PayloadPass:
         self.config_path = string(get(manifest, "config", "path"))
         self.schema_path = string(get(manifest, "config", "hyperparameters_schema"))
         self.lockfile_paths = lockfiles.pip_requirements(manifest)
+        self.compared = lockfiles.lockfiles_to_read(manifest)  # their pins (ENV-09)
         self.captured: dict[str, bytes] = {}
         self.keyed: list[tuple[tuple[int, str], Finding]] = []
         self.files = 0
@@ -152,6 +153,9 @@ class PayloadPass:
                 self._add(path, index, [Finding.of(
                     "REX-P107", f"{path!r} is {size} bytes; files that are read "
                     f"whole are parsed up to {CONFIG_CAP}", file=path)])
+        elif path in self.compared and size <= CONFIG_CAP:
+            capture = []
+            taps.append(capture.append)
         if not algorithms and not taps:
             return None
         limit = index.size if index is not None and index.size is not None \
@@ -243,6 +247,8 @@ class PayloadPass:
                     self.manifest, document, file=self.schema_path))
         for path in sorted(self.lockfile_paths & self.captured.keys()):
             found.extend(lockfiles.check_requirements(path, self.captured[path]))
+        locks = {path: self.captured[path] for path in self.compared if path in self.captured}
+        found.extend(lockfiles.check_lockfiles(self.manifest, locks))
         return found
 
     def _progress_bar(self) -> ProgressBar | None:
