@@ -323,6 +323,10 @@ def _value_at(case: Case, at: str) -> Any:
     return values.get(at)
 
 
+def _dot_segment(path: str) -> bool:
+    return any(t in (".", "..") for t in path.split("/"))
+
+
 def _steps(case: Case) -> int:
     manifest = _manifest_of(case)
     lineage = manifest.get("lineage") if isinstance(manifest, dict) else None
@@ -593,6 +597,19 @@ READINGS: dict[str, tuple[Callable[[Case, Report], Report], set[str]]] = {
                                         severity="warning")
                                for name in _hyperparameter_names(c) if name in ("key", "key2")]),
         {"valid-secrets-lone-key-names"}),
+    # SEC-06: key looks secret only after a word that names a credential, not after any word
+    # that names no data
+    "key secret only after credential words": (
+        lambda c, r: findings(r, lambda f: not (
+            f["code"] == "REX-K103" and re.search(r"(?i)svc[_-]?key", f["pointer"]))),
+        {"warning-secrets-secret-named-word-splits"}),
+    # EXP-08: "." and ".." end in a dot as well
+    "dot segments end in a dot": (
+        lambda c, r: added(r, [{**f, "code": "REX-X111"} for f in r["findings"]
+                               if f["code"] in ("REX-X101", "REX-X116") and _dot_segment(
+                                   str(_value_at(c, f["pointer"])) if f["file"] == "rex.json"
+                                   else f["file"])]),
+        {"invalid-paths-manifest-dot-segment", "invalid-archives-member-traversal"}),
     # IDX-01, VAL-03: a bare manifest that lists rex.json names a file that does not exist
     "listed manifest missing": (
         lambda c, r: added(r, [_finding("REX-C102", f"/files/{n}/path")
