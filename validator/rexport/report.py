@@ -25,6 +25,10 @@ class Report:
     container: str | None = None  # "directory", "tar", "tar.gz", "zip", "manifest"
     files_checked: int = 0
     bytes_checked: int = 0
+    # each referenced object checked on request (--verify-remote) and the evidence used
+    references: list[dict[str, Any]] | None = None
+    # the parsed manifest while checks run (rexport.validation drops it once they are done)
+    manifest: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     @property
     def errors(self) -> list[Finding]:
@@ -56,7 +60,7 @@ class Report:
         counts = {s.value: 0 for s in Severity}
         for f in self.findings:
             counts[f.severity.value] += 1
-        return {
+        out: dict[str, Any] = {
             "valid": self.valid,
             "path": self.path,
             "container": self.container,
@@ -73,3 +77,6 @@ class Report:
             },
             "findings": [f.to_json() for f in self.findings],
         }
+        if self.references is not None:
+            out["references"] = self.references
+        return out

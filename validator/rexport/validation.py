@@ -5,8 +5,8 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
-from collections.abc import Iterable, Iterator
-from typing import Any, NamedTuple
+from collections.abc import Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from rexport import parsing
 from rexport.checks import integrity, references, safety, schema, secrets, version
@@ -17,6 +17,9 @@ from rexport.paths import MANIFEST
 from rexport.payload_pass import INLINE_MAX, PayloadPass
 from rexport.report import Report
 from rexport.sources import InputError, Source, open_source
+
+if TYPE_CHECKING:
+    from rexport.executors import Executor
 
 # Within one file: errors before warnings, and among equals the finding that explains the
 # others first (an unreadable input explains everything; a schema error rarely explains a
@@ -42,28 +45,64 @@ class ManifestCheck(NamedTuple):
 
 def validate(path: str | os.PathLike[str], *, strict: bool = False, select: Iterable[str] = (),
              ignore: Iterable[str] = (), jobs: int = 1, max_files: int = MAX_FILES,
-             max_bytes: int = MAX_BYTES, progress: bool = False) -> Report:
-    """Validate the export at ``path`` (directory, .tar, .tar.gz/.tgz, .zip or bare rex.json).
+             max_bytes: int = MAX_BYTES, progress: bool = False,
+             storage_options: Mapping[str, Any] | None = None, verify_remote: str = "none",
+             executor: str | Executor | None = None) -> Report:
+    """Validate the export at ``path`` (directory, .tar, .tar.gz/.tgz, .zip or bare rex.json,
+    or a URL naming one of them: ``s3://``, ``https://``, ... read through fsspec).
 
     ``select``/``ignore`` take finding codes, code prefixes (``REX-I10``) or family names
     (``integrity``); ``jobs`` threads hash files in parallel where the container allows
     (above 1, a directory's small files are also read by a child process, on Linux);
-    ``max_files``/``max_bytes`` cap the export; ``progress`` allows a bar on a terminal.
-    Returns the Report; raises ValueError only for a select/ignore value naming no code.
+    ``max_files``/``max_bytes`` cap the export; ``progress`` allows a bar on a terminal;
+    ``storage_options`` go to fsspec for URLs; ``verify_remote`` (none, size, metadata or
+    full) checks the objects that references name (VAL-11); ``executor`` (``local:N``,
+    ``dask://HOST:PORT`` or an Executor) hashes files on other processes (VAL-10).
+    Returns the Report; raises ValueError for a select/ignore value naming no code, an
+    unknown verify_remote level or a malformed executor.
     """
+    from rexport.remote.verify import LEVELS
+
+    if verify_remote not in LEVELS:
+        raise ValueError(f"verify_remote must be one of {', '.join(LEVELS)}")
     reported = code_filter(select, ignore)
     report = Report(path=os.fsdecode(path), strict=strict)
+    options = dict(storage_options or {})
     try:
-        source = open_source(path, max_files=max_files, max_bytes=max_bytes)
+        source = open_source(path, max_files=max_files, max_bytes=max_bytes,
+                             storage_options=options)
+        with source, _executor(executor, options) as runner:
+            report.container = source.container
+            found = _check_source(source, report, strict=strict, reported=reported,
+                                  jobs=max(1, jobs), progress=progress, executor=runner)
+            if verify_remote != "none" and report.manifest is not None:
+                from rexport.remote.verify import verify_references
+
+                checked, report.references = verify_references(
+                    report.manifest, verify_remote, options)
+                found.extend(checked)
     except InputError as exc:
         report.findings = [_input_finding(exc, report.path)]
         return report
-    with source:
-        report.container = source.container
-        found = _check_source(source, report, strict=strict, reported=reported,
-                              jobs=max(1, jobs), progress=progress)
+    report.manifest = None  # kept only for the remote checks: a report holds findings
     report.findings = order(f for f in found if reported(f.code))
     return report
+
+
+@contextlib.contextmanager
+def _executor(chosen: str | Executor | None, options: dict[str, Any]
+              ) -> Iterator[Executor | None]:
+    """The Executor named by ``chosen`` (started here, and stopped after), or None."""
+    if chosen is None or chosen == "local" or not isinstance(chosen, str):
+        yield chosen if not isinstance(chosen, str) else None
+        return
+    from rexport.executors import start
+
+    runner = start(chosen, storage_options=options)
+    try:
+        yield runner
+    finally:
+        runner.close()
 
 
 def _input_finding(exc: InputError, path: str) -> Finding:
@@ -139,7 +178,7 @@ def _check_parsed(manifest: dict[str, Any], found: list[Finding], *, strict: boo
 
 
 def _check_source(source: Source, report: Report, *, strict: bool, reported: CodeFilter,
-                  jobs: int, progress: bool) -> list[Finding]:
+                  jobs: int, progress: bool, executor: Executor | None = None) -> list[Finding]:
     data = source.manifest_bytes()
     if data is None:
         found = [manifest_missing()]
@@ -155,6 +194,8 @@ def _check_source(source: Source, report: Report, *, strict: bool, reported: Cod
         version_value = manifest.get("rex_version")
         report.rex_version = version_value if isinstance(version_value, str) else None
         report.export_digest = checked.export_digest
+        if checked.payload_checkable:
+            report.manifest = manifest
     if not checked.payload_checkable:
         # the payload cannot be judged, but a hostile container is still reported as such
         _drain(source)
@@ -166,7 +207,7 @@ def _check_source(source: Source, report: Report, *, strict: bool, reported: Cod
         tracker = Tracker.from_manifest(manifest)
     found.extend(f for entry in tracker.index.values() for f in integrity.check_weak(entry))
     payload = PayloadPass(manifest, tracker, source, jobs=jobs, reported=reported,
-                          progress=progress)
+                          progress=progress, executor=executor)
     with _collector_frozen():
         found.extend(payload.run(source.entries()))
     report.files_checked, report.bytes_checked = payload.files, payload.bytes

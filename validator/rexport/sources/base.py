@@ -137,7 +137,10 @@ class Source:
         except ContainerError as exc:
             ledger.report(exc.code, exc.message, exc.file or self.name)
         except OSError as exc:
-            ledger.report("REX-U103", f"reading failed: {exc.strerror or exc}", self.name)
+            # a remote reader's error says which input problem it is (TLS, credentials)
+            code = getattr(exc, "code", None)
+            code = code if isinstance(code, str) and code.startswith("REX-U") else "REX-U103"
+            ledger.report(code, f"reading failed: {exc.strerror or exc}", self.name)
         except MALFORMED as exc:
             # the format readers turn what they foresee into ContainerError; whatever a
             # malformed archive still manages to trip is a corrupt archive, not a crash
