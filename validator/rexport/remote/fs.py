@@ -101,6 +101,11 @@ def filesystem(url: str, options: Mapping[str, Any]) -> tuple[Any, str]:
         raise RemoteError("REX-U102", f"{url}: {scheme}:// is not a protocol fsspec "
                           "knows") from None
     options = dict(options)
+    # a fresh instance that lists afresh: an export may change between two validations in
+    # one process, and a cached listing would hide it
+    options.setdefault("skip_instance_cache", True)
+    if scheme in EXTRAS:
+        options.setdefault("use_listings_cache", False)
     if scheme in ("s3", "s3a"):
         # botocore checks a full-object checksum a server may send with a ranged read
         # against the range alone, and fails; the bytes are hashed here anyway
