@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import ssl
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, BinaryIO, cast
 
 from rexport.remote import EXTRAS, protocol
@@ -193,12 +193,20 @@ class RangeFile(io.RawIOBase):
     """Random access to an object of known ``size`` by exact ranged reads: every read is one
     request for the bytes asked for, never more (a zip's directory, then its members)."""
 
-    def __init__(self, fs: Any, path: str, size: int) -> None:
+    def __init__(self, fs: Any, path: str, size: int,
+                 fetch: Callable[[int, int], bytes] | None = None) -> None:
         super().__init__()
         self._fs = fs
         self._path = path
         self._size = size
         self._pos = 0
+        self._fetch = fetch or self._get
+
+    def _get(self, start: int, end: int) -> bytes:
+        try:
+            return cast(bytes, self._fs.cat_file(self._path, start=start, end=end))
+        except Exception as exc:
+            raise classify(exc, self._path) from None
 
     def readable(self) -> bool:
         return True
@@ -219,10 +227,7 @@ class RangeFile(io.RawIOBase):
         end = min(self._size, self._pos + len(view))
         if end <= self._pos:
             return 0
-        try:
-            data = self._fs.cat_file(self._path, start=self._pos, end=end)
-        except Exception as exc:
-            raise classify(exc, self._path) from None
+        data = self._fetch(self._pos, end)
         if len(data) != end - self._pos:
             raise RemoteError("REX-U103", f"{self._path}: asked for {end - self._pos} bytes at "
                               f"{self._pos}, got {len(data)}: the server does not honour "
@@ -237,10 +242,12 @@ def open_stream(fs: Any, path: str) -> BinaryIO:
     return cast(BinaryIO, Stream(fs, path))
 
 
-def open_range(fs: Any, path: str, size: int, *, buffer: int = 0) -> BinaryIO:
+def open_range(fs: Any, path: str, size: int, *, buffer: int = 0,
+               fetch: Callable[[int, int], bytes] | None = None) -> BinaryIO:
     """The object at ``path`` (``size`` bytes) as a seekable stream of ranged reads; with
-    ``buffer``, reads are gathered into requests of that many bytes."""
-    raw = RangeFile(fs, path, size)
+    ``buffer``, reads are gathered into requests of that many bytes; ``fetch(start, end)``,
+    when given, gets the bytes instead of one request each."""
+    raw = RangeFile(fs, path, size, fetch)
     if buffer:
         return cast(BinaryIO, io.BufferedReader(raw, buffer_size=buffer))
     return cast(BinaryIO, raw)

@@ -8,6 +8,8 @@ does for a local file (nothing is held whole but the manifest).
 from __future__ import annotations
 
 import functools
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from typing import Any, BinaryIO, cast
 
@@ -19,8 +21,12 @@ from rexport.sources.manifest import ManifestSource
 from rexport.sources.tar import Feed, TarSource
 from rexport.sources.tar_members import FileFeed
 from rexport.sources.zip import ZipSource
+from rexport.sources.zip_directory import LOCAL, Central
 
 _DIRECTORY_BUFFER = 1 << 16  # a zip's end records and central directory, read in such requests
+_SPAN_MAX = 1 << 20  # members up to this size are fetched with their header, in one request
+_HELD_MAX = 16 << 20  # what is held of such members at most, waiting to be read
+_EXTRA_SLACK = 64
 _SKIP_CHUNK = 1 << 20
 
 
@@ -59,6 +65,50 @@ class RemoteTarSource(TarSource):
         return feed
 
 
+class _Spans:
+    """A small member's local header and data, fetched in one request when the walk reads its
+    header and kept until its data is read: one request a member, not two or three."""
+
+    def __init__(self, fs: Any, path: str) -> None:
+        self._fs = fs
+        self._path = path
+        self._ends: dict[int, int] = {}  # a member's header offset -> where its span ends
+        self._held: OrderedDict[int, bytes] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def expect(self, start: int, end: int) -> None:
+        if end - start <= _SPAN_MAX:
+            self._ends[start] = end
+
+    def fetch(self, start: int, end: int) -> bytes:
+        with self._lock:
+            for offset, block in self._held.items():
+                if offset <= start and end <= offset + len(block):
+                    if end == offset + len(block):  # read to its end: not needed again
+                        del self._held[offset]
+                        self._bytes -= len(block)
+                    return block[start - offset:end - offset]
+            span_end = self._ends.pop(start, 0)
+        if span_end <= end:
+            return _get(self._fs, self._path, start, end)
+        block = _get(self._fs, self._path, start, span_end)
+        with self._lock:
+            self._held[start] = block
+            self._bytes += len(block)
+            while self._bytes > _HELD_MAX:
+                _, dropped = self._held.popitem(last=False)
+                self._bytes -= len(dropped)
+        return block[:end - start]
+
+
+def _get(fs: Any, path: str, start: int, end: int) -> bytes:
+    try:
+        return cast(bytes, fs.cat_file(path, start=start, end=end))
+    except Exception as exc:
+        raise classify(exc, path) from None
+
+
 class RemoteZipSource(ZipSource):
     """A .zip behind a URL of known size: ranged reads only, of what the walk needs."""
 
@@ -68,13 +118,23 @@ class RemoteZipSource(ZipSource):
         self._fs = fs
         self._object = path
         self._size = size
+        self._spans = _Spans(fs, path)
 
     def open_file(self, *, buffered: bool) -> BinaryIO:
-        return open_range(self._fs, self._object, self._size,
-                          buffer=_DIRECTORY_BUFFER if buffered else 0)
+        if buffered:
+            return open_range(self._fs, self._object, self._size, buffer=_DIRECTORY_BUFFER)
+        return open_range(self._fs, self._object, self._size, fetch=self._spans.fetch)
 
     def size_of(self, fp: BinaryIO) -> int:
         return self._size
+
+    def _inspect(self, item: Central, local: BinaryIO, cd_start: int, ledger: Ledger
+                 ) -> tuple[str, bool, int]:
+        # the local header's extra field is most often the central one's, or a little more
+        end = item.header_offset + LOCAL.size + len(item.raw_name) + item.extra_len \
+            + _EXTRA_SLACK + item.compress_size
+        self._spans.expect(item.header_offset, min(end, cd_start))
+        return super()._inspect(item, local, cd_start, ledger)
 
 
 class RemoteManifestSource(ManifestSource):
