@@ -192,21 +192,26 @@ class PayloadPass:
                 self._judge(member, size, {"sha256": hashed[1]})
             elif entry.reader is not None and member.limit < inline and self.executor is None:
                 self._read_whole(member, entry.reader, algorithms, taps)
-            elif self._by_parts(member, taps):
+            elif self._by_parts(member, taps, entry.opener):
                 assert member.parts is not None and self.executor is not None
-                yield self.executor.parts_job(entry.open, member.parts.part_size, member.limit,
-                                              member._replace(parts=None, scanner=None))
+                yield self.executor.parts_job(entry.opener or entry.open, member.parts.part_size,
+                                              member.limit, member._replace(parts=None))
             else:
-                yield Job(open=entry.open, read=entry.reader, algorithms=algorithms, taps=taps,
+                # the opener itself, not Entry.open: an executor sends a portable one to its
+                # workers (rexport.executors.tasks.portable)
+                yield Job(open=entry.opener or entry.open, read=entry.reader,
+                          algorithms=algorithms, taps=taps,
                           limit=member.limit,
                           pipelined=self.pipeline and entry.size >= PIPELINE_MIN,
                           progress=tick, context=member)
 
-    def _by_parts(self, member: _Member, taps: list[Callable[[bytes], None]]) -> bool:
+    def _by_parts(self, member: _Member, taps: list[Callable[[bytes], None]],
+                  opener: Callable[[], Any] | None) -> bool:
         """Whether the executor verifies this file by its parts, in parallel, and not its
-        whole-file digests (VAL-10): a file of several parts with nothing else to read it."""
+        whole-file digests (VAL-10): a file of several parts that its workers can open, with
+        nothing else to read it."""
         return (self.executor is not None and member.parts is not None and len(taps) == 1
-                and self.executor.splits
+                and self.executor.splits and self.executor.portable(opener)
                 and part_count(member.limit, member.parts.part_size) > 1)
 
     def _read_whole(self, member: _Member, reader: Callable[[int], bytes],

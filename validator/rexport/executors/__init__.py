@@ -66,6 +66,10 @@ class Executor:
         """Release the workers (or the connection to them)."""
 
     # -- the loop ---------------------------------------------------------------------------
+    def portable(self, opener: object) -> bool:
+        """Whether the workers can open the file ``opener`` opens (a path, a URL)."""
+        return portable(opener)
+
     def parts_job(self, open: Callable[[], BinaryIO], part_size: int, limit: int,
                   context: Any) -> Job:
         """The Job of a file to verify by its parts of ``part_size`` bytes."""

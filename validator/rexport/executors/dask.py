@@ -3,7 +3,6 @@ reading its files itself (paths they share with this machine, or URLs)."""
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import time
 from typing import Any
@@ -49,22 +48,21 @@ class DaskExecutor(Executor):
     def collect(self, handle: Any) -> list[Outcome]:
         """Wait for a batch; give it up when the cluster has had no worker for a while
         (the scheduler holds tasks without workers forever)."""
-        wait: Any = importlib.import_module("distributed").wait
         alone_since: float | None = None
-        while True:
-            with contextlib.suppress(TimeoutError):
-                wait([handle], timeout=_POLL)
-            if handle.done():
-                outcomes: list[Outcome] = handle.result()
+        while not self.lost:  # once lost, the batches in flight are read here at once
+            try:
+                outcomes: list[Outcome] = handle.result(timeout=_POLL)
                 return outcomes
+            except TimeoutError:
+                pass  # not done yet: is there still a worker to do it?
             if self._client.nthreads():
                 alone_since = None
                 continue
             alone_since = alone_since or time.monotonic()
             if time.monotonic() - alone_since > _WORKERS_TIMEOUT:
                 self.lost = True
-                handle.cancel()
-                raise TimeoutError(f"dask://{self.address} has no worker left")
+        handle.cancel()
+        raise TimeoutError(f"dask://{self.address} has no worker left")
 
     def close(self) -> None:
         self._client.close()
