@@ -22,6 +22,7 @@ import cases_damage  # noqa: E402,F401
 import cases_export  # noqa: E402,F401
 import cases_integrity  # noqa: E402,F401
 import cases_packaging  # noqa: E402,F401
+import cases_parts  # noqa: E402,F401
 import cases_references  # noqa: E402,F401
 import cases_secrets  # noqa: E402,F401
 import cases_validator  # noqa: E402,F401

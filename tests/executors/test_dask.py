@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import rexport.executors as executors
+import rexport.executors.base as executors
 import rexport.executors.dask as dask_executor
 from helpers.servers import free_port
 from rexport.executors import start

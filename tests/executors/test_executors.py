@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import rexport.executors as executors
+import rexport.executors.base as executors
 from helpers.exports import TEXT, build_manifest, many_files, seal, where, write_export
 from rexport.executors import start
 from rexport.validation import validate

@@ -7,7 +7,7 @@ import importlib
 import time
 from typing import Any
 
-from rexport.executors import Executor
+from rexport.executors.base import Executor
 from rexport.executors.tasks import Outcome, Task, hash_tasks
 from rexport.sources.base import InputError
 

@@ -7,7 +7,7 @@ import sys
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
-from rexport.executors import Executor
+from rexport.executors.base import Executor
 from rexport.executors.tasks import Outcome, Task, hash_tasks
 
 

@@ -16,30 +16,12 @@ from typing import Any
 from rexport.limits import MAX_BYTES, MAX_FILES
 from rexport.parsing import load_json
 from rexport.paths import display
-from rexport.sources.base import Entry, InputError, ManifestError, Source
+from rexport.sources.base import Entry, InputError, ManifestError, Source, container_of
 
 __all__ = ["Entry", "InputError", "ManifestError", "Source", "container_of", "open_source",
            "read_manifest"]
 
 _SNIFF = 512 + 8
-
-
-def container_of(path: str, head: bytes) -> str | None:
-    """The container a file holds, by its name first and its first bytes else."""
-    lower = os.path.basename(path).lower()
-    for suffix, kind in ((".tar.gz", "tar.gz"), (".tgz", "tar.gz"), (".tar", "tar"),
-                         (".zip", "zip"), (".json", "manifest")):
-        if lower.endswith(suffix):
-            return kind
-    if head.startswith(b"\x1f\x8b"):
-        return "tar.gz"
-    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
-        return "zip"
-    if head[257:262] == b"ustar":
-        return "tar"
-    if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
-        return "manifest"
-    return None
 
 
 def open_source(path: str | os.PathLike[str], *, max_files: int = MAX_FILES,

@@ -15,7 +15,7 @@ from typing import Any, BinaryIO, cast
 
 from rexport.paths import MANIFEST
 from rexport.remote.fs import RemoteError, classify, filesystem, open_range, open_stream
-from rexport.sources.base import Entry, InputError, Ledger, Source, read_capped
+from rexport.sources.base import Entry, InputError, Ledger, Source, container_of, read_capped
 from rexport.sources.gzip_feed import GzipFeed
 from rexport.sources.manifest import ManifestSource
 from rexport.sources.tar import Feed, TarSource
@@ -209,8 +209,6 @@ class RemoteDirectorySource(Source):
 def open_remote(url: str, options: Mapping[str, Any], *, max_files: int,
                 max_bytes: int) -> Source:
     """The Source of the export at ``url``; raise InputError (REX-U101..U106)."""
-    from rexport.sources import container_of
-
     caps = {"max_files": max_files, "max_bytes": max_bytes}
     try:
         fs, path = filesystem(url, options)

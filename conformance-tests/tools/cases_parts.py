@@ -1,0 +1,85 @@
+"""Cases of digests.md DIG-05: sha256-parts, the SHA-256 of each part of a file."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bases import full
+from registry import Expect, case
+from rexgen import Export, digest, tar_of
+
+# 2,500 bytes in parts of 1,000: three parts, the last of 500 bytes
+DATA = bytes(range(250)) * 10
+PART = 1000
+
+
+def _parts(data: bytes, part_size: int) -> dict[str, Any]:
+    return {"part_size": part_size,
+            "digests": [digest(data[i:i + part_size]) for i in range(0, len(data), part_size)]
+            or [digest(b"")]}
+
+
+def _with_parts(parts: dict[str, Any] | None = None) -> tuple[Export, int]:
+    e = full()
+    e.add("data/table.bin", DATA, "application/octet-stream", "data")
+    e.index()
+    n = e.idx("data/table.bin")
+    e.m["files"][n]["digests"]["sha256-parts"] = parts or _parts(DATA, PART)
+    return e, n
+
+
+@case("valid", "digests", "sha256-parts", "a file with the digests of its three parts",
+      ["DIG-05"])
+def _valid(x: Expect) -> Export:
+    e, _ = _with_parts()
+    x.never("REX-I102")
+    x.never("REX-S102")
+    return e.seal()
+
+
+@case("valid", "digests", "sha256-parts-empty-file", "an empty file has one, empty, part",
+      ["DIG-05"])
+def _empty(x: Expect) -> Export:
+    e = full()
+    e.add("data/empty.bin", b"", "application/octet-stream", "data")
+    e.index()
+    e.m["files"][e.idx("data/empty.bin")]["digests"]["sha256-parts"] = _parts(b"", 1000)
+    return e.seal()
+
+
+@case("invalid", "digests", "sha256-parts-mismatch", "the second of three parts differs",
+      ["DIG-05"])
+def _mismatch(x: Expect) -> Export:
+    parts = _parts(DATA, PART)
+    parts["digests"][1] = digest(b"another part")
+    e, n = _with_parts(parts)
+    x.find("REX-I102", f"/files/{n}/digests/sha256-parts/digests/1")
+    x.never("REX-I101")
+    return e.seal()
+
+
+@case("invalid", "digests", "sha256-parts-mismatch-tar", "a part differs, in a tar",
+      ["DIG-05", "EXP-01"])
+def _mismatch_tar(x: Expect) -> dict[str, bytes]:
+    parts = _parts(DATA, PART)
+    parts["digests"][2] = digest(b"another part")
+    e, n = _with_parts(parts)
+    x.find("REX-I102", f"/files/{n}/digests/sha256-parts/digests/2")
+    return {"export.tar": tar_of(e.seal())}
+
+
+@case("invalid", "digests", "sha256-parts-count", "two parts listed for a file of three",
+      ["DIG-05"])
+def _count(x: Expect) -> Export:
+    parts = _parts(DATA, PART)
+    parts["digests"].pop()
+    e, n = _with_parts(parts)
+    x.find("REX-I102", f"/files/{n}/digests/sha256-parts")
+    return e.seal()
+
+
+@case("invalid", "digests", "sha256-parts-zero-size", "a part size of zero", ["DIG-05"])
+def _zero(x: Expect) -> Export:
+    e, n = _with_parts({"part_size": 0, "digests": [digest(DATA)]})
+    x.find("REX-S101", f"/files/{n}/digests/sha256-parts/part_size")
+    return e.seal()
