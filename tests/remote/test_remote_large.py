@@ -9,13 +9,14 @@ import os
 import sys
 import tarfile
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from helpers.exports import build_manifest, file_entry, manifest_bytes, where
 from helpers.peak import run_measured
-from helpers.servers import S3Store, s3_env
+from helpers.servers import S3Store, s3_env, s3_store
 from rexport.validation import validate
 
 pytestmark = pytest.mark.slow
@@ -23,6 +24,16 @@ pytestmark = pytest.mark.slow
 MiB = 1 << 20
 FILES, FILE_SIZE = 8, 64 * MiB  # 512 MiB of payload
 PEAK_MIB = 200
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Store]:
+    """A store of its own, without ETags: rclone would hash each 512 MiB object whole for every
+    ranged read of it, which no real store does."""
+    root = tmp_path_factory.mktemp("s3-large")
+    (root / "bucket").mkdir()
+    with s3_store(root, etags=False) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +103,7 @@ def test_a_flipped_byte_in_the_large_zip_names_its_member(store: S3Store, large:
     flipped.write_bytes(data)
     del data
     report, peak = _over_s3(store, "s3://bucket/large/flipped.zip", tmp_path)
-    named = {(f["code"], f["file"], f["pointer"]) for f in report["findings"]}
-    assert ("REX-X118", "data/part-3.bin", "") in named  # the stored CRC
-    assert ("REX-I102", "rex.json", "/files/4/digests/sha256") in named  # the index digest
+    named = [(f["code"], f["file"], f["pointer"]) for f in report["findings"]]
+    assert ("REX-X118", "data/part-3.bin", "") in named  # the member's CRC fails
+    assert named == where(validate(flipped))  # as on disk
     assert peak < PEAK_MIB
