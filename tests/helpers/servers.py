@@ -4,8 +4,10 @@ HTTP(S) file server with byte ranges that counts what it serves."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime
+import gc
 import http.client
 import http.server
 import os
@@ -13,6 +15,7 @@ import shutil
 import socket
 import ssl
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -113,7 +116,8 @@ class Log:
 
 
 class _Quiet(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+    # one request a connection: no handler thread outlives a test waiting for the next one
+    protocol_version = "HTTP/1.0"
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
@@ -250,3 +254,21 @@ def self_signed(folder: Path) -> tuple[Path, Path]:
                                            serialization.PrivateFormat.PKCS8,
                                            serialization.NoEncryption()))
     return cert_path, key_path
+
+
+def stop_fsspec() -> None:
+    """Stop the threads that fsspec and aiohttp start and keep (later tests fork, and want no
+    other thread), once the file systems left behind have closed their sessions."""
+    asyn = sys.modules.get("fsspec.asyn")
+    if asyn is None:
+        return
+    loop, thread = asyn.loop[0], asyn.iothread[0]
+    if loop is None or thread is None:
+        return
+    gc.collect()  # their finalizers close the sessions, on the loop: it must still run
+    asyncio.run_coroutine_threadsafe(asyncio.sleep(0.1), loop).result(30)
+    asyncio.run_coroutine_threadsafe(loop.shutdown_default_executor(), loop).result(30)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(30)
+    loop.close()
+    asyn.loop[0] = asyn.iothread[0] = None

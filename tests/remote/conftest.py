@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers.servers import S3Store, s3_env, s3_store
+from helpers.servers import S3Store, s3_env, s3_store, stop_fsspec
 
 
 @pytest.fixture(scope="session")
@@ -36,3 +36,10 @@ def bucket(store: S3Store, request: pytest.FixtureRequest) -> Path:
     folder = store.root / "bucket" / request.node.name.replace("[", "-").replace("]", "")
     folder.mkdir(parents=True)
     return folder
+
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _fsspec_stopped() -> Iterator[None]:
+    yield
+    stop_fsspec()

@@ -29,6 +29,9 @@ PROGRESS_MIN = 256 << 20  # below this a progress bar would only flicker
 # thread: a hop to a thread costs more than hashing them does (the GIL is what they share).
 INLINE_MAX = 64 << 10
 _SHA256 = ("sha256",)
+# parts smaller than this are hashed with the file, here: a task each would cost more than they
+# do, and a hostile part size of one byte would make a task of every byte
+PART_TASK_MIN = 1 << 20
 
 
 class _Member(NamedTuple):
@@ -197,9 +200,10 @@ class PayloadPass:
                 yield self.executor.parts_job(entry.opener or entry.open, member.parts.part_size,
                                               member.limit, member._replace(parts=None))
             else:
-                # the opener itself, not Entry.open: an executor sends a portable one to its
-                # workers (rexport.executors.tasks.portable)
-                yield Job(open=entry.opener or entry.open, read=entry.reader,
+                # with an executor, the opener itself: it sends a portable one to its workers
+                # (rexport.executors.tasks.portable)
+                opener = entry.opener if self.executor is not None else None
+                yield Job(open=opener or entry.open, read=entry.reader,
                           algorithms=algorithms, taps=taps,
                           limit=member.limit,
                           pipelined=self.pipeline and entry.size >= PIPELINE_MIN,
@@ -212,6 +216,7 @@ class PayloadPass:
         nothing else to read it."""
         return (self.executor is not None and member.parts is not None and len(taps) == 1
                 and self.executor.splits and self.executor.portable(opener)
+                and member.parts.part_size >= PART_TASK_MIN
                 and part_count(member.limit, member.parts.part_size) > 1)
 
     def _read_whole(self, member: _Member, reader: Callable[[int], bytes],
