@@ -5,8 +5,8 @@ also when a worker is killed mid-run."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -15,10 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import rexport.executors.base as executors
-import rexport.executors.dask as dask_executor
 from helpers.servers import free_port
-from rexport.executors import start
 from rexport.validation import validate
 
 pytestmark = pytest.mark.slow
@@ -29,19 +26,6 @@ def local_report(twenty_thousand: Path) -> dict[str, Any]:
     report = validate(twenty_thousand)
     assert report.valid and report.files_checked == 20_001
     return report.to_json()
-
-
-@pytest.fixture
-def local_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    calls: list[int] = []
-    original = executors.hash_tasks
-
-    def counted(tasks: list[Any]) -> Any:
-        calls.append(len(tasks))
-        return original(tasks)
-
-    monkeypatch.setattr(executors, "hash_tasks", counted)
-    return calls
 
 
 def _env() -> dict[str, str]:
@@ -74,90 +58,61 @@ def external_cluster(workers: int) -> Iterator[tuple[str, list[subprocess.Popen[
             proc.wait()
 
 
-def test_a_local_cluster_gives_the_local_report(twenty_thousand: Path,
-                                                local_report: dict[str, Any],
-                                                local_reads: list[int]) -> None:
-    from distributed import LocalCluster
+def _run(export: Path, where: str, victims: list[int] | None = None) -> dict[str, Any]:
+    command = [sys.executable, str(Path(__file__).with_name("dask_run.py")), str(export), where]
+    if victims:
+        command.append(",".join(str(pid) for pid in victims))
+    done = subprocess.run(command, capture_output=True, text=True, env=_env(), timeout=600,
+                          check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None) as cluster:
-        address = cluster.scheduler_address.removeprefix("tcp://")
-        report = validate(twenty_thousand, executor=f"dask://{address}")
-    assert report.to_json() == local_report
-    assert local_reads == []
+
+def test_a_local_cluster_gives_the_local_report(twenty_thousand: Path,
+                                                local_report: dict[str, Any]) -> None:
+    ran = _run(twenty_thousand, "local")
+    assert ran["report"] == local_report
+    assert ran["local_reads"] == 0  # every batch was hashed by a worker
 
 
 def test_an_external_cluster_gives_the_local_report(twenty_thousand: Path,
-                                                    local_report: dict[str, Any],
-                                                    local_reads: list[int]) -> None:
+                                                    local_report: dict[str, Any]) -> None:
     with external_cluster(2) as (address, _):
         done = subprocess.run([sys.executable, "-m", "rexport", "validate", "-o", "json",
                                str(twenty_thousand), "--executor", f"dask://{address}"],
                               capture_output=True, text=True, env=_env(), timeout=600,
                               check=False)
-    import json
-
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout)
     out.pop("$schema")
     assert out == local_report
 
 
-def _kill_after_first(runner: Any, victims: list[subprocess.Popen[bytes]],
-                      monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Kill ``victims`` once the first batch is back: mid-run, with batches in flight."""
-    collect = runner.collect
-    collected: list[int] = []
-
-    def collect_then_kill(handle: Any) -> Any:
-        outcomes = collect(handle)
-        collected.append(len(outcomes))
-        if len(collected) == 1:
-            for victim in victims:
-                victim.send_signal(signal.SIGKILL)
-                victim.wait()
-        return outcomes
-
-    monkeypatch.setattr(runner, "collect", collect_then_kill)
-    return collected
-
-
 def test_a_worker_killed_mid_run_costs_no_file(twenty_thousand: Path,
-                                               local_report: dict[str, Any],
-                                               monkeypatch: pytest.MonkeyPatch,
-                                               local_reads: list[int]) -> None:
+                                               local_report: dict[str, Any]) -> None:
     with external_cluster(2) as (address, workers):
-        runner = start(f"dask://{address}")
-        try:
-            collected = _kill_after_first(runner, workers[:1], monkeypatch)
-            report = validate(twenty_thousand, executor=runner)
-        finally:
-            runner.close()
-    assert report.to_json() == local_report
-    assert len(collected) > 1  # the other worker went on (its batches are not read here)
+        ran = _run(twenty_thousand, address, [workers[0].pid])
+    assert ran["report"] == local_report
+    assert ran["collected"] > 1  # the other worker went on
 
 
 def test_every_worker_killed_ends_in_a_complete_report(twenty_thousand: Path,
-                                                       local_report: dict[str, Any],
-                                                       monkeypatch: pytest.MonkeyPatch,
-                                                       local_reads: list[int]) -> None:
-    monkeypatch.setattr(dask_executor, "_WORKERS_TIMEOUT", 3)
+                                                       local_report: dict[str, Any]) -> None:
+    began = time.monotonic()
     with external_cluster(2) as (address, workers):
-        runner = start(f"dask://{address}")
-        try:
-            _kill_after_first(runner, workers, monkeypatch)
-            began = time.monotonic()
-            report = validate(twenty_thousand, executor=runner)
-        finally:
-            runner.close()
-    assert report.to_json() == local_report  # every file was still read, here
-    assert local_reads and runner.lost
-    assert time.monotonic() - began < 120
+        ran = _run(twenty_thousand, address, [w.pid for w in workers])
+    assert ran["report"] == local_report  # every file was still read, here
+    assert ran["local_reads"] and ran["lost"]
+    assert time.monotonic() - began < 300
 
 
-def test_an_unreachable_scheduler_is_one_line(twenty_thousand: Path,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(dask_executor, "_CONNECT_TIMEOUT", 2)
-    report = validate(twenty_thousand, executor=f"dask://127.0.0.1:{free_port()}")
-    assert [f.code for f in report.findings] == ["REX-U107"]
-    assert report.exit_code == 2
+def test_an_unreachable_scheduler_is_one_line(twenty_thousand: Path) -> None:
+    # in a process of its own: a client that never connected keeps its event loop's thread
+    nowhere = f"dask://127.0.0.1:{free_port()}"
+    done = subprocess.run([sys.executable, "-m", "rexport", "validate", "-o", "json",
+                           str(twenty_thousand), "--executor", nowhere],
+                          capture_output=True, text=True, env=_env(), timeout=120, check=False)
+    report = json.loads(done.stdout)
+    assert [f["code"] for f in report["findings"]] == ["REX-U107"]
+    assert done.returncode == 2
