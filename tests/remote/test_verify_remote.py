@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 from helpers.exports import TEXT, build_manifest, where, write_export
 from helpers.servers import S3Store, counting_proxy, range_server
@@ -85,6 +87,8 @@ def test_metadata_uses_checksums_and_never_reads_bodies(store: S3Store, objects:
     assert records[4]["evidence"] == ["size", "s3-composite-sha256"]
     assert records[2]["evidence"] == ["size"]
     assert not report.valid
+    schema = json.loads((Path(__file__).parents[2] / "schemas/v1/report.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema).validate(report.to_json())  # VAL-06 with references
 
 
 def test_a_wrong_part_is_flagged_against_a_composite_checksum(
