@@ -73,6 +73,7 @@ class _Spans:
         self._fs = fs
         self._path = path
         self._ends: dict[int, int] = {}  # a member's header offset -> where its span ends
+        self._last: dict[int, int] = {}  # a held span's offset -> where its member's data ends
         self._held: OrderedDict[int, bytes] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
@@ -81,12 +82,20 @@ class _Spans:
         if end - start <= _SPAN_MAX:
             self._ends[start] = end
 
+    def data_ends(self, start: int, end: int) -> None:
+        """The member whose header is at ``start`` ends before ``end``: its span is dropped
+        once read that far."""
+        with self._lock:
+            if start in self._held:
+                self._last[start] = end
+
     def fetch(self, start: int, end: int) -> bytes:
         with self._lock:
             for offset, block in self._held.items():
                 if offset <= start and end <= offset + len(block):
-                    if end == offset + len(block):  # read to its end: not needed again
-                        del self._held[offset]
+                    if end >= self._last.get(offset, offset + len(block)):
+                        del self._held[offset]  # its member is read: not needed again
+                        self._last.pop(offset, None)
                         self._bytes -= len(block)
                     return block[start - offset:end - offset]
             span_end = self._ends.pop(start, 0)
@@ -97,7 +106,8 @@ class _Spans:
             self._held[start] = block
             self._bytes += len(block)
             while self._bytes > _HELD_MAX:
-                _, dropped = self._held.popitem(last=False)
+                offset, dropped = self._held.popitem(last=False)
+                self._last.pop(offset, None)
                 self._bytes -= len(dropped)
         return block[:end - start]
 
@@ -119,6 +129,15 @@ class RemoteZipSource(ZipSource):
         self._object = path
         self._size = size
         self._spans = _Spans(fs, path)
+        self._prefetch = True
+
+    def manifest_bytes(self) -> bytes | None:
+        # the look for rex.json reads headers only: the members' data is read by the walk
+        self._prefetch = False
+        try:
+            return super().manifest_bytes()
+        finally:
+            self._prefetch = True
 
     def open_file(self, *, buffered: bool) -> BinaryIO:
         if buffered:
@@ -133,8 +152,11 @@ class RemoteZipSource(ZipSource):
         # the local header's extra field is most often the central one's, or a little more
         end = item.header_offset + LOCAL.size + len(item.raw_name) + item.extra_len \
             + _EXTRA_SLACK + item.compress_size
-        self._spans.expect(item.header_offset, min(end, cd_start))
-        return super()._inspect(item, local, cd_start, ledger)
+        if self._prefetch:
+            self._spans.expect(item.header_offset, min(end, cd_start))
+        kind, refused, data_at = super()._inspect(item, local, cd_start, ledger)
+        self._spans.data_ends(item.header_offset, data_at + item.compress_size)
+        return kind, refused, data_at
 
 
 class RemoteManifestSource(ManifestSource):
