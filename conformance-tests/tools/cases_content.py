@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 from bases import full
-from registry import Expect, case
+from registry import Expect, case, dotted, shown
 from rexgen import Export, gzip_bytes, tar_of
 
 CONFIG = "config/config.yaml"
@@ -14,14 +15,17 @@ CONFIG = "config/config.yaml"
 
 
 def _config_file(name: str, description: str, code: str, text: bytes, *,
-                 path: str = CONFIG, sections: tuple[str, ...] = ("CFG-02",)) -> None:
-    @case("invalid", "config", name, description, list(sections))
+                 path: str = CONFIG, sections: tuple[str, ...] = ("CFG-02",),
+                 pointer: str | None = None) -> None:
+    @case("invalid", "config", name, description, list(sections),
+          mutation=f"The full export with its config file replaced by {path} holding "
+                   f"{shown(text)}; re-indexed and re-sealed.")
     def build(x: Expect) -> Export:
         e = full()
         del e.files[CONFIG]
         e.add(path, text, "application/yaml", "config")
         e.m["config"]["path"] = path
-        x.find(code, file=path)
+        x.find(code, pointer, file=path)
         return e.index().seal()
 
 
@@ -49,10 +53,32 @@ _config_file("json-duplicate-key", "a JSON config with a duplicate key", "REX-P1
              b'{"C": 1.0, "C": 2.0}\n', path="config/config.json", sections=("CFG-02", "EXP-03"))
 _config_file("json-syntax", "a JSON config that does not parse", "REX-P101",
              b'{"C": 1.0,}\n', path="config/config.json", sections=("CFG-02", "EXP-03"))
+# exactly one document: none is as wrong as two, at the empty pointer (no node is concerned)
+_config_file("yaml-empty", "an empty YAML config holds no document", "REX-P201", b"",
+             pointer="", sections=("CFG-02", "VAL-06"))
+_config_file("yaml-comments-only", "a YAML config of comments only holds no document",
+             "REX-P201", b"# C: 1.0\n# max_iter: 200\n", pointer="", sections=("CFG-02",))
+
+
+@case("invalid", "config", "yaml-finding-pointers", "each YAML finding points at its node in "
+      "the document", ["CFG-02", "VAL-06"])
+def _yaml_pointers(x: Expect) -> Export:
+    """The full export with config/config.yaml rewritten with an anchor, a tag, an alias and a
+    repeated key; re-indexed and re-sealed."""
+    e = full()
+    e.files[CONFIG] = (b"defaults: &d\n  max_iter: 200\nseed: !!int \"0\"\nmodel:\n"
+                       b"  base: *d\n  C: 1.0\n  C: 2.0\n")
+    x.find("REX-P202", "/defaults", CONFIG)  # the anchor, at the node that carries it
+    x.find("REX-P203", "/seed", CONFIG)
+    x.find("REX-P202", "/model/base", CONFIG)  # the alias, where it stands
+    x.find("REX-P204", "/model/C", CONFIG)
+    return e.index().seal()
 
 
 @case("invalid", "config", "yaml-too-large", "a YAML config above 16 MiB", ["CFG-02", "EXP-04"])
 def _too_large(x: Expect) -> dict[str, bytes]:
+    """The full export as a tar.gz whose config/config.yaml grows past 16 MiB with comment lines;
+    re-indexed and re-sealed."""
     e = full()
     # lines of varying content keep the gzip ratio far below the 1,000:1 bomb cap (EXP-04)
     lines = [b"# " + hashlib.sha256(b"%d" % n).hexdigest().encode() * 8 + b"\n"
@@ -67,6 +93,8 @@ def _too_large(x: Expect) -> dict[str, bytes]:
 @case("valid", "config", "yaml-plain", "a YAML config of plain mappings, sequences and scalars",
       ["CFG-02"])
 def _plain(x: Expect) -> Export:
+    """The full export with config/config.yaml rewritten in plain mappings, sequences and scalars;
+    re-indexed and re-sealed."""
     e = full()
     e.files[CONFIG] = (b"# comment\nmodel: logistic-regression\nC: 1.0\nlayers: [4, 8]\n"
                        b"seed: 0\nname: \"yes\"\nnested:\n  - {a: 1}\n  - b: two\n")
@@ -75,6 +103,8 @@ def _plain(x: Expect) -> Export:
 
 @case("valid", "config", "toml-not-parsed", "a TOML config is carried, not parsed", ["CFG-02"])
 def _toml(x: Expect) -> Export:
+    """The full export with its YAML config replaced by config/config.toml, which is no YAML, and
+    config.path naming it; re-sealed."""
     e = full()
     del e.files[CONFIG]
     e.add("config/config.toml", b"[model]\nC = 1.0\nthis is not: yaml: [\n", "application/toml",
@@ -87,9 +117,13 @@ def _toml(x: Expect) -> Export:
 
 
 def _config(outcome: str, name: str, description: str, section: str, edit: dict[str, object],
-            code: str | None = None, pointer: str | None = None, drop: tuple[str, ...] = ()
-            ) -> None:
-    @case(outcome, "config", name, description, [section])
+            code: str | None = None, pointer: str | None = None, drop: tuple[str, ...] = (),
+            also: tuple[str, str] | None = None) -> None:
+    changes = [f"config.{key} removed" for key in drop]
+    changes += [f"config.{key} set to {shown(value)}" for key, value in edit.items()]
+
+    @case(outcome, "config", name, description, [section],
+          mutation=f"The full export with {' and '.join(changes) or 'nothing changed'}; re-sealed.")
     def build(x: Expect) -> Export:
         e = full()
         for key in drop:
@@ -97,6 +131,8 @@ def _config(outcome: str, name: str, description: str, section: str, edit: dict[
         e.m["config"].update(edit)
         if code:
             x.find(code, pointer)
+        if also:
+            x.find(*also)
         return e.seal()
 
 
@@ -107,7 +143,8 @@ _config("invalid", "patience-negative", "early_stopping.patience below zero", "C
         {"early_stopping": {"metric": "accuracy", "patience": -1}}, "REX-S101",
         "/config/early_stopping/patience")
 _config("invalid", "hyperparameters-not-object", "hyperparameters given as a list", "CFG-01",
-        {"hyperparameters": [1.0, 200]}, "REX-S101", "/config/hyperparameters")
+        {"hyperparameters": [1.0, 200]}, "REX-S101", "/config/hyperparameters",
+        also=("REX-R106", "/config/hyperparameters"))  # the experiment's schema refuses it too
 _config("invalid", "no-seeds-no-reason", "neither seeds nor nondeterminism", "CFG-03", {},
         "REX-S101", "/config", drop=("seeds",))
 _config("invalid", "seed-as-string", "a seed written as a string", "CFG-03",
@@ -133,7 +170,9 @@ _config("valid", "hyperparameters-absent", "a schema and no hyperparameters: not
 
 
 def _experiment_schema(name: str, description: str, text: bytes, pointer: str) -> None:
-    @case("invalid", "config", name, description, ["CFG-05"])
+    @case("invalid", "config", name, description, ["CFG-05"],
+          mutation="The full export with config/hyperparameters.schema.json replaced by "
+                   f"{shown(text, 100)}; re-indexed and re-sealed.")
     def build(x: Expect) -> Export:
         e = full()
         e.files["config/hyperparameters.schema.json"] = text
@@ -151,11 +190,54 @@ _experiment_schema("schema-not-a-schema", "the experiment's schema breaks its me
 _experiment_schema("schema-unknown-draft", "the experiment's schema names an unknown draft",
                    b'{"$schema": "https://example.org/my-own-draft", "type": "object"}\n',
                    "/$schema")
+# CFG-05 names five drafts: draft 3 is not among them, however well a validator knows it
+_experiment_schema("schema-draft-03", "the experiment's schema is a draft 3 schema",
+                   b'{"$schema": "http://json-schema.org/draft-03/schema#", "type": "object"}\n',
+                   "/$schema")
+# the pointer is that of the $ref member itself, not of the schema object holding it
+_experiment_schema("schema-remote-ref-nested", "a nested $ref leaves the experiment's schema",
+                   b'{"$schema": "https://json-schema.org/draft/2020-12/schema",\n'
+                   b' "properties": {"C": {"$ref": "https://example.org/c.schema.json"}}}\n',
+                   "/properties/C/$ref")
+
+
+@case("valid", "config", "schema-draft-04", "a draft 4 schema is read as draft 4, not 2020-12",
+      ["CFG-05"])
+def _draft_04(x: Expect) -> Export:
+    """The full export with config/hyperparameters.schema.json a draft 4 schema using the boolean
+    exclusiveMinimum; re-indexed and re-sealed."""
+    e = full()
+    # a boolean exclusiveMinimum is draft 4; read as 2020-12 it would break the metaschema
+    e.files["config/hyperparameters.schema.json"] = (
+        b'{"$schema": "http://json-schema.org/draft-04/schema#",\n'
+        b' "properties": {"C": {"type": "number", "minimum": 0, "exclusiveMinimum": true}}}\n')
+    x.never("REX-R107")
+    return e.index().seal()
+
+
+_experiment_schema("schema-ref-cycle", "the experiment's schema refers to itself in place",
+                   b'{"$ref": "#"}\n', "/$ref")
+
+
+@case("invalid", "config", "schema-pattern-linear", "a nested quantifier is matched at once",
+      ["CFG-05"])
+def _linear_pattern(x: Expect) -> Export:
+    """The full export whose hyperparameters schema gives `solver` the pattern `^(a+)+$`, and
+    `solver` 64 `a` then `!`."""
+    e = full()
+    # exponential for a backtracking engine: CFG-05 asks for linear time on such patterns
+    e.files["config/hyperparameters.schema.json"] = (
+        b'{"properties": {"solver": {"type": "string", "pattern": "^(a+)+$"}}}\n')
+    e.m["config"]["hyperparameters"]["solver"] = "a" * 64 + "!"
+    x.find("REX-R106", "/config/hyperparameters/solver")
+    return e.index().seal()
 
 
 @case("valid", "config", "hyperparameter-redacted", "a redacted hyperparameter is not checked",
       ["CFG-05", "SEC-04"])
 def _redacted(x: Expect) -> Export:
+    """The full export with config.hyperparameters.max_iter replaced by the redaction marker,
+    listed in redactions; re-sealed."""
     e = full()
     e.m["config"]["hyperparameters"]["max_iter"] = "[REDACTED]"
     e.m["redactions"] = [{"pointer": "/config/hyperparameters/max_iter", "reason": "secret-name"}]
@@ -166,9 +248,18 @@ def _redacted(x: Expect) -> Export:
 # --- environment (ENV) -----------------------------------------------------------------------
 
 
+def _edited(member: str, path: tuple[str | int, ...], value: object, code: str | None) -> str:
+    """How a factory below changed ``member`` at ``path``, in words (a credential unshown)."""
+    where = dotted((member, *path))
+    if value is None:
+        return f"{where} removed"
+    return f"{where} set to {'a credential' if code == 'REX-K101' else shown(value)}"
+
+
 def _env(outcome: str, name: str, description: str, section: str, path: tuple[str | int, ...],
          value: object, code: str | None = None, pointer: str | None = None) -> None:
-    @case(outcome, "environment", name, description, [section])
+    @case(outcome, "environment", name, description, [section],
+          mutation=f"The full export with {_edited('environment', path, value, code)}; re-sealed.")
     def build(x: Expect) -> Export:
         e = full()
         holder = e.m["environment"]
@@ -217,12 +308,59 @@ _env("valid", "reproduce-absent", "a reproduce script is optional", "ENV-08", ("
      None)
 
 
+LOCK = "environment/requirements.lock"
+
+
+@case("invalid", "environment", "lockfile-includes-other-files", "a pip lockfile with -r, -c and "
+      "-e lines", ["ENV-03"])
+def _lock_includes(x: Expect) -> Export:
+    """The full export with environment/requirements.lock given -r, --constraint= and -e lines;
+    re-indexed and re-sealed."""
+    e = full()
+    e.files[LOCK] = (b"-r requirements-base.txt\n" + e.files[LOCK]
+                     + b"--constraint=constraints.txt\n  -e ./vendor/lib\n")
+    x.find("REX-R111", "", LOCK)
+    return e.index().seal()
+
+
+@case("invalid", "environment", "lockfile-includes-attached", "a pip lockfile with -r and the "
+      "file name attached", ["ENV-03"])
+def _lock_attached(x: Expect) -> Export:
+    """The full export with environment/requirements.lock given the line -rbase.txt; re-indexed
+    and re-sealed."""
+    e = full()
+    e.files[LOCK] += b"-rbase.txt\n"
+    x.find("REX-R111", "", LOCK)
+    return e.index().seal()
+
+
+@case("valid", "environment", "lockfile-other-options", "pip options that include no file, and "
+      "-r lines of other formats", ["ENV-03"])
+def _lock_other_options(x: Expect) -> Export:
+    """The full export with environment/requirements.lock given index, hash and comment lines,
+    and a conda lockfile holding -r; re-indexed and re-sealed."""
+    e = full()
+    e.files[LOCK] = (b"--index-url https://pypi.org/simple\n# -r is not used here\n"
+                     b"--require-hashes\n" + e.files[LOCK] + b"--extra-index-url=https://x.org\n")
+    e.add("environment/conda-lock.yml", b"# -r is no option here\nversion: 1\n",
+          "application/yaml", "environment")
+    e.m["environment"]["lockfiles"].append({"path": "environment/conda-lock.yml",
+                                            "format": "conda-lock"})
+    x.never("REX-R111")
+    return e.index().seal()
+
+
 # --- narrative, governance, annotations (NAR) ------------------------------------------------
 
 
 def _nar(outcome: str, name: str, description: str, section: str, member: str,
-         path: tuple[str | int, ...], value: object, pointer: str | None = None) -> None:
-    @case(outcome, "narrative", name, description, [section])
+         path: tuple[str | int, ...], value: object, pointer: str | None = None,
+         **options: Any) -> None:
+    sealed = "re-sealed" if member != "annotations" else "export digest kept"
+
+    @case(outcome, "narrative", name, description, [section],
+          mutation=f"The full export with {_edited(member, path, value, None)}; {sealed}.",
+          **options)
     def build(x: Expect) -> Export:
         e = full()
         holder = e.m[member]
@@ -248,6 +386,11 @@ _nar("invalid", "orcid-as-url", "an ORCID written as a URL", "NAR-03", "governan
      "/governance/creators/0/orcid")
 _nar("invalid", "email-malformed", "a creator email that is not a mailbox", "NAR-03",
      "governance", ("creators", 0, "email"), "ada at example.org", "/governance/creators/0/email")
+_nar("invalid", "email-too-long", "a creator email longer than a mailbox may be", "EXP-05",
+     "governance", ("creators", 0, "email"), "ada.lovelace@" + "sub." * 60 + "org",
+     "/governance/creators/0/email",
+     # the length limit is EXP-05's own: python-jsonschema and jsonschema-rs pass the value
+     schema_valid=True)
 _nar("invalid", "retention-date-time", "retention.until that is not a full-date", "NAR-03",
      "governance", ("retention", "until"), "2031-01-01T00:00:00Z",
      "/governance/retention/until")
@@ -263,7 +406,8 @@ _nar("invalid", "review-date-format", "a review dated 01/02/2026", "NAR-04", "an
 def _replay(outcome: str, name: str, description: str, sections: list[str],
             path: tuple[str | int, ...], value: object, code: str | None = None,
             pointer: str | None = None) -> None:
-    @case(outcome, "replay", name, description, sections)
+    @case(outcome, "replay", name, description, sections,
+          mutation=f"The full export with {_edited('replay', path, value, code)}; re-sealed.")
     def build(x: Expect) -> Export:
         e = full()
         holder = e.m["replay"]
@@ -313,15 +457,21 @@ _replay("valid", "tolerance-zero-and-relative", "a zero bound and a relative one
 @case("invalid", "replay", "invalid-export-not-replayed", "a replay section in an invalid "
       "export", ["RPL-05", "VAL-01"])
 def _invalid_replay(x: Expect) -> Export:
+    """The full export with seed(0) changed to seed(9) in code/train.py after packing; index and
+    export digest kept."""
     e = full()
     e.files["code/train.py"] = e.files["code/train.py"].replace(b"seed(0)", b"seed(9)")
-    x.find("REX-I102", f"/files/{e.idx('code/train.py')}/digests/sha256")
+    n = e.idx("code/train.py")
+    for algorithm in e.m["files"][n]["digests"]:  # each recorded algorithm differs (DIG-02)
+        x.find("REX-I102", f"/files/{n}/digests/{algorithm}")
     return e
 
 
 @case("valid", "replay", "lockfile-continued-lines", "a lockfile pip reads in logical lines: "
       "continuations, comments, hashes", ["RPL-06", "ENV-03"])
 def _replay_lockfile(x: Expect) -> Export:
+    """The full export whose lockfile holds a comment, two options and one requirement
+    continued over three lines with its hash and a comment."""
     e = full()
     # what a replay tool accepts (RPL-06): one requirement over three lines, a comment, options
     e.files["environment/requirements.lock"] = (

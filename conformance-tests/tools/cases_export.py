@@ -6,7 +6,7 @@ import json
 import unicodedata
 
 from bases import full, minimal
-from registry import Expect, case
+from registry import Expect, case, shown
 from rexgen import Export, dump
 
 # --- containers and the manifest file (EXP-01, EXP-02, EXP-06) -------------------------------
@@ -15,18 +15,21 @@ from rexgen import Export, dump
 @case("valid", "export", "minimal", "the least that is valid, as a directory",
       ["EXP-01", "EXP-02", "EXP-06", "VAL-01", "VAL-05"])
 def _minimal(x: Expect) -> Export:
+    """The minimal export as a directory; nothing changed."""
     return minimal()
 
 
 @case("valid", "export", "full", "every object filled, as a directory",
       ["EXP-01", "EXP-06", "VAL-06"])
 def _full(x: Expect) -> Export:
+    """The full export as a directory; nothing changed."""
     return full()
 
 
 @case("valid", "export", "rex-json-elsewhere", "a rex.json below the root is an ordinary file",
       ["EXP-02"])
 def _rex_json_elsewhere(x: Expect) -> Export:
+    """The minimal export plus code/rex.json, an ordinary indexed file; re-sealed."""
     e = minimal()
     e.add("code/rex.json", b'{"not": "a manifest"}\n', "application/json", "code")
     return e.index().seal()
@@ -35,6 +38,7 @@ def _rex_json_elsewhere(x: Expect) -> Export:
 @case("valid", "export", "title-and-description", "optional title and description",
       ["EXP-06"])
 def _title(x: Expect) -> Export:
+    """The minimal export with a title and a description added; re-sealed."""
     e = minimal()
     e.m["title"] = "A title"
     e.m["description"] = "A longer description of the run."
@@ -43,6 +47,7 @@ def _title(x: Expect) -> Export:
 
 @case("invalid", "export", "no-manifest", "a directory without rex.json", ["EXP-02"])
 def _no_manifest(x: Expect) -> dict[str, bytes]:
+    """The minimal export as a directory without its rex.json."""
     x.find("REX-C101")
     e = minimal()
     return {f"export/{p}": d for p, d in e.files.items()}
@@ -50,7 +55,8 @@ def _no_manifest(x: Expect) -> dict[str, bytes]:
 
 def _missing(member: str, section: str) -> None:
     @case("invalid", "export", f"missing-{member.replace('_', '-')}",
-          f"required member {member} is missing", sorted({"EXP-06", section}))
+          f"required member {member} is missing", sorted({"EXP-06", section}),
+          mutation=f"The minimal export without its top-level member {member}; re-sealed.")
     def build(x: Expect) -> Export:
         x.find("REX-C104", f"/{member}")
         e = minimal()
@@ -67,6 +73,7 @@ for _member, _section in (("created", "EXP-06"), ("producer", "NAR-01"), ("files
 @case("invalid", "export", "created-not-rfc3339", "created is not an RFC 3339 date-time",
       ["EXP-05", "EXP-06"])
 def _created(x: Expect) -> Export:
+    """The minimal export with created set to "15/01/2026 10:00"; re-sealed."""
     x.find("REX-S101", "/created")
     e = minimal()
     e.m["created"] = "15/01/2026 10:00"
@@ -75,6 +82,7 @@ def _created(x: Expect) -> Export:
 
 @case("invalid", "export", "negative-size", "a file size is negative", ["EXP-05", "IDX-01"])
 def _negative_size(x: Expect) -> Export:
+    """The minimal export with files[0].size set to -1; re-sealed."""
     x.find("REX-S101", "/files/0/size")
     e = minimal()
     e.m["files"][0]["size"] = -1
@@ -84,6 +92,8 @@ def _negative_size(x: Expect) -> Export:
 @case("invalid", "export", "duplicate-dataset-id", "two datasets share an id", ["EXP-07",
                                                                                  "DAT-01"])
 def _dup_dataset(x: Expect) -> Export:
+    """The full export with the second dataset's id set to iris-raw, the first one's, and the
+    splits pointed at it; re-sealed."""
     x.find("REX-R108", "/data/datasets/1/id")
     e = full()
     e.m["data"]["datasets"][1]["id"] = "iris-raw"
@@ -95,6 +105,8 @@ def _dup_dataset(x: Expect) -> Export:
 @case("invalid", "export", "duplicate-split-name", "two splits share a name", ["EXP-07",
                                                                                 "DAT-05"])
 def _dup_split(x: Expect) -> Export:
+    """The full export with the second split renamed train and the references to test dropped; re-
+    sealed."""
     x.find("REX-R108", "/data/splits/1/name")
     e = full()
     e.m["data"]["splits"][1]["name"] = "train"
@@ -107,6 +119,8 @@ def _dup_split(x: Expect) -> Export:
 @case("invalid", "export", "duplicate-step-id", "two lineage steps share an id", ["EXP-07",
                                                                                    "LIN-01"])
 def _dup_step(x: Expect) -> Export:
+    """The full export with the third lineage step's id set to train, the second one's; re-
+    sealed."""
     x.find("REX-R108", "/lineage/steps/2/id")
     e = full()
     e.m["lineage"]["steps"][2]["id"] = "train"
@@ -116,6 +130,8 @@ def _dup_step(x: Expect) -> Export:
 @case("valid", "export", "identifiers-differ-by-case", "ids that differ only by case are unique",
       ["EXP-07"])
 def _ids_case(x: Expect) -> Export:
+    """The full export with the test split renamed Train and every reference to it following; re-
+    sealed."""
     e = full()
     e.m["data"]["splits"][1]["name"] = "Train"
     e.m["config"]["splits"] = ["train", "Train"]
@@ -128,10 +144,12 @@ def _ids_case(x: Expect) -> Export:
 
 
 def _text(name: str, description: str, code: str, text: bytes, sections: list[str],
-          pointer: str | None = None) -> None:
-    @case("invalid", "parse", name, description, sections)
+          pointer: str | None = None, *, mutation: str | None = None) -> None:
+    @case("invalid", "parse", name, description, sections, mutation=mutation)
     def build(x: Expect) -> Export:
         x.find(code, pointer)
+        if code == "REX-P104":  # the checks go on with the last value, which was not sealed
+            x.find("REX-I104", "/export_digest")
         e = minimal()
         e.raw_manifest = text
         return e
@@ -143,43 +161,108 @@ def _manifest_text(e: Export) -> str:
 
 _base = _manifest_text(minimal())
 _text("not-json", "rex.json is not JSON", "REX-P101",
-      _base.replace('"code": {', '"code" {', 1).encode(), ["EXP-03", "VAL-04"])
+      _base.replace('"code": {', '"code" {', 1).encode(), ["EXP-03", "VAL-04"], "",
+      mutation="The minimal export with the colon after \"code\" removed from rex.json's text.")
 _text("trailing-content", "a second value after the manifest object", "REX-P101",
-      (_base + "{}\n").encode(), ["EXP-03"])
+      (_base + "{}\n").encode(), ["EXP-03"], "",
+      mutation="The minimal export with {} written after the manifest object.")
 _text("byte-order-mark", "rex.json starts with a UTF-8 byte order mark", "REX-P102",
-      b"\xef\xbb\xbf" + _base.encode(), ["EXP-03"])
+      b"\xef\xbb\xbf" + _base.encode(), ["EXP-03"], "",
+      mutation="The minimal export with the bytes EF BB BF put before rex.json's text.")
 _text("invalid-utf8", "rex.json holds bytes that are not UTF-8", "REX-P103",
-      _base.replace("Linux", "Lin\udcffux").encode("utf-8", "surrogateescape"), ["EXP-03"])
+      _base.replace("Linux", "Lin\udcffux").encode("utf-8", "surrogateescape"), ["EXP-03"], "",
+      mutation="The minimal export with the byte FF put inside the string \"Linux\".")
 _text("lone-surrogate", "a string holds an escaped lone surrogate", "REX-P103",
-      _base.replace('"Linux"', '"Linux \\ud800"').encode(), ["EXP-03"])
+      _base.replace('"Linux"', '"Linux \\ud800"').encode(), ["EXP-03"], "/environment/os/name",
+      mutation="The minimal export with the escape \\ud800 added to the string \"Linux\".")
 _text("duplicate-key", "an object has the same member twice", "REX-P104",
       _base.replace('"architecture": "x86_64"',
-                    '"architecture": "x86_64", "architecture": "arm64"').encode(), ["EXP-03"])
+                    '"architecture": "x86_64", "architecture": "arm64"').encode(), ["EXP-03"],
+      "/environment/architecture",
+      mutation="The minimal export with a second member \"architecture\" written in environment.")
 _text("duplicate-key-escaped", "duplicate member names spelled with escapes", "REX-P104",
       _base.replace('"architecture": "x86_64"',
                     '"architecture": "x86_64", "\\u0061rchitecture": "arm64"').encode(),
-      ["EXP-03"])
+      ["EXP-03"], "/environment/architecture",
+      mutation="The minimal export with a second member \"\\u0061rchitecture\" written in "
+               "environment.")
 _text("nan", "a number is NaN", "REX-P105",
-      _base.replace('"value": 0.8333', '"value": NaN').encode(), ["EXP-03"])
+      _base.replace('"value": 0.8333', '"value": NaN').encode(), ["EXP-03"],
+      "/results/metrics/0/value",
+      mutation="The minimal export with the metric value 0.8333 written NaN.")
 _text("infinity", "a number is -Infinity", "REX-P105",
-      _base.replace('"value": 0.8333', '"value": -Infinity').encode(), ["EXP-03"])
+      _base.replace('"value": 0.8333', '"value": -Infinity').encode(), ["EXP-03"],
+      "/results/metrics/0/value",
+      mutation="The minimal export with the metric value 0.8333 written -Infinity.")
 _text("number-overflow", "a number overflows a double", "REX-P105",
-      _base.replace('"value": 0.8333', '"value": 1e400').encode(), ["EXP-03"])
+      _base.replace('"value": 0.8333', '"value": 1e400').encode(), ["EXP-03"],
+      "/results/metrics/0/value",
+      mutation="The minimal export with the metric value 0.8333 written 1e400.")
 # valid JSON, yet without an RFC 8785 form: no export digest can match it (EXP-03, DIG-04)
 _text("integer-too-large", "an integer beyond 2^53-1", "REX-I104",
       _base.replace('"python": 0', '"python": 9007199254740993').encode(), ["EXP-03", "DIG-04"],
-      "/export_digest")
+      "/export_digest", mutation="The minimal export with the python seed 0 written "
+                                 "9007199254740993 (2^53+1); export digest kept.")
+_text("integer-too-small", "an integer below -(2^53-1)", "REX-I104",
+      _base.replace('"python": 0', '"python": -9007199254740992').encode(), ["EXP-03", "DIG-04"],
+      "/export_digest", mutation="The minimal export with the python seed 0 written "
+                                 "-9007199254740992 (-2^53); export digest kept.")
 _text("top-level-array", "the manifest is an array", "REX-P108",
-      ("[" + _base + "]\n").encode(), ["EXP-03"])
+      ("[" + _base + "]\n").encode(), ["EXP-03"], "",
+      mutation="The minimal export with its manifest object put inside an array.")
 _nested = "[" * 70 + "]" * 70
 _text("too-deep", "the manifest nests 70 arrays", "REX-P106",
       _base.replace('"value": 0.8333', '"value": 0.8333, "x-deep": ' + _nested).encode(),
-      ["EXP-04"])
+      ["EXP-04"], "", mutation="The minimal export with a member x-deep of 70 nested arrays "
+                               "written in the metric; export digest kept.")
+
+
+
+@case("invalid", "parse", "byte-order-mark-checks-go-on", "after a byte order mark the manifest "
+      "is still checked", ["EXP-03", "VAL-01"])
+def _bom_goes_on(x: Expect) -> Export:
+    """The minimal export with files[0].size set to -1, re-sealed, then the bytes EF BB BF put
+    before rex.json's text."""
+    e = minimal()
+    e.m["files"][0]["size"] = -1
+    e.raw_manifest = b"\xef\xbb\xbf" + dump(e.seal().m)
+    x.find("REX-P102", "")
+    x.find("REX-S101", "/files/0/size")
+    return e
+
+
+@case("invalid", "parse", "duplicate-key-last-value", "after a repeated member the checks go on "
+      "with its last value", ["EXP-03", "VAL-01"])
+def _duplicate_last(x: Expect) -> Export:
+    """The minimal export with a second member "architecture" written in environment, whose value
+    is the number 5; export digest kept."""
+    e = minimal()
+    e.raw_manifest = dump(e.m).replace(b'"architecture": "x86_64"',
+                                       b'"architecture": "x86_64", "architecture": 5')
+    x.find("REX-P104", "/environment/architecture")
+    x.find("REX-S101", "/environment/architecture")  # the last value, not the first
+    x.find("REX-I104", "/export_digest")  # nor was it sealed
+    return e
+
+
+@case("invalid", "parse", "nan-stops-checks", "after a NaN the manifest is not checked further",
+      ["EXP-03", "VAL-01"])
+def _nan_stops(x: Expect) -> Export:
+    """The minimal export with files[0].size set to -1, re-sealed, then the metric value 0.8333
+    written NaN."""
+    e = minimal()
+    e.m["files"][0]["size"] = -1
+    e.raw_manifest = dump(e.seal().m).replace(b'"value": 0.8333', b'"value": NaN')
+    x.find("REX-P105", "/results/metrics/0/value")
+    x.never("REX-S101")
+    return e
 
 
 @case("valid", "parse", "escapes-and-order", "member order, whitespace and escapes are free",
       ["EXP-03", "DIG-03"])
 def _escapes(x: Expect) -> Export:
+    """The minimal export with a non-ASCII title, re-sealed, then written with members reversed,
+    ASCII escapes and "t\\u0069tle"."""
     e = minimal()
     e.m["title"] = "Caf\u00e9 run"
     e.seal()
@@ -190,6 +273,8 @@ def _escapes(x: Expect) -> Export:
 
 @case("valid", "parse", "max-depth", "nesting of exactly 64 is allowed", ["EXP-04"])
 def _max_depth(x: Expect) -> Export:
+    """The minimal export with hyperparameters holding 61 nested arrays, reaching depth 64; re-
+    sealed."""
     e = minimal()
     # top level is depth 1, config 2, hyperparameters 3: 61 more arrays reach 64
     e.m["config"]["hyperparameters"] = {"deep": json.loads("[" * 61 + "]" * 61)}
@@ -202,12 +287,16 @@ def _max_depth(x: Expect) -> Export:
 def _manifest_path(name: str, description: str, code: str, path: str,
                    schema_valid: bool) -> None:
     @case("invalid", "paths", f"manifest-{name}", description, ["EXP-08"],
-          schema_valid=schema_valid, input="rex.json")
+          schema_valid=schema_valid, input="rex.json",
+          mutation=f"The minimal export plus a file indexed as {shown(path)}, given as rex.json "
+                   "alone; re-sealed.")
     def build(x: Expect) -> dict[str, bytes]:
         e = minimal()
         e.add(path, b"x\n", "text/plain", "other")
         e.index().seal()
         x.find(code, f"/files/{e.idx(path)}/path")
+        if not schema_valid:  # the schema's path pattern refuses it too (EXP-05)
+            x.find("REX-S101", f"/files/{e.idx(path)}/path")
         return {"rex.json": e.manifest_bytes()}
 
 
@@ -238,6 +327,8 @@ _manifest_path("too-many-segments", "files lists a path of 65 segments", "REX-X1
 @case("invalid", "paths", "manifest-case-twins", "files lists two paths equal after case folding",
       ["EXP-10"], input="rex.json")
 def _case_twins(x: Expect) -> dict[str, bytes]:
+    """The minimal export plus results/Model.pkl and results/model.pkl in the index, given as
+    rex.json alone; re-sealed."""
     e = minimal()
     e.add("results/Model.pkl", b"abc", "application/octet-stream", "artifact")
     e.add("results/model.pkl", b"abd", "application/octet-stream", "artifact")
@@ -249,6 +340,8 @@ def _case_twins(x: Expect) -> dict[str, bytes]:
 @case("invalid", "paths", "manifest-sharp-s-twins", "Strasse and Straße are case-fold twins",
       ["EXP-10"], input="rex.json")
 def _sharp_s(x: Expect) -> dict[str, bytes]:
+    """The minimal export plus data/STRASSE.txt and data/Straße.txt in the index, given as rex.json
+    alone; re-sealed."""
     e = minimal()
     sharp = "data/Stra\u00dfe.txt"
     e.add("data/STRASSE.txt", b"a", "text/plain", "data")
@@ -262,6 +355,8 @@ def _sharp_s(x: Expect) -> dict[str, bytes]:
 @case("invalid", "paths", "manifest-nfc-twins", "files lists two paths equal after NFC",
       ["EXP-10", "EXP-08"], input="rex.json")
 def _nfc_twins(x: Expect) -> dict[str, bytes]:
+    """The minimal export plus data/café.txt spelled in NFC and in NFD in the index, given as
+    rex.json alone; re-sealed."""
     e = minimal()
     nfc, nfd = "data/caf\u00e9.txt", unicodedata.normalize("NFD", "data/caf\u00e9.txt")
     e.add(nfc, b"a", "text/plain", "data")
@@ -269,11 +364,13 @@ def _nfc_twins(x: Expect) -> dict[str, bytes]:
     e.index().seal()
     later = max(e.idx(nfc), e.idx(nfd))
     x.find("REX-X109", f"/files/{later}/path")
+    x.find("REX-X117", f"/files/{e.idx(nfd)}/path")  # every rule a path breaks (EXP-08)
     return {"rex.json": e.manifest_bytes()}
 
 
 @case("valid", "paths", "unicode-path", "a non-ASCII NFC path is portable", ["EXP-08"])
 def _unicode_path(x: Expect) -> Export:
+    """The minimal export plus the indexed file "data/raw/iris ☘ sample.csv"; re-sealed."""
     e = minimal()
     e.add("data/raw/iris \u2618 sample.csv", b"a,b\n1,2\n", "text/csv", "data")
     return e.index().seal()

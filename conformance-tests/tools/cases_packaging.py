@@ -32,8 +32,10 @@ def _canonical_members(e: Export) -> list[Member]:
 @case("valid", "packaging", "canonical-tar", "a canonical pax tar", ["PKG-01", "PKG-02",
                                                                      "PKG-04", "PKG-05",
                                                                      "PKG-06", "PKG-07",
-                                                                     "PKG-08"])
+                                                                     "PKG-08", "PKG-11"])
 def _tar(x: Expect) -> dict[str, bytes]:
+    """The full export plus data/café.csv, as a canonical pax tar with a sorted manifest and 0755
+    for scripts; re-sealed."""
     e = _canonical()
     e.add("data/caf\u00e9.csv", b"a,b\n", "text/csv", "data")
     e.index().seal()
@@ -45,6 +47,7 @@ def _tar(x: Expect) -> dict[str, bytes]:
 @case("valid", "packaging", "canonical-tar-gz", "a canonical tar.gz: level 6, fixed header",
       ["PKG-09"])
 def _targz(x: Expect) -> dict[str, bytes]:
+    """The full export as a canonical tar.gz: pax tar, gzip level 6, the fixed ten-byte header."""
     e = _canonical()
     buffer = io.BytesIO()
     with gzip.GzipFile(filename="", mode="wb", fileobj=buffer, mtime=0, compresslevel=6) as gz:
@@ -57,12 +60,14 @@ def _targz(x: Expect) -> dict[str, bytes]:
 @case("valid", "packaging", "canonical-zip", "a canonical zip: deflated, no extra fields",
       ["PKG-10"])
 def _zip(x: Expect) -> dict[str, bytes]:
+    """The full export as a canonical deflated zip, with a sorted manifest and 0755 for scripts."""
     return {"export.zip": zip_bytes(_canonical_members(_canonical()), deflate=True)}
 
 
 @case("valid", "packaging", "unsorted-files", "files[] in no particular order is still valid",
       ["PKG-03"])
 def _unsorted(x: Expect) -> Export:
+    """The full export with files[] shuffled; re-sealed."""
     e = full()
     random.Random(7).shuffle(e.m["files"])
     return e.seal()
@@ -71,6 +76,8 @@ def _unsorted(x: Expect) -> Export:
 @case("valid", "packaging", "non-canonical-tar", "a tar far from the canonical form",
       ["PKG-04", "PKG-08", "EXP-01"])
 def _non_canonical(x: Expect) -> dict[str, bytes]:
+    """The full export as a GNU tar with ./ names and directories, members reversed (rex.json
+    last), modes 0777 and 0700."""
     e = full()
     members = e.members(prefix="./", directories=True)
     members.reverse()  # rex.json last, directories after their files
@@ -82,6 +89,7 @@ def _non_canonical(x: Expect) -> dict[str, bytes]:
 @case("valid", "packaging", "manifest-layout-free", "a manifest on one line, unsorted",
       ["PKG-02", "DIG-03"])
 def _layout(x: Expect) -> dict[str, bytes]:
+    """The full export as a tar whose rex.json is one line, members in insertion order."""
     e = full()
     e.raw_manifest = json.dumps(e.m, separators=(",", ":")).encode()
     return {"export.tar": tar_of(e)}

@@ -31,6 +31,8 @@ def _with_parts(parts: dict[str, Any] | None = None) -> tuple[Export, int]:
 @case("valid", "digests", "sha256-parts", "a file with the digests of its three parts",
       ["DIG-05"])
 def _valid(x: Expect) -> Export:
+    """The full export plus data/table.bin (2,500 bytes) whose digest set has sha256-parts of
+    1,000 bytes: three parts, the last of 500; re-sealed."""
     e, _ = _with_parts()
     x.never("REX-I102")
     x.never("REX-S102")
@@ -40,6 +42,8 @@ def _valid(x: Expect) -> Export:
 @case("valid", "digests", "sha256-parts-empty-file", "an empty file has one, empty, part",
       ["DIG-05"])
 def _empty(x: Expect) -> Export:
+    """The full export plus data/empty.bin, an empty file whose sha256-parts hold one part, the
+    SHA-256 of no bytes; re-sealed."""
     e = full()
     e.add("data/empty.bin", b"", "application/octet-stream", "data")
     e.index()
@@ -50,6 +54,7 @@ def _empty(x: Expect) -> Export:
 @case("invalid", "digests", "sha256-parts-mismatch", "the second of three parts differs",
       ["DIG-05"])
 def _mismatch(x: Expect) -> Export:
+    """As sha256-parts, with the digest of the second part replaced; re-sealed."""
     parts = _parts(DATA, PART)
     parts["digests"][1] = digest(b"another part")
     e, n = _with_parts(parts)
@@ -61,6 +66,7 @@ def _mismatch(x: Expect) -> Export:
 @case("invalid", "digests", "sha256-parts-mismatch-tar", "a part differs, in a tar",
       ["DIG-05", "EXP-01"])
 def _mismatch_tar(x: Expect) -> dict[str, bytes]:
+    """As sha256-parts, with the digest of the third part replaced; re-sealed, as a tar."""
     parts = _parts(DATA, PART)
     parts["digests"][2] = digest(b"another part")
     e, n = _with_parts(parts)
@@ -71,6 +77,7 @@ def _mismatch_tar(x: Expect) -> dict[str, bytes]:
 @case("invalid", "digests", "sha256-parts-count", "two parts listed for a file of three",
       ["DIG-05"])
 def _count(x: Expect) -> Export:
+    """As sha256-parts, with the last part's digest removed: two parts for a file of three."""
     parts = _parts(DATA, PART)
     parts["digests"].pop()
     e, n = _with_parts(parts)
@@ -80,6 +87,7 @@ def _count(x: Expect) -> Export:
 
 @case("invalid", "digests", "sha256-parts-zero-size", "a part size of zero", ["DIG-05"])
 def _zero(x: Expect) -> Export:
+    """As sha256-parts, with part_size 0 and the whole file's digest as the only part."""
     e, n = _with_parts({"part_size": 0, "digests": [digest(DATA)]})
     x.find("REX-S101", f"/files/{n}/digests/sha256-parts/part_size")
     return e.seal()

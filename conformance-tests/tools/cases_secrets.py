@@ -6,7 +6,7 @@ import hashlib
 from typing import Any
 
 from bases import full, minimal
-from registry import Expect, case
+from registry import Expect, case, dotted
 from rexgen import Export, gzip_bytes, tar_of
 
 # Credentials are assembled from parts so that this generator's own source holds none whole;
@@ -25,7 +25,8 @@ STRIPE = "sk_live_" + "0123456789abcdefABCD"  # 20 characters, the least allowed
 
 def _manifest_credential(kind: str, where: tuple[str | int, ...], value: str) -> None:
     @case("invalid", "secrets", f"manifest-{kind}", f"a {kind} credential in the manifest",
-          ["SEC-01"])
+          ["SEC-01"],
+          mutation=f"The full export with a credential ({kind}) at {dotted(where)}; re-sealed.")
     def build(x: Expect) -> Export:
         e = full()
         holder: Any = e.m
@@ -51,6 +52,8 @@ _manifest_credential("url-credentials", ("data", "datasets", 1, "reference", "ur
 @case("invalid", "secrets", "manifest-spec-example", "the credentials of the SEC-01 example",
       ["SEC-01"])
 def _spec_example(x: Expect) -> Export:
+    """The full export with the two credentials of the SEC-01 example in code.vcs.repository and
+    hyperparameters; re-sealed."""
     e = full()
     e.m["code"]["vcs"]["repository"] = "https://ada:" + "hunter2secret" + \
         "@git.example.org/lab/iris.git"
@@ -63,6 +66,8 @@ def _spec_example(x: Expect) -> Export:
 @case("valid", "secrets", "aws-documentation-placeholder",
       "AWS's documentation key, with EXAMPLE, is no credential", ["SEC-01"])
 def _aws_placeholder(x: Expect) -> Export:
+    """The full export with AWS's documentation placeholder key (it holds EXAMPLE) in
+    narrative.notes; re-sealed."""
     e = full()
     e.m["narrative"]["notes"] = f"credentials are read from the profile, never {AWS_DOCS}"
     x.never("REX-K101")
@@ -72,6 +77,7 @@ def _aws_placeholder(x: Expect) -> Export:
 @case("invalid", "secrets", "manifest-credential-in-annotations", "a credential in "
       "annotations, outside the digest", ["SEC-01", "NAR-04"])
 def _annotations(x: Expect) -> Export:
+    """The full export with an AWS key in the text of an annotations review; export digest kept."""
     e = full()
     e.m["annotations"]["reviews"][0]["text"] = f"replayed with key {AWS}"
     x.find("REX-K101", "/annotations/reviews/0/text")
@@ -81,6 +87,8 @@ def _annotations(x: Expect) -> Export:
 @case("valid", "secrets", "user-name-only-url", "a URL with a user name alone is no credential",
       ["SEC-01"])
 def _user_only(x: Expect) -> Export:
+    """The full export with code.vcs.repository an ssh URL with the user git and no password; re-
+    sealed."""
     e = full()
     e.m["code"]["vcs"]["repository"] = "ssh://git@example.org/lab/iris.git"
     x.never("REX-K101")
@@ -89,7 +97,9 @@ def _user_only(x: Expect) -> Export:
 
 def _file_credential(name: str, description: str, path: str, text: bytes,
                      media: str = "text/plain") -> None:
-    @case("invalid", "secrets", name, description, ["SEC-02", "VAL-07"])
+    @case("invalid", "secrets", name, description, ["SEC-02", "VAL-07"],
+          mutation=f"The full export plus {path} ({media}), a file holding a credential, "
+                   "indexed; re-sealed.")
     def build(x: Expect) -> Export:
         e = full()
         e.add(path, text, media, "code")
@@ -111,7 +121,9 @@ _file_credential("file-diff", "a token in the uncommitted diff", "code/leak.diff
 
 def _spanning(boundary: int) -> None:
     @case("invalid", "secrets", f"file-credential-across-{boundary // 1024}k",
-          f"a key across byte {boundary} of a large text file", ["SEC-02"])
+          f"a key across byte {boundary} of a large text file", ["SEC-02"],
+          mutation="The minimal export as a tar.gz plus code/notes.txt, varied comment lines "
+                   f"with an AWS key across byte {boundary}, indexed; re-sealed.")
     def build(x: Expect) -> dict[str, bytes]:
         e = minimal()
         # padding of 32 varied lines, repeated: small once compressed, far from the bomb cap
@@ -129,9 +141,86 @@ for _boundary in (8 << 10, 64 << 10, 1 << 20):
     _spanning(_boundary)
 
 
+# --- the closed lists of SEC-05 and SEC-06 -----------------------------------------------------
+
+# the words before "token" that name tokenizer and counting settings (SEC-06), all of them
+TOKENIZER_WORDS = ("pad", "eos", "bos", "unk", "sep", "cls", "mask", "start", "end", "special",
+                   "max", "min", "num", "n", "total", "first", "last", "next", "prev", "per",
+                   "sos", "eot", "bot", "image", "audio", "video", "vision", "text", "word",
+                   "sub", "chat", "system", "user", "assistant")
+
+
+@case("valid", "secrets", "tokenizer-setting-names", "every word of SEC-06's list before token",
+      ["SEC-06", "SEC-03"])
+def _tokenizer_names(x: Expect) -> Export:
+    """The full export with a hyperparameter <word>_token for each word of the SEC-06 list;
+    re-sealed."""
+    e = full()
+    e.m["config"]["hyperparameters"].update({f"{w}_token": f"<{w}>" for w in TOKENIZER_WORDS})
+    x.never("REX-K103")
+    return e.seal()
+
+
+@case("warning", "secrets", "token-after-another-word", "vocab_token: a word not in SEC-06's "
+      "list", ["SEC-06", "SEC-03"])
+def _vocab_token(x: Expect) -> Export:
+    """The full export with a hyperparameter vocab_token; re-sealed."""
+    e = full()
+    e.m["config"]["hyperparameters"]["vocab_token"] = "tok-4711"
+    x.find("REX-K103", "/config/hyperparameters/vocab_token")
+    return e.seal()
+
+
+@case("valid", "secrets", "url-placeholder-passwords", "URLs whose passwords are placeholders",
+      ["SEC-05", "SEC-01"])
+def _placeholders(x: Expect) -> Export:
+    """The full export with narrative.notes listing URLs whose passwords are placeholders of the
+    SEC-05 list; re-sealed."""
+    e = full()
+    e.m["narrative"]["notes"] = "\n".join(
+        f"clone with https://ci:{word}@git.example.org/lab.git"
+        for word in ("${CI_PASSWORD}", "%(password)s", "changeme", "Your-Token", "xxxxxxxx",
+                     "abc", "zzzz", "hidden...", "[REDACTED]"))
+    x.never("REX-K101")
+    return e.seal()
+
+
+@case("invalid", "secrets", "url-password-not-a-placeholder", "changeme2 is not in SEC-05's "
+      "list of placeholders", ["SEC-05", "SEC-01"])
+def _not_placeholder(x: Expect) -> Export:
+    """The full export with code.vcs.repository holding the password changeme2; re-sealed."""
+    e = full()
+    e.m["code"]["vcs"]["repository"] = "https://ci:changeme2@git.example.org/lab/iris.git"
+    x.find("REX-K101", "/code/vcs/repository")
+    return e.seal()
+
+
+@case("invalid", "secrets", "credential-after-underscore", "an underscore before a key ends a "
+      "word", ["SEC-05", "SEC-01"])
+def _after_underscore(x: Expect) -> Export:
+    """The full export with a hyperparameter key_ref holding an AWS key after id_; re-sealed."""
+    e = full()
+    e.m["config"]["hyperparameters"]["key_ref"] = "id_" + AWS
+    x.find("REX-K101", "/config/hyperparameters/key_ref")
+    return e.seal()
+
+
+@case("valid", "secrets", "credential-inside-a-word", "a key pattern continuing a longer word is "
+      "no credential", ["SEC-05"])
+def _inside_word(x: Expect) -> Export:
+    """The full export with narrative.notes holding an AWS key pattern right after a letter;
+    re-sealed."""
+    e = full()
+    e.m["narrative"]["notes"] = "build tag b" + AWS
+    x.never("REX-K101")
+    return e.seal()
+
+
 @case("warning", "secrets", "secret-named-value", "a value under a secret-looking name",
       ["SEC-03"])
 def _named(x: Expect) -> Export:
+    """The full export with db_password in hyperparameters and DB_PASSWORD among the variables,
+    both set; re-sealed."""
     e = full()
     e.m["config"]["hyperparameters"]["db_password"] = "correct horse"
     e.m["environment"]["variables"][0] = {"name": "DB_PASSWORD", "value": "correct horse"}
@@ -140,9 +229,31 @@ def _named(x: Expect) -> Export:
     return e.seal()
 
 
+@case("invalid", "secrets", "credential-in-extension", "a credential inside an x- extension",
+      ["SEC-01", "VER-05"])
+def _in_extension(x: Expect) -> Export:
+    """The full export with an x-lab extension whose ci.push_url holds a user and password;
+    re-sealed."""
+    e = full()
+    e.m["x-lab"] = {"ci": {"push_url": "https://ci:" + "hunter2secret" + "@git.example.org/x"}}
+    x.find("REX-K101", "/x-lab/ci/push_url")
+    return e.seal()
+
+
+@case("warning", "secrets", "secret-named-extension", "a secret-named value inside an extension",
+      ["SEC-03", "VER-05"])
+def _named_in_extension(x: Expect) -> Export:
+    """The full export with an x-lab extension holding db_password; re-sealed."""
+    e = full()
+    e.m["x-lab"] = {"queue": "gpu-long", "db_password": "correct horse"}
+    x.find("REX-K103", "/x-lab/db_password")
+    return e.seal()
+
+
 @case("warning", "secrets", "secret-named-camel-case", "apiKey and clientSecret look secret",
       ["SEC-03"])
 def _camel(x: Expect) -> Export:
+    """The full export with apiKey and clientSecret added to hyperparameters; re-sealed."""
     e = full()
     e.m["config"]["hyperparameters"].update({"apiKey": "abc", "clientSecret": "def"})
     x.find("REX-K103", "/config/hyperparameters/apiKey")
@@ -153,6 +264,7 @@ def _camel(x: Expect) -> Export:
 @case("invalid", "secrets", "secret-named-value-strict", "a secret-named value under --strict",
       ["SEC-03"], strict=True)
 def _named_strict(x: Expect) -> Export:
+    """The full export with db_password added to hyperparameters; re-sealed."""
     e = full()
     e.m["config"]["hyperparameters"]["db_password"] = "correct horse"
     x.find("REX-K103", "/config/hyperparameters/db_password")
@@ -162,6 +274,8 @@ def _named_strict(x: Expect) -> Export:
 @case("valid", "secrets", "harmless-names", "max_tokens and tokenizer do not look secret",
       ["SEC-03"])
 def _harmless(x: Expect) -> Export:
+    """The full export with max_tokens, tokenizer and an empty db_password added to
+    hyperparameters; re-sealed."""
     e = full()
     e.m["config"]["hyperparameters"].update({"max_tokens": "512", "tokenizer": "bpe",
                                              "db_password": ""})
@@ -170,8 +284,9 @@ def _harmless(x: Expect) -> Export:
 
 
 @case("warning", "secrets", "secret-named-with-suffix",
-      "db_secret_v2 and api_key2: a version after the secret word", ["SEC-03"])
+      "db_secret_v2 and api_key2: a version after the secret word", ["SEC-03", "SEC-06"])
 def _named_suffix(x: Expect) -> Export:
+    """The full export with hyperparameters `db_secret_v2` and `api_key2` holding plain words."""
     e = full()
     e.m["config"]["hyperparameters"].update({"db_secret_v2": "correct horse",
                                              "api_key2": "battery staple"})
@@ -181,8 +296,9 @@ def _named_suffix(x: Expect) -> Export:
 
 
 @case("warning", "secrets", "secret-named-key-and-creds", "aws_key and db_creds look secret",
-      ["SEC-03"])
+      ["SEC-03", "SEC-06"])
 def _named_key(x: Expect) -> Export:
+    """The full export with hyperparameters `aws_key` and `db_creds` holding plain words."""
     e = full()
     e.m["config"]["hyperparameters"].update({"aws_key": "correct horse", "db_creds": "staple"})
     x.find("REX-K103", "/config/hyperparameters/aws_key")
@@ -191,8 +307,9 @@ def _named_key(x: Expect) -> Export:
 
 
 @case("valid", "secrets", "harmless-key-names", "sort_key, label_key and public_key name data",
-      ["SEC-03"])
+      ["SEC-03", "SEC-06"])
 def _harmless_keys(x: Expect) -> Export:
+    """The full export with hyperparameters `sort_key`, `label_key`, `public_key` and `key`."""
     e = full()
     e.m["config"]["hyperparameters"].update({"sort_key": "date", "label_key": "label",
                                              "public_key": "ssh-ed25519 AAAAC3Nz",
@@ -201,10 +318,14 @@ def _harmless_keys(x: Expect) -> Export:
     return e.seal()
 
 
+# the marker in a `uri` member is exempt for a REX validator (SEC-04), not for a plain JSON
+# Schema validator with format assertion: schema_valid is what such a validator says
 @case("valid", "secrets", "redacted", "redaction markers with their entries", ["SEC-04",
                                                                               "SEC-03"],
-      strict=True)
+      strict=True, schema_valid=False)
 def _redacted(x: Expect) -> Export:
+    """The full export with db_password and code.vcs.repository replaced by the marker, each listed
+    in redactions; re-sealed."""
     e = full()
     e.m["config"]["hyperparameters"]["db_password"] = "[REDACTED]"
     e.m["code"]["vcs"]["repository"] = "[REDACTED]"
@@ -216,10 +337,22 @@ def _redacted(x: Expect) -> Export:
     return e.seal()
 
 
+@case("invalid", "secrets", "marker-without-entry", "a marker that redactions does not list is "
+      "judged as a value", ["SEC-04", "EXP-05"])
+def _marker_without_entry(x: Expect) -> Export:
+    """The full export with the creator's email replaced by the marker, not listed in
+    redactions; re-sealed."""
+    e = full()
+    e.m["governance"]["creators"][0]["email"] = "[REDACTED]"
+    x.find("REX-S101", "/governance/creators/0/email")  # only a listed marker is exempt
+    return e.seal()
+
+
 @case("valid", "secrets", "redacted-variable", "a variable redacted by its flag", ["SEC-04",
                                                                                   "ENV-07"],
       strict=True)
 def _redacted_variable(x: Expect) -> Export:
+    """The full export as it is: its AWS_SECRET_ACCESS_KEY variable is redacted by its flag."""
     e = full()
     x.never("REX-K103")
     return e

@@ -20,9 +20,13 @@ import cases_archives  # noqa: E402,F401  (each module registers its cases on im
 import cases_content  # noqa: E402,F401
 import cases_damage  # noqa: E402,F401
 import cases_export  # noqa: E402,F401
+import cases_formats  # noqa: E402,F401
 import cases_integrity  # noqa: E402,F401
+import cases_member_paths  # noqa: E402,F401
 import cases_packaging  # noqa: E402,F401
 import cases_parts  # noqa: E402,F401
+import cases_readings  # noqa: E402,F401
+import cases_redaction  # noqa: E402,F401
 import cases_references  # noqa: E402,F401
 import cases_secrets  # noqa: E402,F401
 import cases_validator  # noqa: E402,F401

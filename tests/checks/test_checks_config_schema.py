@@ -113,6 +113,22 @@ def test_an_unknown_dialect_is_r107_at_its_schema_keyword() -> None:
     assert run({"C": 1}, {"$schema": 7}) == [("REX-R107", FILE, "/$schema")]
 
 
+@pytest.mark.parametrize(("uri", "known"), [
+    ("https://json-schema.org/draft/2020-12/schema", True),
+    ("http://json-schema.org/draft/2019-09/schema#", True),
+    ("https://json-schema.org/draft-07/schema#", True),
+    ("http://json-schema.org/draft-06/schema", True),
+    ("http://json-schema.org/draft-04/schema#", True),
+    ("http://json-schema.org/draft-03/schema#", False),  # not one of the five drafts (CFG-05)
+    ("ftp://json-schema.org/draft-07/schema#", False),
+    ("json-schema.org/draft-07/schema", False),
+    ("http://json-schema.org/draft-07/schema##", False),
+])
+def test_schema_names_one_of_five_drafts(uri: str, known: bool) -> None:
+    found = run({"C": 1}, {"$schema": uri, "type": "object"})
+    assert found == ([] if known else [("REX-R107", FILE, "/$schema")])
+
+
 def test_a_schema_error_points_into_the_schema_file() -> None:
     schema = {"properties": {"C": {"type": "objekt"}}}
     assert run({"C": 1}, schema) == [("REX-R107", FILE, "/properties/C/type")]

@@ -146,9 +146,17 @@ def test_invalid_utf8_is_p103_with_place() -> None:
     assert [(f.code, f.line, f.column) for f in found] == [("REX-P103", 2, 5)]
 
 
-def test_an_empty_document_is_null_with_no_finding() -> None:
-    assert load("") == (None, [])
-    assert load("# only a comment\n") == (None, [])
+@pytest.mark.parametrize("text", ["", "# only a comment\n", "\n  \n"])
+def test_a_file_with_no_document_is_p201(text: str) -> None:
+    # CFG-02: exactly one document, and a file of comments holds none
+    value, found = load(text)
+    assert value is None
+    assert [(f.code, f.pointer, f.line) for f in found] == [("REX-P201", "", 1)]
+
+
+def test_an_explicit_empty_document_is_null_with_no_finding() -> None:
+    assert load("---\n") == (None, [])
+    assert load("--- # nothing else\n...\n") == (None, [])
 
 
 plain = st.recursive(
@@ -183,7 +191,7 @@ def test_the_spec_example_of_cfg_02() -> None:
             "model:\n  <<: *defaults\n  C: 1.0\n")
     value, found = load(text)
     assert value is None
-    assert [(f.code, f.line) for f in found] == [("REX-P202", 2), ("REX-P203", 4),
-                                                 ("REX-P202", 6)]
+    assert [(f.code, f.line, f.pointer) for f in found] == [
+        ("REX-P202", 2, "/defaults"), ("REX-P203", 4, "/seed"), ("REX-P202", 6, "/model/<<")]
     accepted = "# config/config.yaml\nseed: 0\nmodel:\n  max_iter: 200\n  C: 1.0\n"
     assert load(accepted) == ({"seed": 0, "model": {"max_iter": 200, "C": 1.0}}, [])

@@ -131,8 +131,9 @@ def test_both_engines_refuse_a_schema_reaching_outside(uri: str) -> None:
 AGREED_KEYWORDS = {
     "$schema", "$id", "$ref", "$defs", "title", "description", "type", "properties",
     "patternProperties", "additionalProperties", "items", "required", "enum", "const", "pattern",
-    "format", "minLength", "maxLength", "minItems", "minimum", "exclusiveMinimum",
+    "format", "minLength", "maxLength", "minItems", "minimum", "maximum", "exclusiveMinimum",
     "minProperties", "anyOf", "oneOf", "allOf", "if", "then",
+    "x-rex-redactable",  # an annotation (SEC-07): neither engine asserts anything with it
 }
 
 
@@ -197,7 +198,7 @@ def test_each_format_is_asserted_by_each_engine(name: str, engine: str) -> None:
 
 GOOD = {
     "date-time": ["2026-01-15T10:00:00Z", "2026-01-15t10:00:00.5+01:30", "2016-12-31T23:59:60Z",
-                  "2016-12-31T15:59:60-08:00"],
+                  "2016-12-31T15:59:60-08:00", "0000-02-29T00:00:00Z"],
     "date": ["2026-01-15", "2024-02-29"],
     "email": ["ada@example.org", '"a b"@example.org', "a@[127.0.0.1]", "a@[IPv6:::1]"],
     "uri": ["https://example.org/a?b=c#d", "s3://bucket/key", "urn:isbn:0451450523",
@@ -207,11 +208,14 @@ BAD = {
     "date-time": ["2026-01-15T10:00:00", "2026-01-15 10:00:00Z", "2026-02-30T10:00:00Z",
                   "2026-01-15T10:00:60Z", "2026-01-15T24:00:00Z", "2026-01-15T10:00:00+24:00",
                   "\u0662\u0660\u0662\u0666-01-15T10:00:00Z", ""],
-    "date": ["2026-1-15", "2026-02-29", "2026-01-15T00:00:00Z", "15/01/2026", ""],
+    "date": ["2026-1-15", "2026-02-29", "1900-02-29", "2026-00-10", "2026-01-15T00:00:00Z",
+             "15/01/2026", ""],
     "email": ["ada", "@example.org", "ada@", "a b@example.org", "a..b@example.org",
-              "Ada <ada@example.org>", "a@-example.org", "a@[999.1.1.1]", ""],
+              "Ada <ada@example.org>", "a@-example.org", "a@[999.1.1.1]",
+              "a@[IPv6:fe80::1%eth0]", ""],
     "uri": ["example.org/x", "/relative/path", "http://a b", "http://[::1/", "http://%zz",
-            "git@example.org:lab/iris.git", "http://example.org/\u00e4", ""],
+            "git@example.org:lab/iris.git", "http://example.org/\u00e4",
+            "http://[fe80::1%25eth0]/", ""],
 }
 
 
@@ -259,6 +263,22 @@ def _mutations(manifest: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]
 
 def _signature(found: list[validators.SchemaError]) -> list[tuple[str, str, str]]:
     return [(e.pointer, e.keyword, e.schema_pointer) for e in found]
+
+
+@pytest.mark.parametrize("at", ["/files/0/size", "/environment/hardware/memory_bytes",
+                                "/results/metrics/0/step"])
+def test_engines_agree_on_the_maximum(at: str) -> None:
+    # every non-negative integer stops at 2^53-1 (IDX-01, EXP-03)
+    manifest = _load(EXAMPLES / "full" / "rex.json")
+    _set(manifest, at, 2**53 - 1)
+    assert validators.errors(manifest, engine="rs") == []
+    assert validators.errors(manifest, engine="python") == []
+    _set(manifest, at, 2**53)
+    rs = validators.errors(manifest, engine="rs")
+    python = validators.errors(manifest, engine="python")
+    assert _signature(rs) == _signature(python)
+    assert [e.message for e in rs] == [e.message for e in python]
+    assert [(e.pointer, e.keyword) for e in rs] == [(at, "maximum")]
 
 
 @pytest.mark.slow

@@ -49,6 +49,7 @@ def test_usage_errors_exit_2(good: Path) -> None:
     assert invoke()[0] == 2
     assert invoke(str(good), "-o", "yaml")[0] == 2
     assert invoke(str(good), "--select", "REX-Q999")[0] == 2
+    assert invoke(str(good), "--ignore", "REX-Q999")[0] == 2  # VAL-04: a typo never hides
     assert invoke(str(good), "--jobs", "0")[0] == 2
     assert invoke(str(good), "--color", "purple")[0] == 2
 

@@ -10,8 +10,9 @@ from typing import Any
 import jsonschema
 import pytest
 from rexport.findings import CATALOGUE, Finding
+from rexport.paths import display
 from rexport.report import Report
-from rexport.reporters import FORMATS, clean, render
+from rexport.reporters import FORMATS, render
 from rexport.reporters.sarif import SPEC_PAGES, help_uri
 
 HOSTILE = "data/evil\x1b[2J\udcff\u202e.txt"
@@ -120,23 +121,51 @@ def test_sarif_structure() -> None:
             uri = location["physicalLocation"]["artifactLocation"]["uri"]
             assert " " not in uri and "\x1b" not in uri
             if finding.pointer:
-                assert location["logicalLocations"][0]["fullyQualifiedName"] == finding.pointer
-            assert result["properties"]["pointer"] == clean(finding.pointer)
-            if finding.line is not None:
-                assert location["physicalLocation"]["region"]["startLine"] == finding.line
+                assert location["logicalLocations"][-1]["fullyQualifiedName"] == finding.pointer
+            assert result["properties"]["pointer"] == display(finding.pointer, None)
+            region = location["physicalLocation"]["region"]
+            if finding.line is not None and report.container != "tar.gz":
+                assert region["startLine"] == finding.line
+            assert region["startLine"] >= 1
+            assert len(result["partialFingerprints"]["rexportFinding/v1"]) == 64
 
 
-def test_sarif_locations_resolve_against_the_export(tmp_path: Path) -> None:
+def test_sarif_uris_are_relative_to_the_base(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                             ) -> None:
+    monkeypatch.chdir(tmp_path)
     log = json.loads(render("sarif", sample_reports()))
-    directory, _, _, manifest = log["runs"]
-    base = directory["originalUriBaseIds"]["EXPORT"]["uri"]
-    assert base.startswith("file:///") and base.endswith("runs/exp1/")
+    directory, archive, unreadable, manifest = log["runs"]
+    assert directory["originalUriBaseIds"]["%SRCROOT%"]["uri"] == tmp_path.as_uri() + "/"
     first = directory["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
-    assert first == {"uri": "rex.json", "uriBaseId": "EXPORT"}
-    # a bare manifest keeps its own file name
+    assert first == {"uri": "runs/exp1/rex.json", "uriBaseId": "%SRCROOT%"}
+    # a bare manifest is its own artifact
     loc = manifest["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
-    assert loc["uri"] == "manifest.json"
-    assert manifest["originalUriBaseIds"]["EXPORT"]["uri"].endswith("some/where/")
+    assert loc["uri"] == "some/where/manifest.json"
+    # a member of an archive: the archive, and the member as a logical location
+    where = archive["results"][0]["locations"][0]
+    assert where["physicalLocation"]["artifactLocation"]["uri"] == "runs/exp2.tar.gz"
+    assert where["logicalLocations"][0] == {"name": "rex.json", "fullyQualifiedName": "rex.json",
+                                            "kind": "resource"}
+    assert unreadable["results"][0]["locations"][0]["physicalLocation"][
+        "artifactLocation"]["uri"] == "missing.zip"
+    # no category unless asked: code scanning's own then applies
+    assert all("automationDetails" not in run for run in log["runs"])
+
+
+def test_sarif_outside_the_base_is_absolute_without_double_slash(tmp_path: Path) -> None:
+    report = Report(path=str(tmp_path / "exp"), container="directory")
+    report.findings = [Finding.of("REX-C103", "unlisted", file="notes.txt")]
+    base = tmp_path / "elsewhere"
+    log = json.loads(render("sarif", [report], base=str(base), category="rex/exports"))
+    run = log["runs"][0]
+    uri = run["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    assert uri == (tmp_path / "exp").as_uri() + "/notes.txt"
+    assert "//" not in uri.removeprefix("file://")
+    assert "originalUriBaseIds" not in run
+    assert run["automationDetails"] == {"id": "rex/exports/"}
+    inside = json.loads(render("sarif", [report], base=str(tmp_path)))["runs"][0]
+    assert inside["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"][
+        "uri"] == "exp/notes.txt"
 
 
 def test_every_section_has_a_spec_page() -> None:
@@ -150,7 +179,7 @@ def test_junit_parses_and_counts() -> None:
     root = ET.fromstring(render("junit", reports).encode("utf-8"))
     assert root.tag == "testsuites"
     suites = root.findall("testsuite")
-    assert [s.get("name") for s in suites] == [clean(r.path) for r in reports]
+    assert [s.get("name") for s in suites] == [display(r.path, None) for r in reports]
     invalid, valid, unreadable, manifest = suites
     cases = {c.get("name"): c for c in invalid.findall("testcase")}
     assert set(cases) >= {"parse", "schema", "version", "completeness", "integrity",

@@ -84,7 +84,12 @@ def test_github_actions_workflow() -> None:
             if "uses" in step:
                 assert re.fullmatch(r"[\w.-]+/[\w./-]+@v\d+", step["uses"]), step["uses"]
         runs[name] = [s["run"] for s in job["steps"] if "run" in s]
-    assert any(c.startswith("rexport validate") for c in _commands(runs["validate"]))
+    # the validate job runs the rexport action (action.yml) on the exports
+    action = [s for s in jobs["validate"]["steps"] if "/rexport@" in s.get("uses", "")]
+    assert action and action[0]["with"]["path"]
+    assert any(s.get("uses", "").startswith("github/codeql-action/upload-sarif")
+               and s["with"]["sarif_file"] == action[0]["with"]["sarif"]
+               for s in jobs["validate"]["steps"])
     assert any(c.startswith("rexport conformance run") for c in _commands(runs["conformance"]))
     assert any(c.startswith("rexport badge") for c in _commands(runs["badge"]))
     assert jobs["badge"]["needs"] == "validate"

@@ -56,10 +56,19 @@ def test_a_clean_suite_has_no_problems(tmp_path: Path) -> None:
     ("warning/digests/bad", {**GOOD, "valid": True}, None, "at least one warning code"),
     ("valid/digests/bad", {**GOOD, "valid": True}, None, "lists only info codes"),
     ("invalid/digests/bad", {**GOOD, "exit_code": 2}, None, "exit_code 2 does not fit"),
-    ("invalid/digests/bad", {**GOOD, "args": ["--max-files"]}, None, "args must be pairs"),
-    ("invalid/digests/bad", {**GOOD, "args": ["--jobs", "2"]}, None, "does not match"),
+    ("invalid/digests/bad", {**GOOD, "args": ["--max-files"]}, None, "expected.json/args"),
+    ("invalid/digests/bad", {**GOOD, "args": ["--jobs", "2"]}, None, "expected.json/args/0"),
     ("invalid/digests/bad", {**GOOD, "sections": ["ZZZ-01"]}, None, "ZZZ-01 is not in the spec"),
-    ("invalid/digests/bad", {**GOOD, "absent": ["REX-I102"]}, None, "both expected and absent"),
+    ("invalid/digests/bad", {**GOOD, "absent": ["REX-I102"]}, None,
+     "both expected (or allowed) and absent"),
+    ("invalid/digests/bad", {**GOOD, "may_also": [{"code": "REX-C103"}], "absent": ["REX-C103"]},
+     None, "both expected (or allowed) and absent"),
+    ("invalid/digests/bad", {**GOOD, "may_also": GOOD["findings"]}, None,
+     "both required and allowed"),
+    ("invalid/digests/bad", {**GOOD, "may_also": [{"code": "REX-K103"}]}, None,
+     "may_also lists only error codes"),
+    ("invalid/digests/bad", {**GOOD, "may_also": [{"code": "REX-Z999"}]}, None,
+     "unknown finding code REX-Z999"),
     ("invalid/digests/bad", {**GOOD, "findings": [{"code": "REX-S101"}], "schema_valid": True},
      None, "schema_valid is true"),
     ("invalid/digests/bad", {**GOOD, "description": "x" * 81}, None, "is longer than 80"),
@@ -87,6 +96,43 @@ def test_a_misnamed_archive_may_be_a_case_expecting_x118(tmp_path: Path) -> None
     _case(suite, "invalid/validator/misnamed", {
         "description": "a .zip of text", "valid": False, "sections": ["DIG-02"],
         "findings": [{"code": "REX-X118", "pointer": ""}]}, {"export.zip": b"not a zip"})
+    assert lint(suite, sections={"DIG-02"}) == []
+
+
+MADE = {**GOOD, "mutation": "the full export with one sha256 changed; re-sealed",
+        "generated_by": "cases_digests.py:_sha256"}
+
+
+@pytest.mark.parametrize(("expected", "problem"), [
+    (GOOD, "no generated_by"),
+    ({**MADE, "generated_by": "cases_digests.py:_sha512"}, "no such function in tools/"),
+    ({**MADE, "generated_by": "cases_other.py:_sha256"}, "no such function in tools/"),
+    ({**MADE, "generated_by": "../cases_digests.py:_sha256"}, "does not match"),
+    ({k: v for k, v in MADE.items() if k != "mutation"}, "mutation"),
+    ({**MADE, "mutation": "two\nlines"}, "does not match"),
+    ({**MADE, "mutation": "x" * 201}, "is longer than 200"),
+])
+def test_a_suite_with_its_generator_says_who_made_each_case(tmp_path: Path, expected: Any,
+                                                             problem: str) -> None:
+    suite = _suite(tmp_path)
+    (suite / "tools").mkdir()
+    (suite / "tools" / "generate.py").write_text("import cases_digests\n", encoding="utf-8")
+    (suite / "tools" / "cases_digests.py").write_text(
+        '@case("invalid", "digests", "good", "a good case", ["DIG-02"])\n'
+        'def _sha256(x):\n    """What changed."""\n\n\ndef helper():\n    def _sha512(x):\n'
+        '        pass\n', encoding="utf-8")
+    _case(suite, "invalid/digests/good", expected)
+    problems = lint(suite, sections={"DIG-02"})
+    assert any(problem in p for p in problems), problems
+
+
+def test_a_generated_case_that_names_its_function_is_clean(tmp_path: Path) -> None:
+    suite = _suite(tmp_path)
+    (suite / "tools").mkdir()
+    (suite / "tools" / "generate.py").write_text("", encoding="utf-8")
+    (suite / "tools" / "cases_digests.py").write_text("def _sha256(x):\n    pass\n",
+                                                      encoding="utf-8")
+    _case(suite, "invalid/digests/good", MADE)
     assert lint(suite, sections={"DIG-02"}) == []
 
 

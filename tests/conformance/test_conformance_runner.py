@@ -41,24 +41,55 @@ def test_expand_places_args_and_path() -> None:
     assert expand(["v", "{path}"], _case()) == ["v", path]
 
 
+def contains(case: Case, answer: Answer) -> list[str]:
+    return judge(case, answer, exact=False)
+
+
 def test_judge_contains_semantics() -> None:
     case = _case(findings=(ExpectedFinding("REX-I102", "/files/1/digests/sha256"),),
                  absent=("REX-C103",))
     wanted = {"code": "REX-I102", "pointer": "/files/1/digests/sha256", "file": "rex.json"}
-    extra = {"code": "REX-K103", "pointer": "/x"}
-    assert judge(case, Answer(1, {"valid": False, "findings": [extra, wanted]})) == []
+    extra = {"code": "REX-K103", "severity": "warning", "pointer": "/x"}
+    assert contains(case, Answer(1, {"valid": False, "findings": [extra, wanted]})) == []
     moved = {**wanted, "pointer": "/files/2/digests/sha256"}
-    assert judge(case, Answer(1, {"valid": False, "findings": [moved]})) == [
+    assert contains(case, Answer(1, {"valid": False, "findings": [moved]})) == [
         "missing finding REX-I102 at /files/1/digests/sha256"]
     forbidden = {"code": "REX-C103", "pointer": ""}
-    assert judge(case, Answer(1, {"valid": False, "findings": [wanted, forbidden]})) == [
+    assert contains(case, Answer(1, {"valid": False, "findings": [wanted, forbidden]})) == [
         "reported REX-C103, which must not be"]
-    assert judge(case, Answer(0, {"valid": True, "findings": [wanted]})) == [
+    assert contains(case, Answer(0, {"valid": True, "findings": [wanted]})) == [
         "exit code 0, expected 1", "valid is true, expected false"]
-    assert judge(case, Answer(1, None)) == ["stdout is not a JSON report object"]
+    assert contains(case, Answer(1, None)) == ["stdout is not a JSON report object"]
     unreadable = _case(exit_code=2, findings=(ExpectedFinding("REX-U101"),))
-    assert judge(unreadable, Answer(2, None)) == []  # the report is optional with exit 2
-    assert judge(unreadable, Answer(None, error="timed out after 1 s")) == ["timed out after 1 s"]
+    assert contains(unreadable, Answer(2, None)) == []  # the report is optional with exit 2
+    assert contains(unreadable, Answer(None, error="timed out after 1 s")) == [
+        "timed out after 1 s"]
+
+
+def test_judge_exact_semantics() -> None:
+    wanted = {"code": "REX-I102", "severity": "error", "pointer": "/files/1/digests/sha256",
+              "file": "rex.json"}
+    case = _case(findings=(ExpectedFinding("REX-I102", "/files/1/digests/sha256"),),
+                 may_also=(ExpectedFinding("REX-C103", "", "notes.txt"),))
+    extra = {"code": "REX-K101", "severity": "error", "pointer": "/x", "file": "rex.json"}
+    report = {"valid": False, "findings": [wanted, extra]}
+    assert judge(case, Answer(1, report)) == [
+        "reported REX-K101 at /x in rex.json, which the case does not allow"]
+    assert judge(case, Answer(1, report), exact=False) == []
+    # a finding without severity counts as an error; warnings and info stay "contains"
+    bare = {"code": "REX-K101", "pointer": "/x"}
+    assert judge(case, Answer(1, {"valid": False, "findings": [wanted, bare]})) == [
+        "reported REX-K101 at /x, which the case does not allow"]
+    notes = [{**extra, "severity": "warning"}, {**extra, "severity": "info"}]
+    assert judge(case, Answer(1, {"valid": False, "findings": [wanted, *notes]})) == []
+    # may_also: allowed, never required, and only where it says
+    allowed = {"code": "REX-C103", "severity": "error", "pointer": "", "file": "notes.txt"}
+    assert judge(case, Answer(1, {"valid": False, "findings": [wanted, allowed]})) == []
+    elsewhere = {**allowed, "file": "other.txt"}
+    assert judge(case, Answer(1, {"valid": False, "findings": [wanted, elsewhere]})) == [
+        "reported REX-C103 at (root) in other.txt, which the case does not allow"]
+    # the same finding twice is one finding of the set
+    assert judge(case, Answer(1, {"valid": False, "findings": [wanted, wanted]})) == []
 
 
 def test_command_validator_protocol(tmp_path: Path) -> None:

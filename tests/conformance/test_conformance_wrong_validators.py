@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shlex
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,9 @@ import pytest
 from click.testing import CliRunner
 from rexport.commands.conformance import command
 from rexport.conformance.runner import reference, run
-from rexport.conformance.suite import load_cases
+from rexport.conformance.suite import Answer, Case, judge, load_cases
+
+from conformance.readings import READINGS, Report, findings
 
 ROOT = Path(__file__).resolve().parents[2]
 SUITE = ROOT / "conformance-tests"
@@ -39,17 +42,19 @@ def reference_run() -> tuple[dict[str, dict[str, Any]], set[str]]:
     return answers, {o.case.id for o in outcomes if not o.passed}
 
 
-def _wrong_answer(report: dict[str, Any], drop: set[str], strict: bool) -> tuple[str, int]:
-    findings = [f for f in report["findings"] if f["code"] not in drop]
+def _wrong_answer(report: Report, strict: bool) -> tuple[str, int]:
+    findings = report["findings"]
     failing = {"error", "warning"} if strict else {"error"}
     valid = not any(f["severity"] in failing for f in findings)
     code = 2 if any(f["code"].startswith("REX-U") for f in findings) else 0 if valid else 1
     return json.dumps({"valid": valid, "findings": findings}), code
 
 
-def _table(folder: Path, answers: dict[str, dict[str, Any]], drop: set[str]) -> Path:
+def _table(folder: Path, answers: dict[str, Report],
+           change: Callable[[Case, Report], Report]) -> Path:
+    """One answer script per case: the reference's report as ``change`` alters it."""
     for case in load_cases(SUITE):
-        text, code = _wrong_answer(answers[case.id], drop, case.strict)
+        text, code = _wrong_answer(change(case, answers[case.id]), case.strict)
         target = folder / f"{case.input_path.relative_to(SUITE)}.sh"
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(f"printf '%s\\n' {shlex.quote(text)}\nexit {code}\n",
@@ -86,7 +91,8 @@ def test_a_wrong_validator_is_caught(tmp_path: Path,
                                      reference_run: tuple[dict[str, Any], set[str]], name: str,
                                      drop: set[str], code: str, examples: set[str]) -> None:
     reference_answers, reference_failures = reference_run
-    table = _table(tmp_path / "table", reference_answers, drop)
+    table = _table(tmp_path / "table", reference_answers,
+                   lambda c, r: findings(r, lambda f: f["code"] not in drop))
     exit_code, failed, lines = _run(tmp_path, SCRIPT.format(table=table, suite=SUITE))
     caught = failed - reference_failures
     assert exit_code == 1, name
@@ -106,3 +112,19 @@ def test_an_always_valid_validator_is_caught(tmp_path: Path) -> None:
     assert {"invalid-digests-sha256-mismatch", "warning-versioning-newer-minor",
             "valid-validator-manifest-only"} <= failed
     assert "valid-export-minimal" not in failed
+
+
+@pytest.mark.parametrize("reading", sorted(READINGS))
+def test_the_other_reading_of_a_clarified_sentence_is_caught(
+        reference_run: tuple[dict[str, Any], set[str]], reading: str) -> None:
+    # judged in this process, as the runner judges what a command printed (the runs above
+    # show the way through a command)
+    transform, examples = READINGS[reading]
+    reference_answers, reference_failures = reference_run
+    assert not examples & reference_failures
+    failed = set()
+    for case in load_cases(SUITE):
+        text, code = _wrong_answer(transform(case, reference_answers[case.id]), case.strict)
+        if judge(case, Answer(code, json.loads(text))):
+            failed.add(case.id)
+    assert examples <= failed, reading

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import rexport
 import rexport.executors.base as executors
 from helpers.exports import TEXT, build_manifest, many_files, seal, where, write_export
 from rexport.executors import start
@@ -116,4 +117,4 @@ def test_a_malformed_executor_is_a_usage_error(repo_root: Path) -> None:
                           timeout=60, check=False)
     assert done.returncode == 2 and "--executor" in done.stderr
     with pytest.raises(ValueError):
-        validate(minimal, executor="local:0")
+        rexport.validate(minimal, executor="local:0")

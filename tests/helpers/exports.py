@@ -130,3 +130,18 @@ def many_files(root: Path, count: int) -> Path:
              for i in range(count)}
     files["code/train.py"] = b"print('training')\n"
     return write_export(root, files, build_manifest(files))
+ALGORITHMS = ("sha256", "sha512", "blake2b", "md5", "sha1")
+
+
+def reseal(tree: Mapping[str, bytes]) -> dict[str, bytes]:
+    """``tree`` ({path: bytes}, rex.json among them) with every index entry's size and recorded
+    digests recomputed from the bytes it now holds, then the export digest; an entry naming no
+    file of the tree is left as it is."""
+    manifest = json.loads(tree["rex.json"])
+    for entry in manifest["files"]:
+        data = tree.get(entry["path"])
+        if data is not None:
+            entry["size"] = len(data)
+            recorded = tuple(a for a in entry["digests"] if a in ALGORITHMS)
+            entry["digests"].update(digests_of(data, recorded))
+    return {**tree, "rex.json": manifest_bytes(seal(manifest))}

@@ -319,5 +319,8 @@ _parse("yaml-tag", ("REX-P203",),
        config=b"lr: !!python/object/apply:os.system ['touch " + EVIL.encode() + b"']\n")
 _parse("yaml-duplicate-key", ("REX-P204",), config=b"lr: 0.1\nlr: 0.2\n")
 
+# the cases aimed at the checks (schema, formats, pax global headers) register themselves
+import hostile.cases_checks  # noqa: E402, F401
+
 IDS = [case.id for case in CASES]
 assert len(set(IDS)) == len(IDS), "case ids must be unique"

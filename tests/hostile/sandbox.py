@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import os
+import resource
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -53,3 +57,20 @@ class Sandbox:
         assert snapshot(self.root) == self._before, "something was written"
         assert set(os.listdir(self.root.parent)) == self._parent
         assert not evil_outside(self.root.parent, self.root.parent.parent, Path("/tmp"))
+
+
+def validate_in_child(sandbox: Sandbox, target: Path, options: dict[str, Any], *, memory: int,
+                      seconds: float) -> subprocess.CompletedProcess[str]:
+    """`rexport validate -o json` on ``target`` with ``options`` (validate() keywords), in a
+    child process of the sandbox held to ``memory`` bytes of address space and ``seconds``."""
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+
+    flags: list[str] = []
+    for key, value in options.items():
+        flags += ["--" + key.replace("_", "-"), str(value)]
+    env = {**os.environ, "TMPDIR": str(sandbox.tmp), "NO_COLOR": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "rexport", "validate", "-o", "json", *flags, str(target)],
+        cwd=sandbox.cwd, env=env, capture_output=True, text=True, timeout=seconds,
+        preexec_fn=limit, check=False)

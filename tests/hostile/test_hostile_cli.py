@@ -4,7 +4,6 @@ to 256 MiB of address space (test_hostile asserts the time cap, under slow)."""
 from __future__ import annotations
 
 import json
-import os
 import resource
 import subprocess
 import sys
@@ -13,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from hostile.cases import CASES, Case
-from hostile.sandbox import Sandbox
+from hostile.sandbox import Sandbox, validate_in_child
 
 MEMORY_LIMIT = 256 << 20
 HANG_GUARD = 60  # seconds: turns a hang into a failure
@@ -34,23 +33,12 @@ def _limit() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
 
 
-def _options(case: Case) -> list[str]:
-    out: list[str] = []
-    for key, value in case.options.items():
-        out += ["--" + key.replace("_", "-"), str(value)]
-    return out
-
-
 @pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in CASES if c.id in SAMPLE])
 def test_cli_refuses_hostile_export(case: Case, sandbox: Sandbox) -> None:
     target = case.make(sandbox.exports)
     sandbox.watch()
-    env = {**os.environ, "TMPDIR": str(sandbox.tmp), "NO_COLOR": "1"}
-    done = subprocess.run(
-        [sys.executable, "-m", "rexport", "validate", "-o", "json", *_options(case),
-         str(target)],
-        cwd=sandbox.cwd, env=env, capture_output=True, text=True, timeout=HANG_GUARD,
-        preexec_fn=_limit, check=False)
+    done = validate_in_child(sandbox, target, case.options, memory=MEMORY_LIMIT,
+                             seconds=HANG_GUARD)
     assert "Traceback" not in done.stderr, done.stderr
     assert done.returncode == case.exit_code, done.stderr
     report = json.loads(done.stdout)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from rexport.pack import Capture, EnvironmentOptions, environment
 from rexport.pack.git import strip_credentials
+from rexport.validation import validate
 
 LIGHT = EnvironmentOptions(hardware=False, packages="none", compiler=False)
 COMMIT_TIME = 1_600_000_000
@@ -181,6 +182,19 @@ def test_lockfile_detection(tmp_path: Path) -> None:
     assert found == [("conda-lock.yml", "conda-lock"), ("environment.yml", "conda-environment"),
                      ("poetry.lock", "poetry-lock"), ("requirements-dev.txt", "pip-requirements"),
                      ("uv.lock", "uv-lock")]
+
+
+def test_a_requirements_file_that_includes_others_is_no_lockfile(repo: Path,
+                                                                 tmp_path: Path) -> None:
+    # spec ENV-03: recorded as pip-requirements, it would make the export invalid (REX-R111)
+    (repo / "requirements.txt").write_text("-r requirements-base.txt\nclick==8.1.7\n")
+    (repo / "requirements-dev.txt").write_text("  --hash=sha256:00\npytest==8.0\n")
+    out = tmp_path / "out"
+    manifest = write(Capture(repo, environment=LIGHT), out)
+    lockfiles = manifest["environment"]["lockfiles"]  # type: ignore[index]
+    assert lockfiles == [{"path": "environment/requirements-dev.txt", "format": "pip-requirements"}]
+    assert "code/requirements.txt" in {f["path"] for f in manifest["files"]}  # type: ignore[attr-defined]
+    assert validate(out).valid
 
 
 def test_compiler_flags_never_name_local_paths() -> None:

@@ -133,7 +133,7 @@ def test_without_the_extra_one_line_names_it(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           env=s3_env(), timeout=60, check=False)
     finding = _only_finding(done)
-    assert finding["code"] == "REX-U104"
+    assert finding["code"] == "REX-U108"
     assert "rexport[s3]" in finding["message"]
 
 

@@ -13,8 +13,8 @@ import jsonschema
 import pytest
 from helpers.exports import TEXT, build_manifest, where, write_export
 from helpers.servers import S3Store, counting_proxy, range_server
+from rexport import validate
 from rexport.digests import composite_sha256
-from rexport.validation import validate
 
 BODY = b"referenced dataset\n" * 5000
 OTHER = b"something else\n" * 100

@@ -201,11 +201,16 @@ def test_missing_metrics_file_is_exit_2(tmp_path: Path) -> None:
     assert report["output_tail"] == ["no metrics written"]
 
 
-def test_lockfile_reading_other_files_is_refused(tmp_path: Path) -> None:
-    root = build_export(tmp_path / "run", script=MARKER, lockfile="-r /etc/hosts\n")
+@pytest.mark.parametrize(("lockfile", "stage"), [
+    ("./vendor/package\n", "environment"),  # a local path: the replay's own refusal
+    ("-r /etc/hosts\n", "validate"),  # an include: an invalid export already (ENV-03)
+])
+def test_lockfile_reading_other_files_is_refused(tmp_path: Path, lockfile: str,
+                                                 stage: str) -> None:
+    root = build_export(tmp_path / "run", script=MARKER, lockfile=lockfile)
     work = tmp_path / "w" / "work"
     code, report = replay(str(root), "--yes", "--workdir", str(work))
-    assert code == 2 and report["stage"] == "environment"
+    assert code == 2 and report["stage"] == stage
     assert not (work / "venv").exists() and not (tmp_path / "MARKER").exists()
 
 

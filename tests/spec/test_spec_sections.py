@@ -105,7 +105,9 @@ def test_every_marker_is_well_formed_and_opens_its_paragraph() -> None:
         assert FAMILIES.get(line.page) == section[:3], f"{where}: {section} is not this page's"
 
 
-def test_ids_are_unique_and_numbered_in_order() -> None:
+def test_ids_are_unique_and_numbered_without_gaps() -> None:
+    # ids are never renumbered, so one added later may stand before older ones on its page
+    # (SEC-05, the definition of a credential, opens secrets.md)
     by_page: dict[str, list[str]] = {}
     for section, line in DEFINED:
         by_page.setdefault(line.page, []).append(section)
@@ -113,7 +115,7 @@ def test_ids_are_unique_and_numbered_in_order() -> None:
     assert len(seen) == len(set(seen)), sorted({s for s in seen if seen.count(s) > 1})
     for page, sections in by_page.items():
         expected = [f"{FAMILIES[page]}-{n:02d}" for n in range(1, len(sections) + 1)]
-        assert sections == expected, f"{page}: ids out of order or with gaps"
+        assert sorted(sections) == expected, f"{page}: ids with gaps"
     assert set(by_page) == set(FAMILIES), "every family has its page, with requirements"
 
 

@@ -25,6 +25,7 @@ _COMMANDS: dict[str, str] = {
     "convert": "convert",
     "attest": "attest",
     "verify-attestation": "attest:verify_command",
+    "import": "import_",
 }
 
 

@@ -41,6 +41,8 @@ _RULES: tuple[Rule, ...] = (
          "Give a directory, .tar, .tar.gz/.tgz, .zip or a bare rex.json."),
     Rule("REX-U103", _E, "input", "VAL-02", "input unreadable",
          "The input could not be opened or read; check permissions and that it is not truncated."),
+    Rule("REX-U104", _E, "input", "VAL-02", "internal error",
+         "The validator failed on this input, which is a bug in the validator: report it."),
     # parse
     Rule("REX-P101", _E, "parse", "EXP-03", "invalid JSON",
          "Fix the JSON syntax at the line and column given."),
@@ -71,6 +73,8 @@ _RULES: tuple[Rule, ...] = (
          "Change the value at the pointer so that it satisfies the schema rule named."),
     Rule("REX-S102", _W, "schema", "VER-04", "unknown field",
          "This field is not defined by the spec version named; prefix extensions with 'x-'."),
+    Rule("REX-S103", _W, "schema", "VER-07", "likely misspelt member",
+         "Rename the member to the defined name the message suggests (or prefix it with 'x-')."),
     # version
     Rule("REX-V101", _E, "version", "VER-01", "version missing or malformed",
          "Set rex_version to the spec version followed, as MAJOR.MINOR (e.g. \"1.0\")."),
@@ -78,6 +82,8 @@ _RULES: tuple[Rule, ...] = (
          "This validator reads REX 1.x; use a validator for that major version."),
     Rule("REX-V103", _W, "version", "VER-02", "newer minor version",
          "Fields from the newer minor were ignored; upgrade rexport to check them."),
+    Rule("REX-V104", _E, "version", "VER-07", "misspelt rex_version",
+         "Rename the member to rex_version: without it the manifest names no version."),
     # completeness
     Rule("REX-C101", _E, "completeness", "EXP-02", "manifest missing",
          "Put the manifest rex.json at the root of the export."),
@@ -121,6 +127,8 @@ _RULES: tuple[Rule, ...] = (
          "The path must name a file listed in files."),
     Rule("REX-R110", _E, "references", "COD-02", "code snapshot empty",
          "code.snapshot.root must contain at least one indexed file."),
+    Rule("REX-R111", _E, "references", "ENV-03", "lockfile includes other files",
+         "Write the included requirements into the lockfile itself: no -r, -c or -e lines."),
     # safety
     Rule("REX-X101", _E, "safety", "EXP-08", "path traversal",
          "Paths must not contain '..' segments."),
@@ -160,6 +168,9 @@ _RULES: tuple[Rule, ...] = (
          "The archive is truncated or malformed; rebuild it."),
     Rule("REX-X119", _E, "safety", "EXP-04", "path too long",
          "Paths are capped in length and depth (spec EXP-04)."),
+    Rule("REX-X120", _E, "safety", "EXP-14", "pax global header changes members",
+         "Remove the path, linkpath, size, hdrcharset or sparse records of the global (type g) "
+         "pax header; extractors apply them to every member after it."),
     # secrets
     Rule("REX-K101", _E, "secrets", "SEC-01", "credential in manifest",
          "Remove the credential, rotate it, and record a redaction marker instead."),
@@ -167,6 +178,9 @@ _RULES: tuple[Rule, ...] = (
          "Remove the credential from the file, rotate it, and re-pack."),
     Rule("REX-K103", _W, "secrets", "SEC-03", "secret-named value",
          "A value under a secret-looking name (password, token, ...) is not redacted."),
+    Rule("REX-K104", _E, "secrets", "SEC-07", "redaction in a verified member",
+         "Digests, sizes, paths, versions, identifiers and enumerated values are never "
+         "redacted: restore the value (spec SEC-07 lists where a redaction may stand)."),
     # bag: a BagIt bag around an export, an input beyond the spec's (VAL-09)
     Rule("REX-B101", _E, "bag", "VAL-09", "bag declaration invalid",
          "bagit.txt must declare BagIt-Version 0.97 or 1.0 and UTF-8, and a payload "
@@ -182,32 +196,32 @@ _RULES: tuple[Rule, ...] = (
     Rule("REX-B106", _E, "bag", "VAL-09", "Payload-Oxum mismatch",
          "bag-info.txt's Payload-Oxum must give the payload's octets and file count."),
     # remote: an export behind a URL, referenced objects checked on request, hashing spread
-    # over workers (VAL-10, VAL-11)
-    Rule("REX-U104", _E, "remote", "VAL-10", "remote access not installed",
-         "Install the extra the message names (pip install 'rexport[s3]', 'rexport[remote]')."),
-    Rule("REX-U105", _E, "remote", "VAL-10", "TLS failure",
+    # over workers (VAL-12, VAL-13)
+    Rule("REX-U105", _E, "remote", "VAL-12", "TLS failure",
          "The server's certificate is not trusted: point SSL_CERT_FILE or AWS_CA_BUNDLE at "
          "its authority, or check the address."),
-    Rule("REX-U106", _E, "remote", "VAL-10", "credentials missing or refused",
+    Rule("REX-U106", _E, "remote", "VAL-12", "credentials missing or refused",
          "Give credentials the provider's usual way (environment, profile) or as "
          "--storage-option; anon=true reads a public bucket."),
-    Rule("REX-U107", _E, "remote", "VAL-10", "executor unavailable",
+    Rule("REX-U107", _E, "remote", "VAL-12", "executor unavailable",
          "The --executor named cannot be reached or has no workers; start it, or use local."),
-    Rule("REX-I105", _E, "remote", "VAL-11", "referenced object unreachable",
+    Rule("REX-U108", _E, "remote", "VAL-12", "remote access not installed",
+         "Install the extra the message names (pip install 'rexport[s3]', 'rexport[remote]')."),
+    Rule("REX-I105", _E, "remote", "VAL-13", "referenced object unreachable",
          "The URI of a reference names nothing that can be read: fix the URI or the access."),
-    Rule("REX-I106", _E, "remote", "VAL-11", "referenced object differs",
+    Rule("REX-I106", _E, "remote", "VAL-13", "referenced object differs",
          "The object's size or digest differs from its reference: it changed, or the "
          "reference is wrong."),
-    Rule("REX-I107", _W, "remote", "VAL-11", "referenced object unverified",
+    Rule("REX-I107", _W, "remote", "VAL-13", "referenced object unverified",
          "No evidence at the level asked (an ETag or a CRC is none): use --verify-remote=full, "
          "or store the object with a SHA-256 checksum."),
-    Rule("REX-I108", _I, "remote", "VAL-10", "file verified by its parts",
+    Rule("REX-I108", _I, "remote", "VAL-12", "file verified by its parts",
          "The file's sha256-parts were verified in parallel; its whole-file digests were not "
          "recomputed."),
 )
 
 # Families of codes that the reference validator reports on inputs beyond those of the spec
-# (VAL-09) and in checks its user asks for beyond the spec's (VAL-10, VAL-11): no other
+# (VAL-09) and in checks its user asks for beyond the spec's (VAL-12, VAL-13): no other
 # validator owes them, so the conformance suite holds no case for them.
 EXTENSION_FAMILIES = frozenset({"bag", "remote"})
 
@@ -236,6 +250,9 @@ class Finding:
     schema_pointer: str | None = None
     line: int | None = None
     column: int | None = None
+    # where the member ends, when the validation layer placed the pointer in the file's text
+    end_line: int | None = None
+    end_column: int | None = None
 
     @classmethod
     def of(cls, code: str, message: str, *, file: str = MANIFEST, pointer: str = "",
@@ -266,6 +283,10 @@ class Finding:
             out["line"] = self.line
         if self.column is not None:
             out["column"] = self.column
+        if self.end_line is not None:
+            out["end_line"] = self.end_line
+        if self.end_column is not None:
+            out["end_column"] = self.end_column
         return out
 
 

@@ -40,6 +40,10 @@ _RESERVED_STEM = re.compile(r"[/\n](?:con|prn|aux|nul|com[1-9]|lpt[1-9])[./\n]")
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
+# C0 and C1 controls, line and paragraph separators, bidirectional marks, embeddings,
+# overrides and isolates, and lone surrogates: what display() escapes
+_UNSAFE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]")
 _DRIVE = re.compile(r"[A-Za-z]:")
 _SEPARATORS = re.compile(r"[/\\]")
 
@@ -48,25 +52,28 @@ X108, X109, X110, X111 = "REX-X108", "REX-X109", "REX-X110", "REX-X111"
 X116, X117, X119 = "REX-X116", "REX-X117", "REX-X119"
 
 
-def display(name: str, limit: int = 200) -> str:
-    """Return ``name`` safe to print: control characters and undecodable bytes escaped, and
-    long names shortened, so that a hostile name cannot drive a terminal or flood a report."""
-    if _CONTROL.search(name) or _SURROGATE.search(name):
-        name = "".join(_escape(c) for c in name)
-    if len(name) > limit:
-        name = name[: limit - 1] + "…"
-    return name
+def display(text: str, limit: int | None = 200) -> str:
+    """Return ``text`` safe to print: control, line-separator and bidirectional characters and
+    undecodable bytes written as escapes (``\\x1b``, ``\\u2028``, ``\\xff``), and, when
+    ``limit`` is given, shortened to that many characters.
+
+    The one escaping function for every text that rexport prints or reports, so that a
+    hostile name or value cannot drive a terminal, break a line or flood a report.
+    """
+    if _UNSAFE.search(text):
+        text = _UNSAFE.sub(_escape, text)
+    if limit is not None and len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return text
 
 
-def _escape(char: str) -> str:
-    code = ord(char)
-    if code < 0x20 or code == 0x7F:
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code <= 0xFF:
         return f"\\x{code:02x}"
     if 0xDC80 <= code <= 0xDCFF:  # an undecodable byte kept by surrogateescape
         return f"\\x{code - 0xDC00:02x}"
-    if 0xD800 <= code <= 0xDFFF:
-        return f"\\u{code:04x}"
-    return char
+    return f"\\u{code:04x}"
 
 
 def path_problems(name: str) -> list[tuple[str, str]]:
@@ -160,23 +167,48 @@ def fold(name: str) -> str:
     return unicodedata.normalize("NFC", unicodedata.normalize("NFC", name).casefold())
 
 
-class TwinFinder:
-    """Finds names equal after NFC + case folding, one name at a time, in O(1) each."""
+def _utf8(name: str) -> bytes:
+    # undecodable bytes kept by surrogateescape sort as those bytes; other lone surrogates
+    # (no real name holds one) as their own encoding
+    try:
+        return name.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return name.encode("utf-8", "surrogatepass")
 
-    def __init__(self) -> None:
+
+class TwinFinder:
+    """Finds names equal after NFC + case folding, one name at a time, in O(1) each.
+
+    In the manifest's index the later of two twins is the one listed later; in the tree of a
+    container (``by_bytes``) it is the one whose UTF-8 bytes sort later, so that a directory,
+    whose listing order is the file system's, and an archive of it agree (EXP-10).
+    """
+
+    def __init__(self, *, by_bytes: bool = False) -> None:
         self._seen: dict[str, str] = {}
+        self._by_bytes = by_bytes
 
     def add(self, name: str) -> tuple[str, str] | None:
         """Record ``name``; return (REX-X108 or REX-X109, the earlier name) when it is a twin.
 
         An exact repeat is a duplicate, not a twin, and gives None (reported elsewhere).
         """
+        hit = self.meet(name)
+        return None if hit is None else (hit[0], hit[2])
+
+    def meet(self, name: str) -> tuple[str, str, str] | None:
+        """Record ``name``; return (REX-X108 or REX-X109, the later name, the earlier name)
+        when it is a twin of a name met before, else None. The later one is reported."""
         key = fold(name)
         earlier = self._seen.setdefault(key, name)
         if earlier == name:
             return None
         same_nfc = unicodedata.normalize("NFC", earlier) == unicodedata.normalize("NFC", name)
-        return (X109 if same_nfc else X108), earlier
+        code = X109 if same_nfc else X108
+        if self._by_bytes and _utf8(name) < _utf8(earlier):
+            self._seen[key] = name  # the least of the twins is the one every other names
+            return code, earlier, name
+        return code, name, earlier
 
 
 def twins(names: Iterable[str]) -> list[tuple[str, str, str]]:

@@ -5,23 +5,20 @@ from __future__ import annotations
 import sys
 import zlib
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 from rexport import parsing
-from rexport.checks import integrity, references, secrets
+from rexport.checks import integrity, lockfiles, references, secrets
 from rexport.checks.completeness import IndexEntry, Tracker
 from rexport.digests import PARTS, PartsHasher, digest_bytes, part_count, parts_of
 from rexport.findings import CATALOGUE, CodeFilter, Finding, pointer
-from rexport.jobs import WHOLE_MAX, Job, run_jobs
+from rexport.jobs import WHOLE_MAX, Job, JobRunner, run_jobs
 from rexport.json_values import get, string
 from rexport.limits import CONFIG_CAP
 from rexport.paths import MANIFEST
 from rexport.progress import ProgressBar
 from rexport.sources import Entry, Source
 from rexport.sources.base import ContainerError
-
-if TYPE_CHECKING:
-    from rexport.executors import Executor
 
 PIPELINE_MIN = 8 << 20  # streaming members from this size overlap reading and hashing
 PROGRESS_MIN = 256 << 20  # below this a progress bar would only flicker
@@ -76,7 +73,7 @@ class PayloadPass:
 
     def __init__(self, manifest: dict[str, Any], tracker: Tracker, source: Source, *,
                  jobs: int, reported: CodeFilter, progress: bool,
-                 executor: Executor | None = None) -> None:
+                 executor: JobRunner | None = None) -> None:
         self.manifest = manifest
         self.tracker = tracker
         self.hashing = reported("REX-I102")
@@ -88,6 +85,7 @@ class PayloadPass:
         self.pipeline = not source.random_access and jobs > 1
         self.config_path = string(get(manifest, "config", "path"))
         self.schema_path = string(get(manifest, "config", "hyperparameters_schema"))
+        self.lockfile_paths = lockfiles.pip_requirements(manifest)
         self.captured: dict[str, bytes] = {}
         self.keyed: list[tuple[tuple[int, str], Finding]] = []
         self.files = 0
@@ -153,14 +151,15 @@ class PayloadPass:
             scanner = secrets.TextScanner(path)
             taps.append(scanner.feed)
         capture: list[bytes] | None = None
-        if path == self.config_path or path == self.schema_path:
+        if path == self.config_path or path == self.schema_path \
+                or path in self.lockfile_paths:
             if size <= CONFIG_CAP:
                 capture = []
                 taps.append(capture.append)
             else:
                 self._add(path, index, [Finding.of(
-                    "REX-P107", f"{path!r} is {size} bytes; config files are "
-                    f"parsed up to {CONFIG_CAP}", file=path)])
+                    "REX-P107", f"{path!r} is {size} bytes; files that are read "
+                    f"whole are parsed up to {CONFIG_CAP}", file=path)])
         parts = None
         if algorithms and index is not None:
             parsed = parts_of(index.digests.get(PARTS))
@@ -212,7 +211,7 @@ class PayloadPass:
     def _by_parts(self, member: _Member, taps: list[Callable[[bytes], None]],
                   opener: Callable[[], Any] | None) -> bool:
         """Whether the executor verifies this file by its parts, in parallel, and not its
-        whole-file digests (VAL-10): a file of several parts that its workers can open, with
+        whole-file digests (VAL-12): a file of several parts that its workers can open, with
         nothing else to read it."""
         return (self.executor is not None and member.parts is not None and len(taps) == 1
                 and self.executor.splits and self.executor.portable(opener)
@@ -285,6 +284,8 @@ class PayloadPass:
             if document is not None:
                 found.extend(references.check_config_schema(
                     self.manifest, document, file=self.schema_path))
+        for path in sorted(self.lockfile_paths & self.captured.keys()):
+            found.extend(lockfiles.check_requirements(path, self.captured[path]))
         return found
 
     def _progress_bar(self) -> ProgressBar | None:

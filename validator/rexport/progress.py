@@ -12,7 +12,12 @@ class ProgressBar:
     def __init__(self, total: int, description: str = "hashing") -> None:
         from tqdm import tqdm  # only paid for when a bar is shown
 
-        self.bar = tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024,
+        class _Bar(tqdm):  # type: ignore[misc, type-arg, unused-ignore]
+            # no monitor thread: it would outlive the bar, and a process with a second thread
+            # no longer forks its read-ahead child (rexport.sources.readahead)
+            monitor_interval = 0
+
+        self.bar = _Bar(total=total, unit="B", unit_scale=True, unit_divisor=1024,
                         desc=description, file=sys.stderr, leave=False)
         self.lock = threading.Lock()
 

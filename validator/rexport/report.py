@@ -25,10 +25,10 @@ class Report:
     container: str | None = None  # "directory", "tar", "tar.gz", "zip", "manifest"
     files_checked: int = 0
     bytes_checked: int = 0
+    # check families left out, wholly or in part, by --select/--ignore: a partial verdict
+    skipped: tuple[str, ...] = ()
     # each referenced object checked on request (--verify-remote) and the evidence used
     references: list[dict[str, Any]] | None = None
-    # the parsed manifest while checks run (rexport.validation drops it once they are done)
-    manifest: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     @property
     def errors(self) -> list[Finding]:
@@ -76,6 +76,7 @@ class Report:
                 "bytes_checked": self.bytes_checked,
             },
             "findings": [f.to_json() for f in self.findings],
+            **({"skipped": list(self.skipped)} if self.skipped else {}),
         }
         if self.references is not None:
             out["references"] = self.references

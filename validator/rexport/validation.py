@@ -5,21 +5,19 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
-from collections.abc import Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, NamedTuple
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, NamedTuple
 
 from rexport import parsing
 from rexport.checks import integrity, references, safety, schema, secrets, version
 from rexport.checks.completeness import Tracker, manifest_missing, payload_skipped
-from rexport.findings import CATALOGUE, CodeFilter, Finding, Severity
+from rexport.findings import CATALOGUE, EXTENSION_FAMILIES, CodeFilter, Finding, Severity
+from rexport.jobs import JobRunner
 from rexport.limits import MAX_BYTES, MAX_FILES
-from rexport.paths import MANIFEST
+from rexport.paths import MANIFEST, display
 from rexport.payload_pass import INLINE_MAX, PayloadPass
 from rexport.report import Report
 from rexport.sources import InputError, Source, open_source
-
-if TYPE_CHECKING:
-    from rexport.executors import Executor
 
 # Within one file: errors before warnings, and among equals the finding that explains the
 # others first (an unreadable input explains everything; a schema error rarely explains a
@@ -28,6 +26,10 @@ _FAMILY_RANK = {"input": 0, "parse": 1, "version": 2, "safety": 3, "completeness
                 "integrity": 5, "schema": 6, "references": 7, "secrets": 8}
 _SEVERITY_RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 _CAP_EXCEEDED = frozenset({"REX-X113", "REX-X114"})
+
+# Checks the objects a manifest's references name, on request (rexport.remote.verifier, VAL-13):
+# its findings, and one record per reference for the report's ``references``.
+ReferenceCheck = Callable[[Mapping[str, Any]], tuple[list[Finding], list[dict[str, Any]]]]
 
 
 class ManifestCheck(NamedTuple):
@@ -46,63 +48,57 @@ class ManifestCheck(NamedTuple):
 def validate(path: str | os.PathLike[str], *, strict: bool = False, select: Iterable[str] = (),
              ignore: Iterable[str] = (), jobs: int = 1, max_files: int = MAX_FILES,
              max_bytes: int = MAX_BYTES, progress: bool = False,
-             storage_options: Mapping[str, Any] | None = None, verify_remote: str = "none",
-             executor: str | Executor | None = None) -> Report:
+             storage_options: Mapping[str, Any] | None = None,
+             references: ReferenceCheck | None = None,
+             executor: JobRunner | None = None) -> Report:
     """Validate the export at ``path`` (directory, .tar, .tar.gz/.tgz, .zip or bare rex.json,
-    or a URL naming one of them: ``s3://``, ``https://``, ... read through fsspec).
+    or a URL naming one of them: ``s3://``, ``https://``, ... read through fsspec, VAL-12).
 
     ``select``/``ignore`` take finding codes, code prefixes (``REX-I10``) or family names
     (``integrity``); ``jobs`` threads hash files in parallel where the container allows
     (above 1, a directory's small files are also read by a child process, on Linux);
     ``max_files``/``max_bytes`` cap the export; ``progress`` allows a bar on a terminal;
-    ``storage_options`` go to fsspec for URLs; ``verify_remote`` (none, size, metadata or
-    full) checks the objects that references name (VAL-11); ``executor`` (``local:N``,
-    ``dask://HOST:PORT`` or an Executor) hashes files on other processes (VAL-10).
-    Returns the Report; raises ValueError for a select/ignore value naming no code, an
-    unknown verify_remote level or a malformed executor.
+    ``storage_options`` go to fsspec for URLs; ``references`` checks the objects that
+    references name (VAL-13); ``executor`` hashes files on other processes (VAL-12).
+    ``rexport.validate`` builds the last two from a level and a spec.
+    Returns the Report; raises ValueError only for a select/ignore value naming no code.
     """
-    from rexport.remote.verify import LEVELS
-
-    if verify_remote not in LEVELS:
-        raise ValueError(f"verify_remote must be one of {', '.join(LEVELS)}")
     reported = code_filter(select, ignore)
-    report = Report(path=os.fsdecode(path), strict=strict)
-    options = dict(storage_options or {})
+    report = Report(path=os.fsdecode(path), strict=strict, skipped=skipped_families(reported))
+    documents: dict[str, bytes] = {}
     try:
-        source = open_source(path, max_files=max_files, max_bytes=max_bytes,
-                             storage_options=options)
-        with source, _executor(executor, options) as runner:
-            report.container = source.container
-            found = _check_source(source, report, strict=strict, reported=reported,
-                                  jobs=max(1, jobs), progress=progress, executor=runner)
-            if verify_remote != "none" and report.manifest is not None:
-                from rexport.remote.verify import verify_references
-
-                checked, report.references = verify_references(
-                    report.manifest, verify_remote, options)
-                found.extend(checked)
-    except InputError as exc:
-        report.findings = [_input_finding(exc, report.path)]
-        return report
-    report.manifest = None  # kept only for the remote checks: a report holds findings
-    report.findings = order(f for f in found if reported(f.code))
+        found = _validated(path, report, documents, strict=strict, reported=reported,
+                           jobs=max(1, jobs), max_files=max_files, max_bytes=max_bytes,
+                           progress=progress, storage_options=storage_options or {},
+                           references=references, executor=executor)
+    except Exception as exc:  # a bug met on one input is that input's finding, never a crash
+        found = [internal_error(exc, report.path)]
+    # lines and columns for the pointers that findings name, found only now that some do
+    report.findings = parsing.place_findings(order(f for f in found if reported(f.code)),
+                                             documents)
     return report
 
 
-@contextlib.contextmanager
-def _executor(chosen: str | Executor | None, options: dict[str, Any]
-              ) -> Iterator[Executor | None]:
-    """The Executor named by ``chosen`` (started here, and stopped after), or None."""
-    if chosen is None or chosen == "local" or not isinstance(chosen, str):
-        yield chosen if not isinstance(chosen, str) else None
-        return
-    from rexport.executors import start
-
-    runner = start(chosen, storage_options=options)
+def _validated(path: str | os.PathLike[str], report: Report, documents: dict[str, bytes], *,
+               strict: bool, reported: CodeFilter, jobs: int, max_files: int, max_bytes: int,
+               progress: bool, storage_options: Mapping[str, Any],
+               references: ReferenceCheck | None, executor: JobRunner | None) -> list[Finding]:
     try:
-        yield runner
-    finally:
-        runner.close()
+        source = open_source(path, max_files=max_files, max_bytes=max_bytes,
+                             storage_options=storage_options)
+        with source:
+            report.container = source.container
+            return _check_source(source, report, documents, strict=strict, reported=reported,
+                                 jobs=jobs, progress=progress, references=references,
+                                 executor=executor)
+    except InputError as exc:  # the input, or a remote reader met on the way (VAL-12)
+        return [_input_finding(exc, report.path)]
+
+
+def internal_error(exc: BaseException, path: str) -> Finding:
+    """The REX-U104 finding for an exception that escaped the checks of the input ``path``."""
+    return Finding.of("REX-U104", f"internal error: {type(exc).__name__}: "
+                      f"{display(str(exc), 300)}", file=path)
 
 
 def _input_finding(exc: InputError, path: str) -> Finding:
@@ -172,13 +168,17 @@ def _check_parsed(manifest: dict[str, Any], found: list[Finding], *, strict: boo
     found.extend(references.check(manifest))
     found.extend(secrets.scan_manifest(manifest))
     found.extend(safety.check_manifest_paths(manifest))
+    found.extend(safety.check_member_paths(manifest))
     digest, mismatch = integrity.check_export_digest(manifest)
     found.extend(mismatch)
     return ManifestCheck(manifest, found, payload_checkable=True, export_digest=digest)
 
 
-def _check_source(source: Source, report: Report, *, strict: bool, reported: CodeFilter,
-                  jobs: int, progress: bool, executor: Executor | None = None) -> list[Finding]:
+def _check_source(source: Source, report: Report, documents: dict[str, bytes], *,
+                  strict: bool, reported: CodeFilter, jobs: int, progress: bool,
+                  references: ReferenceCheck | None = None, executor: JobRunner | None = None
+                  ) -> list[Finding]:
+    """The findings on ``source``; ``documents`` gets the JSON and YAML files that were read."""
     data = source.manifest_bytes()
     if data is None:
         found = [manifest_missing()]
@@ -191,16 +191,20 @@ def _check_source(source: Source, report: Report, *, strict: bool, reported: Cod
     checked = check_manifest(data, strict=strict)
     manifest, found = checked.manifest, checked.findings
     if manifest is not None:
+        # placed later, only if findings name its members; text that did not parse (or was
+        # refused for its size) is never read again
+        documents[MANIFEST] = data
         version_value = manifest.get("rex_version")
         report.rex_version = version_value if isinstance(version_value, str) else None
         report.export_digest = checked.export_digest
-        if checked.payload_checkable:
-            report.manifest = manifest
     if not checked.payload_checkable:
         # the payload cannot be judged, but a hostile container is still reported as such
         _drain(source)
         return found + source.findings
     assert manifest is not None
+    if references is not None:
+        checked_references, report.references = references(manifest)
+        found.extend(checked_references)
     if source.container == "manifest":
         return [*found, payload_skipped(), *source.findings]
     with _collector_paused():
@@ -211,6 +215,7 @@ def _check_source(source: Source, report: Report, *, strict: bool, reported: Cod
     with _collector_frozen():
         found.extend(payload.run(source.entries()))
     report.files_checked, report.bytes_checked = payload.files, payload.bytes
+    documents.update(payload.captured)
     excused = frozenset(_refused_positions(found))
     # a cap stopped the walk: members past it were never seen, not missing
     capped = any(f.code in _CAP_EXCEEDED for f in source.findings)
@@ -250,6 +255,12 @@ def code_filter(select: Iterable[str], ignore: Iterable[str]) -> CodeFilter:
         return not (dropped and code.startswith(dropped))
 
     return reported
+
+
+def skipped_families(reported: CodeFilter) -> tuple[str, ...]:
+    """The check families of the spec that ``reported`` leaves out, wholly or in part."""
+    return tuple(sorted({rule.family for rule in CATALOGUE.values()
+                         if rule.family not in EXTENSION_FAMILIES and not reported(rule.code)}))
 
 
 def _prefixes(values: Iterable[str]) -> tuple[str, ...]:

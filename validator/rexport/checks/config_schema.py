@@ -2,59 +2,36 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from itertools import islice
 from typing import Any
 
-import jsonschema  # type: ignore[import-untyped, unused-ignore]
-from jsonschema.exceptions import (  # type: ignore[import-untyped, unused-ignore]
-    SchemaError,
-    ValidationError,
-    best_match,
-)
-from referencing import Registry, Resource
-from referencing.exceptions import NoSuchResource, Unresolvable
-
-from rexport.checks.secret_patterns import REDACTED
+from rexport.checks import schema_engine, schema_graph
 from rexport.findings import Finding, pointer
 from rexport.json_values import get
-from rexport.schema.formats import FORMATS
 
 __all__ = ["check_config_schema"]
 
 Path = tuple[str | int, ...]
 
-_DRAFTS: dict[str, Any] = {
-    "json-schema.org/draft/2020-12/schema": jsonschema.Draft202012Validator,
-    "json-schema.org/draft/2019-09/schema": jsonschema.Draft201909Validator,
-    "json-schema.org/draft-07/schema": jsonschema.Draft7Validator,
-    "json-schema.org/draft-06/schema": jsonschema.Draft6Validator,
-    "json-schema.org/draft-04/schema": jsonschema.Draft4Validator,
-    "json-schema.org/draft-03/schema": jsonschema.Draft3Validator,
-}
-_MAX_VIOLATIONS = 1000
 _REF_KEYWORDS = ("$ref", "$dynamicRef", "$recursiveRef")
 _INSTANCE_KEYWORDS = frozenset({"const", "enum", "default", "examples"})  # data, not schemas
 _NAME_MAPS = frozenset({"properties", "patternProperties", "$defs", "definitions",
                         "dependentSchemas", "dependencies"})
-
-
-def _refuse(uri: str) -> Resource[Any]:
-    # the validator never touches the network: a $ref outside the document is unusable
-    raise NoSuchResource(ref=uri)  # type: ignore[call-arg, unused-ignore]
-
-
-_OFFLINE: Registry[Any] = Registry(retrieve=_refuse)  # type: ignore[call-arg, unused-ignore]
+_WEAK = frozenset({"anyOf", "oneOf"})
 
 
 def check_config_schema(manifest: Any, schema_doc: Any, *, file: str) -> list[Finding]:
     """Apply the experiment's JSON Schema ``schema_doc`` (the file ``file``) to
     config.hyperparameters: R106 for each violation, R107 when the schema cannot be used.
 
-    Draft 2020-12 unless ``$schema`` names another draft; formats are asserted; no ``$ref`` may
-    leave the file and none is ever fetched; a value that is the redaction marker is not
-    judged. Messages name the rule broken, never the value.
+    Draft 2020-12 unless ``$schema`` names another of the five drafts (2019-09, 7, 6, 4);
+    formats are asserted; no ``$ref`` may leave the file and none is ever fetched; a value that
+    is the redaction marker is not judged. The work is bounded: patterns run in a linear-time
+    engine (backreferences and look-around with a capped number of steps), and a schema
+    whose cost cannot be bounded beforehand is applied in a child process with a deadline
+    and a memory cap. Whatever fails inside is R107, never an exception. Messages name the
+    rule broken, never the value.
     """
     config = get(manifest, "config")
     if not isinstance(config, dict) or "hyperparameters" not in config:
@@ -62,46 +39,35 @@ def check_config_schema(manifest: Any, schema_doc: Any, *, file: str) -> list[Fi
     if not isinstance(schema_doc, (dict, bool)):
         return [Finding.of("REX-R107", "the schema is neither an object nor a boolean",
                            file=file)]
-    cls, problem = _validator_class(schema_doc, file)
+    draft, problem = _draft(schema_doc, file)
     if problem is not None:
         return [problem]
-    try:
-        cls.check_schema(schema_doc)
-    except SchemaError as exc:
-        return [Finding.of("REX-R107", f"not a valid schema: {_rule(exc)}", file=file,
-                           pointer=pointer(*exc.absolute_path))]
-    outside = list(islice(_outside_refs(schema_doc, file), _MAX_VIOLATIONS))
+    outside = list(islice(_outside_refs(schema_doc, file), schema_engine.MAX_VIOLATIONS))
     if outside:
         return outside
-    validator = cls(schema_doc, registry=_OFFLINE, format_checker=_format_checker(cls))
-    try:
-        errors = [e for e in islice(validator.iter_errors(config["hyperparameters"]),
-                                    _MAX_VIOLATIONS) if e.instance != REDACTED]
-    except Unresolvable as exc:
-        return [Finding.of("REX-R107", f"unresolvable $ref {getattr(exc, 'ref', '')!r}",
-                           file=file)]
-    except (RecursionError, re.error, ValueError, TypeError) as exc:
-        # a $ref cycle with no end, or a pattern Python cannot compile
-        return [Finding.of("REX-R107", f"the schema cannot be applied ({type(exc).__name__})",
-                           file=file)]
-    best = best_match(errors)
-    ordered = ([best] + [e for e in errors if e is not best]) if best is not None else []
-    return [Finding.of("REX-R106", f"hyperparameter breaks the schema's {_rule(error)}",
-                       pointer=pointer("config", "hyperparameters", *error.absolute_path),
-                       schema_pointer=pointer(*error.absolute_schema_path))
-            for error in ordered]
+    hyper = config["hyperparameters"]
+    plan = schema_graph.plan(schema_doc, hyper)
+    if plan.cycle is not None:
+        return [Finding.of("REX-R107", "a $ref cycle that never reaches into the value: "
+                           "the schema would be applied without end", file=file,
+                           pointer=plan.cycle)]
+    apply = schema_engine.evaluate if plan.bounded else schema_engine.evaluate_isolated
+    return _findings(apply(schema_doc, hyper, draft), schema_doc, file)
 
 
-def _validator_class(schema: Any, file: str) -> tuple[Any, Finding | None]:
+def _draft(schema: Any, file: str) -> tuple[int, Finding | None]:
     uri = schema.get("$schema") if isinstance(schema, dict) else None
     if uri is None:
-        return jsonschema.Draft202012Validator, None
-    key = uri.split("://", 1)[-1].rstrip("#") if isinstance(uri, str) else None
-    if key in _DRAFTS:
-        return _DRAFTS[key], None
+        return 202012, None
+    key = None
+    if isinstance(uri, str) and uri.startswith(("http://", "https://")):
+        key = uri.split("://", 1)[1]
+        key = key[:-1] if key.endswith("#") else key
+    if key in schema_engine.DRAFTS:
+        return schema_engine.DRAFTS[key], None
     # an unknown dialect may mean anything: applying 2020-12 to it could pass what it refuses
-    return None, Finding.of("REX-R107", "$schema names no JSON Schema draft this validator "
-                            "knows", file=file, pointer="/$schema")
+    return 0, Finding.of("REX-R107", "$schema names none of the drafts 2020-12, 2019-09, 7, "
+                         "6 and 4", file=file, pointer="/$schema")
 
 
 def _outside_refs(schema: Any, file: str) -> Iterator[Finding]:
@@ -122,18 +88,37 @@ def _outside_refs(schema: Any, file: str) -> Iterator[Finding]:
             stack.extend((v, (*at, i), False) for i, v in enumerate(node))
 
 
-def _rule(error: ValidationError | SchemaError) -> str:
-    expected = repr(error.validator_value)
+def _findings(results: list[schema_engine.Result], schema: Any, file: str) -> list[Finding]:
+    unusable = [r for r in results if "unusable" in r]
+    if unusable:
+        first = unusable[0]
+        return [Finding.of("REX-R107", str(first.get("reason", "the schema cannot be applied")),
+                           file=file, pointer=pointer(*_tokens(first["unusable"])))]
+    # the shallowest violation first (as jsonschema's best_match), anyOf/oneOf after others
+    ordered = sorted(results, key=lambda r: (len(r["path"]), r["keyword"] in _WEAK))
+    best = ordered[:1]
+    rest = [r for r in results if not best or r is not best[0]]
+    return [Finding.of("REX-R106", f"hyperparameter breaks the schema's {_rule(r, schema)}",
+                       pointer=pointer("config", "hyperparameters", *_tokens(r["path"])),
+                       schema_pointer=pointer(*_tokens(r["evaluation"])))
+            for r in best + rest]
+
+
+def _tokens(path: Any) -> Path:
+    return tuple(t if isinstance(t, (str, int)) else str(t) for t in path) \
+        if isinstance(path, list) else ()
+
+
+def _rule(result: schema_engine.Result, schema: Any) -> str:
+    value: Any = schema
+    for token in _tokens(result.get("location")):
+        if isinstance(value, dict):
+            value = value.get(str(token))
+        elif isinstance(value, list) and isinstance(token, int) and 0 <= token < len(value):
+            value = value[token]
+        else:
+            value = None
+    expected = repr(value)
     if len(expected) > 80:
         expected = expected[:77] + "..."
-    return f"{error.validator!r} rule ({expected})"
-
-
-def _format_checker(cls: Any) -> Any:
-    """The draft's format checker, with our own checks for the formats that python-jsonschema
-    asserts only when optional packages are installed (date-time, uri, ...): an experiment's
-    schema gets the same verdict on every machine."""
-    checker = jsonschema.FormatChecker(formats=cls.FORMAT_CHECKER.checkers)
-    for name, check in FORMATS.items():
-        checker.checks(name)(check)
-    return checker
+    return f"{result['keyword']!r} rule ({expected})"

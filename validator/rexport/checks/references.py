@@ -41,7 +41,17 @@ def check(manifest: Any) -> list[Finding]:
     out.extend(_splits(manifest, datasets, splits))
     out.extend(_lineage(manifest, datasets, paths))
     out.extend(_replay(manifest, paths))
+    if not isinstance(manifest.get("files"), list):
+        # no index (REX-C104 or REX-S101 says so): nothing can be compared with it (IDX-02)
+        return [f for f in out if not _needs_index(f)]
     return out
+
+
+def _needs_index(finding: Finding) -> bool:
+    """Whether ``finding`` says that a path is not among the indexed files."""
+    return (finding.code in ("REX-R103", "REX-R109", "REX-R110")
+            or (finding.code == "REX-R102" and finding.pointer.endswith("/file"))
+            or finding.pointer == "/replay/working_directory")
 
 
 def _unique(manifest: dict[str, Any], where: Tokens, key: str, what: str,
@@ -237,8 +247,7 @@ def check_config_schema(manifest: Any, schema_doc: Any, *, file: str) -> list[Fi
     """Apply the experiment's JSON Schema ``schema_doc`` (the file ``file``) to
     config.hyperparameters: R106 for each violation, R107 when the schema cannot be used.
 
-    See rexport.checks.config_schema, imported here only when an export has such a schema:
-    python-jsonschema costs more to import than a small export takes to validate.
+    See rexport.checks.config_schema, imported here only when an export has such a schema.
     """
     from rexport.checks import config_schema
 

@@ -1,12 +1,52 @@
-"""Safety of the manifest's own paths: every files[].path obeys the path rules, no twins."""
+"""Safety of the manifest's own paths: every member holding a path obeys the path rules, and
+files[] has no twins."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from rexport.findings import Finding, pointer
-from rexport.json_values import as_list, get
+from rexport.json_values import Tokens, as_list, get, select
 from rexport.paths import TwinFinder, display, path_problems, plain
+
+# Every member but files[].path that holds a path (spec EXP-08's table), "*" for each item
+# of an array. A directory (code.snapshot.root) is judged without its one final "/".
+PATH_MEMBERS: tuple[Tokens, ...] = (
+    ("code", "snapshot", "root"),
+    ("code", "vcs", "diff"),
+    ("code", "entry_points", "*", "path"),
+    ("data", "datasets", "*", "embedded", "paths", "*"),
+    ("data", "splits", "*", "path"),
+    ("lineage", "steps", "*", "code", "path"),
+    ("lineage", "steps", "*", "inputs", "*", "file"),
+    ("lineage", "steps", "*", "outputs", "*", "file"),
+    ("environment", "lockfiles", "*", "path"),
+    ("environment", "reproduce", "path"),
+    ("config", "path"),
+    ("config", "hyperparameters_schema"),
+    ("results", "artifacts", "*", "path"),
+    ("replay", "working_directory"),
+    ("replay", "metrics_file"),
+)
+_DIRECTORY = ("code", "snapshot", "root")
+_ROOT = ("replay", "working_directory")  # "." names the export's root there (RPL-01)
+
+
+def check_member_paths(manifest: dict[str, Any]) -> list[Finding]:
+    """Return X1xx findings for every member of PATH_MEMBERS whose value is a string that
+    breaks a path rule, at the member's pointer; never raises. Other types are the schema's."""
+    found: list[Finding] = []
+    for member in PATH_MEMBERS:
+        for tokens, value in select(manifest, member):
+            if not isinstance(value, str) or (member == _ROOT and value == "."):
+                continue
+            path = value[:-1] if member == _DIRECTORY and value.endswith("/") else value
+            problems = path_problems(path)
+            if problems:
+                where = pointer(*tokens)
+                found.extend(Finding.of(code, message, pointer=where)
+                             for code, message in problems)
+    return found
 
 
 def check_manifest_paths(manifest: dict[str, Any]) -> list[Finding]:

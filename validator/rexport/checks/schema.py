@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
-from rexport.checks.secret_patterns import REDACTED
+from rexport.checks.secret_patterns import REDACTED, find_secrets, is_secret_name
+from rexport.checks.spelling import nearest
 from rexport.findings import Finding, pointer
 from rexport.json_values import as_list, get, resolve
 from rexport.schema import validators
+from rexport.schema.redactable import parse_pointer, redactable, value_at
 
 _ROOT_REQUIRED = validators.ROOT + validators.SUFFIX + "#/required"
 _VERSION = "rex_version"
+_SHOWN = 40  # characters of an offending value quoted in a message
+# a long run of key characters with letters and digits reads as a key, a placeholder included
+_TOKEN = re.compile(r"(?=[^0-9]*[0-9])(?=[^A-Za-z]*[A-Za-z])[A-Za-z0-9+/=_.-]{16,}")
+# keywords whose instance is the object holding the problem, not an offending value
+_NO_VALUE = frozenset({"required", "unevaluatedProperties", "additionalProperties", "anyOf",
+                       "oneOf", "minProperties", "maxProperties", "false"})
 
 
 def _redacted_pointers(manifest: Any) -> set[str]:
@@ -20,40 +30,101 @@ def _redacted_pointers(manifest: Any) -> set[str]:
 
 def _is_redacted(manifest: Any, error: validators.SchemaError, redacted: set[str]) -> bool:
     # A value replaced by the marker is declared in `redactions`: the marker may not fit the
-    # field's type or format, and is never a schema error (spec SEC).
+    # field's type or format, and is no schema error where a redaction may stand (SEC-07);
+    # elsewhere the value is one the validator verifies, and the marker is judged like any.
     return (error.keyword != "required" and error.pointer in redacted
-            and resolve(manifest, error.path) == REDACTED)
+            and redactable(error.path) and resolve(manifest, error.path) == REDACTED)
+
+
+def shown_value(manifest: Any, error: validators.SchemaError) -> str:
+    """The offending value for a message, as JSON, shortened; empty for an object or a list,
+    and withheld when it may be a credential (a schema error can be a secret in the wrong
+    place)."""
+    if error.keyword in _NO_VALUE:
+        return ""
+    value = resolve(manifest, error.path)
+    if isinstance(value, (dict, list)):
+        return ""
+    name = error.path[-1] if error.path else ""
+    if isinstance(value, str) and (_TOKEN.fullmatch(value) or find_secrets(value)
+                                   or (isinstance(name, str) and is_secret_name(name))):
+        return " (value withheld: it may be a credential)"
+    text = json.dumps(value, ensure_ascii=False)
+    if len(text) > _SHOWN:
+        text = text[:_SHOWN - 4] + "...\""
+    # "expected string, got number 5"; "not a valid date-time, got "2026-01-15 10:00""
+    return f" {text}" if error.keyword == "type" else f", got {text}"
+
+
+def misplaced_redactions(manifest: Any) -> list[Finding]:
+    """Return REX-K104 at each listed marker (a `redactions` pointer that resolves to
+    "[REDACTED]") in a member where no redaction may stand (spec SEC-07); never raises."""
+    found = []
+    for where in sorted(_redacted_pointers(manifest)):
+        tokens = parse_pointer(where)
+        if tokens is None or redactable(tokens) or value_at(manifest, tokens) != REDACTED:
+            continue
+        found.append(Finding.of("REX-K104", "a redaction marker stands in a member that the "
+                                "validator verifies or that identifies something",
+                                pointer=where))
+    return found
 
 
 def check(manifest: Any, *, strict: bool, engine: str = "auto") -> list[Finding]:
     """Check `manifest` (any JSON value) against the manifest schema; never raises.
 
-    Returns every violation as REX-S101 (pointer to the instance, schema_pointer to the rule),
-    most relevant first; a missing required top-level member as REX-C104 at "/<member>";
-    with `strict`, each member the schema does not define (never an `x-` one) as REX-S102.
+    Returns every violation as REX-S101 (pointer to the instance, schema_pointer to the rule,
+    the offending value in the message), most relevant first; a missing required top-level
+    member as REX-C104 at "/<member>"; each member the schema does not define that is one edit
+    from one it defines there as REX-S103 (in every mode); with `strict`, every other member
+    the schema does not define (never an `x-` one) as REX-S102.
     `rex_version` is left to the version check, whose V101/V102 say more than S101 or C104.
     """
     try:
         found = validators.errors(manifest, strict=strict, engine=engine)
+        # the strict schema's unknown members, for the misspellings among them
+        closed = found if strict else validators.errors(manifest, strict=True, engine=engine)
     except RecursionError:
         return [Finding.of("REX-S101", "the document is nested too deeply to check",
                            schema_pointer="")]
     redacted = _redacted_pointers(manifest)
     findings: list[Finding] = []
-    unknown: list[Finding] = []
     for error in found:
         if error.path[:1] == (_VERSION,) or (error.missing == _VERSION and not error.path):
             continue
         if error.keyword == "unevaluatedProperties":
-            unknown.extend(
-                Finding.of("REX-S102", f"member {key!r} is not defined by REX v1",
-                           pointer=pointer(*error.path, key), schema_pointer=error.schema_pointer)
-                for key in error.unknown)
-        elif error.schema_pointer == _ROOT_REQUIRED and error.missing is not None:
+            continue
+        if error.schema_pointer == _ROOT_REQUIRED and error.missing is not None:
             findings.append(Finding.of(
                 "REX-C104", f"required section {error.missing!r} is missing",
                 pointer=pointer(error.missing), schema_pointer=error.schema_pointer))
         elif not _is_redacted(manifest, error, redacted):
-            findings.append(Finding.of("REX-S101", error.message, pointer=error.pointer,
+            findings.append(Finding.of("REX-S101", error.message + shown_value(manifest, error),
+                                       pointer=error.pointer,
                                        schema_pointer=error.schema_pointer))
-    return findings + unknown
+    return findings + misplaced_redactions(manifest) + _unknown(manifest, closed, strict=strict)
+
+
+def _unknown(manifest: Any, errors: list[validators.SchemaError], *, strict: bool
+             ) -> list[Finding]:
+    out: list[Finding] = []
+    for error in errors:
+        if error.keyword != "unevaluatedProperties":
+            continue
+        # the object schema that the strict variant closed with this keyword
+        node = validators.schema_node(error.schema_pointer.rpartition("/")[0])
+        names = node.get("properties") if isinstance(node, dict) else None
+        defined = names if isinstance(names, dict) else {}
+        for key in error.unknown:
+            guess = nearest(key, defined)
+            if guess == _VERSION and not error.path and _VERSION not in manifest:
+                continue  # the version check's REX-V104
+            where = pointer(*error.path, key)
+            if guess is not None:
+                out.append(Finding.of(
+                    "REX-S103", f"member {key!r} is not defined here; did you mean {guess!r}?",
+                    pointer=where, schema_pointer=error.schema_pointer))
+            elif strict:
+                out.append(Finding.of("REX-S102", f"member {key!r} is not defined by REX v1",
+                                      pointer=where, schema_pointer=error.schema_pointer))
+    return out

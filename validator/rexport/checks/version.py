@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from rexport.findings import Finding
+from rexport.checks.spelling import one_edit
+from rexport.findings import Finding, pointer
 from rexport.json_values import get
 from rexport.versions import SPEC_VERSION
 
@@ -28,7 +29,8 @@ def check(manifest: Any) -> list[Finding]:
     version = parse(value)
     if version is None:
         what = "missing" if value is None else "not a \"MAJOR.MINOR\" string"
-        return [Finding.of("REX-V101", f"rex_version is {what}", pointer=_WHERE)]
+        return [Finding.of("REX-V101", f"rex_version is {what}", pointer=_WHERE),
+                *(_misspelt(manifest) if value is None else [])]
     major, minor = version
     if major != _MAJOR:
         return [Finding.of("REX-V102", f"REX {major}.x is not read by this validator "
@@ -37,6 +39,15 @@ def check(manifest: Any) -> list[Finding]:
         return [Finding.of("REX-V103", f"REX {major}.{minor} is newer than {SPEC_VERSION}: "
                            "fields it added are not checked", pointer=_WHERE)]
     return []
+
+
+def _misspelt(manifest: Any) -> list[Finding]:
+    """V104 for each top-level member one edit from rex_version, when rex_version is absent."""
+    if not isinstance(manifest, dict):
+        return []
+    return [Finding.of("REX-V104", f"member {key!r} is not defined; did you mean "
+                       "'rex_version'?", pointer=pointer(key))
+            for key in manifest if isinstance(key, str) and one_edit(key, "rex_version")]
 
 
 def supported(manifest: Any) -> bool:

@@ -2,33 +2,15 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
 import click
 
+from rexport.commands import interop_call
+
 T = TypeVar("T")
 _KEY = click.Path(exists=False, dir_okay=False, path_type=Path)
-
-
-def _run(call: Callable[[], T]) -> T:
-    """Run ``call``; turn its known failures into a message and the exit code they give."""
-    from rexport.interop.export import InteropError
-
-    try:
-        return call()
-    except InteropError as exc:
-        click.echo(f"error: {exc.message}", err=True)
-        sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        click.echo("interrupted: nothing was written", err=True)
-        sys.exit(130)
-    except OSError as exc:
-        where = f" {exc.filename}" if exc.filename else ""
-        click.echo(f"error: cannot read or write{where}: {exc.strerror or exc}", err=True)
-        sys.exit(2)
 
 
 @click.command("attest")
@@ -50,7 +32,7 @@ def command(export: Path, key: Path, output: Path | None, force: bool, quiet: bo
     from rexport.interop.attest import attest
 
     out = output or export.parent / f"{export.name}.intoto.json"
-    subjects = _run(lambda: attest(export, key, out, overwrite=force))
+    subjects = interop_call(lambda: attest(export, key, out, overwrite=force))
     if not quiet:
         click.echo(f"wrote {out} ({len(subjects)} subjects) "
                    f"{subjects[0]['annotations']['exportDigest']}")
@@ -71,7 +53,7 @@ def verify_command(export: Path, attestation: Path, key: Path, quiet: bool) -> N
     """
     from rexport.interop.attest import verify
 
-    verified = _run(lambda: verify(export, attestation, key))
+    verified = interop_call(lambda: verify(export, attestation, key))
     if not quiet:
         click.echo(f"verified: {verified.subjects} subjects signed by {verified.keyid[:16]} "
                    f"{verified.export_digest}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,7 @@ import click
 
 from rexport.commands import write_output
 from rexport.conformance import badge as badges
-from rexport.paths import MANIFEST
+from rexport.paths import MANIFEST, display
 
 RESULT_KIND = "rex-conformance-result"
 
@@ -23,7 +24,7 @@ def _conformance_result(path: Path) -> dict[str, Any] | None:
         with path.open("rb") as fp:
             # a run result is small; a large .json is a manifest, which validation reads safely
             data = json.loads(fp.read(16 << 20))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return None
     if isinstance(data, dict) and data.get("kind") == RESULT_KIND:
         return data
@@ -31,7 +32,8 @@ def _conformance_result(path: Path) -> dict[str, Any] | None:
 
 
 def build(path: Path, *, strict: bool) -> badges.Badge:
-    """The badge for ``path``: a conformance run result, or an export that is validated here."""
+    """The badge for ``path``: a conformance run result, or an export that is validated here;
+    raise ValueError for a conformance result that is malformed."""
     result = _conformance_result(path)
     if result is not None:
         return badges.from_conformance_result(result)
@@ -49,9 +51,15 @@ def build(path: Path, *, strict: bool) -> badges.Badge:
 @click.option("--strict", is_flag=True, help="Validate with --strict (warnings fail).")
 def command(path: Path, output: Path, json_path: Path | None, strict: bool) -> None:
     """Write a badge for PATH: an export (directory, archive, rex.json) or the JSON result of
-    `rexport conformance run --json`. Exits 0 once the badge is written, whatever it says."""
-    badge = build(path, strict=strict)
+    `rexport conformance run --json`. Exits 0 once the badge is written, whatever it says;
+    2 when PATH is a malformed conformance result (nothing is written)."""
+    try:
+        badge = build(path, strict=strict)
+    except ValueError as exc:
+        click.echo(display(f"rexport badge: {path}: not a usable conformance result: {exc}",
+                           None), err=True)
+        sys.exit(2)
     write_output(output, badges.svg(badge))
     if json_path is not None:
         write_output(json_path, badges.endpoint_json(badge))
-    click.echo(f"{badge.label} | {badge.message}")
+    click.echo(display(f"{badge.label} | {badge.message}", None))

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from rexport.conformance.archive import pack_suite, unpacked_suite
 from rexport.conformance.lint import lint, spec_sections
 from rexport.conformance.runner import (
     REFERENCE,
@@ -20,6 +21,7 @@ from rexport.conformance.runner import (
     summary_line,
 )
 from rexport.conformance.suite import SuiteError, find_suite, load_cases
+from rexport.paths import display
 
 _SUITE_HELP = ("The suite's root (the folder holding case.schema.json). Default: "
                "conformance-tests/ found upward from the working directory, or next to the "
@@ -37,6 +39,9 @@ def command() -> None:
                    "(--strict, --max-files N, --max-bytes N). Default: the reference validator.")
 @click.option("--suite", type=click.Path(file_okay=False, path_type=Path),
               envvar="REX_CONFORMANCE_SUITE", help=_SUITE_HELP)
+@click.option("--suite-archive", type=click.Path(dir_okay=False, path_type=Path),
+              help="Run the suite in this archive (made by `rexport conformance pack-suite`), "
+                   "unpacked safely in a temporary folder.")
 @click.option("--junit", "junit_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Write a JUnit XML report here.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
@@ -47,14 +52,34 @@ def command() -> None:
               help="Cases run at once.")
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=120.0, show_default=True,
               help="Seconds a validator may take on one case.")
+@click.option("--exact/--contains", default=True, show_default=True,
+              help="--exact: an error the case does not allow fails it (spec VAL-11); "
+                   "--contains: only the expected findings must be present.")
 @click.option("-v", "--verbose", is_flag=True, help="Also list the cases that passed.")
-def run_command(template: str | None, suite: Path | None, junit_path: Path | None,
-                json_path: Path | None, patterns: tuple[str, ...], jobs: int, timeout: float,
-                verbose: bool) -> None:
+def run_command(template: str | None, suite: Path | None, suite_archive: Path | None,
+                junit_path: Path | None, json_path: Path | None, patterns: tuple[str, ...],
+                jobs: int, timeout: float, exact: bool, verbose: bool) -> None:
     """Run every case against a validator; print failures, then `N passed, M failed`.
 
-    Exit codes: 0 every case passed, 1 a case failed, 2 usage error (no suite, bad command).
+    Exit codes: 0 every case passed, 1 a case failed, 2 usage error (no suite, bad command,
+    an unusable suite archive).
     """
+    if suite_archive is None:
+        _run(template, suite, junit_path, json_path, patterns, jobs, timeout, exact, verbose)
+        return
+    if suite is not None:
+        raise click.UsageError("give --suite or --suite-archive, not both")
+    try:
+        with unpacked_suite(suite_archive) as root:
+            _run(template, root, junit_path, json_path, patterns, jobs, timeout, exact,
+                 verbose)
+    except SuiteError as exc:
+        raise click.UsageError(str(exc)) from exc
+
+
+def _run(template: str | None, suite: Path | None, junit_path: Path | None,
+         json_path: Path | None, patterns: tuple[str, ...], jobs: int, timeout: float,
+         exact: bool, verbose: bool) -> None:
     try:
         root = find_suite(suite)
         cases = [c for c in load_cases(root)
@@ -62,15 +87,15 @@ def run_command(template: str | None, suite: Path | None, junit_path: Path | Non
         validator = (reference if template is None
                      else command_validator(template, timeout=timeout))
     except SuiteError as exc:
-        raise click.UsageError(str(exc)) from exc
+        raise click.UsageError(display(str(exc), None)) from exc
     if not cases:
         raise click.UsageError(f"no cases selected in {root}")
-    outcomes = run(cases, validator, jobs=jobs)
+    outcomes = run(cases, validator, jobs=jobs, exact=exact)
     for outcome in outcomes:
         if not outcome.passed:
             click.echo(describe_failure(outcome, root))
         elif verbose:
-            click.echo(f"ok   {outcome.case.id}")
+            click.echo(f"ok   {display(outcome.case.id)}")
     if junit_path is not None:
         junit_path.write_bytes(junit_xml(outcomes))
     if json_path is not None:
@@ -79,6 +104,25 @@ def run_command(template: str | None, suite: Path | None, junit_path: Path | Non
     click.echo(summary_line(outcomes))
     if not all(o.passed for o in outcomes):
         raise SystemExit(1)
+
+
+@command.command("pack-suite")
+@click.option("--suite", type=click.Path(file_okay=False, path_type=Path),
+              envvar="REX_CONFORMANCE_SUITE", help=_SUITE_HELP)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("rex-conformance-suite.tar.gz"), show_default=True,
+              help="The archive to write.")
+def pack_suite_command(suite: Path | None, output: Path) -> None:
+    """Write the suite as one deterministic .tar.gz, for `conformance run --suite-archive`.
+
+    Identical suites give byte-identical archives. Exit codes: 0 written, 2 usage error.
+    """
+    try:
+        root = find_suite(suite)
+        count = pack_suite(root, output)
+    except SuiteError as exc:
+        raise click.UsageError(str(exc)) from exc
+    click.echo(f"{output}: {count} files of {root}")
 
 
 @command.command("lint")
@@ -95,12 +139,12 @@ def lint_command(suite: Path | None, spec_dir: Path | None) -> None:
     try:
         root = find_suite(suite)
     except SuiteError as exc:
-        raise click.UsageError(str(exc)) from exc
+        raise click.UsageError(display(str(exc), None)) from exc
     if spec_dir is None and (root.parent / "spec" / "v1").is_dir():
         spec_dir = root.parent / "spec" / "v1"
     problems = lint(root, sections=spec_sections(spec_dir) if spec_dir else None)
     for problem in problems:
-        click.echo(problem)
+        click.echo(display(problem, None))
     count = len(list(root.glob("v*/*/*/*/expected.json")))
     click.echo(f"{count} cases, {len(problems)} problems")
     if problems:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
+
+from rexport.commands import interop_call
 
 TARGETS = ("bagit", "ro-crate", "cyclonedx")
 
@@ -36,25 +37,14 @@ def command(target: str, export: Path, out: Path | None, output: Path | None, fm
     invalid. Exit codes: 0 written, 1 the export is invalid or cannot be expressed in the
     target, 2 usage error, unreadable input or unwritable OUT, 130 interrupted.
     """
-    from rexport.interop.export import InteropError
 
     if (out is None) == (output is None):
         raise click.UsageError("give OUT or -o/--output, once")
     destination = out if out is not None else output
     assert destination is not None
     caps = {"max_files": max_files, "max_bytes": max_bytes}
-    try:
-        message = _convert(target, export, destination, fmt=fmt, force=force, **caps)
-    except InteropError as exc:
-        click.echo(f"error: {exc.message}", err=True)
-        sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        click.echo("interrupted: nothing was written", err=True)
-        sys.exit(130)
-    except OSError as exc:
-        where = f" {exc.filename}" if exc.filename else ""
-        click.echo(f"error: cannot read or write{where}: {exc.strerror or exc}", err=True)
-        sys.exit(2)
+    message = interop_call(
+        lambda: _convert(target, export, destination, fmt=fmt, force=force, **caps))
     if not quiet:
         click.echo(message)
 

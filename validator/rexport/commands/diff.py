@@ -94,7 +94,7 @@ def command(a: str, b: str | None, against_env: bool, output_format: str) -> Non
     try:
         differences = compare(a, b)
     except ManifestError as exc:
-        click.echo(f"rexport diff: {exc.code}: {exc}", err=True)
+        click.echo(display(f"rexport diff: {exc.code}: {exc}", None), err=True)
         sys.exit(2)
     if output_format == "json":
         click.echo(render_json(a, b if b is not None else THIS_MACHINE, differences))

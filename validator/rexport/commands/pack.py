@@ -9,6 +9,8 @@ from types import FrameType
 
 import click
 
+from rexport.paths import display
+
 _PATH = click.Path(exists=True, path_type=Path)
 
 
@@ -93,16 +95,18 @@ def command(out: Path, code: Path | None, data: tuple[Path, ...], data_refs: tup
     try:
         written = pack(request)
     except PackError as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(display(f"error: {exc}", None), err=True)
         sys.exit(exc.exit_code)
     except OSError as exc:
         where = f" {exc.filename}" if exc.filename else ""
-        click.echo(f"error: cannot read or write{where}: {exc.strerror or exc}", err=True)
+        click.echo(display(f"error: cannot read or write{where}: {exc.strerror or exc}", None),
+                   err=True)
         sys.exit(2)
     finally:
         signal.signal(signal.SIGTERM, previous)
     for warning in written.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        click.echo(display(f"warning: {warning}", None), err=True)
     if not quiet:
-        click.echo(f"wrote {written.path} ({written.format}, "
-                   f"{len(written.manifest['files']) + 1} files) {written.export_digest}")
+        click.echo(display(f"wrote {written.path} ({written.format}, "
+                           f"{len(written.manifest['files']) + 1} files) "
+                           f"{written.export_digest}", None))

@@ -28,15 +28,18 @@ def use_color(choice: str, stream: Any) -> bool:
 
 
 def run(paths: tuple[str, ...], **options: Any) -> list[Report]:
-    """Validate each path with the validate() options; return the reports in order.
+    """Validate each path with the options of rexport.validate; return the reports in order.
 
     A BagIt bag around an export is checked as a bag, then its data/ as the export (VAL-09).
     """
+    from rexport.extended import validate_all
     from rexport.interop.bagcheck import is_bag, validate_bag
     from rexport.validation import validate
 
-    return [validate_bag(path, **options) if is_bag(path) else validate(path, **options)
-            for path in paths]
+    def one(path: str, **chosen: Any) -> Report:
+        return validate_bag(path, **chosen) if is_bag(path) else validate(path, **chosen)
+
+    return validate_all(paths, one, **options)
 
 
 def exit_code(reports: list[Report]) -> int:
@@ -83,12 +86,21 @@ def exit_code(reports: list[Report]) -> int:
 @click.option("-v", "--verbose", count=True, help="Text: add hints, schema pointers, sections.")
 @click.option("--color", type=click.Choice(("auto", "always", "never")), default="auto",
               show_default=True, help="Colour the text report (NO_COLOR is honoured).")
+@click.option("--sarif-base", type=click.Path(file_okay=False), default=None, metavar="DIR",
+              help="SARIF: URIs relative to this folder (default: the working directory, "
+                   "the repository's root in CI); exports outside it get absolute URIs.")
+@click.option("--sarif-category", default=None, metavar="NAME",
+              help="SARIF: the run's category (automationDetails), to tell uploads apart.")
+@click.option("--sarif-spec-url", default=None, metavar="URL",
+              help="SARIF: where the spec pages are, for the rules' help links "
+                   "(default: the package's Specification URL).")
 @click.pass_context
 def command(ctx: click.Context, paths: tuple[str, ...], fmt: str, output: str | None,
             strict: bool, select: tuple[str, ...], ignore: tuple[str, ...], jobs: int,
             max_files: int, max_bytes: int, storage_option: tuple[str, ...],
             endpoint_url: str | None, verify_remote: str, executor: str | None,
-            progress: bool, quiet: int, verbose: int, color: str) -> None:
+            progress: bool, quiet: int, verbose: int, color: str, sarif_base: str | None,
+            sarif_category: str | None, sarif_spec_url: str | None) -> None:
     """Validate REX exports: directories, .tar, .tar.gz/.tgz, .zip or a bare rex.json.
 
     A folder holding bagit.txt and no rex.json is read as a BagIt bag: its manifests are
@@ -108,12 +120,17 @@ def command(ctx: click.Context, paths: tuple[str, ...], fmt: str, output: str | 
         reports = run(paths, strict=strict, select=select, ignore=ignore, jobs=jobs,
                       max_files=max_files, max_bytes=max_bytes, progress=progress and not quiet,
                       storage_options=options, verify_remote=verify_remote, executor=executor)
-        text = _render(fmt, reports, output=output, color=color, verbosity=verbose - quiet)
+        sarif = {"base": sarif_base, "category": sarif_category, "spec_url": sarif_spec_url}
+        text = _render(fmt, reports, output=output, color=color, verbosity=verbose - quiet,
+                       sarif=sarif)
         _emit(text, output)
     except click.ClickException:
         raise
     except Exception as exc:  # the last line of defence: a message and exit 2, no traceback
-        click.echo(f"rexport validate: internal error: {type(exc).__name__}: {exc}", err=True)
+        from rexport.paths import display
+
+        click.echo(display(f"rexport validate: internal error: {type(exc).__name__}: {exc}"),
+                   err=True)
         ctx.exit(2)
     ctx.exit(exit_code(reports))
 
@@ -148,9 +165,11 @@ def _check_executor(executor: str | None) -> None:
 
 
 def _render(fmt: str, reports: list[Report], *, output: str | None, color: str,
-            verbosity: int) -> str:
+            verbosity: int, sarif: dict[str, str | None]) -> str:
     from rexport.reporters import render
 
+    if fmt == "sarif":
+        return render(fmt, reports, **sarif)
     if fmt != "text":
         return render(fmt, reports)
     colored = use_color(color, sys.stdout) if output is None else color == "always"

@@ -76,14 +76,23 @@ def from_report(report: Report) -> Badge:
 
 
 def from_conformance_result(result: dict[str, Any]) -> Badge:
-    """The badge for a conformance run's JSON result (``rexport conformance run --json``)."""
+    """The badge for a conformance run's JSON result (``rexport conformance run --json``);
+    raise ValueError when its counts are not non-negative integers."""
     label = _label(str(result.get("spec_version", "")))
-    passed, failed = int(result.get("passed", 0)), int(result.get("failed", 0))
+    # a damaged count (negative, text, a float, Infinity) must not turn into a green badge
+    passed, failed = _count(result, "passed"), _count(result, "failed")
     if passed + failed == 0:
         return Badge(label, "no cases run", "lightgrey")
     if failed:
         return Badge(label, f"{failed} of {passed + failed} cases failed", "red")
     return Badge(label, f"conformant ({passed} cases)", "brightgreen")
+
+
+def _count(result: dict[str, Any], key: str) -> int:
+    value = result.get(key)
+    if type(value) is not int or value < 0:  # bool is an int; "3", 3.0 and Infinity are not
+        raise ValueError(f"{key!r} is not a non-negative integer")
+    return value
 
 
 def _num(value: float) -> str:

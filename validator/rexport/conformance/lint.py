@@ -8,11 +8,13 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from rexport.conformance.suite import EXPORT_NAMES, OUTCOMES, PROTOCOL_OPTIONS, SUITE_MARKER
+from rexport.conformance.suite import EXPORT_NAMES, OUTCOMES, SUITE_MARKER, case_problems
 from rexport.findings import CATALOGUE, Severity
 from rexport.paths import MANIFEST
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+GENERATOR = ("tools", "generate.py")  # a suite that holds its generator makes every case with it
+_TOP_LEVEL_DEF = re.compile(r"^def ([A-Za-z_][A-Za-z0-9_]*)\(", re.MULTILINE)
 SECTION_MARK = re.compile(r"\*\*\[([A-Z]{3}-[0-9]{2})\]\*\*")
 MAX_DESCRIPTION = 80
 # the first bytes each archive kind starts with: a case named export.zip must be a zip
@@ -54,13 +56,38 @@ def lint(suite: Path, *, sections: Iterable[str] | None = None) -> list[str]:
         return [f"{SUITE_MARKER}: unusable: {exc}"]
     known = set(sections) if sections is not None else None
     seen: dict[str, str] = {}
+    makers = _generator_functions(suite)
     versions = sorted(p for p in suite.glob("v*") if p.is_dir())
     if not versions:
         problems.append("no version folder (v1/)")
     for folder in (p for v in versions for p in _walk(v, problems)):
         where = folder.relative_to(suite).as_posix()
-        problems += [f"{where}: {p}" for p in _case_problems(folder, checker, known, seen, where)]
+        problems += [f"{where}: {p}" for p in _case_problems(folder, checker, known, seen, where,
+                                                             makers)]
     return problems
+
+
+def _generator_functions(suite: Path) -> dict[str, set[str]] | None:
+    """The top-level functions of each module of the suite's generator; None without one."""
+    tools = suite.joinpath(*GENERATOR).parent
+    if not suite.joinpath(*GENERATOR).is_file():
+        return None
+    return {module.name: set(_TOP_LEVEL_DEF.findall(module.read_text(encoding="utf-8")))
+            for module in sorted(tools.glob("*.py"))}
+
+
+def _maker_problems(data: dict[str, Any], makers: dict[str, set[str]] | None) -> list[str]:
+    """In a suite that holds its generator, each case names the function that made it: a
+    folder made by hand would be lost when the generator rewrites the suite."""
+    if makers is None:
+        return []
+    made_by = data.get("generated_by")
+    if made_by is None:
+        return ["no generated_by: every case of this suite comes from tools/generate.py"]
+    module, _, function = made_by.partition(":")
+    if function not in makers.get(module, set()):
+        return [f"generated_by {made_by}: no such function in tools/"]
+    return []
 
 
 def _walk(version: Path, problems: list[str]) -> Iterable[Path]:
@@ -79,7 +106,7 @@ def _walk(version: Path, problems: list[str]) -> Iterable[Path]:
 
 
 def _case_problems(folder: Path, checker: Any, known: set[str] | None, seen: dict[str, str],
-                   where: str) -> list[str]:
+                   where: str, makers: dict[str, set[str]] | None) -> list[str]:
     try:
         data = json.loads((folder / "expected.json").read_text(encoding="utf-8"),
                           object_pairs_hook=_no_duplicates)
@@ -95,11 +122,13 @@ def _case_problems(folder: Path, checker: Any, known: set[str] | None, seen: dic
         out.append(f"description also used by {seen[description]}")
     seen.setdefault(description, where)
     out += _verdict_problems(folder.parent.parent.name, data)
-    codes = [f["code"] for f in data.get("findings", [])] + list(data.get("absent", []))
+    codes = [f["code"] for f in data.get("findings", []) + data.get("may_also", [])] + list(
+        data.get("absent", []))
     out += [f"unknown finding code {c}" for c in codes if c not in CATALOGUE]
     if known is not None:
         out += [f"section {s} is not in the spec" for s in data["sections"] if s not in known]
-    out += _option_problems(data.get("args", []))
+    out += case_problems(data, folder)  # what the runner refuses to run: options, input
+    out += _maker_problems(data, makers)
     out += _input_problems(folder, data)
     return out
 
@@ -121,18 +150,20 @@ def _verdict_problems(outcome: str, data: dict[str, Any]) -> list[str]:
         out.append("a warning/ case names at least one warning code")
     if outcome == "valid" and severities - {Severity.INFO}:
         out.append("a valid/ case lists only info codes (warnings go in warning/)")
-    if set(listed) & set(data.get("absent", [])):
-        out.append("a code is both expected and absent")
-    if data.get("schema_valid") is True and {"REX-S101", "REX-C104"} & set(listed):
+    allowed = [f["code"] for f in data.get("may_also", [])]
+    if set(listed + allowed) & set(data.get("absent", [])):
+        out.append("a code is both expected (or allowed) and absent")
+    if any(f in data.get("findings", []) for f in data.get("may_also", [])):
+        out.append("a finding is both required and allowed (may_also)")
+    if {CATALOGUE[c].severity for c in allowed if c in CATALOGUE} - {Severity.ERROR}:
+        out.append("may_also lists only error codes (other severities are never judged)")
+    # EXP-05's format grammar is REX's own and stricter than plain validators' format checks:
+    # a value may pass them (schema_valid) and still be REX-S101
+    format_only = "EXP-05" in (data.get("sections") or [])
+    if data.get("schema_valid") is True and {"REX-S101", "REX-C104"} & set(listed) \
+            and not format_only:
         out.append("schema_valid is true but a schema finding is expected")
     return out
-
-
-def _option_problems(args: list[str]) -> list[str]:
-    pairs = list(zip(args[::2], args[1::2], strict=False))
-    if len(args) % 2 or any(f not in PROTOCOL_OPTIONS or not v.isdigit() for f, v in pairs):
-        return [f"args must be pairs of {' / '.join(PROTOCOL_OPTIONS)} and a number"]
-    return []
 
 
 def _input_problems(folder: Path, data: dict[str, Any]) -> list[str]:

@@ -6,7 +6,6 @@ import json
 import shlex
 import shutil
 import subprocess
-import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -23,6 +22,8 @@ from rexport.conformance.suite import (
     judge,
 )
 from rexport.limits import MAX_BYTES, MAX_FILES
+from rexport.paths import display
+from rexport.reporters import junit
 from rexport.versions import SPEC_VERSION
 
 Validator = Callable[[Case], Answer]
@@ -56,10 +57,15 @@ def option_values(args: Sequence[str]) -> dict[str, int]:
     return values
 
 
+REFUSED = "not run: the case is malformed or asks for more than the protocol allows"
+
+
 def reference(case: Case) -> Answer:
     """Run the reference validator in-process through its Python API (`rexport.validate`)."""
     from rexport.validation import validate
 
+    if case.problems:
+        return Answer(None, error=REFUSED)
     try:
         caps = option_values(case.args)
         report = validate(case.input_path, strict=case.strict,
@@ -79,6 +85,8 @@ def command_validator(template: str, *, timeout: float = 120.0) -> Validator:
         raise SuiteError(f"validator command not found: {tokens[0]}")
 
     def run(case: Case) -> Answer:
+        if case.problems:
+            return Answer(None, error=REFUSED)
         argv = expand(tokens, case)
         try:
             done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True,
@@ -96,12 +104,21 @@ def command_validator(template: str, *, timeout: float = 120.0) -> Validator:
     return run
 
 
-def run(cases: Sequence[Case], validator: Validator, *, jobs: int = 1) -> list[Outcome]:
-    """Run every case (``jobs`` at a time) and judge each answer; results in case order."""
+def run(cases: Sequence[Case], validator: Validator, *, jobs: int = 1, exact: bool = True
+        ) -> list[Outcome]:
+    """Run every case (``jobs`` at a time) and judge each answer; results in case order.
+    ``exact``: error-level findings the case does not allow fail it (see suite.judge).
+
+    A case with problems (see Case.load: invalid against case.schema.json, an option or an
+    input the protocol does not allow) fails with them, and the validator never sees it.
+    """
+    def answer(case: Case) -> Answer:
+        return Answer(None, error=REFUSED) if case.problems else validator(case)
+
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        answers = list(pool.map(validator, cases))
-    return [Outcome(case, answer, tuple(judge(case, answer)))
-            for case, answer in zip(cases, answers, strict=True)]
+        answers = list(pool.map(answer, cases))
+    return [Outcome(case, got, case.problems or tuple(judge(case, got, exact=exact)))
+            for case, got in zip(cases, answers, strict=True)]
 
 
 def describe_failure(outcome: Outcome, suite: Path) -> str:
@@ -109,10 +126,12 @@ def describe_failure(outcome: Outcome, suite: Path) -> str:
     case = outcome.case
     lines = [f"FAIL {case.id} ({_relative(case.directory, suite)})",
              f"  {case.description}",
+             *([f"  changed:  {case.mutation}"] if case.mutation else []),
              f"  expected: {expectation(case)}",
              f"  got:      {outcome.answer.summary()}"]
     lines += [f"  - {problem}" for problem in outcome.problems]
-    return "\n".join(lines)
+    # descriptions, paths and what a validator printed come from outside: escaped
+    return "\n".join(display(line, None) for line in lines)
 
 
 def summary_line(outcomes: Sequence[Outcome]) -> str:
@@ -151,18 +170,13 @@ def result_document(outcomes: Sequence[Outcome], *, suite: Path, validator: str
 
 
 def junit_xml(outcomes: Sequence[Outcome], *, name: str = "rex-conformance") -> bytes:
-    """The run as a JUnit XML document: one testcase per case, a failure element per failed one."""
-    failed = sum(not o.passed for o in outcomes)
-    root = ET.Element("testsuites", name=name, tests=str(len(outcomes)), failures=str(failed))
-    suite = ET.SubElement(root, "testsuite", name=name, tests=str(len(outcomes)),
-                          failures=str(failed), errors="0", skipped="0")
-    for o in outcomes:
-        element = ET.SubElement(suite, "testcase", name=o.case.id,
-                                classname=f"{o.case.version}.{o.case.outcome}.{o.case.area}")
-        if not o.passed:
-            failure = ET.SubElement(element, "failure", message=o.problems[0])
-            failure.text = (f"{o.case.description}\nexpected: {expectation(o.case)}\n"
-                            f"got: {o.answer.summary()}\n" + "\n".join(o.problems))
-    ET.indent(root)
-    text: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
-    return text + b"\n"
+    """The run as a JUnit XML document: one testcase per case, a failure element per failed one
+    (the writer of `rexport validate -o junit`)."""
+    cases = tuple(
+        junit.Case(o.case.id, f"{o.case.version}.{o.case.outcome}.{o.case.area}",
+                   failure=None if o.passed else junit.Problem(
+                       "conformance", o.problems[0],
+                       f"{o.case.description}\nexpected: {expectation(o.case)}\n"
+                       f"got: {o.answer.summary()}\n" + "\n".join(o.problems)))
+        for o in outcomes)
+    return junit.write([junit.Suite(name, cases)], name=name).encode("utf-8")

@@ -16,8 +16,9 @@ SUITE_MARKER = "case.schema.json"
 OUTCOMES = ("valid", "invalid", "warning")
 # the export of a case, in the order looked for; a case may name another input with "input"
 EXPORT_NAMES = ("export", "export.tar", "export.tar.gz", "export.tgz", "export.zip", MANIFEST)
-# the options the protocol passes to a validator under test (README "Protocol")
+# the options the protocol passes to a validator under test (spec/v1/validator.md VAL-10)
 PROTOCOL_OPTIONS = ("--max-files", "--max-bytes")
+MAX_CASE_BYTES = 1 << 20  # an expected.json is a few hundred bytes
 
 
 class SuiteError(Exception):
@@ -61,6 +62,9 @@ class Case:
     args: tuple[str, ...]
     input: str
     schema_valid: bool | None
+    problems: tuple[str, ...] = ()  # why the case is refused unrun; empty for a usable case
+    mutation: str | None = None  # what was changed from the base export, for people
+    may_also: tuple[ExpectedFinding, ...] = ()  # errors the spec lets a validator add (VAL-11)
 
     @property
     def id(self) -> str:
@@ -76,15 +80,26 @@ class Case:
         return (["--strict"] if self.strict else []) + list(self.args)
 
     @classmethod
-    def load(cls, directory: Path) -> Case:
-        """Read ``directory/expected.json``; raise SuiteError when it cannot be used."""
+    def load(cls, directory: Path, checker: Any = None) -> Case:
+        """Read ``directory/expected.json``.
+
+        A case that cannot be used (unreadable, invalid against the suite's case schema when
+        ``checker`` is given, or asking for an option or an input the protocol does not
+        allow) comes back with its ``problems``: it fails, and nothing is run for it.
+        """
         try:
-            data = json.loads((directory / "expected.json").read_text(encoding="utf-8"))
-            name, area, outcome, version = (p.name for p in
-                                            (directory, *list(directory.parents)[:3]))
-            findings = tuple(ExpectedFinding(f["code"], f.get("pointer"), f.get("file"))
-                             for f in data.get("findings", []))
+            with (directory / "expected.json").open("rb") as fp:
+                raw = fp.read(MAX_CASE_BYTES + 1)
+            data: Any = json.loads(raw) if len(raw) <= MAX_CASE_BYTES else None
+        except (OSError, ValueError, RecursionError) as exc:
+            return cls._refused(directory, {}, [f"expected.json unreadable: {exc}"])
+        problems = case_problems(data, directory, checker)
+        if problems:
+            return cls._refused(directory, data, problems)
+        try:
+            findings = _expected(data.get("findings", []))
             valid = bool(data["valid"])
+            name, area, outcome, version = _place(directory)
             return cls(
                 directory=directory, version=version, outcome=outcome, area=area, name=name,
                 description=str(data["description"]), valid=valid,
@@ -92,9 +107,70 @@ class Case:
                 absent=tuple(data.get("absent", [])), sections=tuple(data.get("sections", [])),
                 strict=bool(data.get("strict", False)), args=tuple(data.get("args", [])),
                 input=str(data.get("input") or _default_input(directory)),
-                schema_valid=data.get("schema_valid"))
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise SuiteError(f"{directory}: unreadable case: {exc}") from exc
+                schema_valid=data.get("schema_valid"),
+                mutation=str(data["mutation"]) if "mutation" in data else None,
+                may_also=_expected(data.get("may_also", [])))
+        except (SuiteError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            return cls._refused(directory, data, [f"unusable case: {exc}"])
+
+    @classmethod
+    def _refused(cls, directory: Path, data: Any, problems: Sequence[str]) -> Case:
+        description = data.get("description") if isinstance(data, dict) else None
+        name, area, outcome, version = _place(directory)
+        return cls(directory=directory, version=version, outcome=outcome, area=area, name=name,
+                   description=description if isinstance(description, str) else "",
+                   valid=False, exit_code=1, findings=(), absent=(), sections=(), strict=False,
+                   args=(), input="", schema_valid=None, problems=tuple(problems))
+
+
+def _expected(items: Sequence[Mapping[str, Any]]) -> tuple[ExpectedFinding, ...]:
+    return tuple(ExpectedFinding(f["code"], f.get("pointer"), f.get("file")) for f in items)
+
+
+def _place(directory: Path) -> tuple[str, str, str, str]:
+    """(name, area, outcome, version) of a case folder ``<version>/<outcome>/<area>/<name>``."""
+    names = [p.name for p in (directory, *list(directory.parents)[:3])] + ["", "", ""]
+    return names[0], names[1], names[2], names[3]
+
+
+def case_problems(data: Any, directory: Path, checker: Any = None) -> list[str]:
+    """Why the case ``data`` (its expected.json) in ``directory`` must not be run: invalid
+    against ``checker`` (a validator of case.schema.json), an option the protocol does not
+    pass, or an input outside the case folder. Empty when it may run."""
+    if not isinstance(data, dict):
+        return [f"expected.json is not a JSON object of at most {MAX_CASE_BYTES} bytes"]
+    if checker is not None:
+        errors = sorted(f"expected.json{''.join(f'/{t}' for t in e.instance_path)}: "
+                        f"{e.message}" for e in checker.iter_errors(data))
+        if errors:
+            return errors
+    args = data.get("args", [])
+    out = option_problems(args if isinstance(args, list) else [args])
+    name = data.get("input")
+    if name is None:
+        name = next((n for n in EXPORT_NAMES if (directory / n).exists()), None)
+    if isinstance(name, str) and not _inside(directory, name):
+        out.append(f"input {name!r} is not inside the case folder")
+    return out
+
+
+def option_problems(args: Sequence[Any]) -> list[str]:
+    """A problem when ``args`` is not pairs of a protocol option and a count (README)."""
+    pairs = list(zip(args[::2], args[1::2], strict=False))
+    if len(args) % 2 or any(f not in PROTOCOL_OPTIONS or not isinstance(v, str)
+                            or not v.isascii() or not v.isdigit() for f, v in pairs):
+        return [f"args must be pairs of {' / '.join(PROTOCOL_OPTIONS)} and a number"]
+    return []
+
+
+def _inside(directory: Path, name: str) -> bool:
+    # lexically first (no absolute path, no "..", no backslash), then after links
+    parts = name.split("/")
+    if not name or "\\" in name or name.startswith("/") or ".." in parts or "\0" in name:
+        return False
+    base = os.path.realpath(directory)
+    target = os.path.realpath(directory / name)
+    return os.path.commonpath([base, target]) == base and target != base
 
 
 def _default_input(directory: Path) -> str:
@@ -133,7 +209,8 @@ def find_suite(explicit: str | os.PathLike[str] | None = None, *, cwd: Path | No
         if is_suite(candidate):
             return candidate
     raise SuiteError(f"no {SUITE_DIR}/ found from the working directory or the package; "
-                     "give --suite DIR (a checkout's conformance-tests/)")
+                     "give --suite DIR (a checkout's conformance-tests/) or --suite-archive "
+                     "FILE (made by `rexport conformance pack-suite`)")
 
 
 def case_directories(suite: Path, version: str = "v1") -> list[Path]:
@@ -143,8 +220,24 @@ def case_directories(suite: Path, version: str = "v1") -> list[Path]:
 
 
 def load_cases(suite: Path, version: str = "v1") -> list[Case]:
-    """Every case of one suite version, in a stable order."""
-    return [Case.load(d) for d in case_directories(suite, version)]
+    """Every case of one suite version, in a stable order, each checked against the suite's
+    case.schema.json (a case that fails it is refused, see Case.load); raise SuiteError when
+    that schema cannot be used."""
+    checker = case_checker(suite)
+    return [Case.load(d, checker) for d in case_directories(suite, version)]
+
+
+def case_checker(suite: Path) -> Any:
+    """A Draft 2020-12 validator of the suite's case.schema.json; raise SuiteError when the
+    file cannot be read or is not a valid schema."""
+    import jsonschema_rs
+
+    try:
+        schema = json.loads((suite / SUITE_MARKER).read_text(encoding="utf-8"))
+        # building checks the schema against the Draft 2020-12 metaschema
+        return jsonschema_rs.Draft202012Validator(schema)
+    except (OSError, ValueError, RecursionError, jsonschema_rs.ValidationError) as exc:
+        raise SuiteError(f"{suite / SUITE_MARKER}: unusable: {exc}") from exc
 
 
 @dataclass(frozen=True)
@@ -174,16 +267,20 @@ def expectation(case: Case) -> str:
     text = f"exit {case.exit_code}, valid={json.dumps(case.valid)}"
     if case.findings:
         text += ", findings include " + ", ".join(str(f) for f in case.findings)
+    if case.may_also:
+        text += ", may also " + ", ".join(str(f) for f in case.may_also)
     if case.absent:
         text += ", never " + ", ".join(case.absent)
     return text
 
 
-def judge(case: Case, answer: Answer) -> list[str]:
+def judge(case: Case, answer: Answer, *, exact: bool = True) -> list[str]:
     """Why ``answer`` fails ``case``: an empty list when it passes.
 
-    Judged by the exit code, the report's ``valid`` and the contains-semantics on findings; a
-    report is optional only with exit code 2 (unreadable input), as the protocol allows.
+    Judged by the exit code, the report's ``valid`` and the findings (spec/v1/validator.md
+    VAL-11): each expected one must be reported; with ``exact``, every error-level finding
+    reported must match an expected one or one the case allows (``may_also``). A report is
+    optional only with exit code 2 (unreadable input), as the protocol allows.
     """
     if answer.error is not None:
         return [answer.error]
@@ -203,12 +300,29 @@ def judge(case: Case, answer: Answer) -> list[str]:
                  if not any(want.matches(f) for f in got)]
     problems += [f"reported {code}, which must not be" for code in case.absent
                  if any(f.get("code") == code for f in got)]
+    if exact:
+        allowed = case.findings + case.may_also
+        problems += [f"reported {_described(f)}, which the case does not allow" for f in got
+                     if f.get("severity") not in NOT_ERRORS
+                     and not any(want.matches(f) for want in allowed)]
     return problems
+
+
+# what exact matching leaves to contains semantics; a finding without a known severity is an
+# error, so that leaving the severity out never hides a finding
+NOT_ERRORS = ("warning", "info")
+
+
+def _described(finding: Mapping[str, Any]) -> str:
+    text = str(ExpectedFinding(str(finding.get("code")), str(finding.get("pointer", ""))))
+    return text + f" in {finding.get('file')}" if "file" in finding else text
 
 
 def expand(template: Sequence[str], case: Case) -> list[str]:
     """The command for ``case``: ``{path}`` replaced by its input, ``{args}`` by its options
     (or, without an ``{args}`` token, the options put just before the token holding ``{path}``)."""
+    if case.problems:
+        raise ValueError(f"case {case.id} was refused: it is never run")
     path, options = str(case.input_path), case.options
     argv: list[str] = []
     placed = "{args}" in template

@@ -1,4 +1,4 @@
-"""Hashing spread over other processes or machines (spec VAL-10): ``local:N`` worker processes
+"""Hashing spread over other processes or machines (spec VAL-12): ``local:N`` worker processes
 or a Dask cluster (``dask://HOST:PORT``).
 
 Jobs whose file a worker can open itself (a path, or an object behind a URL) and that nothing
@@ -14,9 +14,10 @@ from typing import Any
 from rexport.executors.base import BATCH_BYTES, BATCH_FILES, SPEC, Executor, PartsJob
 
 
-def start(spec: str, *, storage_options: dict[str, Any] | None = None) -> Executor:
-    """The Executor that ``spec`` names (``local:N`` or ``dask://HOST:PORT``), started; raise
-    ValueError for a malformed spec and InputError (REX-U104, REX-U107) when it cannot start."""
+def start(spec: str, *, storage_options: dict[str, Any] | None = None) -> Executor | None:
+    """The Executor that ``spec`` names (``local:N`` or ``dask://HOST:PORT``), started, or None
+    for ``local`` (hashing in this process); raise ValueError for a malformed spec and
+    InputError (REX-U107, REX-U108) when it cannot start."""
     match = SPEC.match(spec.strip())
     if match is None:
         raise ValueError(f"{spec!r} is not local, local:N or dask://HOST:PORT")
@@ -24,9 +25,11 @@ def start(spec: str, *, storage_options: dict[str, Any] | None = None) -> Execut
         from rexport.executors.dask import DaskExecutor
 
         return DaskExecutor(match["address"])
+    if match["n"] is None:
+        return None
     from rexport.executors.pool import PoolExecutor
 
-    return PoolExecutor(int(match["n"] or 1))
+    return PoolExecutor(int(match["n"]))
 
 
 __all__ = ["BATCH_BYTES", "BATCH_FILES", "SPEC", "Executor", "PartsJob", "start"]

@@ -24,7 +24,7 @@ class DaskExecutor(Executor):
             # typed as Any: distributed's own functions carry no annotations
             distributed: Any = importlib.import_module("distributed")
         except ImportError:
-            raise InputError("REX-U104", "--executor dask:// needs dask's distributed "
+            raise InputError("REX-U108", "--executor dask:// needs dask's distributed "
                              "scheduler: pip install 'rexport[dask]'") from None
         self.address = address
         try:

@@ -30,7 +30,7 @@ Outcome = tuple[int, dict[str, str]]
 
 _PORTABLE = {("rexport.sources.directory", "open_regular"),
              ("rexport.sources.directory", "read_regular"),
-             ("rexport.remote.fs", "open_stream"), ("rexport.sources.remote", "_read_head")}
+             ("rexport.sources.remote_io", "open_stream"), ("rexport.sources.remote", "_read_head")}
 
 
 def portable(function: object) -> bool:
@@ -51,7 +51,7 @@ def _error(exc: BaseException) -> Outcome:
 def _part_stream(open_file: Callable[[], BinaryIO], offset: int, length: int) -> BinaryIO:
     """A seekable stream over the file: ranged reads for an object behind a URL."""
     if isinstance(open_file, functools.partial) and open_file.func.__name__ == "open_stream":
-        from rexport.remote.fs import open_range
+        from rexport.sources.remote_io import open_range
 
         fs, path = open_file.args
         return open_range(fs, path, offset + length)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from rexport.checks.lockfiles import PIP_REQUIREMENTS, include_lines
 from rexport.checks.secret_patterns import is_secret_name
 from rexport.pack import reproduce
 from rexport.pack.clock import rfc3339
@@ -93,6 +94,8 @@ def _environment(cap: Record, members: _Members) -> dict[str, Any]:
         section["variables"] = [_variable(v) for v in section["variables"]]
     lockfiles = []
     for local, kind in cap.environment.lockfiles:
+        if kind == PIP_REQUIREMENTS and _includes_others(local):
+            continue  # no lockfile by ENV-03: recorded as one, the export would be refused
         resolved = local.resolve()
         if resolved in cap.snapshot:
             path = cap.snapshot[resolved].path
@@ -113,6 +116,14 @@ def _environment(cap: Record, members: _Members) -> dict[str, Any]:
         members.add(Member(REPRODUCE_PATH, "environment", script, executable=True))
         section["reproduce"] = {"path": REPRODUCE_PATH}
     return section
+
+
+def _includes_others(path: Path) -> bool:
+    """Whether a pip requirements file includes other files (-r, -c, -e; spec ENV-03)."""
+    try:
+        return bool(include_lines(path.read_text(encoding="utf-8", errors="replace")))
+    except OSError:
+        return True
 
 
 def _with_digests(entry: dict[str, Any], path: str, hashed: Mapping[str, Hashed]) -> None:
@@ -164,8 +175,10 @@ def _check_paths(names: list[str]) -> None:
 
     problems = [f"{display(name)!r}: {message}" for name in names
                 for _, message in path_problems(name)]
+    # folders count too: a file `B` and a file `b/0` collide where case is folded
+    folders = sorted({name[:i] for name in names for i, c in enumerate(name) if c == "/"})
     problems += [f"{display(name)!r} collides with {display(other)!r}"
-                 for _, name, other in twins([MANIFEST, *names])]
+                 for _, name, other in twins([MANIFEST, *names, *folders])]
     if problems:
         raise PackError("some files cannot be stored under REX's path rules: "
                         + "; ".join(problems[:10]))
@@ -207,7 +220,8 @@ def write(cap: Record, out: Path, *, fmt: str | None, jobs: int, progress: bool,
     sections, found = redact(sections)
     redactions += found
     sections["redactions"] = [r.entry() for r in sorted(redactions, key=lambda r: r.pointer)]
-    manifest = assemble(sections, list(members.values()), hashed, rfc3339(cap.epoch))
+    manifest = assemble(sections, list(members.values()), hashed, rfc3339(cap.epoch),
+                        producer=cap.producer)
     if ro_crate:
         # the crate describes the export as the manifest does, so it is made from a draft of
         # the manifest; the manifest is then sealed again, indexing the crate
@@ -216,7 +230,8 @@ def write(cap: Record, out: Path, *, fmt: str | None, jobs: int, progress: bool,
         members.add(Member(CRATE, "other", crate_bytes(manifest), MEDIA_TYPE))
         hashed = {**hashed, **hash_members([members[CRATE]], cap.digests, jobs=1,
                                            progress=False, known_secrets=known)}
-        manifest = assemble(sections, list(members.values()), hashed, rfc3339(cap.epoch))
+        manifest = assemble(sections, list(members.values()), hashed, rfc3339(cap.epoch),
+                        producer=cap.producer)
     data = to_bytes(manifest)
     self_check(data)
     write_export(out, container, data, list(members.values()), hashed, cap.epoch,

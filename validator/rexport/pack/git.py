@@ -35,11 +35,14 @@ class GitInfo:
     skipped: list[str] = field(default_factory=list)
 
 
-def _git(cwd: Path, *args: str, check: bool = True) -> bytes | None:
+def run_git(cwd: Path, *args: str, check: bool = True, timeout: float = _TIMEOUT
+            ) -> bytes | None:
+    """git's standard output for ``args`` run in ``cwd``, never prompting and never taking a
+    lock; None when git is missing, times out, or (with ``check``) fails."""
     env = dict(os.environ, LC_ALL="C", GIT_TERMINAL_PROMPT="0", GIT_OPTIONAL_LOCKS="0")
     try:
         done = subprocess.run(["git", *args], cwd=cwd, env=env, stdin=subprocess.DEVNULL,
-                              capture_output=True, timeout=_TIMEOUT, check=False)
+                              capture_output=True, timeout=timeout, check=False)
     except (OSError, subprocess.TimeoutExpired):
         return None
     if check and done.returncode != 0:
@@ -75,11 +78,11 @@ def strip_credentials(url: str) -> tuple[str | None, bool]:
 
 
 def _remote(cwd: Path) -> tuple[str | None, bool]:
-    names = (_text(_git(cwd, "remote")) or "").split()
+    names = (_text(run_git(cwd, "remote")) or "").split()
     if not names:
         return None, False
     name = "origin" if "origin" in names else sorted(names)[0]
-    url = _text(_git(cwd, "remote", "get-url", name))
+    url = _text(run_git(cwd, "remote", "get-url", name))
     return strip_credentials(url) if url else (None, False)
 
 
@@ -90,8 +93,8 @@ def _zlist(out: bytes | None) -> list[str]:
 def _untracked_diff(cwd: Path, names: list[str]) -> bytes:
     chunks = []
     for name in names:
-        out = _git(cwd, "diff", "--no-index", *_DIFF_OPTIONS, "--", "/dev/null", name,
-                   check=False)
+        out = run_git(cwd, "diff", "--no-index", *_DIFF_OPTIONS, "--", "/dev/null", name,
+                      check=False)
         chunks.append(out or b"")
     return b"".join(chunks)
 
@@ -102,19 +105,19 @@ def capture(code_dir: Path, *, include_untracked: bool = False) -> GitInfo | Non
     The file list holds the tracked files under ``code_dir`` as they are in the work tree (so the
     snapshot and the diff agree), plus untracked, not ignored ones when asked.
     """
-    if _text(_git(code_dir, "rev-parse", "--is-inside-work-tree")) != "true":
+    if _text(run_git(code_dir, "rev-parse", "--is-inside-work-tree")) != "true":
         return None
-    commit = _text(_git(code_dir, "rev-parse", "--verify", "-q", "HEAD^{commit}"))
+    commit = _text(run_git(code_dir, "rev-parse", "--verify", "-q", "HEAD^{commit}"))
     if commit is None:
         return None
-    commit_time = int(_text(_git(code_dir, "log", "-1", "--format=%ct", commit)) or 0)
-    branch = _text(_git(code_dir, "symbolic-ref", "--short", "-q", "HEAD"))
-    tags = sorted((_text(_git(code_dir, "tag", "--points-at", commit)) or "").split())
+    commit_time = int(_text(run_git(code_dir, "log", "-1", "--format=%ct", commit)) or 0)
+    branch = _text(run_git(code_dir, "symbolic-ref", "--short", "-q", "HEAD"))
+    tags = sorted((_text(run_git(code_dir, "tag", "--points-at", commit)) or "").split())
     repository, had_credentials = _remote(code_dir)
-    tracked = _zlist(_git(code_dir, "ls-files", "-z", "--cached", "--", "."))
-    untracked = (_zlist(_git(code_dir, "ls-files", "-z", "--others", "--exclude-standard",
+    tracked = _zlist(run_git(code_dir, "ls-files", "-z", "--cached", "--", "."))
+    untracked = (_zlist(run_git(code_dir, "ls-files", "-z", "--others", "--exclude-standard",
                              "--", ".")) if include_untracked else [])
-    diff = _git(code_dir, "diff", "HEAD", *_DIFF_OPTIONS, "--relative", "--", ".") or b""
+    diff = run_git(code_dir, "diff", "HEAD", *_DIFF_OPTIONS, "--relative", "--", ".") or b""
     diff += _untracked_diff(code_dir, sorted(untracked))
     info = GitInfo(commit=commit, commit_time=commit_time, branch=branch,
                    tag=tags[0] if tags else None, repository=repository,

@@ -12,6 +12,8 @@ from rexport.pack.hashing import Hashed
 from rexport.pack.members import Member
 from rexport.versions import SPEC_VERSION, __version__
 
+# The bundle: one file that an editor can fetch and check the whole manifest with.
+MANIFEST_SCHEMA = "https://rex.example.org/schemas/v1/rex.bundle.schema.json"
 # Section order as written; json.dumps(sort_keys=True) makes the bytes independent of it.
 SECTIONS = ("title", "description", "code", "data", "lineage", "environment", "config",
             "results", "replay", "narrative", "governance", "redactions", "annotations")
@@ -24,13 +26,19 @@ def file_entry(member: Member, hashed: Hashed) -> dict[str, Any]:
 
 
 def assemble(sections: Mapping[str, Any], members: Sequence[Member],
-             hashed: Mapping[str, Hashed], created: str) -> dict[str, Any]:
-    """The whole manifest, export_digest included; empty optional sections are left out."""
+             hashed: Mapping[str, Hashed], created: str,
+             producer: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The whole manifest, export_digest included; empty optional sections are left out.
+
+    ``producer`` defaults to rexport itself; an importer names itself and the source tool.
+    """
     ordered = sorted(members, key=lambda m: m.path.encode("utf-8"))
     manifest: dict[str, Any] = {
+        # editors that honour $schema check the manifest as it is edited (spec EXP-06)
+        "$schema": MANIFEST_SCHEMA,
         "rex_version": SPEC_VERSION,
         "created": created,
-        "producer": {"name": "rexport", "version": __version__},
+        "producer": dict(producer) if producer else {"name": "rexport", "version": __version__},
         "files": [file_entry(m, hashed[m.path]) for m in ordered],
     }
     for key in SECTIONS:

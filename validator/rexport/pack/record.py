@@ -50,6 +50,8 @@ class Record(Placement):
         self.replay_section: dict[str, Any] | None = None
         self.narrative_section: dict[str, Any] = {}
         self.governance_section: dict[str, Any] = {}
+        # who wrote the export, when not rexport's own packer (an importer names itself here)
+        self.producer: dict[str, Any] | None = None
 
     def ref(self, item: str | os.PathLike[str]) -> dict[str, str]:
         """A lineage reference: a dataset id, an export path already known, or a local file."""

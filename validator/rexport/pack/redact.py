@@ -8,6 +8,8 @@ from typing import Any
 
 from rexport.checks.secret_patterns import REDACTED, find_secrets, is_secret_name
 from rexport.findings import pointer as make_pointer
+from rexport.pack.errors import PackError
+from rexport.schema.redactable import redactable
 
 # Values whose shape is fixed by the format (digests, commits, sizes): never secrets, and
 # high-entropy enough that a pattern scanner could mistake them for one.
@@ -73,9 +75,20 @@ def redact(document: Any, base: tuple[str | int, ...] = ()) -> tuple[Any, list[R
 
     Values under secret-looking keys and values that match a credential pattern become
     "[REDACTED]"; a credential inside a larger value (a URL with a password) replaces the whole
-    value, as the spec asks (SEC-04). ``base`` prefixes every pointer.
+    value, as the spec asks (SEC-04). ``base`` prefixes every pointer. Raises PackError when
+    a credential stands in a member where no redaction may (SEC-07: a path, an identifier).
     """
-    changes = list(_walk(document, (), False))
+    changes, refused = [], []
+    for change in _walk(document, (), False):
+        if redactable((*base, *change[0])):
+            changes.append(change)
+        elif change[1] != "secret-name":
+            # a value that is verified or names something is never redacted (SEC-07): a
+            # credential there stops the pack (a secret-looking name alone is left, SEC-03)
+            refused.append(make_pointer(*base, *change[0]))
+    if refused:
+        raise PackError("credentials in members that are never redacted (spec SEC-07): "
+                        + ", ".join(sorted(refused)[:20]) + "; remove them from the run's inputs")
     if not changes:
         return document, []
     copy = _deepcopy(document)

@@ -9,7 +9,6 @@ import io
 import os
 import secrets
 import shutil
-import sys
 import tarfile
 import time
 import zipfile
@@ -22,6 +21,7 @@ from rexport.pack.hashing import Hashed, signature
 from rexport.pack.members import Member
 from rexport.pack.replace import check_replaceable
 from rexport.paths import MANIFEST
+from rexport.progress import ProgressBar
 
 FORMATS = ("dir", "tar", "tar.gz", "zip")
 GZIP_LEVEL = 6  # gzip's own default, so `tar -czf` and the packer compress alike
@@ -221,35 +221,37 @@ def _write_zip(stream: BinaryIO, manifest: bytes, entries: Entries, epoch: int,
                     advance(len(chunk))
 
 
+def _ignore(count: int) -> None:
+    """Progress nobody watches."""
+
+
 def write_export(out: Path, fmt: str, manifest: bytes, members: Sequence[Member],
                  hashed: Mapping[str, Hashed], epoch: int, *, overwrite: bool = False,
                  progress: bool = False) -> None:
     """Write rex.json then every member, in path-byte order, as ``fmt`` at ``out``, atomically."""
-    from tqdm import tqdm
-
     ordered = sorted(members, key=lambda m: m.path.encode("utf-8"))
     entries = [(m, hashed[m.path]) for m in ordered]
-    bar = tqdm(total=sum(h.size for _, h in entries), unit="B", unit_scale=True,
-               unit_divisor=1024, desc="writing", disable=not progress, file=sys.stderr,
-               leave=False)
+    bar = ProgressBar(sum(h.size for _, h in entries), "writing") if progress else None
+    advance = bar.tick if bar is not None else _ignore
     try:
         with atomic_output(out, is_dir=fmt == "dir", overwrite=overwrite) as tmp:
             if fmt == "dir":
-                _write_dir(tmp, manifest, entries, epoch, bar.update)
+                _write_dir(tmp, manifest, entries, epoch, advance)
                 return
             with open(tmp, "xb", buffering=_CHUNK) as raw:
                 if fmt == "zip":
-                    _write_zip(raw, manifest, entries, epoch, bar.update)
+                    _write_zip(raw, manifest, entries, epoch, advance)
                 elif fmt == "tar":
-                    _write_tar(raw, manifest, entries, epoch, bar.update)
+                    _write_tar(raw, manifest, entries, epoch, advance)
                 else:
                     # no file name and mtime 0 in the gzip header: only the bytes count
                     with gzip.GzipFile(filename="", mode="wb", compresslevel=GZIP_LEVEL,
                                        fileobj=raw, mtime=0) as gz:
                         # batch the tar writer's small writes into large compress calls
                         zbuf = io.BufferedWriter(gz, _CHUNK)
-                        _write_tar(zbuf, manifest, entries, epoch, bar.update)
+                        _write_tar(zbuf, manifest, entries, epoch, advance)
                         zbuf.flush()
                         zbuf.detach()
     finally:
-        bar.close()
+        if bar is not None:
+            bar.close()

@@ -8,8 +8,10 @@ from rexport.findings import Finding
 from rexport.limits import CONFIG_CAP, MAX_DEPTH
 from rexport.parsing._text import MAX_PER_CODE, decode_utf8
 from rexport.parsing.json_text import json_depth, load_json
+from rexport.parsing.positions import locate, place_findings
 
-__all__ = ["MAX_PER_CODE", "decode_utf8", "json_depth", "load_json", "load_yaml"]
+__all__ = ["MAX_PER_CODE", "decode_utf8", "json_depth", "load_json", "load_yaml", "locate",
+           "place_findings"]
 
 
 def load_yaml(data: bytes, *, file: str, max_depth: int = MAX_DEPTH, max_bytes: int = CONFIG_CAP,

@@ -21,7 +21,7 @@ _RESOLVERS: dict[Any, list[tuple[str, Any]]] = {
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 # The C parser is used when PyYAML was built with it: it is several times faster.
-_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _CONSTRUCT = yaml.constructor.SafeConstructor()
 _BAD = object()  # stands for a key that could not be built: its value is dropped
 
@@ -31,10 +31,10 @@ def load_yaml(data: bytes, *, file: str, max_depth: int = MAX_DEPTH, max_bytes: 
     """Parse ``data`` as one YAML document of plain scalars, lists and mappings.
 
     Returns ``(value, findings)`` with P102, P103, P105, P106, P107 and P201-P204 (line and
-    column given). The value is built from the parser's events in one pass: aliases are never
-    resolved, so an alias bomb never expands, and tags never pick a constructor. Scalars
-    resolve to JSON types; dates stay strings. The value is None when an error was found (and
-    for an empty document).
+    column given; P201 also for a file with no document). The value is built from the parser's
+    events in one pass: aliases are never resolved, so an alias bomb never expands, and tags
+    never pick a constructor. Scalars resolve to JSON types; dates stay strings. The value is
+    None when an error was found (and for an explicit empty document, ``---``).
     """
     big = too_large(len(data), max_bytes, file)
     if big is not None:
@@ -85,7 +85,7 @@ class _Builder:
 
     def run(self, text: str) -> None:
         documents = 0
-        for event in yaml.parse(text, Loader=_LOADER):
+        for event in yaml.parse(text, Loader=LOADER):
             kind = type(event)
             if kind is yaml.ScalarEvent:
                 self.check_node(event)
@@ -108,6 +108,10 @@ class _Builder:
                 if documents > 1:
                     self.add("REX-P201", "more than one YAML document", event, ())
                     return
+        if documents == 0:
+            # an empty file, or comments only: CFG-02 asks for exactly one document
+            self.findings.append(Finding.of("REX-P201", "no YAML document (the file holds none)",
+                                            file=self.file, line=1, column=1))
 
     def check_node(self, event: Any) -> None:
         if event.anchor is not None:

@@ -1,31 +1,21 @@
-"""Exports and referenced data behind URLs (s3://, gs://, https://...), read through fsspec.
+"""Remote checks asked for by the user: the objects that references name (--verify-remote,
+spec VAL-13), and the storage options of URLs (--storage-option, --endpoint-url).
 
-Nothing here is imported unless a URL is given: a local validation never loads fsspec, and
-the validator touches the network only when its user names a URL or asks for remote checks.
+The core never imports this package (pyproject's import contracts): reading an export behind
+a URL is the sources' (rexport.sources.remote), and checking references is handed to
+rexport.validation.validate as a function.
 """
 
 from __future__ import annotations
 
+import functools
 import json
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
-# the package each protocol needs, and the extra of rexport that installs it
-EXTRAS = {"s3": ("s3fs", "s3"), "s3a": ("s3fs", "s3"), "gs": ("gcsfs", "gcs"),
-          "gcs": ("gcsfs", "gcs"), "http": ("aiohttp", "remote"),
-          "https": ("aiohttp", "remote")}
+from rexport.findings import Finding
 
-
-def is_url(path: object) -> bool:
-    """True when ``path`` is a string naming a URL (``scheme://...``), not a local path."""
-    return isinstance(path, str) and _URL.match(path) is not None
-
-
-def protocol(url: str) -> str:
-    """The URL's scheme in lower case: ``s3`` for ``s3://bucket/key``."""
-    return url.split("://", 1)[0].lower()
+LEVELS = ("none", "size", "metadata", "full")
 
 
 def parse_options(pairs: Iterable[str], endpoint_url: str | None = None) -> dict[str, Any]:
@@ -50,6 +40,14 @@ def parse_options(pairs: Iterable[str], endpoint_url: str | None = None) -> dict
     return options
 
 
-def shown_options(options: Mapping[str, Any]) -> str:
-    """The option names only, for messages: their values may be credentials."""
-    return ", ".join(sorted(options)) or "none"
+def verifier(level: str, options: Mapping[str, Any]
+             ) -> functools.partial[tuple[list[Finding], list[dict[str, Any]]]] | None:
+    """The reference check of a --verify-remote ``level`` (None for ``none``) that reaches the
+    objects with the storage ``options``; raise ValueError for an unknown level."""
+    if level not in LEVELS:
+        raise ValueError(f"verify_remote must be one of {', '.join(LEVELS)}")
+    if level == "none":
+        return None
+    from rexport.remote.verify import verify_references
+
+    return functools.partial(verify_references, level=level, options=dict(options))

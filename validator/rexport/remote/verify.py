@@ -1,5 +1,5 @@
 """--verify-remote: the objects that references name (datasets, artifacts), checked at the level
-asked, each with the evidence used said in the report (spec VAL-11).
+asked, each with the evidence used said in the report (spec VAL-13).
 
 ``size`` asks for the object's size (HEAD, stat); ``metadata`` asks for the provider's own
 checksum as well: S3's ChecksumSHA256 (ChecksumMode=ENABLED; a composite one only against the
@@ -16,10 +16,16 @@ from typing import Any
 
 from rexport.digests import PARTS, PartsHasher, composite_sha256, parts_of, well_formed
 from rexport.findings import Finding, pointer
-from rexport.remote import is_url, protocol
-from rexport.remote.fs import RemoteError, classify, filesystem, open_stream, run
+from rexport.sources.remote_io import (
+    RemoteError,
+    classify,
+    filesystem,
+    is_url,
+    open_stream,
+    protocol,
+    run,
+)
 
-LEVELS = ("none", "size", "metadata", "full")
 _CRCS = ("ChecksumCRC32", "ChecksumCRC32C", "ChecksumCRC64NVME", "ChecksumSHA1")
 
 
@@ -105,7 +111,7 @@ class _Check:
                          f"reference says {expected}")
 
 
-def verify_references(manifest: Mapping[str, Any], level: str, options: Mapping[str, Any]
+def verify_references(manifest: Mapping[str, Any], *, level: str, options: Mapping[str, Any]
                       ) -> tuple[list[Finding], list[dict[str, Any]]]:
     """Check every reference of ``manifest`` at ``level``; return the findings and one report
     record per reference (pointer, uri, level, evidence, result)."""

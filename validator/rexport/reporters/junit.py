@@ -1,15 +1,23 @@
-"""The JUnit XML report for CI dashboards: a testsuite per export, a testcase per check family."""
+"""JUnit XML for CI dashboards: the one writer (Jenkins/Ant junit-10.xsd) and the validate report.
+
+`rexport validate -o junit` gives a testsuite per export and a testcase per check family;
+`rexport conformance run --junit` gives a testcase per case through the same writer.
+"""
 
 from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from rexport.findings import CATALOGUE, EXTENSION_FAMILIES, Finding, Severity
+from rexport.paths import display
 from rexport.report import Report
-from rexport.reporters import clean
+
+_shown = partial(display, limit=None)  # whole messages, only escaped
 
 FAMILIES = ("input", "parse", "version", "schema", "completeness", "integrity", "references",
             "safety", "secrets")
@@ -19,10 +27,80 @@ _PAYLOAD = frozenset({"integrity"})
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
-def _text(value: str) -> str:
-    return _NOT_XML.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"),
-                        clean(value) if value else value)
+@dataclass(frozen=True)
+class Problem:
+    """A failure or an error of a test case: its type (a code), a one-line message, details."""
 
+    type: str
+    message: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Case:
+    """One test case: it passed unless it has a failure or an error, or it was skipped."""
+
+    name: str
+    classname: str
+    failure: Problem | None = None
+    error: Problem | None = None
+    skipped: str | None = None
+    output: str = ""
+
+
+@dataclass(frozen=True)
+class Suite:
+    """One test suite: a name and its cases."""
+
+    name: str
+    cases: tuple[Case, ...]
+
+
+def text(value: str) -> str:
+    """``value`` made printable and storable in XML 1.0 (controls written as escapes)."""
+    return _NOT_XML.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"),
+                        _shown(value) if value else value)
+
+
+def _counts(cases: Sequence[Case]) -> dict[str, str]:
+    return {"tests": str(len(cases)),
+            "failures": str(sum(c.failure is not None for c in cases)),
+            "errors": str(sum(c.error is not None for c in cases))}
+
+
+def _problem(parent: ET.Element, tag: str, problem: Problem) -> None:
+    element = ET.SubElement(parent, tag, type=text(problem.type), message=text(problem.message))
+    element.text = text(problem.text)
+
+
+def write(suites: Sequence[Suite], *, name: str) -> str:
+    """The JUnit XML document for ``suites``, valid against the Jenkins/Ant junit-10.xsd."""
+    root = ET.Element("testsuites", name=text(name))
+    every: list[Case] = []
+    for suite in suites:
+        attributes = {"name": text(suite.name), **_counts(suite.cases),
+                      "skipped": str(sum(c.skipped is not None for c in suite.cases))}
+        element = ET.SubElement(root, "testsuite", attributes)
+        for case in suite.cases:
+            child = ET.SubElement(element, "testcase", name=text(case.name),
+                                  classname=text(case.classname))
+            if case.skipped is not None:
+                ET.SubElement(child, "skipped", message=text(case.skipped))
+            if case.error is not None:
+                _problem(child, "error", case.error)
+            if case.failure is not None:
+                _problem(child, "failure", case.failure)
+            if case.output:
+                ET.SubElement(child, "system-out").text = text(case.output)
+        every.extend(suite.cases)
+    # the schema gives the root no `skipped`: the suites carry it
+    root.attrib.update(_counts(every))
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") \
+        + "\n"
+
+
+# --- the validate report ---------------------------------------------------------------------
 
 def _describe(finding: Finding) -> str:
     where = finding.file + (finding.pointer or "")
@@ -31,59 +109,48 @@ def _describe(finding: Finding) -> str:
     return f"{finding.severity.value} {finding.code} {where}: {finding.message}"
 
 
-def _testcase(suite: ET.Element, report: Report, family: str,
-              findings: list[Finding]) -> tuple[int, int, int]:
-    case = ET.SubElement(suite, "testcase", name=family, classname=f"rexport.{family}")
+def _family_case(report: Report, family: str, findings: list[Finding]) -> Case:
     failing = [f for f in findings if f.severity is Severity.ERROR
                or (report.strict and f.severity is Severity.WARNING)]
+    details = "\n".join(_describe(f) for f in failing)
+    shown = {id(f) for f in failing}
+    others = "\n".join(_describe(f) for f in findings if id(f) not in shown)
+    case = Case(family, f"rexport.{family}", output=others)
     if family == "input":
         if failing:
-            error = ET.SubElement(case, "error", message=_text(failing[0].message),
-                                  type=failing[0].code)
-            error.text = _text("\n".join(_describe(f) for f in failing))
-            return 0, 1, 0
-        return 0, 0, 0
-    if report.unreadable or (family in _PAYLOAD and report.container == "manifest"):
-        ET.SubElement(case, "skipped", message="not checked")
-        return 0, 0, 1
-    if failing:
-        failure = ET.SubElement(case, "failure", type=failing[0].code,
-                                message=_text(f"{len(failing)} finding(s): {failing[0].message}"))
-        failure.text = _text("\n".join(_describe(f) for f in failing))
-    shown = {id(f) for f in failing}
-    others = [f for f in findings if id(f) not in shown]
-    if others:
-        ET.SubElement(case, "system-out").text = _text("\n".join(_describe(f) for f in others))
-    return (1 if failing else 0), 0, 0
+            return Case(family, case.classname, output=others,
+                        error=Problem(failing[0].code, failing[0].message, details))
+        return case
+    if failing and not report.unreadable:
+        return Case(family, case.classname, output=others, failure=Problem(
+            failing[0].code, f"{len(failing)} finding(s): {failing[0].message}", details))
+    skipped = skipped_families(report).get(family)
+    return case if skipped is None else Case(family, case.classname, skipped=skipped,
+                                              output=others)
 
 
-def _suite(parent: ET.Element, report: Report) -> tuple[int, int, int, int]:
-    suite = ET.SubElement(parent, "testsuite", name=_text(report.path))
-    totals = [0, 0, 0]
+def skipped_families(report: Report) -> dict[str, str]:
+    """Families that were not checked on ``report``'s export, each with the reason."""
+    if report.unreadable:
+        return {family: "not checked: the input could not be read" for family in FAMILIES}
+    out = {family: "not checked, or in part only: --select/--ignore"
+           for family in report.skipped}
+    if report.container == "manifest":
+        out.update({family: "not checked: only the manifest was given" for family in _PAYLOAD})
+    return out
+
+
+def suite(report: Report) -> Suite:
+    """The test suite of one validated export: a test case per check family."""
     # an extension's family (a bag's) is a test case only where the input had it
     families = (*FAMILIES, *sorted(EXTENSION_FAMILIES & {CATALOGUE[f.code].family
                                                          for f in report.findings}))
-    for family in families:
-        found = [f for f in report.findings if CATALOGUE[f.code].family == family]
-        for i, n in enumerate(_testcase(suite, report, family, found)):
-            totals[i] += n
-    failures, errors, skipped = totals
-    suite.set("tests", str(len(families)))
-    suite.set("failures", str(failures))
-    suite.set("errors", str(errors))
-    suite.set("skipped", str(skipped))
-    return len(families), failures, errors, skipped
+    return Suite(report.path, tuple(
+        _family_case(report, family, [f for f in report.findings
+                                      if CATALOGUE[f.code].family == family])
+        for family in families))
 
 
 def render(reports: Sequence[Report], **_options: Any) -> str:
     """Render ``reports`` as a JUnit XML document (<testsuites> with one <testsuite> each)."""
-    root = ET.Element("testsuites", name="rexport validate")
-    sums = [0, 0, 0, 0]
-    for report in reports:
-        for i, n in enumerate(_suite(root, report)):
-            sums[i] += n
-    for key, n in zip(("tests", "failures", "errors", "skipped"), sums, strict=True):
-        root.set(key, str(n))
-    ET.indent(root)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") \
-        + "\n"
+    return write([suite(r) for r in reports], name="rexport validate")

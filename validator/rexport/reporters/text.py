@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 from itertools import groupby
 
 from rexport.findings import Finding, Severity
+from rexport.paths import display
 from rexport.report import Report
-from rexport.reporters import clean
+
+_shown = partial(display, limit=None)  # whole messages, only escaped
 
 _COLOURS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.INFO: "36"}
 _BOLD, _DIM, _GREEN, _RED = "1", "2", "32", "31"
@@ -40,37 +43,43 @@ def _painter(color: bool) -> Paint:
 
 
 def _where(finding: Finding) -> str:
-    if finding.line is not None:
-        column = f":{finding.column}" if finding.column is not None else ""
-        return f"{finding.line}{column}"
-    return clean(finding.pointer) if finding.pointer else "(file)"
+    # the pointer names the member; a line alone is for findings without one (parse errors)
+    if finding.pointer:
+        return _shown(finding.pointer)
+    return _line_column(finding) or "(file)"
+
+
+def _line_column(finding: Finding) -> str:
+    if finding.line is None:
+        return ""
+    return f"{finding.line}" + (f":{finding.column}" if finding.column is not None else "")
 
 
 def _line(finding: Finding, paint: Paint) -> str:
     severity = paint(f"{finding.severity.value:<7}", _COLOURS[finding.severity])
-    return f"{_where(finding)}: {severity} {paint(finding.code, _BOLD)} {clean(finding.message)}"
+    return f"{_where(finding)}: {severity} {paint(finding.code, _BOLD)} {_shown(finding.message)}"
 
 
 def _full(report: Report, paint: Paint, *, verbose: bool) -> list[str]:
     lines: list[str] = []
     for file, group in groupby(report.findings, key=lambda f: f.file):
-        lines.append(f"  {paint(clean(file) or '(export)', _BOLD)}")
+        lines.append(f"  {paint(_shown(file) or '(export)', _BOLD)}")
         for finding in group:
             lines.append(f"    {_line(finding, paint)}")
             if verbose:
                 lines.extend(f"        {paint(extra, _DIM)}" for extra in _details(finding))
-    header = [paint(clean(report.path), _BOLD)] if lines else []
+    header = [paint(_shown(report.path), _BOLD)] if lines else []
     return [*header, *lines, _summary(report, paint, verbose=verbose)]
 
 
 def _details(finding: Finding) -> list[str]:
     out = []
     if finding.hint:
-        out.append(f"hint: {clean(finding.hint)}")
+        out.append(f"hint: {_shown(finding.hint)}")
     if finding.schema_pointer:
-        out.append(f"schema: {clean(finding.schema_pointer)}")
+        out.append(f"schema: {_shown(finding.schema_pointer)}")
     if finding.pointer and finding.line is not None:
-        out.append(f"pointer: {clean(finding.pointer)}")
+        out.append(f"line: {_line_column(finding)}")
     out.append(f"spec: {finding.section}")
     return out
 
@@ -88,6 +97,10 @@ def _counts(report: Report) -> str:
 def _summary(report: Report, paint: Paint, *, verbose: bool) -> str:
     if report.unreadable:
         verdict = paint("unreadable", _RED)
+    elif report.valid and report.skipped:
+        # a partial check never calls the export valid (VAL-05)
+        verdict = paint("no problem in the checks selected", _GREEN) \
+            + f"; not checked: {', '.join(report.skipped)}"
     elif report.valid:
         verdict = paint("valid", _GREEN)
     else:
@@ -101,7 +114,7 @@ def _summary(report: Report, paint: Paint, *, verbose: bool) -> str:
             "checked"
     if verbose and report.export_digest:
         checked += f"; export digest {report.export_digest}"
-    return f"{clean(report.path)}: {verdict}{strict} ({_counts(report)}){checked}"
+    return f"{_shown(report.path)}: {verdict}{strict} ({_counts(report)}){checked}"
 
 
 def _quiet(report: Report, paint: Paint) -> list[str]:
@@ -112,7 +125,7 @@ def _quiet(report: Report, paint: Paint) -> list[str]:
     first = shown[0]
     more = len(shown) - 1
     tail = f" (+{more} more: {_counts(report)})" if more else ""
-    return [f"{clean(report.path)}: {clean(first.file)}: {_line(first, paint)}{tail}"]
+    return [f"{_shown(report.path)}: {_shown(first.file)}: {_line(first, paint)}{tail}"]
 
 
 def _size(n: int) -> str:

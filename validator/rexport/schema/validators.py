@@ -252,7 +252,7 @@ def _from_rs(error: Any) -> SchemaError:
     kind = error.kind
     keyword = str(kind.name)
     schema_pointer = _relative(error.absolute_keyword_location)
-    value = _keyword_value(schema_pointer)
+    value = schema_node(schema_pointer)
     missing = str(kind.property) if keyword == "required" else None
     unknown = tuple(kind.unexpected) if keyword == "unevaluatedProperties" else ()
     multiple = type(kind).__name__ == "OneOfMultipleValid"
@@ -264,12 +264,12 @@ def _from_rs(error: Any) -> SchemaError:
 
 
 def _rank(required: Any, missing: str | None) -> int:
-    if missing is None or not isinstance(required, list) or missing not in required:
-        return 0
-    return required.index(missing)
+    listed = missing is not None and isinstance(required, list) and missing in required
+    return required.index(missing) if listed else 0
 
 
-def _keyword_value(schema_pointer: str) -> Any:
+def schema_node(schema_pointer: str) -> Any:
+    """The schema value at ``schema_pointer`` (``files.schema.json#/$defs/entry``), or None."""
     name, _, at = schema_pointer.partition("#")
     node: Any = resources().get(BASE_URI + name)
     for token in at.split("/")[1:]:

@@ -32,7 +32,7 @@ def open_source(path: str | os.PathLike[str], *, max_files: int = MAX_FILES,
     ``max_files`` caps the number of entries, ``max_bytes`` the sum of member sizes. A URL
     (``s3://``, ``https://``, ...) is read through fsspec with ``storage_options``.
     """
-    from rexport.remote import is_url
+    from rexport.sources.remote_io import is_url
 
     if is_url(path):
         from rexport.sources.remote import open_remote

@@ -186,7 +186,7 @@ class Ledger:
         self.count = 0
         self.total = 0
         self._names: set[str] = set()
-        self._twins = TwinFinder()
+        self._twins = TwinFinder(by_bytes=True)
 
     def report(self, code: str, message: str, file: str | None = None) -> None:
         self.sink.append(Finding.of(code, message, file=self.container_name
@@ -218,7 +218,7 @@ class Ledger:
                 return None
         problems = [] if plain else path_problems(path)
         duplicate = path in self._names
-        twin = None if duplicate else self._twins.add(path)
+        twin = None if duplicate else self._twins.meet(path)
         if duplicate or twin or problems or kind not in ("file", "dir"):
             self._judge(path, kind, problems, duplicate, twin, explained)
         else:
@@ -226,7 +226,7 @@ class Ledger:
         return path, not problems
 
     def _judge(self, path: str, kind: str, problems: list[tuple[str, str]], duplicate: bool,
-               twin: tuple[str, str] | None, explained: bool) -> None:
+               twin: tuple[str, str, str] | None, explained: bool) -> None:
         shown = display(path)
         for code, message in problems:
             self.report(code, message, shown)
@@ -240,7 +240,9 @@ class Ledger:
         else:
             self._names.add(path)
         if twin is not None:
-            self.report(twin[0], f"'{shown}' collides with '{display(twin[1])}'", shown)
+            code, later, earlier = twin
+            self.report(code, f"'{display(later)}' collides with '{display(earlier)}'",
+                        display(later))
 
 
 # How a directory export's files are opened. O_NOFOLLOW: a file swapped for a link after

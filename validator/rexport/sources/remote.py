@@ -14,10 +14,10 @@ from collections.abc import Iterator, Mapping
 from typing import Any, BinaryIO, cast
 
 from rexport.paths import MANIFEST
-from rexport.remote.fs import RemoteError, classify, filesystem, open_range, open_stream
 from rexport.sources.base import Entry, InputError, Ledger, Source, container_of, read_capped
 from rexport.sources.gzip_feed import GzipFeed
 from rexport.sources.manifest import ManifestSource
+from rexport.sources.remote_io import RemoteError, classify, filesystem, open_range, open_stream
 from rexport.sources.tar import Feed, TarSource
 from rexport.sources.tar_members import FileFeed
 from rexport.sources.zip import ZipSource

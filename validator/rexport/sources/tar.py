@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterator
 
-from rexport.paths import MANIFEST
+from rexport.paths import MANIFEST, display
 from rexport.sources.base import (
     MALFORMED,
     TRAILING_SCAN,
@@ -30,6 +30,7 @@ from rexport.sources.tar_headers import (
     Header,
     apply_extended,
     header_fields,
+    identity_keys,
     make_header,
     parse_pax,
 )
@@ -85,7 +86,7 @@ def walk(feed: Feed, ledger: Ledger, *, on_data: OnData) -> Iterator[Entry]:
             elif typeflag == b"L":
                 long_name = extended
             elif typeflag == b"g":
-                parse_pax(extended)  # global records set defaults no export needs; still checked
+                _check_global(parse_pax(extended), report)
             continue  # "K" (long link name): links are refused whatever their target
         header = make_header(name, typeflag, size)
         if pax or long_name is not None:
@@ -105,6 +106,15 @@ def walk(feed: Feed, ledger: Ledger, *, on_data: OnData) -> Iterator[Entry]:
         data.finish(-data_size % BLOCK)
         if data.error is not None:
             raise data.error
+
+
+def _check_global(records: dict[str, bytes], report: Callable[[str, str], None]) -> None:
+    """Global records set defaults that no export needs; one that changes a member's identity
+    would make extractors write other files than the ones checked (spec EXP-14)."""
+    keys = identity_keys(records)
+    if keys:
+        report("REX-X120", "a pax global header sets " + ", ".join(map(display, keys))
+               + " for the members after it")
 
 
 def _read_extended(feed: Feed, size: int) -> bytes:

@@ -17,6 +17,9 @@ MAX_EXTENDED = 1 << 20  # a pax or GNU long-name header larger than this is refu
 _DIGITS = re.compile(rb"[0-9]{1,19}")
 _SPARSE = methodcaller("startswith", "GNU.sparse.")  # pax keys of a sparse file's map
 _NAMING = frozenset({"path", "size"})  # the pax keys that change what a header says
+# pax keys that, in a global header, would rename, resize, relink or re-read every member
+# after it in the extractors that apply global headers (GNU tar, Python's tarfile)
+_IDENTITY = frozenset({"path", "linkpath", "size", "hdrcharset"})
 
 # typeflag -> kind; types that carry data are listed in _WITH_DATA
 _KINDS = {b"0": "file", b"\0": "file", b"7": "file", b"1": "hardlink", b"2": "symlink",
@@ -153,3 +156,9 @@ def apply_extended(header: Header, pax: dict[str, bytes], long_name: bytes | Non
         kind = "dir"
     size = data_size if kind == "file" else 0
     return Header(name, header.typeflag, kind, size, data_size)
+
+
+def identity_keys(records: dict[str, bytes]) -> list[str]:
+    """The keys of pax ``records`` that change a member's identity (name, link, size, or how
+    names are read): refused in a global header (spec EXP-14)."""
+    return sorted(k for k in records if k in _IDENTITY or _SPARSE(k))

@@ -1,0 +1,1 @@
+"""Tests of the conformance suite, its runner, lint and badge."""

@@ -1,0 +1,1 @@
+"""Importers: make REX exports from runs that MLflow, DVC, Sacred or W&B recorded."""

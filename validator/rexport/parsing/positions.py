@@ -1,0 +1,231 @@
+"""Where the members that findings name sit in JSON or YAML text, found only when asked."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from rexport.findings import Finding
+from rexport.parsing._text import BOM
+
+# start line, start column, end line, end column: 1-based, the end column just past the member
+Span = tuple[int, int, int, int]
+_Tokens = tuple[str, ...]
+_Trie = dict[str, "_Trie"]
+
+_WS = re.compile(r"[ \t\n\r]*")
+# json's own scanner (in C where available) skips a value that no finding names at parse speed
+_SCAN: Any = getattr(json.JSONDecoder(), "scan_once")  # noqa: B009  (not in the stubs)
+_STRING: Any = getattr(json.decoder, "scanstring")  # noqa: B009
+_YAML_SUFFIXES = (".yaml", ".yml")
+_SUFFIXES = (".json", *_YAML_SUFFIXES)
+
+
+def place_findings(findings: Sequence[Finding], documents: Mapping[str, bytes]
+                   ) -> list[Finding]:
+    """Give each finding on one of ``documents`` (file name -> JSON or YAML bytes) the span of
+    the member its pointer names (of its nearest existing ancestor when it names none).
+
+    Returns the findings in the same order; a finding that already has a line keeps it, and
+    findings on other files are returned unchanged.
+    """
+    wanted: dict[str, set[str]] = {}
+    for f in findings:
+        if f.line is None and f.file in documents and f.file.lower().endswith(_SUFFIXES):
+            wanted.setdefault(f.file, set()).add(f.pointer)
+    if not wanted:
+        return list(findings)
+    spans = {file: locate(documents[file], pointers, yaml=file.lower().endswith(_YAML_SUFFIXES))
+             for file, pointers in wanted.items()}
+    out = []
+    for f in findings:
+        span = spans.get(f.file, {}).get(f.pointer) if f.line is None else None
+        if span is not None:
+            f = dataclasses.replace(f, line=span[0], column=span[1], end_line=span[2],
+                                    end_column=span[3])
+        out.append(f)
+    return out
+
+
+def locate(data: bytes, pointers: Iterable[str], *, yaml: bool = False) -> dict[str, Span]:
+    """Map each JSON pointer to the span of its member in ``data`` (JSON, or YAML if ``yaml``).
+
+    An object member spans from its key to the end of its value; an item, its value; the
+    empty pointer, the whole document. A pointer naming nothing gets its nearest existing
+    ancestor's span. Text that does not parse gives what was found before the fault.
+    """
+    text = (data[len(BOM):] if data.startswith(BOM) else data).decode("utf-8", "replace")
+    paths = {p: _tokens(p) for p in pointers}
+    trie: _Trie = {}
+    for tokens in paths.values():
+        node = trie
+        for token in tokens:
+            node = node.setdefault(token, {})
+    offsets: dict[_Tokens, tuple[int, int]] = {}
+    try:
+        if yaml:
+            _yaml_offsets(text, trie, offsets)
+        else:
+            start = _WS.match(text).end()  # type: ignore[union-attr]
+            offsets[()] = (start, _value(text, start, trie, (), offsets))
+    except (ValueError, IndexError, StopIteration, RecursionError, LookupError):
+        pass  # a parse error was reported with its own place; keep what was found
+    except Exception as exc:  # the YAML scanner's errors, without importing it here
+        if type(exc).__module__.split(".")[0] != "yaml":
+            raise
+    lines = _Lines(text)
+    out: dict[str, Span] = {}
+    for pointer, tokens in paths.items():
+        for cut in range(len(tokens), -1, -1):
+            found = offsets.get(tokens[:cut])
+            if found is not None:
+                out[pointer] = (*lines.place(found[0]), *lines.place(found[1]))
+                break
+    return out
+
+
+def _tokens(pointer: str) -> _Tokens:
+    if not pointer:
+        return ()
+    return tuple(t.replace("~1", "/").replace("~0", "~") for t in pointer[1:].split("/"))
+
+
+class _Lines:
+    """Offsets to 1-based line and column, from the offsets of the line starts."""
+
+    def __init__(self, text: str) -> None:
+        self.starts = [0] + [m.end() for m in re.finditer("\n", text)]
+
+    def place(self, offset: int) -> tuple[int, int]:
+        from bisect import bisect_right
+
+        line = bisect_right(self.starts, offset)
+        return line, offset - self.starts[line - 1] + 1
+
+
+# --- JSON: walk down the wanted paths only, skipping every other value with json's scanner ---
+
+def _skip(text: str, at: int) -> int:
+    end: int = _SCAN(text, at)[1]
+    return end
+
+
+def _value(text: str, at: int, trie: _Trie, path: _Tokens,
+           offsets: dict[_Tokens, tuple[int, int]]) -> int:
+    """Walk the value at ``at`` (no whitespace before it); return the offset just past it."""
+    if not trie:
+        return _skip(text, at)
+    if text[at] == "{":
+        return _object(text, at, trie, path, offsets)
+    if text[at] == "[":
+        return _array(text, at, trie, path, offsets)
+    return _skip(text, at)
+
+
+def _object(text: str, at: int, trie: _Trie, path: _Tokens,
+            offsets: dict[_Tokens, tuple[int, int]]) -> int:
+    at = _WS.match(text, at + 1).end()  # type: ignore[union-attr]
+    if text[at] == "}":
+        return at + 1
+    while True:
+        key_at = at
+        key, at = _STRING(text, at + 1)
+        at = _WS.match(text, at).end()  # type: ignore[union-attr]
+        at = _WS.match(text, at + 1).end()  # type: ignore[union-attr]  # past ':'
+        below = trie.get(key)
+        if below is None:
+            at = _skip(text, at)
+        else:
+            here = (*path, key)
+            at = _value(text, at, below, here, offsets)
+            offsets[here] = (key_at, at)  # a duplicate key: the last one counts
+        at = _WS.match(text, at).end()  # type: ignore[union-attr]
+        if text[at] == "}":
+            return at + 1
+        at = _WS.match(text, at + 1).end()  # type: ignore[union-attr]  # past ','
+
+
+def _array(text: str, at: int, trie: _Trie, path: _Tokens,
+           offsets: dict[_Tokens, tuple[int, int]]) -> int:
+    start = at
+    wanted = {int(t): below for t, below in trie.items() if t.isdigit()}
+    last = max(wanted, default=-1)
+    at = _WS.match(text, at + 1).end()  # type: ignore[union-attr]
+    if text[at] == "]":
+        return at + 1
+    index, scan, blank = 0, _SCAN, _WS.match
+    # the hot loop of a large index: one call of the C scanner per item and few lookups
+    while index <= last:
+        below = wanted.get(index)
+        if below is None:
+            end = scan(text, at)[1]
+        else:
+            here = (*path, str(index))
+            end = _value(text, at, below, here, offsets)
+            offsets[here] = (at, end)
+        if text[end] != ",":
+            end = blank(text, end).end()  # type: ignore[union-attr]
+            if text[end] == "]":
+                return end + 1
+        at = end + 1
+        if text[at] in " \t\n\r":
+            at = blank(text, at).end()  # type: ignore[union-attr]
+        index += 1
+    return _skip(text, start)  # the rest holds nothing wanted: its end at the scanner's speed
+
+
+# --- YAML: the parser's events, their marks, and the path they are at ------------------------
+
+def _yaml_offsets(text: str, trie: _Trie, offsets: dict[_Tokens, tuple[int, int]]) -> None:
+    import yaml
+
+    from rexport.parsing.yaml_text import LOADER
+
+    # one frame per open collection: [its path, is a mapping, next index or key, key's start]
+    frames: list[list[Any]] = []
+    opened: list[int] = []
+
+    def where(event: Any) -> tuple[_Tokens, int] | None:
+        """The path of the node that ``event`` starts, and where its member starts."""
+        if not frames:
+            return (), event.start_mark.index
+        path, is_map, key, key_at = frames[-1]
+        if not is_map:
+            frames[-1][2] = key + 1
+            return (*path, str(key)), event.start_mark.index
+        if key is None:  # this node is a key
+            frames[-1][2] = event.value if isinstance(event, yaml.ScalarEvent) else ""
+            frames[-1][3] = event.start_mark.index
+            return None
+        frames[-1][2] = None
+        return (*path, str(key)), key_at
+
+    def wanted(path: _Tokens) -> bool:
+        node = trie
+        for token in path:
+            if token not in node:
+                return False
+            node = node[token]
+        return True
+
+    event: Any
+    for event in yaml.parse(text, Loader=LOADER):
+        kind = type(event)
+        if kind is yaml.ScalarEvent or kind is yaml.AliasEvent:
+            here = where(event)
+            if here is not None and wanted(here[0]):
+                offsets[here[0]] = (here[1], event.end_mark.index)
+        elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+            here = where(event)
+            path = here[0] if here is not None else ("?",)
+            frames.append([path, kind is yaml.MappingStartEvent,
+                           None if kind is yaml.MappingStartEvent else 0, 0])
+            opened.append(here[1] if here is not None else event.start_mark.index)
+        elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+            path = frames.pop()[0]
+            start = opened.pop()
+            if wanted(path):
+                offsets[path] = (start, event.end_mark.index)
