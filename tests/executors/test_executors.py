@@ -82,7 +82,7 @@ def test_a_lost_pool_leaves_no_file_unchecked(tmp_path: Path, local_reads: list[
 def _parted(tmp_path: Path, wrong: int | None) -> Path:
     data = bytes(range(256)) * (14 << 10)  # 3.5 MiB: 4 parts of 1 MiB
     files = {**TEXT, "data/big.bin": data}
-    manifest = build_manifest(files)
+    manifest = build_manifest(files, rex_version="1.1")  # the version defining sha256-parts
     entry = next(f for f in manifest["files"] if f["path"] == "data/big.bin")
     size = 1 << 20
     parts = [hashlib.sha256(data[i:i + size]).hexdigest() for i in range(0, len(data), size)]

@@ -32,7 +32,8 @@ def _reference(uri: str, data: bytes, **digests: Any) -> dict[str, Any]:
 def _export(tmp_path: Path, refs: list[dict[str, Any]]) -> Path:
     datasets = [{"id": f"set-{i}", "name": f"set {i}", "license": "CC-BY-4.0",
                  "access": "public", "reference": ref} for i, ref in enumerate(refs)]
-    manifest = build_manifest(TEXT, data={"datasets": datasets})
+    # 1.1: the version that defines sha256-parts
+    manifest = build_manifest(TEXT, rex_version="1.1", data={"datasets": datasets})
     return write_export(tmp_path / "run", TEXT, manifest)
 
 

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NamedTuple
 
 from rexport import parsing
-from rexport.checks import integrity, lockfiles, references, secrets
+from rexport.checks import integrity, lockfiles, references, secrets, version
 from rexport.checks.completeness import IndexEntry, Tracker
 from rexport.digests import PARTS, PartsHasher, digest_bytes, part_count, parts_of
 from rexport.findings import CATALOGUE, CodeFilter, Finding, pointer
@@ -17,6 +17,7 @@ from rexport.json_values import get, string
 from rexport.limits import CONFIG_CAP
 from rexport.paths import MANIFEST
 from rexport.progress import ProgressBar
+from rexport.schema.minors import defines
 from rexport.sources import Entry, Source
 from rexport.sources.base import ContainerError
 
@@ -86,6 +87,8 @@ class PayloadPass:
         self.config_path = string(get(manifest, "config", "path"))
         self.schema_path = string(get(manifest, "config", "hyperparameters_schema"))
         self.lockfile_paths = lockfiles.pip_requirements(manifest)
+        # sha256-parts are verified where the manifest's version defines them (VER-02)
+        self.parts = defines(version.judged_by(manifest), ("files", "*", "digests", PARTS))
         self.captured: dict[str, bytes] = {}
         self.keyed: list[tuple[tuple[int, str], Finding]] = []
         self.files = 0
@@ -161,7 +164,7 @@ class PayloadPass:
                     "REX-P107", f"{path!r} is {size} bytes; files that are read "
                     f"whole are parsed up to {CONFIG_CAP}", file=path)])
         parts = None
-        if algorithms and index is not None:
+        if algorithms and index is not None and self.parts:
             parsed = parts_of(index.digests.get(PARTS))
             if parsed is not None:
                 parts = PartsHasher(parsed[0])

@@ -14,8 +14,10 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from rexport.checks import version
 from rexport.digests import PARTS, PartsHasher, composite_sha256, parts_of, well_formed
 from rexport.findings import Finding, pointer
+from rexport.schema.minors import defines
 from rexport.sources.remote_io import (
     RemoteError,
     classify,
@@ -42,23 +44,28 @@ class Reference:
 def references(manifest: Mapping[str, Any]) -> Iterator[Reference]:
     """Every dataset reference and every artifact by URI of ``manifest``, well formed enough
     to be checked (the schema check reports the others)."""
+    judged = version.judged_by(manifest)
     data = manifest.get("data")
     datasets = data.get("datasets") if isinstance(data, dict) else None
     for i, dataset in enumerate(datasets if isinstance(datasets, list) else []):
         ref = dataset.get("reference") if isinstance(dataset, dict) else None
         if isinstance(ref, dict):
-            yield from _reference(("data", "datasets", i, "reference"), ref)
+            yield from _reference(("data", "datasets", i, "reference"), ref, judged)
     results = manifest.get("results")
     artifacts = results.get("artifacts") if isinstance(results, dict) else None
     for i, artifact in enumerate(artifacts if isinstance(artifacts, list) else []):
         if isinstance(artifact, dict):
-            yield from _reference(("results", "artifacts", i), artifact)
+            yield from _reference(("results", "artifacts", i), artifact, judged)
 
 
-def _reference(at: tuple[str | int, ...], raw: dict[str, Any]) -> Iterator[Reference]:
+def _reference(at: tuple[str | int, ...], raw: dict[str, Any], judged: tuple[int, int]
+               ) -> Iterator[Reference]:
     uri, size, digests = raw.get("uri"), raw.get("size"), raw.get("digests")
     if not is_url(uri) or not isinstance(digests, dict):
         return
+    parts_at = (*("*" if isinstance(t, int) else t for t in at), "digests", PARTS)
+    if not defines(judged, parts_at):  # unknown to the manifest's version (VER-02)
+        digests = {name: value for name, value in digests.items() if name != PARTS}
     known = size if isinstance(size, int) and not isinstance(size, bool) and size >= 0 else None
     yield Reference(at, str(uri), known, digests)
 
