@@ -10,7 +10,8 @@ import rexport
 from click.testing import CliRunner, Result
 from rexport.cli import cli
 from rexport.pack.errors import PackError
-from rexport.pack.files import dataset_id, parse_data_ref
+from rexport.pack.files import dataset_id
+from rexport.pack.specs import data_ref as parse_data_ref
 
 DIGEST = "0123456789abcdef" * 4
 

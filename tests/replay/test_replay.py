@@ -40,13 +40,13 @@ def test_replay_reproduces_recorded_metrics(tmp_path: Path,
     assert metrics["accuracy"]["tolerance"] == {"absolute": 0.01}
     assert report["wall_seconds"] > 0
     assert "trained with seed 7" in report["output_tail"]
-    assert (work / "venv").is_dir()
+    assert report["environment_cache"] == "miss"
     # recorded but not in the (empty) lockfile, so not in the replay's environment
     drift = {(d["what"], d["change"]) for d in report["drift"]}
     assert {("package numpy", "removed"), ("package scikit-learn", "removed")} <= drift
 
 
-def test_replay_environment_is_allowlisted(tmp_path: Path,
+def test_replay_environment_is_allowlisted(tmp_path: Path, replay_cache: Path,
                                            monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "caller-secret-value")
     monkeypatch.setenv("PYTHONPATH", str(tmp_path))
@@ -61,7 +61,7 @@ def test_replay_environment_is_allowlisted(tmp_path: Path,
     assert seen["PYTHONHASHSEED"] == "0"
     assert seen["OMP_NUM_THREADS"] == "1"  # declared in replay.environment
     assert Path(seen["HOME"]).is_relative_to(work)
-    assert Path(seen["VIRTUAL_ENV"]) == work / "venv"
+    assert Path(seen["VIRTUAL_ENV"]).parent == replay_cache / "rexport" / "envs"
 
 
 def test_metric_moved_beyond_tolerance_is_not_reproduced(tmp_path: Path) -> None:

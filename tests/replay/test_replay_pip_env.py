@@ -55,13 +55,20 @@ class Server:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
+                self._answer(with_body=True)
+
+            def do_HEAD(self) -> None:  # uv asks for a wheel's headers first
+                self._answer(with_body=False)
+
+            def _answer(self, *, with_body: bool) -> None:
                 seen.append({"path": self.path, "headers": dict(self.headers)})
                 body = pages.get(self.path.split("?")[0])
                 self.send_response(200 if body is not None else 404)
                 self.send_header("Content-Type", "text/html")
                 self.send_header("Content-Length", str(len(body or b"")))
                 self.end_headers()
-                self.wfile.write(body or b"")
+                if with_body:
+                    self.wfile.write(body or b"")
 
             def log_message(self, *args: Any) -> None:
                 pass
@@ -113,34 +120,45 @@ def test_pip_environment_holds_none_of_the_callers_settings(tmp_path: Path) -> N
     assert "AWS_SECRET_ACCESS_KEY" not in own
 
 
-def test_callers_pip_settings_reach_no_request(tmp_path: Path, canary: Server) -> None:
+INSTALLERS = pytest.mark.parametrize("installer", ["pip", "uv"])
+
+
+@INSTALLERS
+def test_callers_pip_settings_reach_no_request(tmp_path: Path, canary: Server,
+                                               installer: str) -> None:
     # --no-index: only a find-links page of the caller's (PIP_FIND_LINKS) could be asked
     root = build_export(tmp_path / "run", lockfile="--no-index\nrexcanary==1.0\n")
-    code, report = replay(str(root), "--workdir", str(tmp_path / "work"))
+    code, report = replay(str(root), "--workdir", str(tmp_path / "work"),
+                          "--installer", installer)
     assert code == 2 and report["stage"] == "environment"
-    assert report["package"] == "rexcanary==1.0"
+    assert report["package"].startswith("rexcanary"), report
     assert canary.requests == []
 
 
-def test_pip_env_passes_the_callers_settings_on(tmp_path: Path, canary: Server) -> None:
+@INSTALLERS
+def test_pip_env_passes_the_callers_settings_on(tmp_path: Path, canary: Server,
+                                                installer: str) -> None:
     root = build_export(tmp_path / "run", lockfile="--no-index\nrexcanary==1.0\n")
-    code, report = replay(str(root), "--pip-env")
+    code, report = replay(str(root), "--pip-env", "--installer", installer)
     assert code == 2 and report["stage"] == "environment"
     assert any(CANARY in r["path"] for r in canary.requests)
 
 
-def test_export_index_gets_no_caller_credentials(tmp_path: Path, canary: Server) -> None:
+@INSTALLERS
+def test_export_index_gets_no_caller_credentials(tmp_path: Path, canary: Server,
+                                                 installer: str) -> None:
     index = Server({"/": f'<a href="{WHEEL}">{WHEEL}</a>'.encode(), f"/{WHEEL}": _wheel()})
     try:
         script = "import rexcanary\nassert rexcanary.VALUE == 7\n" + TRAIN
         root = build_export(tmp_path / "run", script=script,
                             lockfile=f"--no-index\n--find-links {index.url}/\nrexcanary==1.0\n")
         work = tmp_path / "work"
-        code, report = replay(str(root), "--workdir", str(work))
+        code, report = replay(str(root), "--workdir", str(work), "--installer", installer)
         assert code == 2 and "--allow-export-index" in report["reason"]
         assert index.requests == []
-        code, report = replay(str(root), "--allow-export-index", "--workdir", str(tmp_path / "w"))
-        assert code == 0, report
+        code, report = replay(str(root), "--allow-export-index", "--workdir", str(tmp_path / "w"),
+                              "--installer", installer)
+        assert code == 0, json.dumps(report)
         seen = json.loads((tmp_path / "w" / "export" / "replay" / "env.json").read_text())
     finally:
         index.close()

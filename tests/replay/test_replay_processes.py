@@ -103,9 +103,9 @@ def test_setup_commands_time_out_with_all_they_started(tmp_path: Path,
     script = DAEMON + "time.sleep(60)\n"
     with daemon_pid(tmp_path / "home"):
         start = time.monotonic()
-        code, lines = env._run([sys.executable, "-c", script, "quiet"],
-                               env={"PATH": os.defpath}, cwd=tmp_path / "home",
-                               log=tmp_path / "setup.log")
+        code, lines = env.run_tool([sys.executable, "-c", script, "quiet"],
+                                   env={"PATH": os.defpath}, cwd=tmp_path / "home",
+                                   log=tmp_path / "setup.log")
         assert code == -1 and "timed out" in lines[-1]
         assert time.monotonic() - start < 30
         assert not alive(int((tmp_path / "home" / "daemon.pid").read_text()))

@@ -20,6 +20,8 @@ _COMMANDS: dict[str, str] = {
     "conformance": "conformance",
     "badge": "badge",
     "replay": "replay",
+    "run": "run",
+    "seal": "seal",
     "diff": "diff",
     "schema": "schema",
     "convert": "convert",

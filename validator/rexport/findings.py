@@ -99,13 +99,16 @@ _RULES: tuple[Rule, ...] = (
          "Only the manifest was given; validate the whole export to check files."),
     # integrity
     Rule("REX-I101", _E, "integrity", "IDX-05", "size mismatch",
-         "The file's size differs from the index: the file changed or the entry is wrong."),
+         "The file's size differs from the index: the file changed or the entry is wrong. "
+         "After an edit made on purpose, `rexport seal DIR` records the new sizes and digests."),
     Rule("REX-I102", _E, "integrity", "DIG-02", "digest mismatch",
-         "The file's content differs from its recorded digest: it was changed or corrupted."),
+         "The file's content differs from its recorded digest: it was changed or corrupted. "
+         "After an edit made on purpose, `rexport seal DIR` records the new digests."),
     Rule("REX-I103", _E, "integrity", "DIG-01", "weak digests only",
          "Record a sha256 digest: md5 and sha1 alone are never enough."),
     Rule("REX-I104", _E, "integrity", "DIG-04", "export digest mismatch",
-         "Recompute export_digest over the canonical manifest, or find what was changed."),
+         "Find what was changed, or after an edit made on purpose run `rexport seal DIR`, "
+         "which recomputes export_digest over the canonical manifest."),
     # references
     Rule("REX-R101", _E, "references", "LIN-03", "lineage cycle",
          "Lineage must be acyclic: a step cannot depend on its own outputs."),
@@ -129,6 +132,9 @@ _RULES: tuple[Rule, ...] = (
          "code.snapshot.root must contain at least one indexed file."),
     Rule("REX-R111", _E, "references", "ENV-03", "lockfile includes other files",
          "Write the included requirements into the lockfile itself: no -r, -c or -e lines."),
+    Rule("REX-R112", _W, "references", "ENV-09", "lockfiles disagree",
+         "Keep the lockfile that matches the environment the run used and remove the other, "
+         "or make them agree."),
     # safety
     Rule("REX-X101", _E, "safety", "EXP-08", "path traversal",
          "Paths must not contain '..' segments."),

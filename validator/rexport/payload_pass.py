@@ -89,6 +89,7 @@ class PayloadPass:
         self.lockfile_paths = lockfiles.pip_requirements(manifest)
         # sha256-parts are verified where the manifest's version defines them (VER-02)
         self.parts = defines(version.judged_by(manifest), ("files", "*", "digests", PARTS))
+        self.compared = lockfiles.lockfiles_to_read(manifest)  # their pins (ENV-09)
         self.captured: dict[str, bytes] = {}
         self.keyed: list[tuple[tuple[int, str], Finding]] = []
         self.files = 0
@@ -163,6 +164,9 @@ class PayloadPass:
                 self._add(path, index, [Finding.of(
                     "REX-P107", f"{path!r} is {size} bytes; files that are read "
                     f"whole are parsed up to {CONFIG_CAP}", file=path)])
+        elif path in self.compared and size <= CONFIG_CAP:
+            capture = []
+            taps.append(capture.append)
         parts = None
         if algorithms and index is not None and self.parts:
             parsed = parts_of(index.digests.get(PARTS))
@@ -289,6 +293,8 @@ class PayloadPass:
                     self.manifest, document, file=self.schema_path))
         for path in sorted(self.lockfile_paths & self.captured.keys()):
             found.extend(lockfiles.check_requirements(path, self.captured[path]))
+        locks = {path: self.captured[path] for path in self.compared if path in self.captured}
+        found.extend(lockfiles.check_lockfiles(self.manifest, locks))
         return found
 
     def _progress_bar(self) -> ProgressBar | None:

@@ -252,3 +252,4 @@ def check_config_schema(manifest: Any, schema_doc: Any, *, file: str) -> list[Fi
     from rexport.checks import config_schema
 
     return config_schema.check_config_schema(manifest, schema_doc, file=file)
+

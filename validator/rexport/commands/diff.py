@@ -56,7 +56,7 @@ def compare(a: str, b: str | None) -> list[Difference]:
     """The differences between exports ``a`` and ``b``, or ``a`` and this machine if b is None."""
     manifest_a, _ = read_manifest(a)
     if b is None:
-        from rexport.replay.probe import probe
+        from rexport.pack.probe import probe
 
         here = probe()
         if not here:

@@ -22,6 +22,9 @@ from rexport.replay.session import (
 _DRIFT_LINES = 20
 _FINDING_LINES = 10
 _LINE_CAP = 1000
+_CACHE = {"hit": "reused from the cache (cache hit)",
+          "miss": "built and kept in the cache (cache miss)",
+          "off": "built in the work folder (--no-cache)"}
 
 
 def _value(value: Any) -> str:
@@ -51,6 +54,8 @@ def render_text(report: ReplayReport) -> str:
             lines.append(f"  {d.what}: {_value(d.a)} -> {_value(d.b)}")
         if len(report.drift) > _DRIFT_LINES:
             lines.append(f"  ... {len(report.drift) - _DRIFT_LINES} more (-o json lists all)")
+    if report.environment_cache is not None:
+        lines.append(f"environment: {_CACHE[report.environment_cache]}")
     if report.seconds is not None:
         lines.append(f"wall time: {report.seconds:.2f} s (replay in all, with unpacking and "
                      f"the environment: {report.total_seconds or 0:.1f} s)")
@@ -90,32 +95,43 @@ def _emit(report: ReplayReport, output_format: str) -> None:
               help="Let the lockfile choose where pip downloads from (--index-url, "
                    "--extra-index-url, --find-links, --trusted-host, NAME @ URL).")
 @click.option("--pip-env", is_flag=True,
-              help="Give pip your own settings: PIP_* variables, pip config files, proxy "
-                   "variables and netrc. Default: none of them.")
+              help="Give the installer your own settings: PIP_* and UV_* variables, pip "
+                   "and uv config files, proxy variables and netrc. Default: none of them.")
 @click.option("--keep", is_flag=True, help="Keep the temporary work folder.")
+@click.option("--no-cache", is_flag=True,
+              help="Build the environment afresh, neither reusing nor keeping a cached one.")
+@click.option("--installer", type=click.Choice(["auto", "uv", "pip"]), default="auto",
+              show_default=True, help="What installs the lockfile: auto is uv when installed.")
 @click.option("--yes", "-y", is_flag=True, help="Run without asking for confirmation.")
 @click.option("-o", "--output-format", type=click.Choice(["text", "json"]), default="text",
               show_default=True)
 def command(export: str, workdir: Path | None, timeout: float | None, python: str | None,
             reuse_site_packages: bool, allow_export_index: bool, pip_env: bool, keep: bool,
-            yes: bool, output_format: str) -> None:
+            no_cache: bool, installer: str, yes: bool, output_format: str) -> None:
     """Replay EXPORT and compare its metrics with the recorded ones.
 
     Validates EXPORT (an invalid one is refused and nothing runs), unpacks its
     indexed files into a fresh folder (every digest checked), builds an isolated
     virtual environment from its pip-requirements lockfile (hashes enforced when
-    present), runs replay.command (no shell) in replay.working_directory with a
-    timeout, then reads replay.metrics_file: {"metrics": [{"name", "value",
-    "split"}]} or {"name": value}. The command and everything it started are
-    ended when it ends or times out.
+    present; with uv when it is installed, else pip), runs replay.command (no
+    shell) in replay.working_directory with a timeout, then reads
+    replay.metrics_file, JSON or YAML: {"metrics": [{"name", "value", "split"}]}
+    or {"name": value}. The command and everything it started are ended when it
+    ends or times out.
+
+    \b
+    Environments are kept in $XDG_CACHE_HOME/rexport/envs (else ~/.cache/rexport),
+    by the lockfiles' checked lines and the interpreter: a second replay reuses one
+    after checking that nothing in it changed, and one the command changed is
+    removed.
 
     \b
     The lockfile is read as pip reads it (continued lines joined, comments
     removed) and may hold only pinned requirements, --hash and harmless options;
     ${VAR}, -r, -c, -e, paths and URLs are refused, and so are index options
-    unless --allow-export-index. pip runs with none of your PIP_* variables, pip
-    config files, proxy variables or netrc unless --pip-env; it keeps PATH and
-    the certificate variables (SSL_CERT_FILE, REQUESTS_CA_BUNDLE, ...).
+    unless --allow-export-index. pip (or uv) runs with none of your PIP_* or UV_*
+    variables, config files, proxy variables or netrc unless --pip-env; it keeps
+    PATH and the certificate variables (SSL_CERT_FILE, REQUESTS_CA_BUNDLE, ...).
 
     \b
     The command sees only these variables: PATH (the venv first), HOME and TMPDIR
@@ -135,8 +151,9 @@ def command(export: str, workdir: Path | None, timeout: float | None, python: st
     will run and asks first unless --yes (with no terminal to ask, it refuses).
     """
     options = Options(workdir=workdir, timeout=timeout, python=python,
-                      reuse_site_packages=reuse_site_packages, keep=keep,
-                      allow_export_index=allow_export_index, pip_env=pip_env)
+                      reuse_site_packages=reuse_site_packages, keep=keep, cache=not no_cache,
+                      installer=installer, allow_export_index=allow_export_index,
+                      pip_env=pip_env)
     try:
         plan = prepare(export, options)
     except ReplayStop as stop:

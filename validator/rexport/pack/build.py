@@ -8,9 +8,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from rexport.checks.lockfiles import PIP_REQUIREMENTS, include_lines
 from rexport.checks.secret_patterns import is_secret_name
-from rexport.pack import reproduce
+from rexport.pack import lockfiles, reproduce
 from rexport.pack.clock import rfc3339
 from rexport.pack.errors import PackError, SecretsFound
 from rexport.pack.hashing import Hashed, hash_members
@@ -29,7 +28,6 @@ from rexport.pack.writers import format_for, write_export
 
 DIFF_PATH = "vcs/uncommitted.diff"
 REPRODUCE_PATH = "environment/reproduce.sh"
-REQUIREMENTS_PATH = "environment/requirements.txt"
 
 
 @dataclass
@@ -41,6 +39,7 @@ class Written:
     export_digest: str
     manifest: dict[str, Any]
     warnings: list[str] = field(default_factory=list)
+    advice: list[str] = field(default_factory=list)  # what a reviewer would like added
 
 
 class _Members(dict[str, Member]):
@@ -88,42 +87,24 @@ def _variable(entry: dict[str, Any]) -> dict[str, Any]:
     return {"name": name, "redacted": True, "reason": reason}
 
 
-def _environment(cap: Record, members: _Members) -> dict[str, Any]:
+def _environment(cap: Record, members: _Members, want_hashes: bool) -> dict[str, Any]:
     section = dict(cap.environment.section)
     if "variables" in section:
         section["variables"] = [_variable(v) for v in section["variables"]]
-    lockfiles = []
-    for local, kind in cap.environment.lockfiles:
-        if kind == PIP_REQUIREMENTS and _includes_others(local):
-            continue  # no lockfile by ENV-03: recorded as one, the export would be refused
-        resolved = local.resolve()
-        if resolved in cap.snapshot:
-            path = cap.snapshot[resolved].path
-        else:
-            path = members.add(Member(f"environment/{local.name}", "environment", resolved))
-        lockfiles.append({"path": path, "format": kind})
-    if not any(lock["format"] == "pip-requirements" for lock in lockfiles):
-        pins = reproduce.requirements(section.get("packages", []))
-        if pins:
-            members.add(Member(REQUIREMENTS_PATH, "environment", pins))
-            lockfiles.append({"path": REQUIREMENTS_PATH, "format": "pip-requirements"})
-    lockfiles.sort(key=lambda lock: lock["path"].encode("utf-8"))  # spec PKG-03
-    if lockfiles:
-        section["lockfiles"] = lockfiles
+    needs_rexport = lockfiles.imports_rexport(cap.snapshot)
+    entries, warnings, advice = lockfiles.section_lockfiles(
+        section, cap.environment.lockfiles, snapshot=cap.snapshot, add=members.add,
+        needs_rexport=needs_rexport, want_hashes=want_hashes)
+    cap.warnings += warnings
+    cap.advice += advice
+    if entries:
+        section["lockfiles"] = entries
     if cap.env_options.reproduce:
         python = section.get("python", {}).get("version")
-        script = reproduce.script([(lk["path"], lk["format"]) for lk in lockfiles], python)
+        script = reproduce.script([(lk["path"], lk["format"]) for lk in entries], python)
         members.add(Member(REPRODUCE_PATH, "environment", script, executable=True))
         section["reproduce"] = {"path": REPRODUCE_PATH}
     return section
-
-
-def _includes_others(path: Path) -> bool:
-    """Whether a pip requirements file includes other files (-r, -c, -e; spec ENV-03)."""
-    try:
-        return bool(include_lines(path.read_text(encoding="utf-8", errors="replace")))
-    except OSError:
-        return True
 
 
 def _with_digests(entry: dict[str, Any], path: str, hashed: Mapping[str, Hashed]) -> None:
@@ -155,7 +136,9 @@ def _config(cap: Record) -> dict[str, Any]:
     if cap.seed_values:
         section["seeds"] = dict(cap.seed_values)
     elif "nondeterminism" not in section:
-        cap.warnings.append("no seeds were recorded: the run is recorded as non-deterministic")
+        cap.warnings.append("no seeds were recorded, so the run is recorded as non-deterministic: "
+                            "--seed NAME=INT or Capture.seeds(), or a seed or random_state "
+                            "key in the config")
         section["nondeterminism"] = {"reason": "no random seeds were recorded for this run"}
     if cap.splits and "splits" not in section:
         section["splits"] = [s["name"] for s in cap.splits]
@@ -193,9 +176,11 @@ def _secrets(hashed: Mapping[str, Hashed], allow: bool, warnings: list[str]) -> 
 
 
 def write(cap: Record, out: Path, *, fmt: str | None, jobs: int, progress: bool,
-          allow_secrets: bool, overwrite: bool, ro_crate: bool = False) -> Written:
+          allow_secrets: bool, overwrite: bool, ro_crate: bool = False,
+          hashes: bool = False) -> Written:
     """Assemble, hash, check and write the export of ``cap``; see Capture.write."""
     container = format_for(out, fmt)
+    cap.keep_code_as_it_was()
     redactions: list[Redaction] = list(cap.config_redactions)
     known = {**environment_secrets(os.environ), **known_values(redactions)}
     members = _Members()
@@ -205,7 +190,7 @@ def write(cap: Record, out: Path, *, fmt: str | None, jobs: int, progress: bool,
             members.add(member)
     sections: dict[str, Any] = {"title": cap.title, "description": cap.description,
                                 "code": _code(cap, members, known),
-                                "environment": _environment(cap, members)}
+                                "environment": _environment(cap, members, hashes)}
     for member in cap.embedded.values():
         members.add(member)
     for path, data in cap.overrides.items():
@@ -236,4 +221,5 @@ def write(cap: Record, out: Path, *, fmt: str | None, jobs: int, progress: bool,
     self_check(data)
     write_export(out, container, data, list(members.values()), hashed, cap.epoch,
                  overwrite=overwrite, progress=progress)
-    return Written(out, container, manifest["export_digest"], manifest, list(cap.warnings))
+    return Written(out, container, manifest["export_digest"], manifest, list(cap.warnings),
+                   list(cap.advice))

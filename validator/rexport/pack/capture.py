@@ -112,12 +112,23 @@ class Capture(Record):
         return id
 
     def split(self, name: str, dataset: str, *, method: str | None = None,
-              indices: Iterable[int] | None = None, size: int | None = None) -> None:
-        """Record a split of a dataset; with ``indices`` they are stored as a file."""
+              indices: Iterable[int] | None = None, size: int | None = None,
+              path: PathLike | None = None) -> None:
+        """Record a split of a dataset; with ``indices`` they are stored as a file, and ``path``
+        embeds the split's own file (row numbers, ids) as it is."""
         entry: dict[str, Any] = {"name": name, "dataset": dataset}
         if method:
             entry["method"] = method
-        if indices is not None:
+        if path is not None:
+            if indices is not None:
+                raise PackError(f"split {name!r}: give indices or a path, not both")
+            paths = self.embed(path, prefix="data", role="data")
+            if len(paths) != 1:
+                raise PackError(f"split {name!r} must be one file, not a directory")
+            entry["path"] = paths[0]
+            if size is not None:
+                entry["size"] = size
+        elif indices is not None:
             rows = [int(i) for i in indices]
             entry["path"] = self.add_bytes(f"data/splits/{name}.idx",
                                            "".join(f"{i}\n" for i in rows).encode(), role="data")
@@ -243,6 +254,14 @@ class Capture(Record):
             section["environment"] = dict(environment)
         self.replay_section = section
 
+    def container(self, image: str, digest: str | None = None) -> None:
+        """Record the container image the run used, by reference and (as it should be, since a
+        tag may move) by its manifest digest ``sha256:<64 hex>``."""
+        entry = {"image": image}
+        if digest is not None:
+            entry["digest"] = digest
+        self.environment.section["container"] = entry
+
     def note(self, text: str) -> None:
         """Add a paragraph to the narrative's notes."""
         notes = self.narrative_section.get("notes")
@@ -264,15 +283,19 @@ class Capture(Record):
 
     def write(self, out: PathLike, *, format: str | None = None, jobs: int = 1,
               progress: bool | None = None, allow_secrets: bool = False,
-              overwrite: bool = False, ro_crate: bool = False) -> Written:
+              overwrite: bool = False, ro_crate: bool = False, hashes: bool = False) -> Written:
         """Write the export to ``out`` (a directory, .tar, .tar.gz/.tgz or .zip) atomically.
 
         With ``ro_crate``, the export also holds ro-crate-metadata.json: an RO-Crate 1.1
-        (Process Run Crate 0.5) describing it, which rex.json indexes.
+        (Process Run Crate 0.5) describing it, which rex.json indexes. The project's lockfiles
+        that match the recorded packages are listed (ENV-09); without a pip one, the export
+        gets environment/requirements.txt pinning the packages, rexport among them when the
+        code imports it, with ``hashes`` the sha256 of each one's wheel (`pip download`).
 
         Raises SecretsFound when a file to embed holds a credential (unless ``allow_secrets``)
         and PackError when the export cannot be written as asked.
         """
         shown = sys.stderr.isatty() if progress is None else progress
         return write(self, Path(out), fmt=format, jobs=jobs, progress=shown,
-                     allow_secrets=allow_secrets, overwrite=overwrite, ro_crate=ro_crate)
+                     allow_secrets=allow_secrets, overwrite=overwrite, ro_crate=ro_crate,
+                     hashes=hashes)

@@ -3,55 +3,20 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rexport.pack import recipe, specs
 from rexport.pack.build import Written
 from rexport.pack.capture import Capture
 from rexport.pack.errors import PackError
 from rexport.pack.members import local_file, open_regular, read_regular
+from rexport.pack.request import DatasetSpec, Request
 
-_DATA_REF = re.compile(r"^(?P<uri>.+)=sha256:(?P<hex>[0-9a-f]{64})(?:,size=(?P<size>[0-9]+))?$")
+__all__ = ["Request", "dataset_id", "pack", "read_metrics", "start"]
+
 _SEED_KEYS = ("seed", "random_seed", "random_state")
 MAX_NOTES_IN_MANIFEST = 64 << 10
-MAX_METRICS_BYTES = 16 << 20  # the cap of a metrics file that replay reads (RPL-04)
-
-
-@dataclass
-class Request:
-    """Everything `rexport pack` was asked for."""
-
-    out: Path
-    code: Path | None = None
-    data: Sequence[Path] = ()
-    data_refs: Sequence[str] = ()
-    config: Path | None = None
-    metrics: Path | None = None
-    artifacts: Sequence[Path] = ()
-    notes: Path | None = None
-    seeds: dict[str, int] = field(default_factory=dict)
-    title: str | None = None
-    format: str | None = None
-    jobs: int = 1
-    allow_secrets: bool = False
-    include_untracked: bool = False
-    git: bool = True
-    digests: Sequence[str] = ("sha256",)
-    overwrite: bool = False
-    progress: bool = False
-    ro_crate: bool = False
-
-
-def parse_data_ref(text: str) -> tuple[str, str, int]:
-    """Parse ``URI=sha256:HEX,size=N`` into (uri, hex, size); PackError when malformed."""
-    match = _DATA_REF.match(text)
-    if match is None:
-        raise PackError(f"--data-ref {text!r}: expected URI=sha256:<64 lowercase hex>,size=N")
-    if match["size"] is None:
-        raise PackError(f"--data-ref {text!r}: add ,size=N (the size in bytes is required)")
-    return match["uri"], match["hex"], int(match["size"])
 
 
 def dataset_id(name: str, taken: set[str]) -> str:
@@ -65,30 +30,32 @@ def dataset_id(name: str, taken: set[str]) -> str:
 
 
 def read_metrics(path: Path) -> list[dict[str, Any]]:
-    """Metrics from JSON: ``{"metrics": [{"name", "value", "split"?, "step"?}]}`` or
-    ``{name: number}`` (the form a replay writes, too)."""
-    from rexport.parsing import load_json
+    """Metrics from a JSON or YAML file (by its suffix): ``{"metrics": [{"name", "value",
+    "split"?, "step"?}]}`` or ``{name: number}``, the forms a replay reads too (RPL-04)."""
+    from rexport.parsing.metrics_file import METRICS_CAP, MetricsFileError, load_metrics
 
-    document, findings = load_json(read_regular(local_file(path, "metrics file"),
-                                                "metrics file", MAX_METRICS_BYTES),
-                                   file=path.name)
-    if findings or not isinstance(document, dict):
-        raise PackError(f"metrics file {path.name} is not a JSON object of metrics")
-    items = document.get("metrics")
-    if isinstance(items, list):
-        if not all(isinstance(m, dict) and isinstance(m.get("name"), str) for m in items):
-            raise PackError(f"metrics file {path.name}: each metric needs a name and a value")
-        return [dict(m) for m in items]
-    return [{"name": str(k), "value": v} for k, v in document.items()]
+    data = read_regular(local_file(path, "metrics file"), "metrics file", METRICS_CAP)
+    try:
+        return load_metrics(data, name=path.name)
+    except MetricsFileError as exc:
+        raise PackError(str(exc)) from None
 
 
-def _seeds_from(hyperparameters: Any) -> dict[str, int]:
-    if not isinstance(hyperparameters, dict):
+def _seeds_from(hyperparameters: Any, prefix: str = "", depth: int = 0) -> dict[str, int]:
+    """The integer seeds of a config, found by name at any depth (seed, random_seed,
+    random_state, NAME_seed, or a seeds mapping), each named by its dotted place."""
+    if not isinstance(hyperparameters, dict) or depth > 8:
         return {}
-    seeds = hyperparameters.get("seeds")
-    if isinstance(seeds, dict):
-        return {str(k): v for k, v in seeds.items() if type(v) is int}
-    return {k: hyperparameters[k] for k in _SEED_KEYS if type(hyperparameters.get(k)) is int}
+    found: dict[str, int] = {}
+    for key, value in hyperparameters.items():
+        name = f"{prefix}{key}"
+        if key == "seeds" and isinstance(value, dict):
+            found.update({f"{prefix}{k}": v for k, v in value.items() if type(v) is int})
+        elif type(value) is int and (key in _SEED_KEYS or str(key).endswith("_seed")):
+            found[name] = value
+        elif isinstance(value, dict):
+            found.update(_seeds_from(value, f"{name}.", depth + 1))
+    return found
 
 
 def _check_inputs(request: Request) -> None:
@@ -96,27 +63,67 @@ def _check_inputs(request: Request) -> None:
     named = [("--code", request.code), ("--config", request.config),
              ("--metrics", request.metrics), ("--notes", request.notes),
              *(("--data", p) for p in request.data),
+             *(("--data", spec.path) for spec in request.datasets),
              *(("--artifact", p) for p in request.artifacts)]
     for option, path in named:
         if path is not None:
             local_file(path, option)
 
 
-def pack(request: Request) -> Written:
-    """Capture the named files and write the export; see `rexport pack --help`."""
-    _check_inputs(request)
-    project = request.code if request.code is not None else Path.cwd()
-    cap = Capture(project, title=request.title, code=request.code is not None,
-                  git=request.git, include_untracked=request.include_untracked,
-                  digests=request.digests)
-    taken: set[str] = set()
-    for path in request.data:
-        resolved = local_file(path, "data")
-        cap.dataset(dataset_id(resolved.name, taken), resolved, name=resolved.name)
+def _datasets(request: Request) -> list[DatasetSpec]:
+    found = [DatasetSpec(path=path) for path in request.data] + list(request.datasets)
     for text in request.data_refs:
-        uri, digest, size = parse_data_ref(text)
-        name = uri.rstrip("/").rsplit("/", 1)[-1] or uri
-        cap.dataset(dataset_id(name, taken), uri=uri, sha256=digest, size=size, name=name)
+        uri, digest, size = specs.data_ref(text)
+        found.append(DatasetSpec(uri=uri, sha256=digest, size=size))
+    return found
+
+
+def _record_datasets(cap: Capture, request: Request) -> None:
+    taken = {spec.id for spec in request.datasets if spec.id}
+    for spec in _datasets(request):
+        local = local_file(spec.path, "data") if spec.path is not None else None
+        name = spec.name or (local.name if local is not None else
+                             (spec.uri or "").rstrip("/").rsplit("/", 1)[-1] or spec.uri)
+        ident = spec.id or dataset_id(name or "dataset", taken)
+        meta = {**{k: v for k, v in (("license", spec.license), ("access", spec.access))
+                   if v is not None}, **request.dataset_meta.get(ident, {})}
+        access = meta.get("access", "internal")
+        if access not in specs.ACCESS:
+            raise PackError(f"dataset {ident!r}: access must be one of {', '.join(specs.ACCESS)}")
+        identifiers = {**spec.identifiers, **meta.get("identifiers", {})}
+        cap.dataset(ident, local, uri=spec.uri, sha256=spec.sha256, size=spec.size,
+                    name=name, license=meta.get("license", "NOASSERTION"), access=access,
+                    identifiers=identifiers or None, description=spec.description)
+    unknown = sorted(set(request.dataset_meta) - set(cap.datasets))
+    if unknown:
+        raise PackError(f"no dataset has the id {unknown[0]!r} (ids: "
+                        f"{', '.join(cap.datasets) or 'none'})")
+    for split in request.splits:
+        if split["dataset"] not in cap.datasets:
+            raise PackError(f"split {split['name']!r} names no dataset {split['dataset']!r}")
+        cap.split(split["name"], split["dataset"], method=split.get("method"),
+                  size=split.get("size"), path=split.get("path"))
+
+
+def start(request: Request) -> Capture:
+    """The Capture of ``request``'s code, git state and environment, taken now."""
+    if request.code is not None:
+        local_file(request.code, "--code")  # the other inputs are checked by record()
+    project = request.code if request.code is not None else Path.cwd()
+    snapshot = request.code is not None or request.replay is not None
+    cap = Capture(project, title=request.title, code=snapshot, git=request.git,
+                  include_untracked=request.include_untracked, digests=request.digests)
+    # a replay runs in the code snapshot: the inputs that git does not track go where the
+    # command finds them, at their place in the project
+    cap.mirror_inputs = request.replay is not None
+    return cap
+
+
+def record(cap: Capture, request: Request) -> None:
+    """Record everything of ``request`` but the code and environment (captured already);
+    the inputs are checked now, since a run's command may have just written them."""
+    _check_inputs(request)
+    _record_datasets(cap, request)
     if request.config is not None:
         cap.config(request.config)
     seeds = request.seeds or _seeds_from(cap.config_section.get("hyperparameters"))
@@ -143,6 +150,19 @@ def pack(request: Request) -> Written:
             cap.note(data.decode("utf-8", "replace"))
         else:
             cap.note(f"See {target}.")
+    recipe.record(cap, request)
+
+
+def write(cap: Capture, request: Request) -> Written:
+    """Write ``cap`` where ``request`` says."""
     return cap.write(request.out, format=request.format, jobs=request.jobs,
                      progress=request.progress, allow_secrets=request.allow_secrets,
-                     overwrite=request.overwrite, ro_crate=request.ro_crate)
+                     overwrite=request.overwrite, ro_crate=request.ro_crate,
+                     hashes=request.hashes)
+
+
+def pack(request: Request) -> Written:
+    """Capture the named files and write the export; see `rexport pack --help`."""
+    cap = start(request)
+    record(cap, request)
+    return write(cap, request)

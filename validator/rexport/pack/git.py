@@ -129,3 +129,18 @@ def capture(code_dir: Path, *, include_untracked: bool = False) -> GitInfo | Non
         elif local.is_file():
             info.files.append((name, local))
     return info
+
+
+def changed_paths(diff: bytes) -> set[str]:
+    """The paths a recorded diff changes (relative to the code directory, as captured)."""
+    out = set()
+    for line in diff.split(b"\n"):
+        if line.startswith(b"diff --git a/"):
+            name = line[len(b"diff --git a/"):].rsplit(b" b/", 1)[0]
+            out.add(os.fsdecode(name))
+    return out
+
+
+def committed_bytes(code_dir: Path, name: str) -> bytes | None:
+    """The bytes of file ``name`` (relative to ``code_dir``) at HEAD; None when git has none."""
+    return run_git(code_dir, "show", f"HEAD:./{name}")

@@ -25,11 +25,16 @@ class Placement:
                  excludes: Iterable[str], *, snapshot: bool) -> None:
         self.project_dir, self.code_dir = project_dir, code_dir
         self.warnings: list[str] = []
+        self.advice: list[str] = []  # not wrong, but a reviewer would miss it
         self.snapshot: dict[Path, Member] = self._snapshot(git, excludes) if snapshot else {}
         self.embedded: dict[str, Member] = {}
         self.overrides: dict[str, bytes] = {}
         self._by_local: dict[Path, str] = {}
         self._snapshot_paths = {m.path for m in self.snapshot.values()}
+        self._marks = {local: _mark(local) for local in self.snapshot}
+        # inputs inside the code directory keep their place in it (code/...) rather than go
+        # under data/ or config/: a replay runs there and reads them where the run did
+        self.mirror_inputs = False
 
     def _snapshot(self, git: GitInfo | None, excludes: Iterable[str]) -> dict[Path, Member]:
         skipped: list[str] = []
@@ -45,6 +50,10 @@ class Placement:
         return {local.resolve(): Member(f"code/{rel}", "code", local,
                                         executable=is_executable(local))
                 for rel, local in files}
+
+    def changed_since_start(self, local: Path) -> bool:
+        """True when the snapshot file ``local`` changed since the capture started."""
+        return _mark(local) != self._marks.get(local)
 
     def known_path(self, path: str) -> bool:
         """True when ``path`` is already the export path of a member."""
@@ -72,15 +81,28 @@ class Placement:
         again: its existing export path is returned.
         """
         local = local_file(path, "input")
-        base = dest.strip("/") if dest else self.place(local, prefix)
+        base = dest.strip("/") if dest else self._mirrored(local, role) or self.place(local,
+                                                                                     prefix)
         if local.is_dir():
             pairs = [(f"{base}/{rel}", item) for rel, item in walk_files(local)]
         else:
             pairs = [(base, local)]
         return [self._embed_one(target, item.resolve(), role) for target, item in pairs]
 
+    def _mirrored(self, local: Path, role: str) -> str | None:
+        if not (self.mirror_inputs and self.snapshot and role in ("data", "config")):
+            return None
+        try:
+            rel = local.relative_to(self.code_dir.resolve()).as_posix()
+        except ValueError:
+            return None
+        target = f"code/{rel}" if rel not in ("", ".") else "code"
+        return None if self.known_path(target) else target
+
     def _embed_one(self, target: str, local: Path, role: str) -> str:
-        if local in self.snapshot:
+        # a snapshot file keeps its bytes from before the run (Record.keep_code_as_it_was):
+        # what the run made of it is another file of the export
+        if local in self.snapshot and not self.changed_since_start(local):
             return self.snapshot[local].path
         if local in self._by_local:
             return self._by_local[local]
@@ -104,3 +126,12 @@ class Placement:
             raise PackError(f"{os.fspath(path)} is not in the code snapshot of {self.code_dir}; "
                             "give the step's code= as a file under the code directory")
         return self.snapshot[local].path
+
+
+def _mark(local: Path) -> tuple[int, int, int] | None:
+    """What tells a changed file: size, modification time and inode (None when it is gone)."""
+    try:
+        st = local.stat()
+    except OSError:
+        return None
+    return st.st_size, st.st_mtime_ns, st.st_ino

@@ -63,3 +63,25 @@ class Record(Placement):
         if len(paths) != 1:
             raise PackError(f"lineage refers to a directory {os.fspath(item)!r}; name a file")
         return {"file": paths[0]}
+
+    def keep_code_as_it_was(self) -> None:
+        """Give snapshot files changed since the capture started their bytes from before: the
+        commit's, when git said the file was as committed then; else say so (a warning)."""
+        from rexport.pack import git as git_capture
+
+        dirty = git_capture.changed_paths(self.git.diff) if self.git is not None else set()
+        for local, member in self.snapshot.items():
+            if member.path in self.overrides or not self.changed_since_start(local):
+                continue
+            name = member.path.removeprefix("code/")
+            data = None
+            if self.git is not None and name not in dirty:
+                data = git_capture.committed_bytes(self.code_dir, name)
+            if data is not None:
+                self.overrides[member.path] = data
+            elif local.is_file():
+                self.warnings.append(f"{name} changed during the run: the snapshot holds it as "
+                                     "the run left it")
+            else:
+                raise PackError(f"{name} was removed during the run and its bytes from before "
+                                "are not known: commit it, or keep it")

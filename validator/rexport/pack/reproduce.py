@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shlex
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence, Set
 from typing import Any
 
 # How each lockfile format is installed; the first lockfile whose format is known wins, so the
@@ -20,13 +20,26 @@ _INSTALL: dict[str, str] = {
 }
 
 
-def requirements(packages: Sequence[dict[str, Any]]) -> bytes:
+def requirements(packages: Sequence[Mapping[str, Any]], *, keep: Set[str] = frozenset(),
+                 hashes: Mapping[str, Sequence[str]] | None = None) -> bytes:
     """A pip requirements file pinning every recorded package installed from an index.
 
     Packages installed from a local folder, a VCS or a URL (``source`` set) cannot be pinned
-    by version and are left out.
+    by version and are left out, but for those named in ``keep`` (normalised names): pinned
+    all the same, a replay gets them from an index. ``hashes`` gives each package's
+    ``sha256:`` hashes by normalised name, written as ``--hash`` options.
     """
-    lines = [f"{p['name']}=={p['version']}" for p in packages if "source" not in p]
+    from rexport.parsing.lockfiles import normal_name
+
+    lines = []
+    for p in packages:
+        name = normal_name(str(p["name"]))
+        if "source" in p and name not in keep:
+            continue
+        line = f"{p['name']}=={p['version']}"
+        for value in (hashes or {}).get(name, ()):
+            line += f" \\\n    --hash={value}"
+        lines.append(line)
     return ("\n".join(lines) + "\n").encode("utf-8") if lines else b""
 
 

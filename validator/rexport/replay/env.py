@@ -7,7 +7,7 @@ import re
 import shutil
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -42,14 +42,17 @@ class SetupError(Exception):
 
 @dataclass
 class Venv:
-    """A virtual environment: its folder, interpreter, the pip command that installs in it,
-    and the variables pip and the probe run with."""
+    """A virtual environment: its folder, interpreter, the installer's command that installs
+    in it (pip's, or uv's when ``installer`` is "uv"), the variables the installer and the
+    probe run with, the empty folder they run in, and the installer's output."""
 
     root: Path
     python: Path
     pip: list[str]
     env: dict[str, str]
     home: Path
+    installer: str = "pip"
+    log: list[str] = field(default_factory=list)
 
 
 def pip_lockfiles(manifest: Mapping[str, Any]) -> tuple[list[str], list[str]]:
@@ -126,15 +129,18 @@ def host_pip() -> list[str] | None:
     return [sys.executable, "-m", "pip"]
 
 
-def install_command(pip: Sequence[str], lockfile: Lockfile, lock_path: Path | str) -> list[str]:
+def install_command(venv: Venv, lockfile: Lockfile, lock_path: Path | str) -> list[str]:
+    """The installer's command that installs one lockfile into ``venv``."""
     hashes = ["--require-hashes"] if lockfile.hashes else []
     # pip would switch hash checking on by itself; saying it makes the check explicit and total
-    return [*pip, "install", "--prefer-binary", "--no-input", "--disable-pip-version-check",
+    if venv.installer == "uv":
+        return [*venv.pip, *hashes, "-r", str(lock_path)]
+    return [*venv.pip, "install", "--prefer-binary", "--no-input", "--disable-pip-version-check",
             *hashes, "-r", str(lock_path)]
 
 
-def _run(cmd: Sequence[str], *, env: Mapping[str, str], cwd: Path, log: Path
-         ) -> tuple[int, list[str]]:
+def run_tool(cmd: Sequence[str], *, env: Mapping[str, str], cwd: Path, log: Path
+             ) -> tuple[int, list[str]]:
     """Run a setup command in its own session, killed with all it started at the timeout."""
     result = run.run_command(cmd, cwd=cwd, env=env, timeout=INSTALL_TIMEOUT, log=log)
     if result.timed_out:
@@ -155,7 +161,7 @@ def create_venv(python: str, root: Path, *, installs: bool, site_packages: bool,
     host = host_pip() if installs else None
     bootstrap = installs and host is None
     cmd = venv_command(python, root, with_pip=bootstrap, site_packages=site_packages)
-    code, lines = _run(cmd, env=env, cwd=home, log=root.parent / "venv.log")
+    code, lines = run_tool(cmd, env=env, cwd=home, log=root.parent / "venv.log")
     interpreter = venv_python(root)
     pip = [*host, "--python", str(interpreter)] if host else [str(interpreter), "-m", "pip"]
     venv = Venv(root, interpreter, pip, env, home)
@@ -165,18 +171,23 @@ def create_venv(python: str, root: Path, *, installs: bool, site_packages: bool,
 
 
 _MISSING = (re.compile(r"No matching distribution found for ([^\s;]+)"),
-            re.compile(r"Could not find a version that satisfies the requirement ([^\s;]+)"))
+            re.compile(r"Could not find a version that satisfies the requirement ([^\s;]+)"),
+            # uv's words for the same
+            re.compile(r"there is no version of ([^\s;]+?)(?:\s|$)"),
+            re.compile(r"Because ([^\s;]+) was not found in the "))
 
 
 def install(venv: Venv, lockfile: Lockfile, dest: Path) -> None:
-    """pip-install one checked lockfile into the venv; raise SetupError naming what failed.
+    """Install one checked lockfile into the venv; raise SetupError naming what failed.
 
-    pip reads the lines that were checked, written to ``dest``, never the export's own file:
-    what pip sees is exactly what was checked, whatever encoding tricks the original holds.
+    The installer reads the lines that were checked, written to ``dest``, never the export's
+    own file: what it sees is exactly what was checked, whatever encoding tricks the original
+    holds.
     """
     dest.write_text("".join(f"{line}\n" for line in lockfile.lines), encoding="ascii")
-    code, lines = _run(install_command(venv.pip, lockfile, dest), env=venv.env, cwd=venv.home,
-                       log=dest.with_suffix(".log"))
+    code, lines = run_tool(install_command(venv, lockfile, dest), env=venv.env, cwd=venv.home,
+                           log=dest.with_suffix(".log"))
+    venv.log += lines
     if code == 0:
         return
     for pattern in _MISSING:
@@ -185,6 +196,7 @@ def install(venv: Venv, lockfile: Lockfile, dest: Path) -> None:
             if found:
                 raise SetupError(f"package cannot be had: {found.group(1)} "
                                  f"(from {lockfile.path})", package=found.group(1), tail=lines)
-    errors = [line.strip() for line in lines if line.startswith("ERROR")]
-    reason = errors[0] if errors else f"pip exited with status {code}"
+    errors = [line.strip() for line in lines
+              if line.lstrip().startswith(("ERROR", "error:", "\u00d7"))]
+    reason = errors[0] if errors else f"the installer exited with status {code}"
     raise SetupError(f"installing {lockfile.path} failed: {reason}", tail=lines)

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from rexport.json_values import as_list, get, is_number, obj, string
-from rexport.parsing import load_json
+from rexport.parsing import metrics_file
+from rexport.parsing.metrics_file import METRICS_CAP
 
-METRICS_CAP = 16 << 20
 _FLAGS = (os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
           | getattr(os, "O_BINARY", 0))
 
@@ -110,11 +110,12 @@ def within(check: Check, got: Any) -> bool:
 
 def read_metrics(root: Path, relpath: str) -> tuple[dict[tuple[str, str | None], Any],
                                                      dict[str, Any]]:
-    """Read the metrics file a replay wrote under ``root``.
+    """Read the metrics file a replay wrote under ``root`` (spec RPL-04).
 
-    Accepts ``{"metrics": [{"name", "value", "split"?}, ...]}`` or ``{name: value, ...}``.
-    Returns (values by (name, split), values by name alone, the last one written winning).
-    Raise MetricsError when it is missing, not a regular file, over 16 MiB or not such JSON.
+    Accepts ``{"metrics": [{"name", "value", "split"?}, ...]}`` or ``{name: value, ...}``, in
+    JSON, or in YAML when the name ends in .yaml or .yml. Returns (values by (name, split),
+    values by name alone, the last one written winning). Raise MetricsError when it is
+    missing, not a regular file, over 16 MiB or not such a document.
     """
     try:
         fd = os.open(root.joinpath(*relpath.split("/")), _FLAGS)
@@ -124,25 +125,11 @@ def read_metrics(root: Path, relpath: str) -> tuple[dict[tuple[str, str | None],
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise MetricsError(f"metrics file is not a regular file: {relpath}")
         data = fp.read(METRICS_CAP + 1)
-    doc, findings = load_json(data, file=relpath, max_bytes=METRICS_CAP)
-    if doc is None or findings:
-        why = findings[0].message if findings else "unusable"
-        raise MetricsError(f"metrics file {relpath} unreadable: {why}")
-    if not isinstance(doc, dict):
-        raise MetricsError(f"metrics file {relpath} is not a JSON object")
-    by_split: dict[tuple[str, str | None], Any] = {}
-    by_name: dict[str, Any] = {}
-    items = doc.get("metrics")
-    if isinstance(items, list):
-        for m in items:
-            if isinstance(m, dict) and isinstance(m.get("name"), str):
-                by_split[(m["name"], string(m.get("split")))] = m.get("value")
-                by_name[m["name"]] = m.get("value")
-    else:
-        for name, value in doc.items():
-            by_name[name] = value
-            by_split[(name, None)] = value
-    return by_split, by_name
+    try:
+        found = metrics_file.load_metrics(data, name=relpath)
+    except metrics_file.MetricsFileError as exc:
+        raise MetricsError(str(exc)) from None
+    return metrics_file.by_name_and_split(found)
 
 
 def judge(all_checks: list[Check], by_split: Mapping[tuple[str, str | None], Any],

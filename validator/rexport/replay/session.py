@@ -26,8 +26,9 @@ from rexport import canonical
 from rexport.diff.compare import Difference, diff_environment
 from rexport.json_values import get, obj
 from rexport.limits import MAX_BYTES, MAX_FILES
+from rexport.pack import probe
 from rexport.paths import path_problems
-from rexport.replay import env, metrics, probe, reap, run
+from rexport.replay import env, envcache, metrics, reap, run
 from rexport.sources import ManifestError, read_manifest
 from rexport.sources.unpack import UnpackError, unpack
 
@@ -45,6 +46,8 @@ class Options:
     python: str | None = None
     reuse_site_packages: bool = False
     keep: bool = False
+    cache: bool = True  # environments kept between replays (rexport.replay.envcache)
+    installer: str = "auto"  # uv when installed, else pip
     allow_export_index: bool = False
     pip_env: bool = False
 
@@ -66,6 +69,8 @@ class Plan:
     python: str
     checks: list[metrics.Check]
     site_packages: bool = False
+    cache: bool = True
+    installer: str = "auto"
     allow_export_index: bool = False
     pip_env: bool = False
 
@@ -74,10 +79,11 @@ class Plan:
         lines = [f"export:       {self.export}",
                  f"interpreter:  {self.python}" + (" (with its site-packages)"
                                                    if self.site_packages else " (isolated venv)")]
-        lines += [f"install:      pip install -r {p}" for p in self.lockfiles]
+        tool = "pip" if self.installer == "pip" or not shutil.which("uv") else "uv pip"
+        lines += [f"install:      {tool} install -r {p}" for p in self.lockfiles]
         if self.lockfiles:
-            lines.append("pip uses:     " + ("your pip settings, proxies and netrc"
-                                             if self.pip_env else "none of your pip settings")
+            lines.append(f"{tool} uses:".ljust(14) + ("your settings, proxies and netrc"
+                                                  if self.pip_env else "none of your settings")
                          + (", and the indexes the lockfile names" if self.allow_export_index
                             else ""))
         lines += [f"not installed (format not supported): {p}" for p in self.skipped_lockfiles]
@@ -114,6 +120,7 @@ class ReplayReport:
     workdir: str | None = None
     package: str | None = None  # the requirement pip could not get, when that stopped it
     notes: list[str] = field(default_factory=list)
+    environment_cache: str | None = None  # hit, miss or off (envcache.Provided.status)
 
     @property
     def status(self) -> str:
@@ -128,7 +135,7 @@ class ReplayReport:
                 "command": self.command, "returncode": self.returncode,
                 "wall_seconds": self.seconds, "total_seconds": self.total_seconds,
                 "output_tail": self.tail, "workdir": self.workdir, "package": self.package,
-                "notes": self.notes}
+                "notes": self.notes, "environment_cache": self.environment_cache}
 
 
 class ReplayStop(Exception):
@@ -197,7 +204,8 @@ def prepare(path: str | os.PathLike[str], options: Options) -> Plan:
                               allow_root=True),
                 float(timeout), _safe_relpath(replay["metrics_file"], "metrics_file"),
                 dict(declared), used, skipped, python, checks, options.reuse_site_packages,
-                options.allow_export_index, options.pip_env)
+                options.cache, options.installer, options.allow_export_index,
+                options.pip_env)
 
 
 def _workdir(options: Options) -> tuple[Path, bool]:
@@ -211,33 +219,35 @@ def _workdir(options: Options) -> tuple[Path, bool]:
     return wd, True
 
 
-def _environment(plan: Plan, wd: Path, root: Path, report: ReplayReport) -> env.Venv:
-    """Build the venv from the lockfiles; set the report's drift and notes."""
+def _environment(plan: Plan, wd: Path, root: Path, report: ReplayReport
+                 ) -> envcache.Provided:
+    """The venv of the lockfiles, built or reused from the cache; set the report's drift."""
     report.notes += [f"lockfile not installed (format not supported): {p}"
                      for p in plan.skipped_lockfiles]
     try:
         locks = [env.inspect_lockfile(root / p, p, allow_sources=plan.allow_export_index)
                  for p in plan.lockfiles]
-        needed = [lock for lock in locks if lock.requirements]
+        needed = [(lock, wd / f"lockfile-{number}.txt")
+                  for number, lock in enumerate((lk for lk in locks if lk.requirements), 1)]
         (wd / "pip-home").mkdir()
-        venv = env.create_venv(plan.python, wd / "venv", installs=bool(needed),
-                               site_packages=plan.site_packages, home=wd / "pip-home",
-                               caller_settings=plan.pip_env)
-        for number, lock in enumerate(needed, start=1):
-            env.install(venv, lock, wd / f"lockfile-{number}.txt")
+        provided = envcache.provide(plan.python, needed, site_packages=plan.site_packages,
+                                    workdir=wd, cache=plan.cache, home=wd / "pip-home",
+                                    caller_settings=plan.pip_env, installer=plan.installer)
     except env.SetupError as exc:
         raise ReplayStop("environment", str(exc), tail=exc.tail, package=exc.package) from None
     except OSError as exc:
         raise ReplayStop("environment", f"cannot read the lockfile: {exc}") from None
+    report.environment_cache = provided.status
+    report.notes += [provided.note] if provided.note else []
     # Python, OS, packages and hardware as seen from inside the venv that runs the command
     with reap.reaped():  # the venv may hold packages that start processes on import
-        found = probe.probe(venv.python, env=venv.env)
+        found = probe.probe(provided.venv.python, env=provided.venv.env)
     if found:
         recorded = {"environment": plan.manifest.get("environment")}
         report.drift = diff_environment(recorded, {"environment": found}, only_recorded=True)
     else:
         report.notes.append("the replay environment could not be described: no drift report")
-    return venv
+    return provided
 
 
 def _unpack(plan: Plan, root: Path) -> None:
@@ -300,9 +310,13 @@ def execute(plan: Plan, options: Options) -> ReplayReport:
         wd, keep = _workdir(options)
         _unpack(plan, wd / "export")
         report.stage = "environment"
-        venv = _environment(plan, wd, wd / "export", report)
+        provided = _environment(plan, wd, wd / "export", report)
         report.stage = "run"
-        cwd = _run(plan, wd, wd / "export", venv, report)
+        try:
+            cwd = _run(plan, wd, wd / "export", provided.venv, report)
+        finally:
+            note = envcache.release(provided)
+            report.notes += [note] if note else []
         _compare(plan, cwd, report)
     except ReplayStop as stop:
         report.stage, report.reason = stop.stage, stop.reason
