@@ -17,6 +17,7 @@ import pytest
 from click.testing import CliRunner
 from helpers.replay_export import TRAIN, build_export
 from rexport.cli import cli
+from rexport.replay import uv
 from rexport.replay.env import pip_environment
 
 CANARY = "rexport-canary-7f3a"
@@ -118,6 +119,15 @@ def test_pip_environment_holds_none_of_the_callers_settings(tmp_path: Path) -> N
     own = pip_environment(tmp_path, caller_settings=True, base=caller)
     assert own["PIP_INDEX_URL"] == own["https_proxy"] == own["HOME"] == CANARY
     assert "AWS_SECRET_ACCESS_KEY" not in own
+
+
+def test_installers_keep_the_users_download_cache(tmp_path: Path) -> None:
+    caller = {"PATH": "/usr/bin", "XDG_CACHE_HOME": str(tmp_path / "c"), "PIP_CACHE_DIR": CANARY,
+              "UV_CACHE_DIR": CANARY}
+    assert pip_environment(tmp_path, base=caller)["PIP_CACHE_DIR"] == str(tmp_path / "c" / "pip")
+    assert uv.environment(tmp_path, base=caller)["UV_CACHE_DIR"] == str(tmp_path / "c" / "uv")
+    # with the caller's settings, the caller's own choice of cache stands
+    assert uv.environment(tmp_path, caller_settings=True, base=caller)["UV_CACHE_DIR"] == CANARY
 
 
 INSTALLERS = pytest.mark.parametrize("installer", ["pip", "uv"])

@@ -79,11 +79,21 @@ def venv_python(root: Path) -> Path:
     return root / "bin" / "python"
 
 
+def user_cache(environ: Mapping[str, str] | None = None) -> Path:
+    """The user's cache folder: $XDG_CACHE_HOME, else ~/.cache (%LOCALAPPDATA% on Windows)."""
+    source = os.environ if environ is None else environ
+    if sys.platform == "win32" and source.get("LOCALAPPDATA"):
+        return Path(source["LOCALAPPDATA"])
+    return Path(source.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"))
+
+
 def pip_environment(home: Path, *, caller_settings: bool = False,
                     base: Mapping[str, str] | None = None) -> dict[str, str]:
     """The variables pip runs with: PATH and certificate locations of the caller's, ``home``
-    as HOME, no config file, netrc or keyring; with ``caller_settings``, the caller's own
-    PIP_*, proxy, netrc and pip config settings as well (RPL-06)."""
+    as HOME, no config file, netrc or keyring, and the user's download cache (which says
+    nothing of where pip connects: a first replay need not download every package again);
+    with ``caller_settings``, the caller's own PIP_*, proxy, netrc and pip config settings
+    instead (RPL-06)."""
     source = os.environ if base is None else base
     env = {k: v for k, v in source.items() if _ALWAYS.match(k)}
     # PATH is no secret, and building an sdist may need the caller's compilers
@@ -92,7 +102,8 @@ def pip_environment(home: Path, *, caller_settings: bool = False,
         env.update({k: v for k, v in source.items() if _CALLER_SETTINGS.match(k)})
     else:
         env.update(HOME=str(home), USERPROFILE=str(home), PIP_CONFIG_FILE=os.devnull,
-                   NETRC=str(home / ".netrc"), PIP_KEYRING_PROVIDER="disabled")
+                   NETRC=str(home / ".netrc"), PIP_KEYRING_PROVIDER="disabled",
+                   PIP_CACHE_DIR=str(user_cache(source) / "pip"))
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
     env["PIP_NO_INPUT"] = "1"
     return env

@@ -36,11 +36,7 @@ _FORMAT = 1
 def cache_root(environ: Mapping[str, str] | None = None) -> Path:
     """The user's cache folder for rexport: $XDG_CACHE_HOME/rexport, else ~/.cache/rexport
     (%LOCALAPPDATA%\\rexport on Windows)."""
-    source = os.environ if environ is None else environ
-    if sys.platform == "win32" and source.get("LOCALAPPDATA"):
-        return Path(source["LOCALAPPDATA"]) / "rexport"
-    base = source.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "rexport"
+    return env.user_cache(environ) / "rexport"
 
 
 def key(python: str, locks: Sequence[bytes], site_packages: bool,

@@ -30,11 +30,14 @@ def find(installer: str) -> str | None:
 
 def environment(home: Path, *, caller_settings: bool = False,
                 base: Mapping[str, str] | None = None) -> dict[str, str]:
-    """What pip would see (env.pip_environment); with ``caller_settings``, also the caller's
-    UV_* settings and pip's index settings translated, as pip would have them (RPL-06)."""
+    """What pip would see (env.pip_environment), uv's download cache where the user keeps it;
+    with ``caller_settings``, also the caller's UV_* settings and pip's index settings
+    translated, as pip would have them (RPL-06)."""
     source = os.environ if base is None else base
     out = env.pip_environment(home, caller_settings=caller_settings, base=source)
-    if caller_settings:
+    if not caller_settings:
+        out["UV_CACHE_DIR"] = str(env.user_cache(source) / "uv")  # downloads only, as pip's
+    else:
         out.update({k: v for k, v in source.items() if _UV_VARIABLES.match(k)})
         for pip_name, uv_name in _FROM_PIP.items():
             if pip_name in source and uv_name not in source:
