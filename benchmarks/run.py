@@ -28,6 +28,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
 import fixtures  # noqa: E402
+import remote_cases  # noqa: E402
 
 BUNDLE = ROOT / "schemas" / "v1" / "rex.bundle.schema.json"
 
@@ -186,6 +187,11 @@ def build_cases(work: Path, quick: bool) -> list[Case]:
         Command("rexport validate (.tar.gz)", rexport_cmd(f"validate -q {small_tgz}")),
         Command("gzip -dc", f"gzip -dc {small_tgz} > /dev/null"),
         "<= 1.3x", 1.3, memory_mib=100))
+    cases.append(remote_cases.inflater_case(small_tgz, case=Case, command=Command,
+                                            rexport_cmd=rexport_cmd))
+    cases += remote_cases.remote_cases(
+        work, {large_tar.name: large_tar, small_tgz.name: small_tgz}, case=Case,
+        command=Command, rexport_cmd=rexport_cmd)
 
     big = work / f"manifest-{manifest_n}" / "rex.json"
     if not big.exists():

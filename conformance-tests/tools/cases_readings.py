@@ -188,10 +188,13 @@ def _data_start(tar: bytes, name: str) -> int:
       comment="The stream is about 475:1, its gzip members about 5:1 and 650:1, the tar member "
               "data/zeros.bin about 1,025:1.")
 def _tar_member_over(x: Expect) -> dict[str, bytes]:
-    """The full export plus data/zeros.bin (8 MiB of zeros) and results/weights.bin (4 KiB of
-    random bytes), indexed, as a tar.gz of two gzip members, the second from zeros.bin's data."""
+    """The full export plus data/zeros.bin (8,232 KiB of zeros) and results/weights.bin (4 KiB
+    of random bytes), indexed, as a tar.gz of two gzip members, the second from zeros.bin's
+    data."""
     e = full()
-    e.add("data/zeros.bin", bytes(8 << 20), "application/octet-stream", "data")
+    # a size that is no multiple of 64 KiB: an inflater may read the next block's input while
+    # it makes a member's last piece, which then is not the member's alone (EXP-04)
+    e.add("data/zeros.bin", bytes((8 << 20) + (40 << 10)), "application/octet-stream", "data")
     e.add("results/weights.bin", _noise(4 << 10, "weights"), "application/octet-stream",
           "result")
     tar = tar_of(e.index().seal())
@@ -219,10 +222,11 @@ def _gzip_member_over(x: Expect) -> dict[str, bytes]:
       "1,000:1", ["EXP-04", "EXP-11"],
       comment="data/padded.bin is about 680:1 as a whole, over 1,000:1 in its first 64 MiB.")
 def _prefix_over(x: Expect) -> dict[str, bytes]:
-    """The minimal export plus data/padded.bin (65 MiB of zeros, then 32 KiB of random bytes),
-    indexed, as a tar.gz."""
+    """The minimal export plus data/padded.bin (65 MiB of zeros, 32 KiB of random bytes, 128 KiB
+    of zeros), indexed, as a tar.gz."""
     e = minimal()
-    e.add("data/padded.bin", bytes(65 << 20) + _noise(32 << 10, "padded"),
+    # the random bytes stand inside the member, not in a 64 KiB piece it shares (EXP-04)
+    e.add("data/padded.bin", bytes(65 << 20) + _noise(32 << 10, "padded") + bytes(128 << 10),
           "application/octet-stream", "data")
     e.index().seal()
     x.find("REX-X115", "", "data/padded.bin")

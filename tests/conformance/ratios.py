@@ -45,7 +45,8 @@ def inflated(path: str) -> tuple[list[int], list[int], list[tuple[int, int]], by
 
 def member_ratios(case: Case) -> Iterator[tuple[str, float, float]]:
     """For each tar member of a .tar.gz case larger than 1 MiB: its name, its ratio as a whole,
-    and the highest ratio of its prefixes past 1 MiB (measured at the steps of inflated)."""
+    and the highest ratio of its prefixes past 1 MiB (measured at the steps of inflated, as
+    the reference measures at its pieces)."""
     outs, ins, _, tar = inflated(str(case.input_path))
     try:
         with tarfile.open(fileobj=io.BytesIO(tar)) as archive:
@@ -54,10 +55,11 @@ def member_ratios(case: Case) -> Iterator[tuple[str, float, float]]:
     except (tarfile.TarError, EOFError):  # a damaged archive: no ratio to judge
         return
     for name, start, end in spans:
+        # the steps wholly within the member: those it shares with its neighbours are left out
         first = bisect.bisect_left(outs, start)
-        last = bisect.bisect_left(outs, end)
-        whole = (end - start) / max(ins[last] - ins[first], 1)
-        prefixes = [(outs[i] - start) / max(ins[i] - ins[first], 1)
+        last = bisect.bisect_right(outs, end) - 1
+        whole = (outs[last] - outs[first]) / max(ins[last] - ins[first], 1)
+        prefixes = [(outs[i] - outs[first]) / max(ins[i] - ins[first], 1)
                     for i in range(first, last + 1) if outs[i] - start > MIB]
         yield name, whole, max(prefixes, default=0.0)
 

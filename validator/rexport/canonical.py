@@ -68,6 +68,19 @@ def canonical_bytes(value: Any) -> bytes:
             return _FAST.encode(value).encode("utf-8")
         except UnicodeEncodeError:
             pass  # a lone surrogate: let rfc8785 raise its own error
+    elif type(value) is dict and all(type(k) is str and (k.isascii() or max(k) <= "\uffff")
+                                     for k in value):
+        # one member that the fast path cannot write (a hyperparameter of 1.0) must not send
+        # the whole manifest, its index of 100,000 files, through the slow one: each member is
+        # written by the path that can, and the object put together as RFC 8785 does (keys of
+        # the BMP sort by code point as by UTF-16 code unit)
+        try:
+            members = [_FAST.encode(key).encode("utf-8") + b":" + canonical_bytes(value[key])
+                       for key in sorted(value)]
+        except UnicodeEncodeError:
+            pass  # a lone surrogate in a key: let rfc8785 raise its own error
+        else:
+            return b"{" + b",".join(members) + b"}"
     return bytes(rfc8785.dumps(value))
 
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 from rexport import parsing
 from rexport.checks import integrity, redactions, references, safety, schema, secrets, version
 from rexport.checks.completeness import Tracker, manifest_missing, payload_skipped
 from rexport.findings import CATALOGUE, EXTENSION_FAMILIES, CodeFilter, Finding, Severity
+from rexport.jobs import JobRunner
 from rexport.limits import MAX_BYTES, MAX_FILES
 from rexport.paths import MANIFEST, display
 from rexport.payload_pass import INLINE_MAX, PayloadPass
@@ -25,6 +26,10 @@ _FAMILY_RANK = {"input": 0, "parse": 1, "version": 2, "safety": 3, "completeness
                 "integrity": 5, "schema": 6, "references": 7, "secrets": 8}
 _SEVERITY_RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 _CAP_EXCEEDED = frozenset({"REX-X113", "REX-X114"})
+
+# Checks the objects a manifest's references name, on request (rexport.remote.verifier, VAL-13):
+# its findings, and one record per reference for the report's ``references``.
+ReferenceCheck = Callable[[Mapping[str, Any]], tuple[list[Finding], list[dict[str, Any]]]]
 
 
 class ManifestCheck(NamedTuple):
@@ -42,13 +47,20 @@ class ManifestCheck(NamedTuple):
 
 def validate(path: str | os.PathLike[str], *, strict: bool = False, select: Iterable[str] = (),
              ignore: Iterable[str] = (), jobs: int = 1, max_files: int = MAX_FILES,
-             max_bytes: int = MAX_BYTES, progress: bool = False) -> Report:
-    """Validate the export at ``path`` (directory, .tar, .tar.gz/.tgz, .zip or bare rex.json).
+             max_bytes: int = MAX_BYTES, progress: bool = False,
+             storage_options: Mapping[str, Any] | None = None,
+             references: ReferenceCheck | None = None,
+             executor: JobRunner | None = None) -> Report:
+    """Validate the export at ``path`` (directory, .tar, .tar.gz/.tgz, .zip or bare rex.json,
+    or a URL naming one of them: ``s3://``, ``https://``, ... read through fsspec, VAL-12).
 
     ``select``/``ignore`` take finding codes, code prefixes (``REX-I10``) or family names
     (``integrity``); ``jobs`` threads hash files in parallel where the container allows
     (above 1, a directory's small files are also read by a child process, on Linux);
-    ``max_files``/``max_bytes`` cap the export; ``progress`` allows a bar on a terminal.
+    ``max_files``/``max_bytes`` cap the export; ``progress`` allows a bar on a terminal;
+    ``storage_options`` go to fsspec for URLs; ``references`` checks the objects that
+    references name (VAL-13); ``executor`` hashes files on other processes (VAL-12).
+    ``rexport.validate`` builds the last two from a level and a spec.
     Returns the Report; raises ValueError only for a select/ignore value naming no code.
     """
     reported = code_filter(select, ignore)
@@ -57,7 +69,8 @@ def validate(path: str | os.PathLike[str], *, strict: bool = False, select: Iter
     try:
         found = _validated(path, report, documents, strict=strict, reported=reported,
                            jobs=max(1, jobs), max_files=max_files, max_bytes=max_bytes,
-                           progress=progress)
+                           progress=progress, storage_options=storage_options or {},
+                           references=references, executor=executor)
     except Exception as exc:  # a bug met on one input is that input's finding, never a crash
         found = [internal_error(exc, report.path)]
     # lines and columns for the pointers that findings name, found only now that some do
@@ -68,15 +81,18 @@ def validate(path: str | os.PathLike[str], *, strict: bool = False, select: Iter
 
 def _validated(path: str | os.PathLike[str], report: Report, documents: dict[str, bytes], *,
                strict: bool, reported: CodeFilter, jobs: int, max_files: int, max_bytes: int,
-               progress: bool) -> list[Finding]:
+               progress: bool, storage_options: Mapping[str, Any],
+               references: ReferenceCheck | None, executor: JobRunner | None) -> list[Finding]:
     try:
-        source = open_source(path, max_files=max_files, max_bytes=max_bytes)
-    except InputError as exc:
+        source = open_source(path, max_files=max_files, max_bytes=max_bytes,
+                             storage_options=storage_options)
+        with source:
+            report.container = source.container
+            return _check_source(source, report, documents, strict=strict, reported=reported,
+                                 jobs=jobs, progress=progress, references=references,
+                                 executor=executor)
+    except InputError as exc:  # the input, or a remote reader met on the way (VAL-12)
         return [_input_finding(exc, report.path)]
-    with source:
-        report.container = source.container
-        return _check_source(source, report, documents, strict=strict, reported=reported,
-                             jobs=jobs, progress=progress)
 
 
 def internal_error(exc: BaseException, path: str) -> Finding:
@@ -160,7 +176,8 @@ def _check_parsed(manifest: dict[str, Any], found: list[Finding], *, strict: boo
 
 
 def _check_source(source: Source, report: Report, documents: dict[str, bytes], *,
-                  strict: bool, reported: CodeFilter, jobs: int, progress: bool
+                  strict: bool, reported: CodeFilter, jobs: int, progress: bool,
+                  references: ReferenceCheck | None = None, executor: JobRunner | None = None
                   ) -> list[Finding]:
     """The findings on ``source``; ``documents`` gets the JSON and YAML files that were read."""
     data = source.manifest_bytes()
@@ -186,13 +203,16 @@ def _check_source(source: Source, report: Report, documents: dict[str, bytes], *
         _drain(source)
         return found + source.findings
     assert manifest is not None
+    if references is not None:
+        checked_references, report.references = references(manifest)
+        found.extend(checked_references)
     if source.container == "manifest":
         return [*found, payload_skipped(), *source.findings]
     with _collector_paused():
         tracker = Tracker.from_manifest(manifest)
     found.extend(f for entry in tracker.index.values() for f in integrity.check_weak(entry))
     payload = PayloadPass(manifest, tracker, source, jobs=jobs, reported=reported,
-                          progress=progress)
+                          progress=progress, executor=executor)
     with _collector_frozen():
         found.extend(payload.run(source.entries()))
     report.files_checked, report.bytes_checked = payload.files, payload.bytes

@@ -6,12 +6,12 @@ import json
 import re
 from typing import Any
 
-from rexport.checks import redactions
+from rexport.checks import redactions, version
 from rexport.checks.secret_patterns import REDACTED, find_secrets, is_secret_name
 from rexport.checks.spelling import nearest
 from rexport.findings import Finding, pointer
 from rexport.json_values import resolve
-from rexport.schema import validators
+from rexport.schema import minors, validators
 from rexport.schema.redactable import redactable
 
 _ROOT_REQUIRED = validators.ROOT + validators.SUFFIX + "#/required"
@@ -59,7 +59,8 @@ def check(manifest: Any, *, strict: bool, engine: str = "auto") -> list[Finding]
     the offending value in the message), most relevant first; a missing required top-level
     member as REX-C104 at "/<member>"; each member the schema does not define that is one edit
     from one it defines there as REX-S103 (in every mode); with `strict`, every other member
-    the schema does not define (never an `x-` one) as REX-S102.
+    the schema does not define (never an `x-` one) as REX-S102. A manifest of an older minor is
+    judged as written: the members a later minor added are unknown members to it (VER-02).
     `rex_version` is left to the version check, whose V101/V102 say more than S101 or C104.
     """
     try:
@@ -84,7 +85,26 @@ def check(manifest: Any, *, strict: bool, engine: str = "auto") -> list[Finding]
             findings.append(Finding.of("REX-S101", error.message + shown_value(manifest, error),
                                        pointer=error.pointer,
                                        schema_pointer=error.schema_pointer))
-    return findings + redactions.misplaced(manifest) + _unknown(manifest, closed, strict=strict)
+    findings += redactions.misplaced(manifest) + _unknown(manifest, closed, strict=strict)
+    judged = version.judged_by(manifest)
+    later = minors.unknown_to(manifest, judged)
+    return _as_written(findings, later, judged, strict=strict) if later else findings
+
+
+def _as_written(found: list[Finding], later: list[tuple[str | int, ...]],
+                judged: tuple[int, int], *, strict: bool) -> list[Finding]:
+    """The findings on a manifest whose version does not define the members ``later`` (a later
+    minor added them): unknown members (VER-04), whose values are their own, so nothing within
+    them is a finding, and each is REX-S102 under strict (VER-06: their producer names too old
+    a version)."""
+    places = [pointer(*at) for at in later]
+    kept = [f for f in found
+            if not any(f.pointer == p or f.pointer.startswith(p + "/") for p in places)]
+    if strict:
+        kept += [Finding.of("REX-S102", f"member {at[-1]!r} is not defined by REX "
+                            f"{judged[0]}.{judged[1]}, the version rex_version names",
+                            pointer=p) for at, p in zip(later, places, strict=True)]
+    return kept
 
 
 def _unknown(manifest: Any, errors: list[validators.SchemaError], *, strict: bool

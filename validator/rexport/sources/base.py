@@ -91,6 +91,24 @@ class Entry:
         return self.opener()
 
 
+def container_of(path: str, head: bytes) -> str | None:
+    """The container a file holds, by its name first and its first bytes else."""
+    lower = os.path.basename(path).lower()
+    for suffix, kind in ((".tar.gz", "tar.gz"), (".tgz", "tar.gz"), (".tar", "tar"),
+                         (".zip", "zip"), (".json", "manifest")):
+        if lower.endswith(suffix):
+            return kind
+    if head.startswith(b"\x1f\x8b"):
+        return "tar.gz"
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        return "zip"
+    if head[257:262] == b"ustar":
+        return "tar"
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
+        return "manifest"
+    return None
+
+
 class Source:
     """A readable export: a directory, an archive or a bare manifest (a context manager)."""
 
@@ -133,7 +151,10 @@ class Source:
         except ContainerError as exc:
             ledger.report(exc.code, exc.message, exc.file or self.name)
         except OSError as exc:
-            ledger.report("REX-U103", f"reading failed: {exc.strerror or exc}", self.name)
+            # a remote reader's error says which input problem it is (TLS, credentials)
+            code = getattr(exc, "code", None)
+            code = code if isinstance(code, str) and code.startswith("REX-U") else "REX-U103"
+            ledger.report(code, f"reading failed: {exc.strerror or exc}", self.name)
         except MALFORMED as exc:
             # the format readers turn what they foresee into ContainerError; whatever a
             # malformed archive still manages to trip is a corrupt archive, not a crash
