@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import sys
@@ -49,15 +50,20 @@ def started(monkeypatch: pytest.MonkeyPatch) -> Started:
 
 @pytest.fixture(autouse=True)
 def one_thread() -> None:
-    """No child is forked while other threads run: stop the one a progress bar of an
-    earlier test leaves behind (tqdm's monitor), so that these tests see the child."""
-    bars = sys.modules.get("tqdm")
-    monitor = getattr(getattr(bars, "tqdm", None), "monitor", None)
-    if monitor is not None:
-        monitor.exit()
-        bars.tqdm.monitor = None  # type: ignore[union-attr]
-    if threading.active_count() != 1:
-        pytest.skip(f"other threads run: {[t.name for t in threading.enumerate()]}")
+    """No child is forked while other threads run, Python's or those a native library
+    started (a BLAS pool, an allocator's): a test that leaves one behind makes these skip,
+    and the reason names them."""
+    if not readahead.forkable():
+        pytest.skip(f"other threads run: {[t.name for t in threading.enumerate()]}, "
+                    f"tasks {_task_names()}")
+
+
+def _task_names() -> list[str]:
+    names = []
+    for task in Path("/proc/self/task").iterdir():
+        with contextlib.suppress(OSError):  # it ended meanwhile
+            names.append((task / "comm").read_text().strip())
+    return sorted(names)
 
 
 def reaped(pid: int) -> bool:

@@ -135,6 +135,9 @@ _RULES: tuple[Rule, ...] = (
     Rule("REX-R112", _W, "references", "ENV-09", "lockfiles disagree",
          "Keep the lockfile that matches the environment the run used and remove the other, "
          "or make them agree."),
+    Rule("REX-R113", _E, "references", "SEC-04", "redaction entry and marker unmatched",
+         "Give each \"[REDACTED]\" value an entry in redactions, and point each entry at "
+         "one."),
     # safety
     Rule("REX-X101", _E, "safety", "EXP-08", "path traversal",
          "Paths must not contain '..' segments."),

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 from rexport import parsing
-from rexport.checks import integrity, references, safety, schema, secrets, version
+from rexport.checks import integrity, redactions, references, safety, schema, secrets, version
 from rexport.checks.completeness import Tracker, manifest_missing, payload_skipped
 from rexport.findings import CATALOGUE, EXTENSION_FAMILIES, CodeFilter, Finding, Severity
 from rexport.jobs import JobRunner
@@ -166,6 +166,7 @@ def _check_parsed(manifest: dict[str, Any], found: list[Finding], *, strict: boo
         return ManifestCheck(manifest, found, payload_checkable=False)
     found.extend(schema.check(manifest, strict=strict))
     found.extend(references.check(manifest))
+    found.extend(redactions.unmatched(manifest))
     found.extend(secrets.scan_manifest(manifest))
     found.extend(safety.check_manifest_paths(manifest))
     found.extend(safety.check_member_paths(manifest))

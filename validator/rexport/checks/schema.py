@@ -6,13 +6,13 @@ import json
 import re
 from typing import Any
 
-from rexport.checks import version
+from rexport.checks import redactions, version
 from rexport.checks.secret_patterns import REDACTED, find_secrets, is_secret_name
 from rexport.checks.spelling import nearest
 from rexport.findings import Finding, pointer
-from rexport.json_values import as_list, get, resolve
+from rexport.json_values import resolve
 from rexport.schema import minors, validators
-from rexport.schema.redactable import parse_pointer, redactable, value_at
+from rexport.schema.redactable import redactable
 
 _ROOT_REQUIRED = validators.ROOT + validators.SUFFIX + "#/required"
 _VERSION = "rex_version"
@@ -22,11 +22,6 @@ _TOKEN = re.compile(r"(?=[^0-9]*[0-9])(?=[^A-Za-z]*[A-Za-z])[A-Za-z0-9+/=_.-]{16
 # keywords whose instance is the object holding the problem, not an offending value
 _NO_VALUE = frozenset({"required", "unevaluatedProperties", "additionalProperties", "anyOf",
                        "oneOf", "minProperties", "maxProperties", "false"})
-
-
-def _redacted_pointers(manifest: Any) -> set[str]:
-    return {e["pointer"] for e in as_list(get(manifest, "redactions"))
-            if isinstance(e, dict) and isinstance(e.get("pointer"), str)}
 
 
 def _is_redacted(manifest: Any, error: validators.SchemaError, redacted: set[str]) -> bool:
@@ -57,20 +52,6 @@ def shown_value(manifest: Any, error: validators.SchemaError) -> str:
     return f" {text}" if error.keyword == "type" else f", got {text}"
 
 
-def misplaced_redactions(manifest: Any) -> list[Finding]:
-    """Return REX-K104 at each listed marker (a `redactions` pointer that resolves to
-    "[REDACTED]") in a member where no redaction may stand (spec SEC-07); never raises."""
-    found = []
-    for where in sorted(_redacted_pointers(manifest)):
-        tokens = parse_pointer(where)
-        if tokens is None or redactable(tokens) or value_at(manifest, tokens) != REDACTED:
-            continue
-        found.append(Finding.of("REX-K104", "a redaction marker stands in a member that the "
-                                "validator verifies or that identifies something",
-                                pointer=where))
-    return found
-
-
 def check(manifest: Any, *, strict: bool, engine: str = "auto") -> list[Finding]:
     """Check `manifest` (any JSON value) against the manifest schema; never raises.
 
@@ -89,7 +70,7 @@ def check(manifest: Any, *, strict: bool, engine: str = "auto") -> list[Finding]
     except RecursionError:
         return [Finding.of("REX-S101", "the document is nested too deeply to check",
                            schema_pointer="")]
-    redacted = _redacted_pointers(manifest)
+    redacted = redactions.listed(manifest)
     findings: list[Finding] = []
     for error in found:
         if error.path[:1] == (_VERSION,) or (error.missing == _VERSION and not error.path):
@@ -104,7 +85,7 @@ def check(manifest: Any, *, strict: bool, engine: str = "auto") -> list[Finding]
             findings.append(Finding.of("REX-S101", error.message + shown_value(manifest, error),
                                        pointer=error.pointer,
                                        schema_pointer=error.schema_pointer))
-    findings += misplaced_redactions(manifest) + _unknown(manifest, closed, strict=strict)
+    findings += redactions.misplaced(manifest) + _unknown(manifest, closed, strict=strict)
     judged = version.judged_by(manifest)
     later = minors.unknown_to(manifest, judged)
     return _as_written(findings, later, judged, strict=strict) if later else findings

@@ -16,10 +16,6 @@ from rexport.findings import Finding
 from rexport.limits import MANIFEST_CAP
 from rexport.paths import TwinFinder, display, path_problems
 
-# A compressed stream is stopped early once this much of one member was read at a ratio
-# above RATIO_LIMIT: it bounds the time a bomb can take without judging a member on a
-# short prefix (smaller members are judged on their whole size, once read).
-RATIO_EARLY_STOP = 64 << 20
 TRAILING_SCAN = 1 << 20  # bytes after an archive's end that are looked at, at most
 
 _SPECIAL = {"device": "a device file", "fifo": "a FIFO",

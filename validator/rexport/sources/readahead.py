@@ -32,9 +32,10 @@ _NAME = attrgetter("name")
 _SET_PIPE_SIZE = getattr(fcntl, "F_SETPIPE_SZ", None)
 
 
-def _forkable() -> bool:
-    """Fork only where it is safe: Linux, and a process running one thread (a fork copies
-    only the calling thread, and a lock another thread held would stay held in the child)."""
+def forkable() -> bool:
+    """True where a fork is safe: on Linux, in a process running one thread, Python's or
+    native (a fork copies only the calling thread, and a lock another thread held would
+    stay held in the child)."""
     if not sys.platform.startswith("linux") or threading.active_count() != 1:
         return False
     try:
@@ -70,7 +71,7 @@ class ReadAhead:
         It reads regular files smaller than ``max_size`` and stops after ``max_files``
         entries, as the walk does.
         """
-        if not _forkable():
+        if not forkable():
             return None
         key = os.urandom(16)  # a path's record cannot be forged by choosing its name
         read_end, write_end = os.pipe()
