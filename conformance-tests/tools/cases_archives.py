@@ -206,12 +206,14 @@ def _upper_manifest(x: Expect) -> dict[str, bytes]:
 
 
 def _hostile_name(name: str, description: str, code: str, member: str, *,
-                  kind: str = "tar", report_file: bool = True) -> None:
-    @case("invalid", "archives", name, description, ["EXP-08"],
+                  kind: str = "tar", written: str | None = None) -> None:
+    """A case of one hostile member name; ``written`` is the name as a report's ``file`` gives
+    it, escaped and cut (VAL-06), where it differs from the name."""
+    @case("invalid", "archives", name, description, ["EXP-08"] + (["VAL-06"] if written else []),
           mutation=f"The minimal export as a {kind} with one more member, named {shown(member)}.")
     def build(x: Expect) -> dict[str, bytes]:
         # the file a finding names is the member's name after one leading ./ is removed (EXP-12)
-        x.find(code, "", member.removeprefix("./") if report_file else None)
+        x.find(code, "", written or member.removeprefix("./"))
         members = [*minimal().members(), Member(member, b"hostile\n")]
         if kind == "zip":
             return {"export.zip": zip_bytes(members)}
@@ -228,7 +230,7 @@ _hostile_name("member-drive-letter", "a member named C:/evil.bat", "REX-X103", "
 _hostile_name("member-backslash", "a zip member with a backslash", "REX-X104",
               "code\\evil.py", kind="zip")
 _hostile_name("member-control-character", "a member name holds a control character",
-              "REX-X110", "data/a\x01.csv", report_file=False)
+              "REX-X110", "data/a\x01.csv", written="data/a\\x01.csv")
 _hostile_name("member-reserved-name", "a member named data/nul", "REX-X111", "data/nul")
 _hostile_name("member-trailing-space", "a member segment ends in a space", "REX-X111",
               "data /a.csv")
@@ -238,9 +240,9 @@ _hostile_name("member-empty-segment", "a member name with //", "REX-X116", "code
 _hostile_name("member-not-nfc", "a member name in NFD", "REX-X117",
               unicodedata.normalize("NFD", "data/caf\u00e9.csv"))
 _hostile_name("member-not-utf8", "a tar member name that is not UTF-8", "REX-X110",
-              "data/caf\udce9.csv", report_file=False)
+              "data/caf\udce9.csv", written="data/caf\\xe9.csv")
 _hostile_name("member-too-long", "a member name of 1,100 bytes", "REX-X119",
-              "data/" + "x" * 1100, report_file=False)
+              "data/" + "x" * 1100, written="data/" + "x" * 194 + "\u2026")
 
 
 # --- member kinds (EXP-09) and duplicates (EXP-10) -------------------------------------------

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
+import itertools
 import tarfile
 
 from bases import full, minimal
 from registry import Expect, case
-from rexgen import Export, Member, as_directory, tar_bytes, zip_bytes
+from rexgen import Export, Member, as_directory, gzip_bytes, tar_bytes, tar_of, zip_bytes
 
 # --- the index (IDX-01, IDX-02, IDX-05) and digests (DIG-02) ---------------------------------
 
@@ -143,15 +146,96 @@ def _first_counts(x: Expect) -> dict[str, bytes]:
     return {"export.zip": zip_bytes([members[0], first, *members[1:]])}
 
 
-@case("valid", "limits", "extended-headers-not-entries", "pax headers are no entries of their "
-      "own", ["EXP-04", "EXP-13"], args=["--max-files", "3"])
-def _pax_not_counted(x: Expect) -> dict[str, bytes]:
-    """The minimal export plus a file with a 150-character name, as a pax tar (3 members, each
-    name in an extended header); the entry cap is lowered to 3 by args."""
+def _headers_not_counted(name: str, description: str, fmt: int, headers: str) -> None:
+    @case("valid", "limits", name, description, ["EXP-04", "EXP-13"], args=["--max-files", "3"],
+          mutation=f"The minimal export plus a file with a 150-character name, as a tar of 3 "
+                   f"members whose long name is in {headers}; the entry cap is lowered to 3 by "
+                   f"args.")
+    def build(x: Expect) -> dict[str, bytes]:
+        e = minimal()
+        e.add("d/" + "a" * 150 + ".txt", b"x\n").index().seal()
+        members = [Member(m.name, m.data) for m in e.members()]
+        return {"export.tar": tar_bytes(members, fmt=fmt)}
+
+
+_headers_not_counted("extended-headers-not-entries", "pax headers are no entries of their own",
+                     tarfile.PAX_FORMAT, "a pax extended header")
+_headers_not_counted("gnu-long-name-not-an-entry", "a GNU long-name header is no entry of its "
+                     "own", tarfile.GNU_FORMAT, "a GNU long-name header (L)")
+
+
+# --- the compression ratio of a .tar.gz (EXP-04, EXP-13) -------------------------------------
+
+
+def _noise(size: int, seed: str) -> bytes:
+    """``size`` bytes that deflate cannot shrink, the same in every generation."""
+    return hashlib.shake_256(seed.encode()).digest(size)
+
+
+def _gzip_cut(tar: bytes, *cuts: int) -> bytes:
+    """``tar`` gzipped as one gzip member per stretch between ``cuts`` (EXP-13)."""
+    bounds = [0, *cuts, len(tar)]
+    return b"".join(gzip_bytes(tar[a:b]) for a, b in itertools.pairwise(bounds))
+
+
+def _data_start(tar: bytes, name: str) -> int:
+    with tarfile.open(fileobj=io.BytesIO(tar)) as archive:
+        return archive.getmember(name).offset_data
+
+
+@case("invalid", "limits", "compression-bomb-tar-gz", "a tar member over 1,000:1 in a stream "
+      "under it", ["EXP-04", "EXP-13"],
+      comment="The stream is about 475:1, its gzip members about 5:1 and 650:1, the tar member "
+              "data/zeros.bin about 1,025:1.")
+def _tar_member_over(x: Expect) -> dict[str, bytes]:
+    """The full export plus data/zeros.bin (8,232 KiB of zeros) and results/weights.bin (4 KiB
+    of random bytes), indexed, as a tar.gz of two gzip members, the second from zeros.bin's
+    data."""
+    e = full()
+    # a size that is no multiple of 64 KiB: an inflater may read the next block's input while
+    # it makes a member's last piece, which then is not the member's alone (EXP-04)
+    e.add("data/zeros.bin", bytes((8 << 20) + (40 << 10)), "application/octet-stream", "data")
+    e.add("results/weights.bin", _noise(4 << 10, "weights"), "application/octet-stream",
+          "result")
+    tar = tar_of(e.index().seal())
+    x.find("REX-X115", "", "data/zeros.bin")
+    return {"export.tar.gz": _gzip_cut(tar, _data_start(tar, "data/zeros.bin"))}
+
+
+@case("valid", "limits", "gzip-member-over-ratio", "a gzip member over 1,000:1 in a tar member "
+      "under it", ["EXP-04", "EXP-13"],
+      comment="The second gzip member is about 1,023:1, the tar member data/sparse.bin about "
+              "340:1 as a whole and over 1,000:1 in its first 4 MiB, a prefix too short to "
+              "judge.")
+def _gzip_member_over(x: Expect) -> dict[str, bytes]:
+    """The minimal export plus data/sparse.bin (4 MiB of zeros, 8 KiB of random bytes, 64 KiB
+    of zeros), indexed, as a tar.gz of three gzip members, the second the 4 MiB of zeros."""
     e = minimal()
-    e.add("d/" + "a" * 150 + ".txt", b"x\n").index().seal()
-    members = [Member(m.name, m.data) for m in e.members()]
-    return {"export.tar": tar_bytes(members, fmt=tarfile.PAX_FORMAT)}
+    e.add("data/sparse.bin", bytes(4 << 20) + _noise(8 << 10, "sparse") + bytes(64 << 10),
+          "application/octet-stream", "data")
+    tar = tar_of(e.index().seal())
+    start = _data_start(tar, "data/sparse.bin")
+    return {"export.tar.gz": _gzip_cut(tar, start, start + (4 << 20))}
+
+
+@case("invalid", "limits", "compression-bomb-tar-gz-prefix", "a tar member's first 64 MiB over "
+      "1,000:1", ["EXP-04", "EXP-11"],
+      comment="data/padded.bin is about 680:1 as a whole, over 1,000:1 in its first 64 MiB.")
+def _prefix_over(x: Expect) -> dict[str, bytes]:
+    """The minimal export plus data/padded.bin (65 MiB of zeros, 32 KiB of random bytes, 128 KiB
+    of zeros), indexed, as a tar.gz."""
+    e = minimal()
+    # the random bytes stand inside the member, not in a 64 KiB piece it shares (EXP-04)
+    e.add("data/padded.bin", bytes(65 << 20) + _noise(32 << 10, "padded") + bytes(128 << 10),
+          "application/octet-stream", "data")
+    e.index().seal()
+    x.find("REX-X115", "", "data/padded.bin")
+    # reading stops in the member: what follows from it is the validator's choice (EXP-11)
+    n = e.idx("data/padded.bin")
+    x.may_also("REX-I101", f"/files/{n}/size", "rex.json")
+    x.may_also("REX-I102", f"/files/{n}/digests/sha256", "rex.json")
+    x.may_also("REX-C102", f"/files/{n}/path", "rex.json")
+    return {"export.tar.gz": gzip_bytes(tar_of(e))}
 
 
 # --- secret-looking names (SEC-06) ------------------------------------------------------------

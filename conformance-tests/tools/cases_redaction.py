@@ -1,4 +1,5 @@
-"""Cases of secrets.md SEC-07: a redaction marker never stands in a member that is verified."""
+"""Cases of secrets.md SEC-04 and SEC-07: markers and entries name each other, and a marker
+never stands in a member that is verified."""
 
 from __future__ import annotations
 
@@ -109,4 +110,51 @@ def _free_text(x: Expect) -> Export:
         _place(e, where)
     x.never("REX-K104")
     x.never("REX-S101")
+    return e.seal()
+
+
+# --- markers and entries name each other (SEC-04) --------------------------------------------
+
+
+def _entry_only(name: str, description: str, where: str, mutation: str) -> None:
+    @case("invalid", "secrets", name, description, ["SEC-04"], mutation=mutation)
+    def build(x: Expect) -> Export:
+        e = full()
+        e.m["redactions"] = [{"pointer": where, "reason": "user-request"}]
+        x.find("REX-R113", "/redactions/0/pointer")
+        return e.seal()
+
+
+_entry_only("redaction-entry-without-marker", "a redaction entry whose value was not withheld",
+            "/config/hyperparameters/max_iter",
+            "The full export with a redactions entry for config.hyperparameters.max_iter, which "
+            "still holds its value 200; re-sealed.")
+_entry_only("redaction-entry-names-nothing", "a redaction entry that names no member",
+            "/config/hyperparameters/api_key",
+            "The full export with a redactions entry for config.hyperparameters.api_key, a member "
+            "the manifest does not have; re-sealed.")
+
+
+@case("invalid", "secrets", "redaction-pointer-malformed", "an entry whose pointer is malformed "
+      "lists nothing", ["SEC-04", "EXP-05"])
+def _malformed(x: Expect) -> Export:
+    """The full export with narrative.intent replaced by the marker and a redactions entry
+    whose pointer lacks its leading slash (narrative/intent); re-sealed."""
+    e = full()
+    e.m["narrative"]["intent"] = MARKER
+    e.m["redactions"] = [{"pointer": "narrative/intent", "reason": "user-request"}]
+    x.find("REX-S101", "/redactions/0/pointer")  # and no REX-R113 there: it names nothing
+    x.find("REX-R113", "/narrative/intent")
+    return e.seal()
+
+
+@case("invalid", "config", "hyperparameter-marker-unlisted", "an unlisted marker meets the "
+      "experiment's schema", ["SEC-04", "CFG-05"])
+def _unlisted_hyperparameter(x: Expect) -> Export:
+    """The full export with config.hyperparameters.max_iter replaced by the redaction marker,
+    not listed in redactions; re-sealed."""
+    e = full()
+    e.m["config"]["hyperparameters"]["max_iter"] = MARKER
+    x.find("REX-R113", "/config/hyperparameters/max_iter")
+    x.find("REX-R106", "/config/hyperparameters/max_iter")  # a string where an integer goes
     return e.seal()

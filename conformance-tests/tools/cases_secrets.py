@@ -306,6 +306,19 @@ def _named_key(x: Expect) -> Export:
     return e.seal()
 
 
+@case("warning", "secrets", "secret-named-word-splits", "my_svc_key in any spelling looks "
+      "secret", ["SEC-03", "SEC-06"])
+def _word_splits(x: Expect) -> Export:
+    """The full export with hyperparameters `my_svc_key`, `my-svc-key`, `mySvcKey` and
+    `svc_key_v2` holding plain words."""
+    e = full()
+    names = ("my_svc_key", "my-svc-key", "mySvcKey", "svc_key_v2")
+    e.m["config"]["hyperparameters"].update(dict.fromkeys(names, "staple"))
+    for name in names:  # key after a word on none of the data-word lists, however split
+        x.find("REX-K103", f"/config/hyperparameters/{name}")
+    return e.seal()
+
+
 @case("valid", "secrets", "harmless-key-names", "sort_key, label_key and public_key name data",
       ["SEC-03", "SEC-06"])
 def _harmless_keys(x: Expect) -> Export:
@@ -345,6 +358,7 @@ def _marker_without_entry(x: Expect) -> Export:
     e = full()
     e.m["governance"]["creators"][0]["email"] = "[REDACTED]"
     x.find("REX-S101", "/governance/creators/0/email")  # only a listed marker is exempt
+    x.find("REX-R113", "/governance/creators/0/email")  # and every marker is listed (SEC-04)
     return e.seal()
 
 

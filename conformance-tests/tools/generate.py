@@ -24,6 +24,7 @@ import cases_formats  # noqa: E402,F401
 import cases_integrity  # noqa: E402,F401
 import cases_member_paths  # noqa: E402,F401
 import cases_packaging  # noqa: E402,F401
+import cases_parts  # noqa: E402,F401
 import cases_producer  # noqa: E402,F401
 import cases_readings  # noqa: E402,F401
 import cases_redaction  # noqa: E402,F401

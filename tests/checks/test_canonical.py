@@ -79,3 +79,26 @@ def test_export_digest_ignores_mutable_members_only() -> None:
     # whitespace and member order of the source text do not matter
     reordered = json.loads(json.dumps(dict(reversed(list(base.items()))), indent=3))
     assert export_digest(reordered) == digest
+
+
+def test_one_slow_member_leaves_the_others_on_the_fast_path(monkeypatch: pytest.MonkeyPatch
+                                                            ) -> None:
+    import rfc8785
+    from rexport import canonical
+
+    files = [{"path": f"data/{i}.bin", "size": i, "digests": {"sha256": "0" * 64}}
+             for i in range(500)]
+    manifest = {"config": {"hyperparameters": {"C": 1.0, "big": 1e21}}, "files": files,
+                "title": "caf\u00e9"}
+    expected = bytes(rfc8785.dumps(manifest))
+    written: list[object] = []
+    real = rfc8785.dumps
+
+    def counted(value: object) -> bytes:
+        written.append(value)
+        return bytes(real(value))
+
+    monkeypatch.setattr(canonical.rfc8785, "dumps", counted)
+    assert canonical.canonical_bytes(manifest) == expected
+    # only the values the fast encoder writes otherwise went the slow way: never the index
+    assert written == [1.0, 1e21]

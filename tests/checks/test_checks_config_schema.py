@@ -101,9 +101,28 @@ def test_a_ref_leaving_the_file_is_refused_even_where_never_used() -> None:
     assert run({"C": 1}, schema) == [("REX-R107", FILE, "/anyOf/1/$ref")]
 
 
-def test_values_that_are_the_redaction_marker_are_not_judged() -> None:
-    assert run({"C": "[REDACTED]", "max_iter": "[REDACTED]"}) == []
-    assert run({"C": "[REDACTED]", "max_iter": "ten"}) == [
+def listed(hyper: Any, *names: str) -> list[tuple[str, str, str]]:
+    """``run`` with a redactions entry for each hyperparameter of ``names``."""
+    entries = [{"pointer": f"/config/hyperparameters/{n}", "reason": "x"} for n in names]
+    found = check_config_schema({"config": {"hyperparameters": hyper}, "redactions": entries},
+                                SCHEMA, file=FILE)
+    return [(f.code, f.file, f.pointer) for f in found]
+
+
+def test_listed_redaction_markers_are_not_judged() -> None:
+    assert listed({"C": "[REDACTED]", "max_iter": "[REDACTED]"}, "C", "max_iter") == []
+    assert listed({"C": "[REDACTED]", "max_iter": "ten"}, "C", "max_iter") == [
+        ("REX-R106", "rex.json", "/config/hyperparameters/max_iter")]
+    # the whole object withheld
+    assert check_config_schema({"config": {"hyperparameters": "[REDACTED]"}, "redactions": [
+        {"pointer": "/config/hyperparameters", "reason": "x"}]}, SCHEMA, file=FILE) == []
+
+
+def test_an_unlisted_marker_is_judged_like_any_value() -> None:
+    # SEC-04: only a marker that redactions lists is known to be withheld
+    assert listed({"C": "[REDACTED]", "max_iter": "[REDACTED]"}, "C") == [
+        ("REX-R106", "rex.json", "/config/hyperparameters/max_iter")]
+    assert run({"C": 1.0, "max_iter": "[REDACTED]"}) == [
         ("REX-R106", "rex.json", "/config/hyperparameters/max_iter")]
 
 

@@ -32,7 +32,7 @@ def test_another_major_is_v102_and_not_supported(value: str) -> None:
     assert not version.supported({"rex_version": value})
 
 
-@pytest.mark.parametrize("value", ["1.1", "1.42"])
+@pytest.mark.parametrize("value", ["1.2", "1.42"])
 def test_a_newer_minor_is_a_warning_and_still_supported(value: str) -> None:
     found = version.check({"rex_version": value})
     assert [f.code for f in found] == ["REX-V103"]

@@ -143,6 +143,12 @@ def test_the_child_gives_the_same_findings_as_this_process() -> None:
     here = schema_engine.evaluate(schema, hyper, 202012)
     assert schema_engine.evaluate_isolated(schema, hyper, 202012) == here
     assert [r["path"] for r in here] == [["C"], ["layers", 1, "units"]]
+    # a listed redaction marker is left out by both, an unlisted one by neither
+    hyper = {"C": "[REDACTED]", "layers": [{"units": 1}, {"units": "[REDACTED]"}]}
+    exempt = [["layers", "1", "units"]]
+    here = schema_engine.evaluate(schema, hyper, 202012, exempt)
+    assert schema_engine.evaluate_isolated(schema, hyper, 202012, exempt) == here
+    assert [r["path"] for r in here] == [["C"]]
 
 
 def test_the_child_is_held_to_its_memory_cap() -> None:

@@ -135,6 +135,7 @@ AGREED_KEYWORDS = {
     "format", "minLength", "maxLength", "minItems", "minimum", "maximum", "exclusiveMinimum",
     "minProperties", "anyOf", "oneOf", "allOf", "if", "then",
     "x-rex-redactable",  # an annotation (SEC-07): neither engine asserts anything with it
+    "x-rex-since",  # an annotation too: the minor that added a member (VER-02)
 }
 
 

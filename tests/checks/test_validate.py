@@ -21,7 +21,8 @@ from helpers.exports import (
     write_export,
     write_manifest,
 )
-from rexport.findings import Severity, code_filter
+from rexport.findings import Severity
+from rexport.selection import code_filter
 from rexport.validation import order, validate
 
 

@@ -21,6 +21,8 @@ import yaml
 from rexport.conformance.suite import Case
 from rexport.validation import check_manifest
 
+from conformance import ratios
+
 Report = dict[str, Any]
 Finding = dict[str, Any]
 
@@ -163,6 +165,49 @@ def _go_on_after_nan(case: Case, report: Report) -> Report:
                           for f in check_manifest(json.dumps(manifest).encode()).findings])
 
 
+def _go_on_after_bad_text(case: Case, report: Report) -> Report:
+    """A reading in which text that is not UTF-8, or an escaped lone surrogate, is read as
+    U+FFFD and the checks go on."""
+    path = case.input_path / "rex.json"
+    if not path.is_file() or not any(_in_manifest(f, "REX-P103") for f in report["findings"]):
+        return report
+    text = re.sub(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}", r"\\ufffd",
+                  path.read_bytes().decode("utf-8", "replace"))
+    return added(report, [_finding(f.code, f.pointer, f.file, f.severity.value)
+                          for f in check_manifest(text.encode()).findings])
+
+
+def _member_names(case: Case) -> list[str]:
+    if case.input_path.suffix != ".tar":
+        return []
+    try:
+        with tarfile.open(case.input_path, encoding="utf-8", errors="surrogateescape") as tar:
+            return tar.getnames()
+    except (tarfile.TarError, EOFError):  # a damaged archive: its names are not all known
+        return []
+
+
+def _raw_name(case: Case, report: Report) -> Report:
+    """A reading in which ``file`` is the member's name as it is: a control character as
+    itself, a byte that is not UTF-8 as U+FFFD, a long name whole."""
+    def raw(finding: Finding) -> Finding:
+        written = finding["file"]
+        for name in _member_names(case):
+            cut = written.endswith("\u2026") and name.startswith(written[:-1])
+            if cut or written == _escaped(name) != name:
+                return {**finding, "file": name.encode("utf-8", "surrogateescape")
+                        .decode("utf-8", "replace")}
+        return finding
+    return moved(report, raw)
+
+
+def _escaped(name: str) -> str:
+    """``name`` as VAL-06 writes a file, for names of at most 200 characters."""
+    return "".join(f"\\x{ord(c) - 0xDC00 if 0xDC80 <= ord(c) <= 0xDCFF else ord(c):02x}"
+                   if ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 or 0xDC80 <= ord(c) <= 0xDCFF
+                   else c for c in name)
+
+
 def _no_document_is_fine(case: Case, report: Report) -> Report:
     """A reading in which a YAML file with no document is an empty configuration."""
     def documentless(finding: Finding) -> bool:
@@ -259,7 +304,8 @@ def _container_named(name: Callable[[Case], str]) -> Callable[[Case, Report], Re
 
 
 _CONTAINER_CASES = {"invalid-archives-gzip-bad-crc", "invalid-archives-tar-bad-checksum",
-                    "invalid-limits-too-many-entries-directory", "invalid-limits-too-large"}
+                    "invalid-limits-too-many-entries-directory", "invalid-limits-too-large",
+                    "invalid-archives-tar-trailing-data"}
 
 
 def _also(code: str, where: Callable[[Case, Finding], str | None], *, file: str = "rex.json",
@@ -275,6 +321,17 @@ def _also(code: str, where: Callable[[Case, Finding], str | None], *, file: str 
 def _value_at(case: Case, at: str) -> Any:
     values = dict(_strings(_manifest_of(case) or _manifest_of_bare(case)))
     return values.get(at)
+
+
+def _dot_segment(path: str) -> bool:
+    return any(t in (".", "..") for t in path.split("/"))
+
+
+def _steps(case: Case) -> int:
+    manifest = _manifest_of(case)
+    lineage = manifest.get("lineage") if isinstance(manifest, dict) else None
+    steps = lineage.get("steps") if isinstance(lineage, dict) else None
+    return len(steps) if isinstance(steps, list) else 0
 
 
 def _hyperparameter_names(case: Case) -> list[str]:
@@ -294,16 +351,43 @@ def _size_at(case: Case, at: str) -> Any:
     return entries[n].get("size") if n < len(entries) else None
 
 
-def _pax_members(case: Case) -> bool:
+def _judged_by(over: Callable[[Case], bool]) -> Callable[[Case, Report], Report]:
+    """A reading in which a .tar.gz is over the ratio as a whole exactly when ``over`` says:
+    the findings of its tar members are dropped, one about the container added."""
+    def change(case: Case, report: Report) -> Report:
+        if not ratios.is_tar_gz(case):
+            return report
+        kept = findings(report, lambda f: f["code"] != "REX-X115")
+        return added(kept, [_finding("REX-X115", "", case.input_path.name)]) if over(case) \
+            else kept
+    return change
+
+
+def _members_judged(over: Callable[[float, float], bool]) -> Callable[[Case, Report], Report]:
+    """A reading in which a tar member of a .tar.gz is over the ratio exactly when ``over``
+    says of its ratio as a whole and the highest of its prefixes past 1 MiB."""
+    def change(case: Case, report: Report) -> Report:
+        if not ratios.is_tar_gz(case):
+            return report
+        flagged = {name for name, whole, prefix in ratios.member_ratios(case)
+                   if over(whole, prefix)}
+        kept = findings(report, lambda f: f["code"] != "REX-X115" or f["file"] in flagged)
+        return added(kept, [_finding("REX-X115", "", name) for name in sorted(flagged)])
+    return change
+
+
+def _extended_headers(case: Case) -> bool:
+    """Whether a tar case has pax extended headers or GNU long-name ones."""
     if case.input_path.suffix != ".tar":
         return False
     with tarfile.open(case.input_path) as archive:
-        return any(m.pax_headers for m in archive.getmembers())
+        return any(m.pax_headers for m in archive.getmembers()) \
+            or b"././@LongLink" in case.input_path.read_bytes()
 
 
 def _over_entry_cap(case: Case, report: Report) -> Report:
     """A reading in which a tar's extended headers are entries of their own."""
-    if not case.args or not _pax_members(case):
+    if not case.args or not _extended_headers(case):
         return report
     return added(report, [_finding("REX-X113", "", case.input_path.name)])
 
@@ -335,6 +419,18 @@ READINGS: dict[str, tuple[Callable[[Case, Report], Report], set[str]]] = {
         _stop_after(("REX-P102",)), {"invalid-parse-byte-order-mark-checks-go-on"}),
     # EXP-03, VAL-01: a non-finite number read as a number, and the manifest checked on
     "checks go on after NaN": (_go_on_after_nan, {"invalid-parse-nan-stops-checks"}),
+    # EXP-03, VAL-01: bytes that are not UTF-8 read as U+FFFD, and the manifest checked on
+    "checks go on after invalid UTF-8": (
+        _go_on_after_bad_text, {"invalid-parse-invalid-utf8", "invalid-parse-lone-surrogate"}),
+    # VAL-06: a member's name written in file as it is, unescaped and uncut
+    "file names written raw": (
+        _raw_name, {"invalid-archives-member-not-utf8", "invalid-archives-member-control-character",
+                    "invalid-archives-member-too-long"}),
+    # LIN-03: a cycle reported at the step whose edge closes it, the last of the chain
+    "a cycle at its last step": (
+        lambda c, r: moved(r, lambda f: {**f, "pointer": f"/lineage/steps/{_steps(c) - 1}"}
+                           if f["code"] == "REX-R101" else f),
+        {"invalid-lineage-cycle", "invalid-lineage-cycles-joined"}),
     # CFG-02, VAL-06: a YAML finding's pointer is empty, as for a file that is not JSON
     "YAML findings at the empty pointer": (
         lambda c, r: moved(r, lambda f: {**f, "pointer": ""} if f["code"].startswith("REX-P2")
@@ -465,7 +561,21 @@ READINGS: dict[str, tuple[Callable[[Case, Report], Report], set[str]]] = {
         {"invalid-archives-duplicate-member-first-counts"}),
     # EXP-04: pax and GNU extended headers are entries
     "extended headers are entries": (_over_entry_cap,
-                                     {"valid-limits-extended-headers-not-entries"}),
+                                     {"valid-limits-extended-headers-not-entries",
+                                      "valid-limits-gnu-long-name-not-an-entry"}),
+    # EXP-04: the ratio of a .tar.gz judged over the whole stream, or over each gzip member
+    "the stream's ratio": (_judged_by(ratios.stream_over),
+                           {"invalid-limits-compression-bomb-tar-gz"}),
+    "each gzip member's ratio": (
+        _judged_by(ratios.gzip_member_over),
+        {"invalid-limits-compression-bomb-tar-gz", "valid-limits-gzip-member-over-ratio"}),
+    # EXP-04: a tar member judged on every prefix past 1 MiB, or on its whole data alone
+    "every prefix past 1 MiB": (
+        _members_judged(lambda whole, prefix: max(whole, prefix) > 1000),
+        {"valid-limits-gzip-member-over-ratio"}),
+    "the whole member alone": (
+        _members_judged(lambda whole, prefix: whole > 1000),
+        {"invalid-limits-compression-bomb-tar-gz-prefix"}),
     # EXP-10: normalisation twins are case-fold twins as well
     "NFC twins also case-fold twins": (
         lambda c, r: added(r, [{**f, "code": "REX-X108"} for f in r["findings"]
@@ -487,12 +597,46 @@ READINGS: dict[str, tuple[Callable[[Case, Report], Report], set[str]]] = {
                                         severity="warning")
                                for name in _hyperparameter_names(c) if name in ("key", "key2")]),
         {"valid-secrets-lone-key-names"}),
+    # SEC-06: key looks secret only after a word that names a credential, not after any word
+    # that names no data
+    "key secret only after credential words": (
+        lambda c, r: findings(r, lambda f: not (
+            f["code"] == "REX-K103" and re.search(r"(?i)svc[_-]?key", f["pointer"]))),
+        {"warning-secrets-secret-named-word-splits"}),
+    # EXP-08: "." and ".." end in a dot as well
+    "dot segments end in a dot": (
+        lambda c, r: added(r, [{**f, "code": "REX-X111"} for f in r["findings"]
+                               if f["code"] in ("REX-X101", "REX-X116") and _dot_segment(
+                                   str(_value_at(c, f["pointer"])) if f["file"] == "rex.json"
+                                   else f["file"])]),
+        {"invalid-paths-manifest-dot-segment", "invalid-archives-member-traversal"}),
     # IDX-01, VAL-03: a bare manifest that lists rex.json names a file that does not exist
     "listed manifest missing": (
         lambda c, r: added(r, [_finding("REX-C102", f"/files/{n}/path")
                                for n, e in enumerate((_manifest_of_bare(c) or {}).get("files", []))
                                if isinstance(e, dict) and e.get("path") == "rex.json"]),
         {"valid-file-index-manifest-lists-rex-json"}),
+    # SEC-04: the MUSTs on entries and markers had no finding code, so nothing reported
+    "entries that name no marker unreported": (
+        lambda c, r: findings(r, lambda f: not (f["code"] == "REX-R113"
+                                                 and f["pointer"].startswith("/redactions/"))),
+        {"invalid-secrets-redaction-entry-without-marker",
+         "invalid-secrets-redaction-entry-names-nothing"}),
+    "unlisted markers unreported": (
+        lambda c, r: findings(r, lambda f: not (f["code"] == "REX-R113"
+                                                 and not f["pointer"].startswith("/redactions/"))),
+        {"invalid-secrets-marker-without-entry", "invalid-secrets-redaction-pointer-malformed",
+         "invalid-config-hyperparameter-marker-unlisted"}),
+    # SEC-04: an entry whose pointer the schema refuses names no marker either
+    "malformed pointers also unmatched": (
+        _also("REX-R113", lambda c, f: f["pointer"] if f["code"] == "REX-S101"
+              and re.fullmatch(r"/redactions/[0-9]+/pointer", f["pointer"]) else None),
+        {"invalid-secrets-redaction-pointer-malformed"}),
+    # SEC-04, CFG-05: any marker is exempt from the experiment's schema, listed or not
+    "unlisted markers exempt from the experiment's schema": (
+        lambda c, r: findings(r, lambda f: not (f["code"] == "REX-R106" and _value_at(
+            c, f["pointer"]) == "[REDACTED]")),
+        {"invalid-config-hyperparameter-marker-unlisted"}),
     # IDX-02: without files the index is empty, so every file is unlisted
     "no index is an empty index": (
         lambda c, r: added(r, [_finding("REX-C103", "", name) for name, _ in _tree(c)

@@ -121,6 +121,15 @@ def position(manifest: dict[str, Any], path: str) -> int:
     return [e["path"] for e in manifest["files"]].index(path)
 
 
+def many_files(root: Path, count: int) -> Path:
+    """An export of ``count`` small files of random bytes (and one of code) at ``root``."""
+    import random
+
+    rng = random.Random(count)
+    files = {f"data/{i % 100:02d}/f{i:05d}.bin": rng.randbytes(rng.randint(64, 2048))
+             for i in range(count)}
+    files["code/train.py"] = b"print('training')\n"
+    return write_export(root, files, build_manifest(files))
 ALGORITHMS = ("sha256", "sha512", "blake2b", "md5", "sha1")
 
 

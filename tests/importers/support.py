@@ -7,6 +7,7 @@ import importlib.util
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,20 @@ def run_import(*args: str) -> tuple[int, dict[str, Any], str]:
         result.exception
     report = json.loads(result.stdout) if result.stdout.strip() else {}
     return result.exit_code, report, result.stderr
+
+
+def run_import_apart(*args: str) -> tuple[int, dict[str, Any], str]:
+    """``run_import`` in a child process, for a tracker whose own client it loads: MLflow's
+    brings numpy, pyarrow and tqdm, whose threads (BLAS, jemalloc, progress monitor,
+    download pools) would outlive the test here, and a process with a second thread never
+    forks the read-ahead child (rexport.sources.readahead), whose tests would skip."""
+    done = subprocess.run([sys.executable, "-m", "rexport", "import", *args,
+                           "--output-format", "json"], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+                          timeout=600, check=False)
+    assert "Traceback" not in done.stderr, done.stderr[-3000:]
+    report = json.loads(done.stdout) if done.stdout.strip() else {}
+    return done.returncode, report, done.stderr
 
 
 def manifest(export: Path) -> dict[str, Any]:

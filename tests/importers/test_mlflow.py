@@ -23,6 +23,7 @@ from importers.support import (
     manifest,
     needs,
     run_import,
+    run_import_apart,
     strictly_valid,
 )
 
@@ -158,8 +159,8 @@ def test_mlflow_tracking_server_run(server: str, tmp_path: Path) -> None:
     project = tmp_path / "project"
     commit = make_repo(project, {"train.py": TRAIN})
     run_id = make_run(project, server)
-    code, report, _ = run_import("mlflow", run_id, "--tracking-uri", server, "--repo",
-                                 str(project), "-o", str(tmp_path / "out"))
+    code, report, _ = run_import_apart("mlflow", run_id, "--tracking-uri", server, "--repo",
+                                       str(project), "-o", str(tmp_path / "out"))
     assert code == 0, report
     export = tmp_path / "out"
     rex = check(export, tracker_view(project, server, run_id), commit)

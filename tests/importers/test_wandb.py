@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 import venv
 from importlib.metadata import version
 from pathlib import Path
@@ -68,30 +69,42 @@ def wandb_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str
     return project, offline_run(project, python), commit
 
 
-def test_wandb_log_reader_agrees_with_wandb(wandb_run: tuple[Path, Path, str]) -> None:
-    from wandb.proto import wandb_internal_pb2 as pb
+# wandb's own reading of a run log: in a child process, as importing wandb loads numpy, whose
+# BLAS threads would outlive the test here (a process with a second thread never forks the
+# read-ahead child, rexport.sources.readahead)
+READ_WITH_WANDB = """\
+import json, sys
+from rexport.importers import wandb_log
+from wandb.proto import wandb_internal_pb2 as pb
+summary, history = {}, []
+with open(sys.argv[1], "rb") as handle:
+    for data in wandb_log.records(handle):
+        record = pb.Record()
+        record.ParseFromString(data)
+        kind = record.WhichOneof("record_type")
+        if kind == "summary":
+            for item in record.summary.update:
+                summary[item.key or item.nested_key[0]] = json.loads(item.value_json) \\
+                    if len(item.nested_key) <= 1 else None
+        elif kind == "history":
+            history.append({i.key or i.nested_key[0]: json.loads(i.value_json)
+                            for i in record.history.item})
+print(json.dumps({"summary": summary, "history": history}))
+"""
 
+
+def test_wandb_log_reader_agrees_with_wandb(wandb_run: tuple[Path, Path, str]) -> None:
     _, run_dir, _ = wandb_run
     (log,) = run_dir.glob("run-*.wandb")
     with open(log, "rb") as handle:
         ours = wandb_log.read(handle)
-    summary: dict[str, object] = {}
-    history = []
-    with open(log, "rb") as handle:
-        for data in wandb_log.records(handle):
-            record = pb.Record()
-            record.ParseFromString(data)
-            kind = record.WhichOneof("record_type")
-            if kind == "summary":
-                for item in record.summary.update:
-                    summary[item.key or item.nested_key[0]] = json.loads(item.value_json) \
-                        if len(item.nested_key) <= 1 else None
-            elif kind == "history":
-                history.append({i.key or i.nested_key[0]: json.loads(i.value_json)
-                                for i in record.history.item})
-    assert ours.history == history
+    done = subprocess.run([sys.executable, "-c", READ_WITH_WANDB, str(log)], capture_output=True,
+                          text=True, check=True,
+                          env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    theirs = json.loads(done.stdout)
+    assert ours.history == theirs["history"]
     assert {k: v for k, v in ours.summary.items() if not k.startswith("_")} == \
-        {k: v for k, v in summary.items() if not k.startswith("_")}
+        {k: v for k, v in theirs["summary"].items() if not k.startswith("_")}
 
 
 def test_wandb_run_imports_as_recorded(wandb_run: tuple[Path, Path, str],

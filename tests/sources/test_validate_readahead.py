@@ -3,6 +3,7 @@ the member-by-member walk, workers never trusted blindly and never left behind."
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import sys
@@ -14,7 +15,7 @@ from typing import Any
 import pytest
 from helpers.exports import build_manifest, edit_manifest, position, where, write_export
 from hostile.cases import CASES, Case
-from rexport import validation
+from rexport import forked, validation
 from rexport.jobs import WHOLE_MAX
 from rexport.report import Report
 from rexport.sources import open_source, readahead
@@ -57,15 +58,20 @@ def started(monkeypatch: pytest.MonkeyPatch) -> Started:
 
 @pytest.fixture(autouse=True)
 def one_thread() -> None:
-    """No worker is forked while other threads run: stop the one a progress bar of an
-    earlier test leaves behind (tqdm's monitor), so that these tests see the workers."""
-    bars = sys.modules.get("tqdm")
-    monitor = getattr(getattr(bars, "tqdm", None), "monitor", None)
-    if monitor is not None:
-        monitor.exit()
-        bars.tqdm.monitor = None  # type: ignore[union-attr]
-    if threading.active_count() != 1:
-        pytest.skip(f"other threads run: {[t.name for t in threading.enumerate()]}")
+    """No child is forked while other threads run, Python's or those a native library
+    started (a BLAS pool, an allocator's): a test that leaves one behind makes these skip,
+    and the reason names them."""
+    if not forked.forkable():
+        pytest.skip(f"other threads run: {[t.name for t in threading.enumerate()]}, "
+                    f"tasks {_task_names()}")
+
+
+def _task_names() -> list[str]:
+    names = []
+    for task in Path("/proc/self/task").iterdir():
+        with contextlib.suppress(OSError):  # it ended meanwhile
+            names.append((task / "comm").read_text().strip())
+    return sorted(names)
 
 
 def reaped(pid: int) -> bool:

@@ -14,13 +14,17 @@ if TYPE_CHECKING:
 
 
 def validate(path: Any, **options: Any) -> Report:
-    """Validate the export at ``path`` (directory, archive or rex.json) and return its Report.
+    """Validate the export at ``path`` (directory, archive, rex.json or a URL) and return its
+    Report.
 
-    Options are those of :func:`rexport.validation.validate`.
+    Options are those of :func:`rexport.validation.validate`, and of
+    :func:`rexport.extended.validate_all`: ``verify_remote`` (none, size, metadata, full) and
+    ``executor`` (``local:N``, ``dask://HOST:PORT``).
     """
+    from rexport.extended import validate_all
     from rexport.validation import validate as _validate
 
-    return _validate(path, **options)
+    return validate_all([path], _validate, **options)[0]
 
 
 def __getattr__(name: str) -> Any:

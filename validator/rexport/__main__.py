@@ -2,4 +2,6 @@
 
 from rexport.cli import main
 
-main()
+# guarded: a worker process of --executor local:N imports this module again, as __mp_main__
+if __name__ == "__main__":
+    main()

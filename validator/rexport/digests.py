@@ -205,3 +205,64 @@ def well_formed(algorithm: str, value: object) -> bool:
     if length is None or not isinstance(value, str) or len(value) != length:
         return False
     return not value.strip(HEX)
+
+
+# -- sha256-parts (spec DIG-05) ------------------------------------------------------------
+PARTS = "sha256-parts"
+PART_MIN = 1  # parts are at least a byte: their number is bounded by the file's size
+
+
+def parts_of(value: object) -> tuple[int, list[str]] | None:
+    """(part size, part digests) of a well-formed ``sha256-parts`` value, else None (the
+    schema check reports a malformed one)."""
+    if not isinstance(value, dict):
+        return None
+    size, digests = value.get("part_size"), value.get("digests")
+    if isinstance(size, bool) or not isinstance(size, int) or size < PART_MIN \
+            or not isinstance(digests, list) or not digests:
+        return None
+    if not all(well_formed("sha256", d) for d in digests):
+        return None
+    return size, [str(d).lower() for d in digests]
+
+
+def part_count(size: int, part_size: int) -> int:
+    """How many parts a file of ``size`` bytes has: an empty file has one, empty part."""
+    return max(1, -(-size // part_size))
+
+
+class PartsHasher:
+    """The SHA-256 of each consecutive ``part_size`` bytes of what it is fed (a Tap)."""
+
+    def __init__(self, part_size: int) -> None:
+        self.part_size = part_size
+        self.done: list[str] = []
+        self._current = hashlib.sha256()
+        self._filled = 0
+
+    def feed(self, data: bytes | memoryview) -> None:
+        view = memoryview(data)
+        while len(view):
+            take = min(len(view), self.part_size - self._filled)
+            self._current.update(view[:take])
+            self._filled += take
+            view = view[take:]
+            if self._filled == self.part_size:
+                self.done.append(self._current.hexdigest())
+                self._current, self._filled = hashlib.sha256(), 0
+
+    def finish(self) -> list[str]:
+        """Every part's digest, the last (shorter, or the empty file's) included."""
+        if self._filled or not self.done:
+            self.done.append(self._current.hexdigest())
+            self._current, self._filled = hashlib.sha256(), 0
+        return self.done
+
+
+def composite_sha256(part_digests: Iterable[str]) -> str:
+    """S3's composite checksum of a multipart object from its parts' SHA-256 (hex): base64 of
+    the SHA-256 of the concatenated binary digests, a dash, and the number of parts."""
+    import base64
+
+    parts = [bytes.fromhex(d) for d in part_digests]
+    return f"{base64.b64encode(hashlib.sha256(b''.join(parts)).digest()).decode()}-{len(parts)}"

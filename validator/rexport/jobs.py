@@ -8,7 +8,7 @@ import os
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
 from rexport.digests import (
     CHUNK,
@@ -155,6 +155,27 @@ class Result:
         self.size = size
         self.digests = digests if digests is not None else {}
         self.error = error
+
+
+class JobRunner(Protocol):
+    """Runs Jobs on workers that read the files themselves (rexport.executors, VAL-12): what
+    the payload pass sees of an executor."""
+
+    splits: bool  # files with sha256-parts of several parts may be hashed part by part
+
+    def run(self, jobs: Iterable[Job], errors: tuple[type[BaseException], ...]
+            ) -> Iterator[Result]:
+        """Run ``jobs``; yield one Result for each, in no particular order."""
+        ...
+
+    def portable(self, opener: object) -> bool:
+        """Whether the workers can open the file ``opener`` opens (a path, a URL)."""
+        ...
+
+    def parts_job(self, open: Callable[[], BinaryIO], part_size: int, limit: int,
+                  context: Any) -> Job:
+        """The Job of a file of ``limit`` bytes verified by its parts of ``part_size``."""
+        ...
 
 
 # A file up to this size is read in one call when its source can (Job.read): one buffer

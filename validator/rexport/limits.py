@@ -14,4 +14,7 @@ MAX_DEPTH = 64  # nesting of rex.json and of a parsed configuration file (REX-P1
 MAX_PATH_BYTES = 1024  # a path's length in UTF-8 (REX-X119)
 MAX_SEGMENTS = 64  # a path's segments (REX-X119)
 RATIO_LIMIT = 1000  # decompressed:compressed (REX-X115) ...
-RATIO_MIN_SIZE = 1 << 20  # ... judged on members larger than this
+RATIO_MIN_SIZE = 1 << 20  # ... judged on members larger than this, once read whole, ...
+# ... and on each prefix of a tar member this long or longer while it is read: that bounds the
+# time a bomb can take without judging a file on a short prefix (it may begin with zeros)
+RATIO_PREFIX = 64 << 20

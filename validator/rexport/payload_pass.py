@@ -8,17 +8,18 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NamedTuple
 
-from rexport import parsing
-from rexport.checks import integrity, lockfiles, references, secrets
+from rexport.checks import integrity, lockfiles, secrets, version
+from rexport.checks.captured import check_captured
 from rexport.checks.completeness import IndexEntry, Tracker
 from rexport.checks.scanned_files import scanned_for_secrets, scanned_paths
-from rexport.digests import Tap, digest_bytes
-from rexport.findings import CATALOGUE, CodeFilter, Finding
-from rexport.jobs import WHOLE_MAX, Job, run_jobs
+from rexport.digests import PARTS, PartsHasher, Tap, digest_bytes, part_count, parts_of
+from rexport.findings import CATALOGUE, CodeFilter, Finding, pointer
+from rexport.jobs import WHOLE_MAX, Job, JobRunner, run_jobs
 from rexport.json_values import IndexColumns, get, string
 from rexport.limits import CONFIG_CAP
 from rexport.paths import MANIFEST
 from rexport.progress import ProgressBar
+from rexport.schema.minors import defines
 from rexport.sources import Entry, Source
 from rexport.sources.base import ContainerError, Scanned
 
@@ -28,6 +29,9 @@ PROGRESS_MIN = 256 << 20  # below this a progress bar would only flicker
 # thread: a hop to a thread costs more than hashing them does (the GIL is what they share).
 INLINE_MAX = 64 << 10
 _SHA256 = ("sha256",)
+# parts smaller than this are hashed with the file, here: a task each would cost more than they
+# do, and a hostile part size of one byte would make a task of every byte
+PART_TASK_MIN = 1 << 20
 
 
 class _Member(NamedTuple):
@@ -38,6 +42,7 @@ class _Member(NamedTuple):
     scanner: secrets.TextScanner | None  # scans its text for credentials
     capture: list[bytes] | None  # its bytes, kept to be parsed (a config file)
     limit: int  # bytes to read at most (one more is read, to tell a file grown past it)
+    parts: PartsHasher | None = None  # hashes its sha256-parts as it is read (DIG-05)
 
 
 class _Plan(NamedTuple):
@@ -71,7 +76,7 @@ class PayloadPass:
 
     def __init__(self, manifest: dict[str, Any], tracker: Tracker, source: Source, *,
                  jobs: int, reported: CodeFilter, progress: bool,
-                 columns: IndexColumns | None = None) -> None:
+                 columns: IndexColumns | None = None, executor: JobRunner | None = None) -> None:
         self.manifest = manifest
         self.tracker = tracker
         self.columns = columns  # the index as columns (json_values), when the caller has it
@@ -86,12 +91,15 @@ class PayloadPass:
         self.schema_path = string(get(manifest, "config", "hyperparameters_schema"))
         self.lockfile_paths = lockfiles.pip_requirements(manifest)
         self.compared = lockfiles.lockfiles_to_read(manifest)  # their pins (ENV-09)
+        # sha256-parts are verified where the manifest's version defines them (VER-02)
+        self.parts = defines(version.judged_by(manifest), ("files", "*", "digests", PARTS))
         self.captured: dict[str, bytes] = {}
         self.keyed: list[tuple[tuple[int, str], Finding]] = []
         self.files = 0
         self.bytes = 0
         self.progress = self._progress_bar() if progress else None
         self.errors = _read_errors()
+        self.executor = executor
 
     def run(self, source: Source) -> list[Finding]:
         """Read every member of ``source`` once; return the findings in index order, then
@@ -101,9 +109,11 @@ class PayloadPass:
         scanned = source.scanned() if expected is not None else None
         entries = source.entries() if scanned is None or expected is None \
             else self._matched(scanned, expected)
+        jobs = self._dispatch(entries)
+        results = run_jobs(jobs, workers=self.workers, errors=self.errors) \
+            if self.executor is None else self.executor.run(jobs, self.errors)
         try:
-            for result in run_jobs(self._dispatch(entries), workers=self.workers,
-                                   errors=self.errors):
+            for result in results:
                 if result.error is not None:
                     self._failed(result.job.context, result.error)
                 else:
@@ -112,7 +122,9 @@ class PayloadPass:
             if self.progress is not None:
                 self.progress.close()
         self.keyed.sort(key=lambda item: item[0])
-        return [f for _, f in self.keyed] + self._parse_captured()
+        return [f for _, f in self.keyed] + check_captured(
+            self.manifest, self.captured, config=self.config_path, schema=self.schema_path,
+            requirements=self.lockfile_paths, compared=self.compared)
 
     def _matched(self, scanned: Scanned, expected: dict[str, str]) -> list[Entry]:
         """Judge at once the files read ahead that are exactly as indexed; return the others.
@@ -207,11 +219,17 @@ class PayloadPass:
         elif path in self.compared and size <= CONFIG_CAP:
             capture = []
             taps.append(functools.partial(_keep, capture))
+        parts = None
+        if algorithms and index is not None and self.parts:
+            parsed = parts_of(index.digests.get(PARTS))
+            if parsed is not None:
+                parts = PartsHasher(parsed[0])
+                taps.append(parts.feed)
         if not algorithms and not taps:
             return None
         limit = index.size if index is not None and index.size is not None \
             and not resized else size
-        member = _Member(path, None if resized else index, scanner, capture, limit)
+        member = _Member(path, None if resized else index, scanner, capture, limit, parts)
         return _Plan(member, algorithms, taps)
 
     def _dispatch(self, entries: Iterable[Entry]) -> Iterator[Job]:
@@ -233,13 +251,31 @@ class PayloadPass:
                 if tick is not None:
                     tick(size)
                 self._judge(member, size, {"sha256": hashed[1]})
-            elif entry.reader is not None and member.limit < inline:
+            elif entry.reader is not None and member.limit < inline and self.executor is None:
                 self._read_whole(member, entry.reader, algorithms, taps)
+            elif self._by_parts(member, taps, entry.opener):
+                assert member.parts is not None and self.executor is not None
+                yield self.executor.parts_job(entry.opener or entry.open, member.parts.part_size,
+                                              member.limit, member._replace(parts=None))
             else:
-                yield Job(open=entry.open, read=entry.reader, algorithms=algorithms, taps=taps,
+                # with an executor, the opener itself: it sends a portable one to its workers
+                # (rexport.executors.tasks.portable)
+                opener = entry.opener if self.executor is not None else None
+                yield Job(open=opener or entry.open, read=entry.reader,
+                          algorithms=algorithms, taps=taps,
                           limit=member.limit,
                           pipelined=self.pipeline and entry.size >= PIPELINE_MIN,
                           progress=tick, context=member)
+
+    def _by_parts(self, member: _Member, taps: list[Tap],
+                  opener: Callable[[], Any] | None) -> bool:
+        """Whether the executor verifies this file by its parts, in parallel, and not its
+        whole-file digests (VAL-12): a file of several parts that its workers can open, with
+        nothing else to read it."""
+        return (self.executor is not None and member.parts is not None and len(taps) == 1
+                and self.executor.splits and self.executor.portable(opener)
+                and member.parts.part_size >= PART_TASK_MIN
+                and part_count(member.limit, member.parts.part_size) > 1)
 
     def _read_whole(self, member: _Member, reader: Callable[[int], bytes],
                     algorithms: tuple[str, ...], taps: list[Tap]) -> None:
@@ -264,9 +300,20 @@ class PayloadPass:
             code, f"{path!r} could not be read: {error}", file=path)])
 
     def _judge(self, member: _Member, size: int, digests: dict[str, str]) -> None:
-        path, index, scanner, capture, limit = member
+        path, index, scanner, capture, limit, parts = member
         self.files += 1
         self.bytes += size
+        by_parts = digests.pop(PARTS, None)  # an executor's parts (see _by_parts)
+        if index is not None and size == index.size and size <= limit \
+                and (parts is not None or by_parts is not None):
+            computed = by_parts.split() if by_parts is not None else \
+                parts.finish() if parts is not None else []
+            self._add(path, index, integrity.check_parts(index, size, computed))
+            if by_parts is not None:
+                self._add(path, index, [Finding.of(
+                    "REX-I108", f"{path!r} was verified by its {len(computed)} parts, in "
+                    "parallel; its whole-file digests were not recomputed",
+                    pointer=pointer("files", index.position, "digests"))])
         if index is not None:
             listed = size == index.size and size <= limit
             if listed:
@@ -284,25 +331,6 @@ class PayloadPass:
         if capture is not None and size <= limit:
             self.captured[path] = b"".join(capture)
 
-    def _parse_captured(self) -> list[Finding]:
-        found: list[Finding] = []
-        if self.config_path in self.captured:
-            data = self.captured[self.config_path]
-            found.extend(_load(self.config_path, data)[1])
-        if self.schema_path in self.captured:
-            # a JSON Schema whatever its name (spec CFG-05)
-            document, problems = parsing.load_json(
-                self.captured[self.schema_path], file=self.schema_path, max_bytes=CONFIG_CAP)
-            found.extend(problems)
-            if document is not None:
-                found.extend(references.check_config_schema(
-                    self.manifest, document, file=self.schema_path))
-        for path in sorted(self.lockfile_paths & self.captured.keys()):
-            found.extend(lockfiles.check_requirements(path, self.captured[path]))
-        locks = {path: self.captured[path] for path in self.compared if path in self.captured}
-        found.extend(lockfiles.check_lockfiles(self.manifest, locks))
-        return found
-
     def _progress_bar(self) -> ProgressBar | None:
         if not sys.stderr.isatty():
             return None
@@ -313,14 +341,3 @@ class PayloadPass:
 
 def _keep(kept: list[bytes], view: memoryview) -> None:
     kept.append(bytes(view))  # a tap's view is valid during the call only
-
-
-def _load(path: str, data: bytes) -> tuple[Any, list[Finding]]:
-    """Parse a captured config file by its suffix, in any case: YAML or JSON (spec CFG-02);
-    other formats are carried, not parsed."""
-    suffix = path.rsplit(".", 1)[-1].lower() if "." in path else ""
-    if suffix in ("yaml", "yml"):
-        return parsing.load_yaml(data, file=path, max_bytes=CONFIG_CAP)
-    if suffix == "json":
-        return parsing.load_json(data, file=path, max_bytes=CONFIG_CAP)
-    return None, []

@@ -27,6 +27,8 @@ class Report:
     bytes_checked: int = 0
     # check families left out, wholly or in part, by --select/--ignore: a partial verdict
     skipped: tuple[str, ...] = ()
+    # each referenced object checked on request (--verify-remote) and the evidence used
+    references: list[dict[str, Any]] | None = None
 
     @property
     def errors(self) -> list[Finding]:
@@ -58,7 +60,7 @@ class Report:
         counts = {s.value: 0 for s in Severity}
         for f in self.findings:
             counts[f.severity.value] += 1
-        return {
+        out: dict[str, Any] = {
             "valid": self.valid,
             "path": self.path,
             "container": self.container,
@@ -76,3 +78,6 @@ class Report:
             "findings": [f.to_json() for f in self.findings],
             **({"skipped": list(self.skipped)} if self.skipped else {}),
         }
+        if self.references is not None:
+            out["references"] = self.references
+        return out

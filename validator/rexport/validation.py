@@ -2,31 +2,24 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import gc
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NamedTuple
 
 from rexport import parsing
-from rexport.checks import integrity, references, safety, schema, secrets, version
+from rexport.checks import integrity, redactions, references, safety, schema, secrets, version
 from rexport.checks.completeness import Tracker, manifest_missing, payload_skipped
-from rexport.findings import (
-    CATALOGUE,
-    CodeFilter,
-    Finding,
-    Severity,
-    code_filter,
-    skipped_families,
-)
+from rexport.collector import collector_frozen, collector_paused
+from rexport.findings import CATALOGUE, CodeFilter, Finding, Severity
 from rexport.forked import Forked
-from rexport.jobs import WHOLE_MAX, default_jobs
+from rexport.jobs import WHOLE_MAX, JobRunner, default_jobs
 from rexport.json_values import IndexColumns, index_columns
 from rexport.limits import MAX_BYTES, MAX_FILES
 from rexport.paths import MANIFEST, display
 from rexport.payload_pass import PayloadPass
 from rexport.report import Report
+from rexport.selection import code_filter, skipped_families
 from rexport.sources import InputError, Source, open_source
 
 # Within one file: errors before warnings, and among equals the finding that explains the
@@ -47,6 +40,10 @@ ASIDE_MIN = 10_000
 # A rex.json larger than this is let go once parsed, and read again only if a finding names
 # it: held, its bytes would add to the peak of every check that follows.
 KEEP_MAX = 1 << 20
+
+# Checks the objects a manifest's references name, on request (rexport.remote.verifier, VAL-13):
+# its findings, and one record per reference for the report's ``references``.
+ReferenceCheck = Callable[[Mapping[str, Any]], tuple[list[Finding], list[dict[str, Any]]]]
 
 
 class ManifestCheck(NamedTuple):
@@ -107,14 +104,21 @@ class _Texts:
 
 def validate(path: str | os.PathLike[str], *, strict: bool = False, select: Iterable[str] = (),
              ignore: Iterable[str] = (), jobs: int | None = None, max_files: int = MAX_FILES,
-             max_bytes: int = MAX_BYTES, progress: bool = False) -> Report:
-    """Validate the export at ``path`` (directory, .tar, .tar.gz/.tgz, .zip or bare rex.json).
+             max_bytes: int = MAX_BYTES, progress: bool = False,
+             storage_options: Mapping[str, Any] | None = None,
+             references: ReferenceCheck | None = None,
+             executor: JobRunner | None = None) -> Report:
+    """Validate the export at ``path`` (directory, .tar, .tar.gz/.tgz, .zip or bare rex.json,
+    or a URL naming one of them: ``s3://``, ``https://``, ... read through fsspec, VAL-12).
 
     ``select``/``ignore`` take finding codes, code prefixes (``REX-I10``) or family names
     (``integrity``); ``jobs`` workers hash files in parallel where the container allows
     (None: jobs.default_jobs(), the processors this process may use; above 1, a directory's
     small files are read by child processes, on Linux);
-    ``max_files``/``max_bytes`` cap the export; ``progress`` allows a bar on a terminal.
+    ``max_files``/``max_bytes`` cap the export; ``progress`` allows a bar on a terminal;
+    ``storage_options`` go to fsspec for URLs; ``references`` checks the objects that
+    references name (VAL-13); ``executor`` hashes files on other processes (VAL-12).
+    ``rexport.validate`` builds the last two from a level and a spec.
     Returns the Report; raises ValueError only for a select/ignore value naming no code.
     """
     reported = code_filter(select, ignore)
@@ -123,8 +127,9 @@ def validate(path: str | os.PathLike[str], *, strict: bool = False, select: Iter
     try:
         found = _validated(path, report, texts, strict=strict, reported=reported,
                            jobs=default_jobs() if jobs is None else max(1, jobs),
-                           max_files=max_files, max_bytes=max_bytes,
-                           progress=progress)
+                           max_files=max_files, max_bytes=max_bytes, progress=progress,
+                           storage_options=storage_options or {}, references=references,
+                           executor=executor)
     except Exception as exc:  # a bug met on one input is that input's finding, never a crash
         found = [internal_error(exc, report.path)]
     # lines and columns for the pointers that findings name, found only now that some do
@@ -134,17 +139,20 @@ def validate(path: str | os.PathLike[str], *, strict: bool = False, select: Iter
 
 def _validated(path: str | os.PathLike[str], report: Report, texts: _Texts, *,
                strict: bool, reported: CodeFilter, jobs: int, max_files: int, max_bytes: int,
-               progress: bool) -> list[Finding]:
+               progress: bool, storage_options: Mapping[str, Any],
+               references: ReferenceCheck | None, executor: JobRunner | None) -> list[Finding]:
     try:
-        source = open_source(path, max_files=max_files, max_bytes=max_bytes)
-    except InputError as exc:
+        source = open_source(path, max_files=max_files, max_bytes=max_bytes,
+                             storage_options=storage_options)
+        with source:
+            report.container = source.container
+            found = _check_source(source, report, texts, strict=strict, reported=reported,
+                                  jobs=jobs, progress=progress, references=references,
+                                  executor=executor)
+            texts.read_again(source, found)  # the manifest's objects are gone by now
+            return found
+    except InputError as exc:  # the input, or a remote reader met on the way (VAL-12)
         return [_input_finding(exc, report.path)]
-    with source:
-        report.container = source.container
-        found = _check_source(source, report, texts, strict=strict, reported=reported,
-                              jobs=jobs, progress=progress)
-        texts.read_again(source, found)  # the manifest's objects are gone by now
-        return found
 
 
 def internal_error(exc: BaseException, path: str) -> Finding:
@@ -161,49 +169,9 @@ def _input_finding(exc: InputError, path: str) -> Finding:
     return Finding.of(code, str(message), file=path)
 
 
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Hold off the cyclic garbage collector while a manifest (or its index) is built.
-
-    A manifest of 100,000 files is some 200,000 containers, and building them triggers
-    dozens of passes of the collector over all built so far; JSON values hold no cycles,
-    so nothing waits for it meanwhile. On the way out what was built goes straight to the
-    oldest generation (frozen, then unfrozen): else the next young pass would walk it all.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            if not gc.get_freeze_count():  # else the program froze objects of its own
-                gc.freeze()
-                gc.unfreeze()
-            gc.enable()
-
-
-@contextlib.contextmanager
-def _collector_frozen() -> Iterator[None]:
-    """Keep what exists now (the manifest, its index) out of the collector's passes.
-
-    The checks and the payload pass allocate as they go, and each full pass of the
-    collector would walk the manifest's containers again. They are frozen (gc.freeze)
-    meanwhile and unfrozen after; left alone when the program froze objects of its own,
-    which unfreezing would undo.
-    """
-    if gc.get_freeze_count() or not gc.isenabled():
-        yield
-        return
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
-
-
 def check_manifest(data: bytes, *, strict: bool = False) -> ManifestCheck:
     """Run every manifest-level check on the bytes of a rex.json; see ManifestCheck."""
-    with _collector_paused():
+    with collector_paused():
         manifest, found = parsing.load_json(data)
     return _checked(manifest, found, strict=strict)
 
@@ -216,7 +184,7 @@ def _checked(manifest: Any, found: list[Finding], *, strict: bool, spare: bool =
         if manifest is not None and not any(f.code == "REX-P108" for f in found):
             found.append(Finding.of("REX-P108", "the top level of rex.json is not an object"))
         return ManifestCheck(None, found, payload_checkable=False)
-    with _collector_frozen():
+    with collector_frozen():
         return _check_parsed(manifest, found, strict=strict, spare=spare)
 
 
@@ -253,6 +221,7 @@ def _check_parsed(manifest: dict[str, Any], found: list[Finding], *, strict: boo
     finally:
         if aside is not None:
             aside.close()
+    found.extend(redactions.unmatched(manifest))
     found.extend(secrets.scan_manifest(manifest, index=index, index_clean=text_clean))
     found.extend(safety.check_manifest_paths(manifest, index=index, clean=paths_clean))
     found.extend(safety.check_member_paths(manifest))
@@ -262,7 +231,8 @@ def _check_parsed(manifest: dict[str, Any], found: list[Finding], *, strict: boo
 
 
 def _check_source(source: Source, report: Report, texts: _Texts, *,
-                  strict: bool, reported: CodeFilter, jobs: int, progress: bool
+                  strict: bool, reported: CodeFilter, jobs: int, progress: bool,
+                  references: ReferenceCheck | None = None, executor: JobRunner | None = None
                   ) -> list[Finding]:
     """The findings on ``source``; ``texts`` gets the JSON and YAML files that were read."""
     data = source.manifest_bytes()
@@ -272,11 +242,12 @@ def _check_source(source: Source, report: Report, texts: _Texts, *,
         return found + source.findings
     read_ahead = getattr(source, "read_ahead", None)  # a directory's (DirectorySource)
     workers = 1  # processes reading ahead: while none does, a processor is free
-    if read_ahead is not None and reported("REX-I102"):
+    if read_ahead is not None and executor is None and reported("REX-I102"):
         # started first: worker processes read small files while this one checks the manifest
+        # (an executor, asked for, reads every file itself)
         workers = jobs if len(data) >= FORK_MIN else 1
         read_ahead(WHOLE_MAX, workers=workers)
-    with _collector_paused():
+    with collector_paused():
         parsed, found = parsing.load_json(data)
     if isinstance(parsed, dict):
         # placed later, only if findings name its members; text that did not parse (or was
@@ -294,16 +265,19 @@ def _check_source(source: Source, report: Report, texts: _Texts, *,
         _drain(source)
         return found + source.findings
     assert manifest is not None
+    if references is not None:
+        checked_references, report.references = references(manifest)
+        found.extend(checked_references)
     if source.container == "manifest":
         return [*found, payload_skipped(), *source.findings]
     columns = checked.columns
-    with _collector_paused():
+    with collector_paused():
         tracker = Tracker.from_manifest(manifest, columns=columns)
     if columns is None:  # else every entry records SHA-256: none is weak
         found.extend(f for entry in tracker.index.values() for f in integrity.check_weak(entry))
     payload = PayloadPass(manifest, tracker, source, jobs=jobs, reported=reported,
-                          progress=progress, columns=columns)
-    with _collector_frozen():
+                          progress=progress, columns=columns, executor=executor)
+    with collector_frozen():
         found.extend(payload.run(source))
     report.files_checked, report.bytes_checked = payload.files, payload.bytes
     texts.documents.update(payload.captured)

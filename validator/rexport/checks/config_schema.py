@@ -6,9 +6,10 @@ from collections.abc import Iterator
 from itertools import islice
 from typing import Any
 
-from rexport.checks import schema_engine, schema_graph
+from rexport.checks import redactions, schema_engine, schema_graph
 from rexport.findings import Finding, pointer
 from rexport.json_values import get
+from rexport.schema.redactable import parse_pointer
 
 __all__ = ["check_config_schema"]
 
@@ -26,11 +27,11 @@ def check_config_schema(manifest: Any, schema_doc: Any, *, file: str) -> list[Fi
     config.hyperparameters: R106 for each violation, R107 when the schema cannot be used.
 
     Draft 2020-12 unless ``$schema`` names another of the five drafts (2019-09, 7, 6, 4);
-    formats are asserted; no ``$ref`` may leave the file and none is ever fetched; a value that
-    is the redaction marker is not judged. The work is bounded: patterns run in a linear-time
-    engine (backreferences and look-around with a capped number of steps), and a schema
-    whose cost cannot be bounded beforehand is applied in a child process with a deadline
-    and a memory cap. Whatever fails inside is R107, never an exception. Messages name the
+    formats are asserted; no ``$ref`` may leave the file and none is ever fetched; a value
+    that is a listed redaction marker is not judged. The work is bounded: patterns run in a
+    linear-time engine (backreferences and look-around with a capped number of steps), and a
+    schema whose cost cannot be bounded beforehand is applied in a child process with a
+    deadline and a memory cap. Whatever fails inside is R107, never an exception. Messages name the
     rule broken, never the value.
     """
     config = get(manifest, "config")
@@ -52,7 +53,18 @@ def check_config_schema(manifest: Any, schema_doc: Any, *, file: str) -> list[Fi
                            "the schema would be applied without end", file=file,
                            pointer=plan.cycle)]
     apply = schema_engine.evaluate if plan.bounded else schema_engine.evaluate_isolated
-    return _findings(apply(schema_doc, hyper, draft), schema_doc, file)
+    return _findings(apply(schema_doc, hyper, draft, _listed_below(manifest)), schema_doc, file)
+
+
+def _listed_below(manifest: Any) -> list[list[str]]:
+    """The listed redactions within config.hyperparameters, as paths below it: only these
+    are exempt from the experiment's schema, an unlisted marker being a value (SEC-04)."""
+    below = []
+    for where in redactions.listed(manifest):
+        tokens = parse_pointer(where)
+        if tokens is not None and tokens[:2] == ("config", "hyperparameters"):
+            below.append(list(tokens[2:]))
+    return below
 
 
 def _draft(schema: Any, file: str) -> tuple[int, Finding | None]:

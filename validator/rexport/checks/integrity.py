@@ -6,7 +6,7 @@ from typing import Any
 
 from rexport.canonical import export_digest
 from rexport.checks.completeness import IndexEntry
-from rexport.digests import HEX, SUPPORTED, WEAK, well_formed
+from rexport.digests import HEX, PARTS, SUPPORTED, WEAK, part_count, parts_of, well_formed
 from rexport.findings import Finding, pointer
 from rexport.json_values import IndexColumns
 
@@ -93,3 +93,22 @@ def check_export_digest(manifest: dict[str, Any], *, index: IndexColumns | None 
     return actual, [Finding.of(
         "REX-I104", f"export_digest is {recorded}, the manifest's canonical form gives {actual}",
         pointer=pointer("export_digest"))]
+
+
+def check_parts(entry: IndexEntry, size: int, computed: list[str]) -> list[Finding]:
+    """REX-I102 for each part of ``sha256-parts`` whose digest differs from ``computed`` (the
+    parts of the ``size`` bytes read), or at the member itself when the count cannot be that
+    of the file (spec DIG-05)."""
+    parsed = parts_of(entry.digests.get(PARTS))
+    if parsed is None:
+        return []
+    part_size, recorded = parsed
+    at = ("files", entry.position, "digests", PARTS)
+    if len(recorded) != part_count(size, part_size):
+        return [Finding.of(
+            "REX-I102", f"{entry.path!r}: {len(recorded)} parts of {part_size} bytes cannot "
+            f"make {size} bytes", pointer=pointer(*at))]
+    return [Finding.of("REX-I102", f"{entry.path!r}: part {i} is {actual}, the index says "
+                       f"{expected}", pointer=pointer(*at, "digests", i))
+            for i, (expected, actual) in enumerate(zip(recorded, computed, strict=False))
+            if expected != actual]

@@ -6,12 +6,13 @@ import json
 import re
 from typing import Any
 
+from rexport.checks import redactions, version
 from rexport.checks.secret_patterns import REDACTED, find_secrets, is_secret_name
 from rexport.checks.spelling import nearest
 from rexport.findings import Finding, pointer
-from rexport.json_values import as_list, get, resolve
-from rexport.schema import validators
-from rexport.schema.redactable import parse_pointer, redactable, value_at
+from rexport.json_values import resolve
+from rexport.schema import minors, validators
+from rexport.schema.redactable import redactable
 from rexport.schema.violations import SchemaError
 
 _ROOT_REQUIRED = validators.ROOT + validators.SUFFIX + "#/required"
@@ -22,11 +23,6 @@ _TOKEN = re.compile(r"(?=[^0-9]*[0-9])(?=[^A-Za-z]*[A-Za-z])[A-Za-z0-9+/=_.-]{16
 # keywords whose instance is the object holding the problem, not an offending value
 _NO_VALUE = frozenset({"required", "unevaluatedProperties", "additionalProperties", "anyOf",
                        "oneOf", "minProperties", "maxProperties", "false"})
-
-
-def _redacted_pointers(manifest: Any) -> set[str]:
-    return {e["pointer"] for e in as_list(get(manifest, "redactions"))
-            if isinstance(e, dict) and isinstance(e.get("pointer"), str)}
 
 
 def _is_redacted(manifest: Any, error: SchemaError, redacted: set[str]) -> bool:
@@ -57,20 +53,6 @@ def shown_value(manifest: Any, error: SchemaError) -> str:
     return f" {text}" if error.keyword == "type" else f", got {text}"
 
 
-def misplaced_redactions(manifest: Any) -> list[Finding]:
-    """Return REX-K104 at each listed marker (a `redactions` pointer that resolves to
-    "[REDACTED]") in a member where no redaction may stand (spec SEC-07); never raises."""
-    found = []
-    for where in sorted(_redacted_pointers(manifest)):
-        tokens = parse_pointer(where)
-        if tokens is None or redactable(tokens) or value_at(manifest, tokens) != REDACTED:
-            continue
-        found.append(Finding.of("REX-K104", "a redaction marker stands in a member that the "
-                                "validator verifies or that identifies something",
-                                pointer=where))
-    return found
-
-
 def prepare() -> None:
     """Compile now the schema variants check() runs (jsonschema-rs), e.g. while other work
     goes on: the first check then costs what the later ones do."""
@@ -86,7 +68,8 @@ def check(manifest: Any, *, strict: bool, engine: str = "auto",
     the offending value in the message), most relevant first; a missing required top-level
     member as REX-C104 at "/<member>"; each member the schema does not define that is one edit
     from one it defines there as REX-S103 (in every mode); with `strict`, every other member
-    the schema does not define (never an `x-` one) as REX-S102.
+    the schema does not define (never an `x-` one) as REX-S102. A manifest of an older minor is
+    judged as written: the members a later minor added are unknown members to it (VER-02).
     `rex_version` is left to the version check, whose V101/V102 say more than S101 or C104.
     ``index_closed``: no entry of ``files`` holds a member the schema does not define (the
     caller read it as json_values.IndexColumns).
@@ -102,7 +85,7 @@ def check(manifest: Any, *, strict: bool, engine: str = "auto",
     except RecursionError:
         return [Finding.of("REX-S101", "the document is nested too deeply to check",
                            schema_pointer="")]
-    redacted = _redacted_pointers(manifest)
+    redacted = redactions.listed(manifest)
     findings: list[Finding] = []
     for error in found:
         if error.path[:1] == (_VERSION,) or (error.missing == _VERSION and not error.path):
@@ -117,7 +100,26 @@ def check(manifest: Any, *, strict: bool, engine: str = "auto",
             findings.append(Finding.of("REX-S101", error.message + shown_value(manifest, error),
                                        pointer=error.pointer,
                                        schema_pointer=error.schema_pointer))
-    return findings + misplaced_redactions(manifest) + _unknown(manifest, closed, strict=strict)
+    findings += redactions.misplaced(manifest) + _unknown(manifest, closed, strict=strict)
+    judged = version.judged_by(manifest)
+    later = minors.unknown_to(manifest, judged)
+    return _as_written(findings, later, judged, strict=strict) if later else findings
+
+
+def _as_written(found: list[Finding], later: list[tuple[str | int, ...]],
+                judged: tuple[int, int], *, strict: bool) -> list[Finding]:
+    """The findings on a manifest whose version does not define the members ``later`` (a later
+    minor added them): unknown members (VER-04), whose values are their own, so nothing within
+    them is a finding, and each is REX-S102 under strict (VER-06: their producer names too old
+    a version)."""
+    places = [pointer(*at) for at in later]
+    kept = [f for f in found
+            if not any(f.pointer == p or f.pointer.startswith(p + "/") for p in places)]
+    if strict:
+        kept += [Finding.of("REX-S102", f"member {at[-1]!r} is not defined by REX "
+                            f"{judged[0]}.{judged[1]}, the version rex_version names",
+                            pointer=p) for at, p in zip(later, places, strict=True)]
+    return kept
 
 
 def _unknown(manifest: Any, errors: list[SchemaError], *, strict: bool

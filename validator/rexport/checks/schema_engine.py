@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,8 @@ from rexport.checks.secret_patterns import REDACTED
 # A result is a dict: {"path", "keyword", "evaluation", "location"} for a value that breaks
 # the schema, or {"unusable": location, "reason"} when the schema cannot be applied.
 Result = dict[str, Any]
+# the paths of the listed redaction markers in the instance, as lists of string tokens
+Exempt = Sequence[list[str]]
 
 DRAFTS = {"json-schema.org/draft/2020-12/schema": 202012,
           "json-schema.org/draft/2019-09/schema": 201909,
@@ -31,10 +34,11 @@ _BOOT = ("import sys; sys.path.insert(0, sys.argv[1]); "
          "from rexport.checks.schema_engine import main; main()")
 
 
-def evaluate(schema: Any, instance: Any, draft: int) -> list[Result]:
+def evaluate(schema: Any, instance: Any, draft: int, exempt: Exempt = ()) -> list[Result]:
     """Apply ``schema`` (Draft ``draft``: 4, 6, 7, 201909 or 202012) to ``instance``: the
-    values that break it (at most MAX_VIOLATIONS, redacted values left out), or one result
-    saying why the schema cannot be applied."""
+    values that break it (at most MAX_VIOLATIONS, leaving out each redaction marker whose
+    path, as string tokens, is in ``exempt``), or one result saying why the schema cannot be
+    applied."""
     import jsonschema_rs
 
     from rexport.schema.formats import FORMATS
@@ -54,6 +58,7 @@ def evaluate(schema: Any, instance: Any, draft: int) -> list[Result]:
     except (ValueError, TypeError, OverflowError, RecursionError, MemoryError) as exc:
         return [{"unusable": [], "reason": f"the schema cannot be read ({type(exc).__name__})"}]
     found: list[Result] = []
+    exempted = {tuple(p) for p in exempt}
     try:
         for error in validator.iter_errors(instance):
             name = type(error.kind).__name__
@@ -62,8 +67,8 @@ def evaluate(schema: Any, instance: Any, draft: int) -> list[Result]:
                          "reason": "matching this pattern exceeds the regular-expression "
                                    "engine's limits"}]
             path = list(error.instance_path)
-            if _at(instance, path) == REDACTED:
-                continue  # a redacted value is known to be unknown (SEC-04)
+            if _at(instance, path) == REDACTED and tuple(map(str, path)) in exempted:
+                continue  # a listed redaction is known to be unknown (SEC-04)
             # the evaluation path goes through each $ref, as python-jsonschema's
             # absolute_schema_path did; the schema path is where the keyword is in the file
             found.append({"path": path, "keyword": str(error.kind.name),
@@ -91,8 +96,8 @@ def _at(instance: Any, path: list[str | int]) -> Any:
     return instance
 
 
-def evaluate_isolated(schema: Any, instance: Any, draft: int, *, seconds: float | None = None,
-                      memory: int | None = None) -> list[Result]:
+def evaluate_isolated(schema: Any, instance: Any, draft: int, exempt: Exempt = (), *,
+                      seconds: float | None = None, memory: int | None = None) -> list[Result]:
     """:func:`evaluate` in a child process that is killed after ``seconds`` (SECONDS) and may
     use at most ``memory`` (MEMORY) bytes of address space: whatever the schema makes it
     do, this returns."""
@@ -100,7 +105,7 @@ def evaluate_isolated(schema: Any, instance: Any, draft: int, *, seconds: float 
     memory = MEMORY if memory is None else memory
     try:
         payload = json.dumps({"schema": schema, "instance": instance, "draft": draft,
-                              "memory": memory}).encode()
+                              "exempt": list(exempt), "memory": memory}).encode()
     except (ValueError, TypeError, RecursionError) as exc:  # not JSON data, or nested too deep
         return [{"unusable": [], "reason": f"the schema cannot be applied ({type(exc).__name__})"}]
     package = str(Path(__file__).resolve().parents[2])
@@ -129,7 +134,8 @@ def main() -> None:
         payload = json.loads(sys.stdin.buffer.read())
         if int(payload.get("memory", memory)) < memory:
             _limit_memory(int(payload["memory"]))
-        results = evaluate(payload["schema"], payload["instance"], int(payload["draft"]))
+        results = evaluate(payload["schema"], payload["instance"], int(payload["draft"]),
+                           [list(map(str, p)) for p in payload.get("exempt", [])])
         text = json.dumps(results)
     except MemoryError:
         text = json.dumps([{"unusable": [], "reason": "applying the schema needs more than "

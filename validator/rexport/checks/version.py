@@ -50,6 +50,16 @@ def _misspelt(manifest: Any) -> list[Finding]:
             for key in manifest if isinstance(key, str) and one_edit(key, "rex_version")]
 
 
+def judged_by(manifest: Any) -> tuple[int, int]:
+    """The version whose rules judge ``manifest`` (VER-02): the 1.m it states when this
+    validator knows it, else this validator's own (a newer minor, a missing or malformed
+    version, another major, whose rules it does not have)."""
+    version = parse(get(manifest, "rex_version"))
+    if version is None or version[0] != _MAJOR or version[1] > _MINOR:
+        return _MAJOR, _MINOR
+    return version
+
+
 def supported(manifest: Any) -> bool:
     """Tell whether the other checks apply: False only for a readable, unsupported major.
 

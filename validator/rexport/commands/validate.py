@@ -28,15 +28,18 @@ def use_color(choice: str, stream: Any) -> bool:
 
 
 def run(paths: tuple[str, ...], **options: Any) -> list[Report]:
-    """Validate each path with the validate() options; return the reports in order.
+    """Validate each path with the options of rexport.validate; return the reports in order.
 
     A BagIt bag around an export is checked as a bag, then its data/ as the export (VAL-09).
     """
+    from rexport.extended import validate_all
     from rexport.interop.bagcheck import is_bag, validate_bag
     from rexport.validation import validate
 
-    return [validate_bag(path, **options) if is_bag(path) else validate(path, **options)
-            for path in paths]
+    def one(path: str, **chosen: Any) -> Report:
+        return validate_bag(path, **chosen) if is_bag(path) else validate(path, **chosen)
+
+    return validate_all(paths, one, **options)
 
 
 def exit_code(reports: list[Report]) -> int:
@@ -63,6 +66,19 @@ def exit_code(reports: list[Report]) -> int:
               help="Refuse exports with more entries than this.")
 @click.option("--max-bytes", type=click.IntRange(min=1), default=MAX_BYTES, show_default=True,
               help="Refuse exports larger than this many bytes.")
+@click.option("--storage-option", "storage_option", multiple=True, metavar="KEY=VALUE",
+              help="An fsspec storage option for URLs (s3://, gs://, https://); VALUE is read "
+                   "as JSON when it can be (anon=true). Repeatable.")
+@click.option("--endpoint-url", default=None, metavar="URL",
+              help="The endpoint of an S3-compatible store (a storage option).")
+@click.option("--verify-remote", type=click.Choice(("none", "size", "metadata", "full")),
+              default="none", show_default=True,
+              help="Check the objects that dataset references and artifacts name: their size, "
+                   "the provider's SHA-256 checksum, or their whole content. Only then does "
+                   "the validator reach them.")
+@click.option("--executor", default=None, metavar="local[:N]|dask://HOST:PORT",
+              help="Hash files on N local worker processes or on a Dask cluster whose workers "
+                   "read them too (shared paths or URLs).")
 @click.option("--progress/--no-progress", default=True, show_default=True,
               help="Show a progress bar on a terminal while hashing a large export.")
 @click.option("-q", "--quiet", count=True,
@@ -81,13 +97,17 @@ def exit_code(reports: list[Report]) -> int:
 @click.pass_context
 def command(ctx: click.Context, paths: tuple[str, ...], fmt: str, output: str | None,
             strict: bool, select: tuple[str, ...], ignore: tuple[str, ...], jobs: int | None,
-            max_files: int, max_bytes: int, progress: bool, quiet: int, verbose: int,
-            color: str, sarif_base: str | None, sarif_category: str | None,
-            sarif_spec_url: str | None) -> None:
+            max_files: int, max_bytes: int, storage_option: tuple[str, ...],
+            endpoint_url: str | None, verify_remote: str, executor: str | None,
+            progress: bool, quiet: int, verbose: int, color: str, sarif_base: str | None,
+            sarif_category: str | None, sarif_spec_url: str | None) -> None:
     """Validate REX exports: directories, .tar, .tar.gz/.tgz, .zip or a bare rex.json.
 
     A folder holding bagit.txt and no rex.json is read as a BagIt bag: its manifests are
     checked against the files, then data/ is validated as the export.
+
+    A PATH may be a URL (s3://bucket/run.tar.gz, https://host/run.zip, gs://bucket/run/),
+    read through fsspec: pip install 'rexport[s3]' (or [gcs], [remote] for https).
 
     Exit status: 0 valid (warnings allowed unless --strict), 1 invalid, 2 usage error or
     unreadable input; with several PATHs, the worst of them; 130 interrupted (no report).
@@ -95,8 +115,11 @@ def command(ctx: click.Context, paths: tuple[str, ...], fmt: str, output: str | 
     try:
         _check_codes(select, "--select")
         _check_codes(ignore, "--ignore")
+        options = _storage_options(storage_option, endpoint_url)
+        _check_executor(executor)
         reports = run(paths, strict=strict, select=select, ignore=ignore, jobs=jobs,
-                      max_files=max_files, max_bytes=max_bytes, progress=progress and not quiet)
+                      max_files=max_files, max_bytes=max_bytes, progress=progress and not quiet,
+                      storage_options=options, verify_remote=verify_remote, executor=executor)
         sarif = {"base": sarif_base, "category": sarif_category, "spec_url": sarif_spec_url}
         text = _render(fmt, reports, output=output, color=color, verbosity=verbose - quiet,
                        sarif=sarif)
@@ -115,12 +138,30 @@ def command(ctx: click.Context, paths: tuple[str, ...], fmt: str, output: str | 
 def _check_codes(values: tuple[str, ...], option: str) -> None:
     # checked before any export is read, so that a typo is a usage error (exit 2)
     # rather than a filter that silently keeps nothing
-    from rexport.findings import code_filter
+    from rexport.selection import code_filter
 
     try:
         code_filter(values, ())
     except ValueError as exc:
         raise click.BadOptionUsage(option, f"Invalid value for '{option}': {exc}") from None
+
+
+def _storage_options(pairs: tuple[str, ...], endpoint_url: str | None) -> dict[str, Any]:
+    from rexport.remote import parse_options
+
+    try:
+        return parse_options(pairs, endpoint_url)
+    except ValueError as exc:
+        raise click.BadOptionUsage("--storage-option", f"Invalid value for "
+                                   f"'--storage-option': {exc}") from None
+
+
+def _check_executor(executor: str | None) -> None:
+    from rexport.executors import SPEC
+
+    if executor is not None and not SPEC.match(executor.strip()):
+        raise click.BadOptionUsage("--executor", f"Invalid value for '--executor': "
+                                   f"{executor!r} is not local, local:N or dask://HOST:PORT")
 
 
 def _render(fmt: str, reports: list[Report], *, output: str | None, color: str,

@@ -9,7 +9,8 @@ from typing import Any
 from rexport.pack.errors import PackError
 from rexport.pack.hashing import Hashed
 from rexport.pack.members import Member
-from rexport.versions import SPEC_VERSION, __version__
+from rexport.schema.minors import version_needed
+from rexport.versions import __version__
 
 # The bundle: one file that an editor can fetch and check the whole manifest with.
 MANIFEST_SCHEMA = "https://rex.example.org/schemas/v1/rex.bundle.schema.json"
@@ -35,7 +36,7 @@ def assemble(sections: Mapping[str, Any], members: Sequence[Member],
     manifest: dict[str, Any] = {
         # editors that honour $schema check the manifest as it is edited (spec EXP-06)
         "$schema": MANIFEST_SCHEMA,
-        "rex_version": SPEC_VERSION,
+        "rex_version": "",  # named below, once the members are known
         "created": created,
         "producer": dict(producer) if producer else {"name": "rexport", "version": __version__},
         "files": [file_entry(m, hashed[m.path]) for m in ordered],
@@ -46,6 +47,9 @@ def assemble(sections: Mapping[str, Any], members: Sequence[Member],
             manifest[key] = value
     from rexport.canonical import export_digest  # orjson and RFC 8785: once files are hashed
 
+    # the earliest version defining every member (VER-06): 1.0 validators keep reading an
+    # export that uses nothing a later minor added, without a REX-V103 warning
+    manifest["rex_version"] = version_needed(manifest)
     manifest["export_digest"] = export_digest(manifest)
     return manifest
 

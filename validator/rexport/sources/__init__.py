@@ -1,7 +1,8 @@
 """One reader interface over every export container: directory, tar, tar.gz, zip, bare rex.json.
 
-``open_source(path, max_files=..., max_bytes=...)`` picks the reader; each checks member
-names (rexport.paths), kinds, duplicates, twins and caps once, as it walks, and never writes.
+``open_source(path, max_files=..., max_bytes=...)`` picks the reader (a URL's is in
+rexport.sources.remote); each checks member names (rexport.paths), kinds, duplicates, twins
+and caps once, as it walks, and never writes.
 ``read_manifest(path)`` reads only the manifest of an export.
 """
 
@@ -9,42 +10,35 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Mapping
 from typing import Any
 
 from rexport.limits import MAX_BYTES, MAX_FILES
 from rexport.parsing import load_json
 from rexport.paths import display
-from rexport.sources.base import Entry, InputError, ManifestError, Source
+from rexport.sources.base import Entry, InputError, ManifestError, Source, container_of
 
-__all__ = ["Entry", "InputError", "ManifestError", "Source", "open_source", "read_manifest"]
+__all__ = ["Entry", "InputError", "ManifestError", "Source", "container_of", "open_source",
+           "read_manifest"]
 
 _SNIFF = 512 + 8
 
 
-def _container(path: str, head: bytes) -> str | None:
-    """The container a file holds, by its name first and its first bytes else."""
-    lower = os.path.basename(path).lower()
-    for suffix, kind in ((".tar.gz", "tar.gz"), (".tgz", "tar.gz"), (".tar", "tar"),
-                         (".zip", "zip"), (".json", "manifest")):
-        if lower.endswith(suffix):
-            return kind
-    if head.startswith(b"\x1f\x8b"):
-        return "tar.gz"
-    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
-        return "zip"
-    if head[257:262] == b"ustar":
-        return "tar"
-    if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
-        return "manifest"
-    return None
-
-
 def open_source(path: str | os.PathLike[str], *, max_files: int = MAX_FILES,
-                max_bytes: int = MAX_BYTES) -> Source:
-    """Return the Source for the export at ``path``; raise InputError (REX-U101/U102/U103).
+                max_bytes: int = MAX_BYTES,
+                storage_options: Mapping[str, Any] | None = None) -> Source:
+    """Return the Source for the export at ``path``; raise InputError (REX-U1xx).
 
-    ``max_files`` caps the number of entries, ``max_bytes`` the sum of member sizes.
+    ``max_files`` caps the number of entries, ``max_bytes`` the sum of member sizes. A URL
+    (``s3://``, ``https://``, ...) is read through fsspec with ``storage_options``.
     """
+    from rexport.sources.remote_io import is_url
+
+    if is_url(path):
+        from rexport.sources.remote import open_remote
+
+        return open_remote(str(path), storage_options or {}, max_files=max_files,
+                           max_bytes=max_bytes)
     name = os.fsdecode(path)
     shown = display(name)
     try:
@@ -70,7 +64,7 @@ def open_source(path: str | os.PathLike[str], *, max_files: int = MAX_FILES,
             head = fp.read(_SNIFF)
     except OSError as exc:
         raise InputError("REX-U103", f"'{shown}' cannot be read: {exc.strerror}") from None
-    kind = _container(name, head)
+    kind = container_of(name, head)
     if kind is None:
         raise InputError("REX-U102", f"'{shown}' is not a directory, .tar, .tar.gz, .tgz, "
                                      ".zip or rex.json")

@@ -17,10 +17,6 @@ from rexport.findings import Finding
 from rexport.limits import MANIFEST_CAP
 from rexport.paths import TwinFinder, display, path_problems
 
-# A compressed stream is stopped early once this much of one member was read at a ratio
-# above RATIO_LIMIT: it bounds the time a bomb can take without judging a member on a
-# short prefix (smaller members are judged on their whole size, once read).
-RATIO_EARLY_STOP = 64 << 20
 TRAILING_SCAN = 1 << 20  # bytes after an archive's end that are looked at, at most
 
 _SPECIAL = {"device": "a device file", "fifo": "a FIFO",
@@ -96,6 +92,24 @@ class Entry:
         return self.opener()
 
 
+def container_of(path: str, head: bytes) -> str | None:
+    """The container a file holds, by its name first and its first bytes else."""
+    lower = os.path.basename(path).lower()
+    for suffix, kind in ((".tar.gz", "tar.gz"), (".tgz", "tar.gz"), (".tar", "tar"),
+                         (".zip", "zip"), (".json", "manifest")):
+        if lower.endswith(suffix):
+            return kind
+    if head.startswith(b"\x1f\x8b"):
+        return "tar.gz"
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        return "zip"
+    if head[257:262] == b"ustar":
+        return "tar"
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
+        return "manifest"
+    return None
+
+
 @dataclass
 class Scanned:
     """A source's files read ahead in bulk, for a walk that would report nothing itself.
@@ -163,7 +177,10 @@ class Source:
         except ContainerError as exc:
             ledger.report(exc.code, exc.message, exc.file or self.name)
         except OSError as exc:
-            ledger.report("REX-U103", f"reading failed: {exc.strerror or exc}", self.name)
+            # a remote reader's error says which input problem it is (TLS, credentials)
+            code = getattr(exc, "code", None)
+            code = code if isinstance(code, str) and code.startswith("REX-U") else "REX-U103"
+            ledger.report(code, f"reading failed: {exc.strerror or exc}", self.name)
         except MALFORMED as exc:
             # the format readers turn what they foresee into ContainerError; whatever a
             # malformed archive still manages to trip is a corrupt archive, not a crash

@@ -12,6 +12,7 @@ import io
 import os
 import struct
 import sys
+import zlib
 from bisect import bisect_left, bisect_right
 from typing import TYPE_CHECKING, BinaryIO, cast
 
@@ -28,6 +29,10 @@ from rexport.sources.gzip_helper import (
 
 if TYPE_CHECKING:
     import subprocess
+
+# the fastest inflater installed, for this process and the helper alike
+INFLATER = gzip_helper.inflater_module()
+gzip_helper.use_inflater(INFLATER)
 
 Buffer = bytearray | memoryview
 
@@ -308,9 +313,15 @@ def open_reader(fp: BinaryIO, trailing_scan: int) -> LocalReader | ChildReader:
 
 
 def _command(fd: int, trailing_scan: int) -> list[str]:
-    # -I -S: none of the user's environment, site or path; this file needs none of it
-    return [sys.executable, "-I", "-S", os.path.abspath(gzip_helper.__file__), str(fd),
-            str(trailing_scan)]
+    # -I -S: none of the user's environment, site or path; this file needs none of it but
+    # the inflater this process uses, whose location it is given
+    command = [sys.executable, "-I", "-S", os.path.abspath(gzip_helper.__file__), str(fd),
+               str(trailing_scan)]
+    if INFLATER is not zlib and INFLATER.__file__:
+        top = sys.modules[INFLATER.__name__.split(".")[0]]
+        package = os.path.dirname(os.path.abspath(top.__file__ or INFLATER.__file__))
+        command += [os.path.dirname(package), INFLATER.__name__]
+    return command
 
 
 def _child_possible() -> bool:

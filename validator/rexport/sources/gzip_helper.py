@@ -3,9 +3,10 @@
 Every piece of output (at most _PIECE bytes) carries its exact price in compressed bytes,
 so that a reader can judge the compression ratio of any stretch of output (spec EXP-04).
 Pieces are handed over in batches of about _BATCH bytes: the most a bomb can make either
-side hold. Run as ``python -I -S inflate.py FD TRAILING_SCAN``, this file writes the
-batches of the gzip file on FD to standard output (see rexport.sources.gzip_feed); it imports
-the standard library only, and little of it, so that the helper starts fast.
+side hold. Run as ``python -I -S gzip_helper.py FD TRAILING_SCAN [PATH MODULE]``, this file
+writes the batches of the gzip file on FD to standard output (see rexport.sources.gzip_feed);
+it imports little, so that the helper starts fast: the standard library, and the parent's
+faster inflater MODULE (found under PATH) when it has one (see INFLATERS).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import os
 import struct
 import sys
 import zlib
+from types import ModuleType
 
 # The helper process imports this file alone: typing (and what it pulls in) would add to
 # the wait for the first batch, so it is read by type checkers only.
@@ -24,6 +26,32 @@ if TYPE_CHECKING:
 
     class Raw(Protocol):
         def read(self, n: int, /) -> bytes: ...
+
+# Inflaters with zlib's decompressobj interface (max_length, unconsumed_tail, unused_data,
+# eof), fastest first: ISA-L's (the isal package, a dependency where it has wheels) inflates
+# in about half zlib's time, zlib-ng's in a little more; the standard library's is the fallback.
+INFLATERS = ("isal.isal_zlib", "zlib_ng.zlib_ng")
+
+
+def inflater_module() -> ModuleType:
+    """The fastest importable module of INFLATERS, else zlib."""
+    for name in INFLATERS:
+        try:
+            __import__(name)
+        except ImportError:
+            continue
+        return sys.modules[name]
+    return zlib
+
+
+_ZLIB = zlib  # set by use_inflater: the helper process chooses after its path is known
+
+
+def use_inflater(module: ModuleType) -> None:
+    """Inflate with ``module`` from now on (one of INFLATERS, or zlib)."""
+    global _ZLIB
+    _ZLIB = module
+
 
 RAW_CHUNK = 1 << 20  # read from the file in large pieces
 _FEED = 1 << 16  # input given to zlib per call: what it leaves unconsumed is copied back
@@ -51,7 +79,7 @@ class _Inflater:
     def __init__(self, raw: Raw, trailing_scan: int) -> None:
         self._raw = raw
         self._trailing_scan = trailing_scan
-        self._zlib = zlib.decompressobj(31)
+        self._zlib = _ZLIB.decompressobj(31)
         self._chunk = b""
         self._chunk_pos = 0
         self._pending = b""
@@ -105,7 +133,7 @@ class _Inflater:
             raise InflateError("the gzip stream is truncated")
         try:
             out = self._zlib.decompress(data, _PIECE)
-        except zlib.error as exc:
+        except (zlib.error, _ZLIB.error) as exc:
             raise InflateError(f"the gzip stream is corrupt: {exc}") from None
         if self._zlib.eof:
             # what follows the member is in unused_data; unconsumed_tail may then still
@@ -131,7 +159,7 @@ class _Inflater:
             self.members += 1
             if self.members > _MAX_MEMBERS:
                 raise InflateError(f"more than {_MAX_MEMBERS} gzip members")
-            self._zlib = zlib.decompressobj(31)
+            self._zlib = _ZLIB.decompressobj(31)
             self._pending = leftover
             return
         self.eof = True
@@ -295,4 +323,10 @@ def _child(fd: int, trailing_scan: int) -> int:
 
 
 if __name__ == "__main__":
+    if len(sys.argv) > 4:
+        # -I -S leaves site-packages out: the parent names its inflater and where it lives,
+        # and both sides must inflate alike (the helper's batches are checked against its own)
+        sys.path.append(sys.argv[3])
+        __import__(sys.argv[4])
+        use_inflater(sys.modules[sys.argv[4]])
     sys.exit(_child(int(sys.argv[1]), int(sys.argv[2])))

@@ -8,9 +8,9 @@ import os
 from collections.abc import Callable
 from typing import BinaryIO, cast
 
-from rexport.limits import RATIO_LIMIT, RATIO_MIN_SIZE
+from rexport.limits import RATIO_LIMIT, RATIO_MIN_SIZE, RATIO_PREFIX
 from rexport.paths import display
-from rexport.sources.base import RATIO_EARLY_STOP, ContainerError
+from rexport.sources.base import ContainerError
 from rexport.sources.gzip_feed import Buffer, GzipFeed
 
 # the most one read or skip of a member takes at once: memory stays bounded however large it is
@@ -151,7 +151,7 @@ class MemberData:
                    f"(more than {RATIO_LIMIT}:1)")
         if self.left == 0:
             self._report("REX-X115", message, display(self.path))
-        elif done >= RATIO_EARLY_STOP:
+        elif done >= RATIO_PREFIX:
             self.error = ContainerError("REX-X115", message + ": reading stopped",
                                         display(self.path))
             self.left = 0

@@ -78,9 +78,8 @@ class ZipSource(Source):
                  ) -> Iterator[Entry]:
         """The members in central directory order; ``whole``: a walk over all of them, which
         a directory claiming more entries than the cap is not even started for."""
-        with open(self.path, "rb", buffering=1 << 16) as fp, \
-                open(self.path, "rb", buffering=0) as local:
-            size = os.fstat(fp.fileno()).st_size
+        with self.open_file(buffered=True) as fp, self.open_file(buffered=False) as local:
+            size = self.size_of(fp)
             directory = read_directory(fp, size)
             if whole and directory.count > ledger.max_files:
                 ledger.report("REX-X113", f"the central directory lists {directory.count} "
@@ -99,11 +98,20 @@ class ZipSource(Source):
                 spans.append((item.header_offset, data_at + item.compress_size, display(path)))
                 opener: Callable[[], BinaryIO] | None = None
                 if kind == "file":
-                    opener = _opener(self.path, item, data_at, sink, display(path))
+                    opener = _opener(self.open_file, item, data_at, sink, display(path))
                 yield Entry(path, kind, item.file_size if kind == "file" else 0, safe, opener)
             _check_layout(spans, ledger)
 
-    def _inspect(self, item: Central, local: io.FileIO, cd_start: int, ledger: Ledger
+    def open_file(self, *, buffered: bool) -> BinaryIO:
+        """A new handle on the archive (its readers are not shared between threads)."""
+        buffering = 1 << 16 if buffered else 0
+        return open(self.path, "rb", buffering=buffering)
+
+    def size_of(self, fp: BinaryIO) -> int:
+        """The archive's size in bytes, ``fp`` being a handle on it."""
+        return os.fstat(fp.fileno()).st_size
+
+    def _inspect(self, item: Central, local: BinaryIO, cd_start: int, ledger: Ledger
                  ) -> tuple[str, bool, int]:
         """Return (kind, refused, data offset) after the local header checks.
 
@@ -160,8 +168,8 @@ def _check_layout(spans: list[tuple[int, int, str]], ledger: Ledger) -> None:
             ledger.report("REX-X118", f"'{second}' overlaps '{first}'", second)
 
 
-def _opener(path: str, item: Central, data_at: int, sink: Source, shown: str
-            ) -> Callable[[], BinaryIO]:
+def _opener(open_file: Callable[..., BinaryIO], item: Central, data_at: int, sink: Source,
+            shown: str) -> Callable[[], BinaryIO]:
     def open_member() -> BinaryIO:
         info = zipfile.ZipInfo(item.name)
         info.compress_type = item.method
@@ -169,7 +177,7 @@ def _opener(path: str, item: Central, data_at: int, sink: Source, shown: str
         info.file_size = item.file_size
         info.CRC = item.crc
         info.flag_bits = item.flags
-        fp = open(path, "rb", buffering=0)  # noqa: SIM115 - owned by the ZipExtFile
+        fp = open_file(buffered=False)  # owned by the ZipExtFile
         fp.seek(data_at)
         try:
             member = zipfile.ZipExtFile(fp, "r", info, None, True)

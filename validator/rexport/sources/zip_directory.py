@@ -44,6 +44,7 @@ class Central:
     file_size: int
     external_attr: int
     header_offset: int
+    extra_len: int = 0  # of the central record's extra field
 
 
 def read_directory(fp: BinaryIO, file_size: int) -> Directory:
@@ -140,6 +141,6 @@ def iter_central(fp: BinaryIO, directory: Directory) -> Iterator[Central]:
             raise corrupt("the central directory is larger than the end record says")
         fsize, csize, offset = _zip64(extra, [fsize, csize, offset])
         yield Central(raw_name, _decode(raw_name, flags), system, flags, method, crc, csize,
-                      fsize, external, offset + directory.shift)
+                      fsize, external, offset + directory.shift, len(extra))
     if used != directory.size:
         raise corrupt("the central directory holds more than its entry count says")
