@@ -9,9 +9,18 @@ from typing import Any
 import pytest
 from helpers.exports import build_manifest
 from rexport.canonical import export_digest
-from rexport.checks import integrity, references, safety, scanned_files, secrets
+from rexport.checks import (
+    integrity,
+    redactions,
+    references,
+    safety,
+    scanned_files,
+    schema,
+    secrets,
+)
 from rexport.checks.completeness import Tracker
 from rexport.json_values import index_columns
+from rexport.schema import minors
 
 FILES = {f"data/{i:03d}/part-{i:04d}.bin": bytes([i % 256]) * (i + 1) for i in range(1500)}
 KEY = "AKIAABCDEFGHIJKLMNOP"  # an AWS access key id the secrets check reports
@@ -71,6 +80,9 @@ MANIFESTS = {
     "twins": _with(lambda m: m["files"][1].update(path=m["files"][0]["path"].upper())),
     "a size past 2**53": _with(lambda m: m["files"][1].update(size=2**60)),
     "an unlisted reference": _with(lambda m: m["config"].update(path="missing.yaml")),
+    "a marker in a path": _with(lambda m: m["files"][5].update(path="[REDACTED]")),
+    "a marker in a role": _with(lambda m: m["files"][6].update(role="[REDACTED]")),
+    "a marker elsewhere": _with(lambda m: m["config"].update(token="[REDACTED]")),
 }
 
 
@@ -85,6 +97,17 @@ def test_checks_given_the_columns_find_what_they_find_alone(name: str) -> None:
     assert references.check(manifest, index=index) == references.check(manifest)
     assert integrity.check_export_digest(manifest, index=index) == \
         integrity.check_export_digest(manifest)
+    assert redactions.unmatched(manifest, index=index) == redactions.unmatched(manifest)
+    assert schema.check(manifest, strict=False, index_closed=True) == \
+        schema.check(manifest, strict=False)
+
+
+def test_a_closed_index_holds_only_members_of_the_first_minor() -> None:
+    # schema.check looks for members a later minor added outside such an index only
+    closed = {("files", "*", name) for name in ("path", "size", "media_type", "role",
+                                                "digests")} | {("files", "*", "digests", "sha256")}
+    assert closed.isdisjoint(minors.added_after(minors.FIRST))
+    assert minors.added_after(minors.FIRST)  # a later minor did add members
 
 
 def test_the_findings_differ_where_they_should() -> None:
@@ -95,6 +118,9 @@ def test_the_findings_differ_where_they_should() -> None:
         manifest = MANIFESTS[name]
         assert secrets.scan_manifest(manifest, index=index_columns(manifest["files"])), name
     assert safety.check_manifest_paths(MANIFESTS["an unsafe path"])
+    for name in ("a marker in a path", "a marker in a role", "a marker elsewhere"):
+        manifest = MANIFESTS[name]
+        assert redactions.unmatched(manifest, index=index_columns(manifest["files"])), name
     assert safety.check_manifest_paths(MANIFESTS["twins"])
     big = MANIFESTS["a size past 2**53"]
     with pytest.raises(ValueError):  # RFC 8785 has no such number, with the columns or not

@@ -221,7 +221,7 @@ def _check_parsed(manifest: dict[str, Any], found: list[Finding], *, strict: boo
     finally:
         if aside is not None:
             aside.close()
-    found.extend(redactions.unmatched(manifest))
+    found.extend(redactions.unmatched(manifest, index=index))
     found.extend(secrets.scan_manifest(manifest, index=index, index_clean=text_clean))
     found.extend(safety.check_manifest_paths(manifest, index=index, clean=paths_clean))
     found.extend(safety.check_member_paths(manifest))
