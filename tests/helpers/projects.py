@@ -1,8 +1,10 @@
-"""A small scikit-learn project as such projects are written, not for rexport: params.yaml,
-a train.py writing metrics.yaml and a model file, pinned requirements, a stale conda file."""
+"""Projects to export: a small scikit-learn project as such projects are written, not for
+rexport (params.yaml, a train.py writing metrics.yaml and a model file, pinned requirements, a
+stale conda file), and one of the standard library only."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from importlib import metadata
@@ -92,3 +94,31 @@ def rexport_environ(cache: Path, **more: str) -> dict[str, str]:
     env.setdefault("UV_CACHE_DIR", os.environ.get("UV_CACHE_DIR", str(home / "uv")))
     env.pop("SOURCE_DATE_EPOCH", None)
     return env
+
+
+# a project of the standard library only: its metrics follow its config and its input data, so
+# a replay that ran another config or other data would not reproduce
+STDLIB_TRAIN = """\
+import json, pathlib
+config = json.loads(pathlib.Path("config.json").read_text())
+rows = pathlib.Path("data/rows.csv").read_text().splitlines()
+pathlib.Path("out").mkdir(exist_ok=True)
+pathlib.Path("out/metrics.json").write_text(json.dumps(
+    {"accuracy": round(len(rows) * config["scale"], 4), "loss": 0.5}))
+pathlib.Path("out/model.txt").write_text("weights\\n")
+"""
+
+
+def stdlib_project(root: Path) -> Path:
+    """A git repository at ``root`` holding STDLIB_TRAIN, its config and (ignored by git) its
+    data, committed; returns ``root``."""
+    (root / "data").mkdir(parents=True)
+    (root / "train.py").write_text(STDLIB_TRAIN)
+    (root / "config.json").write_text(json.dumps({"scale": 0.25, "random_state": 3}))
+    (root / "requirements.txt").write_text("# the standard library is enough\n")
+    (root / ".gitignore").write_text("data/\nout/\n")
+    (root / "data" / "rows.csv").write_text("a\nb\nc\n")
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "init")
+    return root

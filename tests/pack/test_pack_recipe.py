@@ -6,53 +6,28 @@ from __future__ import annotations
 import json
 import subprocess
 from pathlib import Path
-from typing import Any
 
 import pytest
 import rexport
 from click.testing import CliRunner, Result
-from helpers.projects import git
+from helpers.exports import read_manifest
+from helpers.projects import stdlib_project
 from rexport.cli import cli
 from rexport.pack.specs import DEFAULT_TOLERANCE
 
 DIGEST = "ab" * 32
-# an experiment of the standard library only: its metrics follow its config, so a replay that
-# ran another config would not reproduce
-TRAIN = """\
-import json, pathlib
-config = json.loads(pathlib.Path("config.json").read_text())
-rows = pathlib.Path("data/rows.csv").read_text().splitlines()
-pathlib.Path("out").mkdir(exist_ok=True)
-pathlib.Path("out/metrics.json").write_text(json.dumps(
-    {"accuracy": round(len(rows) * config["scale"], 4), "loss": 0.5}))
-pathlib.Path("out/model.txt").write_text("weights\\n")
-"""
 
 
 def pack(*args: str) -> Result:
     return CliRunner().invoke(cli, ["pack", *args])
 
 
-
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    root = tmp_path / "project"
-    (root / "data").mkdir(parents=True)
-    (root / "train.py").write_text(TRAIN)
-    (root / "config.json").write_text(json.dumps({"scale": 0.25, "random_state": 3}))
-    (root / "requirements.txt").write_text("# the standard library is enough\n")
-    (root / ".gitignore").write_text("data/\nout/\n")
-    (root / "data" / "rows.csv").write_text("a\nb\nc\n")
+    root = stdlib_project(tmp_path / "project")
     (root / "data" / "test.idx").write_text("0\n2\n")
-    git(root, "init", "-q")
-    git(root, "add", "-A")
-    git(root, "commit", "-qm", "init")
     subprocess.run(["python", "train.py"], cwd=root, check=True)
     return root
-
-
-def manifest_of(out: Path) -> dict[str, Any]:
-    return json.loads((out / "rex.json").read_text())  # type: ignore[no-any-return]
 
 
 def test_pack_with_replay_options_replays(project: Path, tmp_path: Path,
@@ -65,7 +40,7 @@ def test_pack_with_replay_options_replays(project: Path, tmp_path: Path,
                   "--data", "rows=data/rows.csv", "--replay-command", "python train.py",
                   "--tolerance", "accuracy=abs:0.01")
     assert result.exit_code == 0, result.output
-    manifest = manifest_of(out)
+    manifest = read_manifest(out)
     assert manifest["replay"] == {
         "command": ["python", "train.py"], "working_directory": "code",
         "metrics_file": "out/metrics.json",
@@ -95,7 +70,7 @@ def test_datasets_splits_entry_points_container_governance(project: Path, tmp_pa
                   "--split", "test=rows:data/test.idx", "--entry-point", "train=train.py:main",
                   "--container", image, "--license", "Apache-2.0", "--creator", "Ada")
     assert result.exit_code == 0, result.output
-    manifest = manifest_of(out)
+    manifest = read_manifest(out)
     rows, raw = manifest["data"]["datasets"]
     assert (rows["id"], rows["license"], rows["access"]) == ("rows", "CC-BY-4.0", "public")
     assert rows["identifiers"] == [{"type": "doi", "value": "10.24432/C56C76"}]

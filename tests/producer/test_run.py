@@ -10,28 +10,17 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 import rexport
 from click.testing import CliRunner, Result
-from helpers.projects import git
+from helpers.exports import read_manifest
+from helpers.projects import git, stdlib_project
 from rexport.cli import cli
 
 ROOT = Path(__file__).resolve().parents[2]
-# a project of the standard library only; its metrics follow its config and its input data
-TRAIN = """\
-import json, pathlib
-config = json.loads(pathlib.Path("config.json").read_text())
-rows = pathlib.Path("data/rows.csv").read_text().splitlines()
-pathlib.Path("out").mkdir(exist_ok=True)
-pathlib.Path("out/metrics.json").write_text(json.dumps(
-    {"accuracy": round(len(rows) * config["scale"], 4), "loss": 0.5}))
-pathlib.Path("out/model.txt").write_text("weights\\n")
-"""
 RUN_ARGS = ["--metrics", "out/metrics.json", "--artifact", "out/model.txt", "--config",
             "config.json", "--data", "rows=data/rows.csv", "--tolerance", "accuracy=abs:0.01"]
-
 
 
 def run(*args: str) -> Result:
@@ -40,30 +29,17 @@ def run(*args: str) -> Result:
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path / "project"
-    (root / "data").mkdir(parents=True)
-    (root / "train.py").write_text(TRAIN)
-    (root / "config.json").write_text(json.dumps({"scale": 0.25, "random_state": 3}))
-    (root / "requirements.txt").write_text("# the standard library is enough\n")
-    (root / ".gitignore").write_text("data/\nout/\n")
-    (root / "data" / "rows.csv").write_text("a\nb\nc\n")
-    git(root, "init", "-q")
-    git(root, "add", "-A")
-    git(root, "commit", "-qm", "init")
+    root = stdlib_project(tmp_path / "project")
     monkeypatch.chdir(root)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     return root
-
-
-def manifest_of(out: Path) -> dict[str, Any]:
-    return json.loads((out / "rex.json").read_text())  # type: ignore[no-any-return]
 
 
 def test_a_run_is_recorded_and_replays(project: Path, tmp_path: Path) -> None:
     out = tmp_path / "export"
     result = run("-o", str(out), *RUN_ARGS, "--", "python", "train.py")
     assert result.exit_code == 0, result.output
-    m = manifest_of(out)
+    m = read_manifest(out)
     assert m["replay"]["command"] == ["python", "train.py"]
     assert m["replay"]["working_directory"] == "code"
     assert m["replay"]["metrics_file"] == "out/metrics.json"
@@ -119,7 +95,7 @@ def test_a_tracked_output_keeps_its_committed_bytes(project: Path, tmp_path: Pat
     result = run("-o", str(out), *RUN_ARGS, "--", "python", "train.py")
     assert result.exit_code == 0, result.output
     assert (out / "code" / "out" / "metrics.json").read_text() == '{"accuracy": 0.1, "loss": 9}'
-    artifact = next(a for a in manifest_of(out)["results"]["artifacts"] if a["name"] == "metrics")
+    artifact = next(a for a in read_manifest(out)["results"]["artifacts"] if a["name"] == "metrics")
     assert json.loads((out / artifact["path"]).read_text())["accuracy"] == 0.75
     assert rexport.validate(out, strict=True).valid
 
@@ -138,7 +114,7 @@ def test_without_it_only_the_times_differ(project: Path, tmp_path: Path) -> None
     for name in ("a", "b"):
         assert run("-o", str(tmp_path / name), "-q", *RUN_ARGS, "--",
                    "python", "train.py").exit_code == 0
-        m = manifest_of(tmp_path / name)
+        m = read_manifest(tmp_path / name)
         for step in m["lineage"]["steps"]:
             del step["started"], step["ended"]
         del m["export_digest"]
@@ -175,9 +151,9 @@ def test_a_command_naming_no_file_takes_its_code_from_the_entry_point(
     result = run("-o", str(out), *RUN_ARGS, "--entry-point", "train=train.py:main", "--",
                  "sh", "-c", "python train.py")
     assert result.exit_code == 0, result.output
-    [step] = manifest_of(out)["lineage"]["steps"]
+    [step] = read_manifest(out)["lineage"]["steps"]
     assert step["code"] == {"path": "code/train.py"}
-    assert manifest_of(out)["replay"]["command"] == ["sh", "-c", "python train.py"]
+    assert read_manifest(out)["replay"]["command"] == ["sh", "-c", "python train.py"]
 
 
 def test_replay_workdir_is_for_pack_only(project: Path, tmp_path: Path) -> None:

@@ -195,7 +195,7 @@ def install(venv: Venv, lockfile: Lockfile, dest: Path) -> None:
     own file: what it sees is exactly what was checked, whatever encoding tricks the original
     holds.
     """
-    dest.write_text("".join(f"{line}\n" for line in lockfile.lines), encoding="ascii")
+    dest.write_text(lockfile.checked_text(), encoding="ascii")
     code, lines = run_tool(install_command(venv, lockfile, dest), env=venv.env, cwd=venv.home,
                            log=dest.with_suffix(".log"))
     venv.log += lines

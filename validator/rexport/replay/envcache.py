@@ -169,7 +169,7 @@ def provide(python: str, locks: Sequence[tuple[Lockfile, Path]], *, site_package
         venv = _build(python, workdir / "venv", locks, site_packages=site_packages,
                       installer=installer, home=home, caller_settings=caller_settings)
         return Provided(venv, "off", seconds=time.monotonic() - start)
-    checked = ["".join(f"{line}\n" for line in lock.lines).encode("ascii") for lock, _ in locks]
+    checked = [lock.checked_text().encode("ascii") for lock, _ in locks]
     wanted = key(python, checked, site_packages, caller_settings)
     envs = cache_root() / "envs"
     try:

@@ -55,6 +55,10 @@ class Lockfile:
     lines: list[str] = field(default_factory=list)
     hashes: bool = False
 
+    def checked_text(self) -> str:
+        """The checked lines as the installer is given them, one a line."""
+        return "".join(f"{line}\n" for line in self.lines)
+
     @property
     def requirements(self) -> bool:
         """True when the lockfile names at least one package to install."""
