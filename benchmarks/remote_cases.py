@@ -118,7 +118,9 @@ def inflater_case(small_tgz: Path, *, case: Callable[..., Any], command: Callabl
         command(f"`validate` on the `.tar.gz` ({INFLATER.__name__})",
                 rexport_cmd(f"validate -q {small_tgz}")),
         command("`gzip -dc`", f"gzip -dc {small_tgz} > /dev/null"),
-        1.2, memory_mib=100, why=INFLATER_WHY)
+        # the quick mark guards against regression while the goal (1.2x) is missed: the ratio
+        # seen under a continuous-integration runner's load (1.74x), 25% of noise beside it
+        1.2, memory_mib=100, why=INFLATER_WHY, quick_mark=1.5)
 
 
 __all__ = ["inflater_case", "remote_cases", "start_store"]

@@ -9,7 +9,8 @@ Usage (from the repository root):
 Each pair of commands runs interleaved, after a warm-up, so that machine noise hits both; the
 best time of each is kept, and the peak resident memory of rexport's processes (from wait4).
 A case passes when its ratio meets its mark; --tolerance loosens every mark (--quick: 1.25, a
-ratio may regress 25% past its mark before the check fails). Exit 1 when a case fails.
+ratio may regress 25% past its mark before the check fails). A case that misses is measured
+once more, and judged on the best of all its runs. Exit 1 when a case fails.
 """
 
 from __future__ import annotations
@@ -102,6 +103,12 @@ def main() -> int:
     for case in cases:
         measure(case, repeats)
         case.judge(args.quick, tolerance)
+        if not case.passed:
+            # a miss is measured once more before it counts: a burst of other work on the
+            # machine can take one series of runs, rarely two; the best of all runs is kept
+            measure(case, repeats)
+            case.problems.clear()
+            case.judge(args.quick, tolerance)
         if case.name.startswith("manifest-100k-invalid"):
             same_errors(case)
         rows.append(row(case, args.quick))
