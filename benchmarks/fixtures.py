@@ -150,3 +150,8 @@ def pack_tree(root: Path, size: int) -> Path:
             fp.write(rng.randbytes(MiB))
     (root / "metrics.json").write_text('{"accuracy": 0.5}\n', encoding="utf-8")
     return root
+
+
+def many_exports(root: Path, count: int) -> list[Path]:
+    """``count`` small directory exports (five files each) under root: pre-commit's batch."""
+    return [small_files(root / f"export-{i:02d}", 5) for i in range(count)]

@@ -20,6 +20,13 @@ from pathlib import Path
 from typing import Any
 
 KEY, SECRET = "REXPORTBENCHKEY", "REXPORTBENCHSECRET"
+S3_WHY = ("over s3:// a .tar.gz is inflated in the validating process (the helper reads a "
+          "local file by its descriptor), while the reference spreads download, inflation "
+          "and hashing over three processes")
+INFLATER_WHY = ("the fixture is random bytes, which deflate stores rather than compresses: "
+                "the inflater alone is quicker than gzip -dc, and the validating process (40,000 "
+                "tar headers, 20,000 hashes, the manifest's checks: the Python per member) is "
+                "the longer side")
 
 
 def _free_port() -> int:
@@ -88,14 +95,16 @@ def remote_cases(work: Path, archives: dict[str, Path], *, case: Callable[..., A
         inflate = " | gzip -dc" if name.endswith(".tar.gz") else ""
         cases.append(case(
             f"s3-{name}-vs-rclone-cat",
-            command(f"rexport validate s3://.../{name}",
+            command(f"`validate s3://.../{name}`",
                     f"{_env_prefix()} " + rexport_cmd(f"validate -q --endpoint-url {endpoint} "
                                                       f"{url}")),
             # the label goes into a markdown table: its pipes are escaped
-            command(f"rclone cat{inflate} | sha256sum".replace("|", "\\|"),
+            command(f"`rclone cat{inflate} | sha256sum`".replace("|", "\\|"),
                     f"{_rclone_cat(endpoint, 'bench/' + name)}{inflate} | sha256sum "
                     "> /dev/null"),
-            "<= 1.5x", 1.5, memory_mib=200))
+            # the three processes of the .tar.gz reference suffer less from a busy machine
+            1.5, memory_mib=200, why=S3_WHY if inflate else "",
+            quick_mark=1.8 if inflate else None))
     return cases
 
 
@@ -106,10 +115,12 @@ def inflater_case(small_tgz: Path, *, case: Callable[..., Any], command: Callabl
 
     return case(
         "small-targz-vs-gzip-fast-inflater",
-        command(f"rexport validate (.tar.gz, {INFLATER.__name__})",
+        command(f"`validate` on the `.tar.gz` ({INFLATER.__name__})",
                 rexport_cmd(f"validate -q {small_tgz}")),
-        command("gzip -dc", f"gzip -dc {small_tgz} > /dev/null"),
-        "<= 1.2x", 1.2, memory_mib=100)
+        command("`gzip -dc`", f"gzip -dc {small_tgz} > /dev/null"),
+        # the quick mark guards against regression while the goal (1.2x) is missed: the ratio
+        # seen under a continuous-integration runner's load (1.74x), 25% of noise beside it
+        1.2, memory_mib=100, why=INFLATER_WHY, quick_mark=1.5)
 
 
 __all__ = ["inflater_case", "remote_cases", "start_store"]

@@ -39,10 +39,36 @@ def test_known_differences_of_python_json(value: Any) -> None:
     assert canonical_bytes(value) == bytes(rfc8785.dumps(value))
 
 
+def _index(count: int, odd: Any) -> dict[str, Any]:
+    files = [{"path": f"data/{i:05d}.bin", "size": i, "digests": {"sha256": "ab" * 32}}
+             for i in range(count)]
+    files[count // 2]["weight"] = odd
+    return {"files": files, "config": {"C": 1.0, "lr": 0.1, "\U0001f600": [1e21]}, "z": None}
+
+
+@pytest.mark.parametrize("count", [1023, 1024, 1025, 5000])
+@pytest.mark.parametrize("odd", [1.0, 0.5, "x"])
+def test_large_manifests_with_values_the_fast_path_cannot_take(count: int, odd: Any) -> None:
+    # a long file index is encoded in slices, one slice of it through rfc8785
+    value = _index(count, odd)
+    assert canonical_bytes(value) == bytes(rfc8785.dumps(value))
+    assert canonical_bytes(value["files"]) == bytes(rfc8785.dumps(value["files"]))
+
+
 @pytest.mark.parametrize("bad", [2**53, float("nan"), math.inf, "\ud800"])
 def test_values_jcs_cannot_represent_raise(bad: Any) -> None:
     with pytest.raises(rfc8785.CanonicalizationError):
         canonical_bytes({"x": bad})
+    with pytest.raises(rfc8785.CanonicalizationError):
+        canonical_bytes(_index(3000, bad))
+    with pytest.raises(rfc8785.CanonicalizationError):
+        export_digest(_index(3000, bad))
+
+
+def test_a_lone_surrogate_in_a_key_raises_as_rfc8785_does() -> None:
+    # rfc8785 itself fails on such a key with UnicodeEncodeError, a ValueError
+    with pytest.raises(ValueError):
+        canonical_bytes({"a": 1.0, "\ud800": 1})
 
 
 def test_export_digest_ignores_mutable_members_only() -> None:

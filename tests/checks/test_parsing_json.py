@@ -212,6 +212,15 @@ def test_json_depth_equals_the_real_depth(value: Any, indent: int | None, ascii_
     assert json_depth(data) == reference_depth(value)
 
 
+@pytest.mark.parametrize(("data", "depth"), [
+    (b"[[]", 2), (b"][", 0), (b"[}", 1), (b"{[}]", 2), (b'["[", {"a": "}"}]', 2),
+    (b"[" * 100_000 + b"]" * 100_000, 100_000),  # a tower: counted one by one
+    (b"[" * 70 + b"]" * 69, 70),  # unbalanced: the highest level reached
+])
+def test_json_depth_of_towers_and_unbalanced_text(data: bytes, depth: int) -> None:
+    assert json_depth(data) == depth
+
+
 @settings(max_examples=200, deadline=None)
 @given(json_values)
 def test_load_json_agrees_with_json_loads_on_valid_documents(value: Any) -> None:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers.archives import pack
+from rexport import validation
 from rexport.findings import Finding
 from rexport.parsing import locate, place_findings
 from rexport.parsing._text import BOM
+from rexport.validation import validate
 
 DOC = {"rex_version": "1.0", "title": "iris \"q\" ~/a",
        "files": [{"path": "a.txt", "digests": {"sha256": "ab"}},
@@ -50,6 +54,26 @@ def test_json_members_and_items_are_placed_exactly(indent: int | str | None) -> 
     assert set(spans) == set(cases)
     for pointer, (key, value) in cases.items():
         check_span(text, spans[pointer], key, value)
+
+
+POINTERS = ["", "/title", "/files/1/digests/md5", "/files/1", "/a~1b/m~0n/2/deep", "/list",
+            "/files/7", "/nothing/here", "/files/0/path"]
+
+
+@pytest.mark.parametrize("indent", [None, 2, "\t"])
+def test_a_well_formed_text_is_placed_as_by_the_whole_walk(indent: int | str | None) -> None:
+    # the walk that ends once every pointer is found, and the whole document's span found
+    # without a walk, give what walking the whole text gives, whatever the pointers asked
+    data = (" " + json.dumps(DOC, indent=indent) + "\n\n").encode()
+    for first in range(len(POINTERS)):
+        for last in range(first + 1, len(POINTERS) + 1):
+            wanted = POINTERS[first:last]
+            assert locate(data, wanted, well_formed=True) == locate(data, wanted), wanted
+    # the whole document alone is placed from its bytes: columns count characters
+    text = json.dumps({"t\u00e9": "\u00e9t\u00e9 \u2713", "n": [1, 2]}, indent=indent,
+                      ensure_ascii=False)
+    for data in ((text + " \n").encode(), ("\n" + text).encode()):
+        assert locate(data, [""], well_formed=True) == locate(data, [""])
 
 
 def test_a_pointer_naming_nothing_gets_its_nearest_ancestor() -> None:
@@ -126,3 +150,19 @@ def test_many_findings_in_a_large_manifest_are_placed_in_one_walk() -> None:
     for pointer in wanted[::50]:
         line = spans[pointer][0]
         assert lines[line - 1].strip().startswith('"sha256"')
+
+
+INVALID = sorted(p for p in (Path(__file__).resolve().parents[2] / "examples" / "invalid").iterdir()
+                 if (p / "rex.json").is_file())
+
+
+@pytest.mark.parametrize("export", INVALID, ids=lambda p: p.name)
+@pytest.mark.parametrize("container", ["dir", "tar.gz", "zip"])
+def test_a_manifest_let_go_while_checked_is_read_again_to_place_findings(
+        export: Path, container: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = export if container == "dir" else pack(export, tmp_path / f"e.{container}")
+    kept = validate(target, jobs=1).findings
+    monkeypatch.setattr(validation, "KEEP_MAX", 0)
+    again = validate(target, jobs=1).findings
+    assert again == kept
+    assert all(f.line is not None for f in kept if f.file == "rex.json")

@@ -17,8 +17,9 @@ import referencing.exceptions
 from click.testing import CliRunner
 from jsonschema import Draft202012Validator
 from rexport.commands.schema import command as schema_command
-from rexport.schema import validators
+from rexport.schema import bundle, validators
 from rexport.schema.formats import FORMATS
+from rexport.schema.violations import SchemaError
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMAS = ROOT / "schemas" / "v1"
@@ -71,24 +72,24 @@ def test_every_resource_is_in_the_registry() -> None:
 
 
 def test_bundle_file_is_in_sync() -> None:
-    bundle = (SCHEMAS / validators.BUNDLE_FILE).read_text(encoding="utf-8")
-    assert bundle == validators.bundle_text()
+    written = (SCHEMAS / validators.BUNDLE_FILE).read_text(encoding="utf-8")
+    assert written == bundle.bundle_text()
     result = CliRunner().invoke(schema_command, ["bundle", "--check"])
     assert result.exit_code == 0, result.output
 
 
 def test_bundle_check_fails_on_a_stale_file(tmp_path: Path) -> None:
     stale = tmp_path / "bundle.json"
-    stale.write_text(validators.bundle_text().replace("REX v1", "REX v0", 1), encoding="utf-8")
+    stale.write_text(bundle.bundle_text().replace("REX v1", "REX v0", 1), encoding="utf-8")
     result = CliRunner().invoke(schema_command, ["bundle", "--check", "-o", str(stale)])
     assert result.exit_code == 1
     written = CliRunner().invoke(schema_command, ["bundle", "-o", str(stale)])
     assert written.exit_code == 0
-    assert stale.read_text(encoding="utf-8") == validators.bundle_text()
+    assert stale.read_text(encoding="utf-8") == bundle.bundle_text()
 
 
 def test_bundle_embeds_every_resource_and_stands_alone() -> None:
-    bundled = validators.bundle()
+    bundled = bundle.bundle()
     assert set(bundled["$defs"]) == set(validators.resources())
     # with an empty registry, the bundle alone must resolve every reference
     validator = Draft202012Validator(bundled, format_checker=validators.format_checker())
@@ -262,7 +263,7 @@ def _mutations(manifest: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]
             yield f"del {at}", removed
 
 
-def _signature(found: list[validators.SchemaError]) -> list[tuple[str, str, str]]:
+def _signature(found: list[SchemaError]) -> list[tuple[str, str, str]]:
     return [(e.pointer, e.keyword, e.schema_pointer) for e in found]
 
 
@@ -333,10 +334,100 @@ def _big_manifest(entries: int) -> dict[str, Any]:
     return manifest
 
 
+@pytest.mark.parametrize("strict", [False, True])
+def test_a_long_index_validated_in_slices_gives_what_the_whole_gives(
+        strict: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    manifest = _big_manifest(23)
+    for i in (0, 4, 5, 9, 22):  # slice edges and middles, with the slice of 5 below
+        manifest["files"][i]["size"] = -1
+    del manifest["files"][6]["role"]
+    manifest["files"][7]["x-note"] = 1
+    manifest["files"][8]["colour"] = "red"  # unknown: reported under strict only
+    manifest["files"][10]["digests"] = {"sha256": "zz"}
+    manifest["files"][11] = "not an entry"
+    manifest["title"] = 3
+    monkeypatch.setattr(validators, "_SLICE", 10**9)
+    whole = validators.errors(manifest, strict=strict, engine="rs")
+    monkeypatch.setattr(validators, "_SLICE", 5)
+    sliced = validators.errors(manifest, strict=strict, engine="rs")
+    assert sliced == whole
+    assert [e.pointer for e in whole] == [
+        e.pointer for e in validators.errors(manifest, strict=strict, engine="python")]
+    assert {"/files/22/size", "/files/11", "/title"} <= {e.pointer for e in whole}
+    assert ("/files/8" in {e.pointer for e in whole}) == strict
+
+
+def test_both_variants_at_once_give_what_each_gives_alone(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # a long index is then validated once, strictly (OPEN_IN_STRICT)
+    manifest = _big_manifest(23)
+    manifest["files"][2]["size"] = -1
+    del manifest["files"][3]["digests"]
+    manifest["files"][4]["colour"] = "red"
+    manifest["files"][5]["digests"]["sha257"] = "00"
+    manifest["files"][6]["digests"] = {"sha256": "zz", "colour": 1}
+    manifest["files"][7] = ["not", "an", "entry"]
+    manifest["files"][8]["role"] = "nothing"
+    manifest["files"][9]["x-note"] = {"deep": 1}
+    manifest["colour"] = 1
+    monkeypatch.setattr(validators, "_SLICE", 5)
+    assert validators.both_errors(manifest) == [
+        validators.errors(manifest), validators.errors(manifest, strict=True)]
+    unknown = {e.pointer for e in validators.both_errors(manifest)[1]
+               if e.keyword == "unevaluatedProperties"}
+    assert {"/files/4", "/files/5/digests", "/files/6/digests", ""} <= unknown
+
+
+def test_a_closed_index_is_validated_once_for_both_variants(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # no entry holds a member the schema does not define: its open errors are its strict ones
+    manifest = _big_manifest(23)
+    manifest["files"][2]["size"] = -1
+    manifest["files"][6]["digests"] = {"sha256": "zz"}
+    manifest["files"][8]["role"] = "nothing"
+    manifest["colour"] = 1
+    monkeypatch.setattr(validators, "_SLICE", 5)
+    apart = [validators.errors(manifest), validators.errors(manifest, strict=True)]
+    assert validators.both_errors(manifest, index_closed=True) == apart
+    assert validators.both_errors(manifest, (True,), index_closed=True) == apart[1:]
+    assert {"/files/2/size", "/files/6/digests/sha256", "/files/8/role"} <= {
+        e.pointer for e in apart[0]}
+
+
+# what an unevaluatedProperties could turn: a closed object failing where an open one passes
+_BRANCHING = {"allOf", "anyOf", "oneOf", "not", "if", "then", "else", "contains",
+              "dependentSchemas", "propertyNames", "unevaluatedItems"}
+
+
+@pytest.mark.parametrize("name", sorted(validators.FORMAT_FREE | validators.OPEN_IN_STRICT))
+def test_format_free_schemas_reach_no_format(name: str) -> None:
+    # FORMAT_FREE: their jsonschema-rs validators are built without our format checks (see
+    # rs_validator); OPEN_IN_STRICT: their open errors are their strict errors but
+    # unevaluatedProperties (see both_errors)
+    todo, seen, keywords = [(validators.uri_for(name), "")], set(), set()
+    while todo:
+        uri, at = todo.pop()
+        if (uri, at) in seen:
+            continue
+        seen.add((uri, at))
+        node: Any = validators.resources()[uri]
+        for token in at.split("/")[1:]:
+            node = node[token]
+        for _, sub in validators._walk(node):
+            keywords |= set(sub)
+            ref = sub.get("$ref")
+            if isinstance(ref, str):
+                target, _, pointer = ref.partition("#")
+                todo.append((validators.BASE_URI + target if target else uri, pointer))
+    assert len(seen) > 3 and "$ref" in keywords  # the references were followed
+    assert name not in validators.FORMAT_FREE or "format" not in keywords
+    assert name not in validators.OPEN_IN_STRICT or not keywords & _BRANCHING
+
+
 @pytest.mark.slow
 def test_fast_engine_validates_100k_entries_quickly() -> None:
     import time
-    def best_of_three(manifest: dict[str, Any]) -> tuple[float, list[validators.SchemaError]]:
+    def best_of_three(manifest: dict[str, Any]) -> tuple[float, list[SchemaError]]:
         times = []
         for _ in range(3):
             started = time.perf_counter()

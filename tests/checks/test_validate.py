@@ -22,7 +22,8 @@ from helpers.exports import (
     write_manifest,
 )
 from rexport.findings import Severity
-from rexport.validation import code_filter, order, validate
+from rexport.selection import code_filter
+from rexport.validation import order, validate
 
 
 @pytest.fixture
@@ -387,20 +388,30 @@ def test_progress_bar_on_a_terminal(export: Path, monkeypatch: pytest.MonkeyPatc
 
 
 def test_unreadable_file_in_a_directory(export: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from rexport.sources import directory
+    from rexport.sources import directory, readahead
 
-    # every read of a member, streamed or whole, opens it through open_checked
-    real = directory.open_checked
+    # every read of a member, streamed or whole, opens it through open_checked, and every
+    # read ahead of the walk through open_at
+    real, real_at = directory.open_checked, readahead.open_at
 
-    def guarded(path: str) -> Any:
+    def refused(path: str) -> None:
         if path.endswith("model.bin"):
             raise PermissionError(13, "Permission denied")
+
+    def guarded(path: str) -> Any:
+        refused(path)
         return real(path)
 
+    def guarded_at(folder: int, name: str) -> int:
+        refused(name)
+        return real_at(folder, name)
+
     monkeypatch.setattr(directory, "open_checked", guarded)
-    report = validate(export)
-    assert where(report) == [("REX-U103", "results/model.bin", "")]
-    assert report.exit_code == 2
+    monkeypatch.setattr(readahead, "open_at", guarded_at)
+    for jobs in (1, 2):
+        report = validate(export, jobs=jobs)
+        assert where(report) == [("REX-U103", "results/model.bin", "")]
+        assert report.exit_code == 2
 
 
 def test_a_member_reader_failing_with_a_code(tmp_path: Path, monkeypatch: pytest.MonkeyPatch

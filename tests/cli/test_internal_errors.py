@@ -28,10 +28,10 @@ def crashing(monkeypatch: pytest.MonkeyPatch) -> None:
 
     real = references.check
 
-    def check(manifest: Any) -> Any:
+    def check(manifest: Any, **options: Any) -> Any:
         if "crash" in manifest.get("title", ""):
             raise RuntimeError("boom \x1b[2J")
-        return real(manifest)
+        return real(manifest, **options)
 
     monkeypatch.setattr(references, "check", check)
 

@@ -202,3 +202,33 @@ def test_compiler_flags_never_name_local_paths() -> None:
     if compiler is None:
         pytest.skip("unknown compiler")
     assert "/" not in compiler.get("flags", "")
+
+
+def test_names_and_versions_as_the_metadata_parser_reads_them(tmp_path: Path) -> None:
+    from importlib import metadata
+
+    texts = {
+        "plain": "Metadata-Version: 2.1\nName: plain\nVersion: 1.0\n\nName: not-me\n",
+        "crlf": "Metadata-Version: 2.1\r\nName: crlf-pkg\r\nVersion: 2.0rc1\r\n\r\nbody\r\n",
+        "case": "metadata-version: 2.1\nNAME:   spaced\nversion:3\nSummary: x\n",
+        "twice": "Name: first\nName: second\nVersion: 1\n",
+        "none": "Metadata-Version: 2.1\nSummary: no name\n",
+        "description": "Name: long\nVersion: 4\nDescription: Name: fake\n        Version: 9\n",
+        # past the first lines read at once: the whole file is read then
+        "late": "Metadata-Version: 2.1\n" + "Classifier: x\n" * 2000 + "Name: late\nVersion: 9\n",
+        "cut": "Metadata-Version: 2.1\nName: cut\n" + "C: " + "x" * 8170 + "\nVersion: 1\n",
+    }
+    dists = []
+    for key, text in texts.items():
+        folder = tmp_path / f"{key}-0.dist-info"
+        folder.mkdir()
+        (folder / "METADATA").write_text(text, encoding="utf-8", newline="")
+        dists.append(metadata.PathDistribution(folder))
+    egg = tmp_path / "egg.egg-info"
+    egg.mkdir()
+    (egg / "PKG-INFO").write_text("Name: egg\nVersion: 0.1\n", encoding="utf-8")
+    dists.append(metadata.PathDistribution(egg))
+    dists.append(metadata.PathDistribution(tmp_path / "empty.dist-info"))
+    dists += list(metadata.distributions())  # and every distribution installed here
+    for dist in dists:
+        assert environment.name_version(dist) == (dist.metadata["Name"], dist.version), dist

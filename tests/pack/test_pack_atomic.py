@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from rexport.pack import PackError, writers
@@ -87,9 +88,28 @@ def test_a_failure_while_writing_leaves_nothing(tmp_path: Path, name: str,
 
     for writer in ("_write_tar", "_write_zip", "_write_dir"):
         monkeypatch.setattr(writers, writer, broken)
+    # a directory is written while it is hashed, its manifest last
+    monkeypatch.setattr(writers.DirectoryOutput, "finish", broken)
     with pytest.raises(PackError, match=r"cannot write .*: No space left on device"):
         pack(Request(out=tmp_path / name, code=root / "code", metrics=root / "metrics.json",
                      git=False))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]
+
+
+def test_a_failure_while_copying_leaves_nothing(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    root = inputs(tmp_path / "in", big=2 << 20)
+    real = writers.DirectoryOutput.file
+
+    def failing(self: writers.DirectoryOutput, member: Any) -> Any:
+        if member.path.endswith("big.bin"):
+            raise OSError(28, "No space left on device")
+        return real(self, member)
+
+    monkeypatch.setattr(writers.DirectoryOutput, "file", failing)
+    with pytest.raises(PackError, match=r"cannot write .*: No space left on device"):
+        pack(Request(out=tmp_path / "out", code=root / "code", data=(root / "big.bin",),
+                     metrics=root / "metrics.json", git=False))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]
 
 

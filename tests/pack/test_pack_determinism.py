@@ -13,6 +13,7 @@ import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from rexport.pack.files import Request, pack
@@ -175,3 +176,81 @@ def test_format_follows_the_suffix(tmp_path: Path) -> None:
     forced = request(root, tmp_path / "b.out")
     forced.format = "zip"
     assert zipfile.is_zipfile(pack(forced).path)
+
+
+def _tree(out: Path) -> dict[str, tuple[bytes, int, int]]:
+    return {p.relative_to(out).as_posix(): (p.read_bytes(), p.stat().st_mode & 0o777,
+                                            int(p.stat().st_mtime))
+            for p in sorted(out.rglob("*")) if p.is_file()}
+
+
+def test_cloned_files_give_the_same_directory(tmp_path: Path, umask: None,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    # where the file system clones files (a reflink), a local file is cloned and only read
+    # to be hashed; the export is the same to the byte
+    from rexport.pack import writers
+
+    root = make_inputs(tmp_path / "in", order_seed=3, mtime=1e9)
+    written = pack(request(root, tmp_path / "written")).path
+    cloned: list[Path] = []
+
+    def fake_clone(source: Path, dst: Any) -> bool:
+        dst.write(source.read_bytes())  # what a reflink gives, without the file system's help
+        cloned.append(source)
+        return True
+
+    monkeypatch.setattr(writers, "clone", fake_clone)
+    out = pack(request(root, tmp_path / "cloned")).path
+    assert {p.name for p in cloned} >= {"model.bin", "iris.csv", "train.py", "run.sh"}
+    assert _tree(out) == _tree(written)
+
+
+def test_a_file_changed_after_its_clone_is_refused(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from rexport.pack import PackError, writers
+
+    root = make_inputs(tmp_path / "in", order_seed=3, mtime=1e9)
+
+    def racing_clone(source: Path, dst: Any) -> bool:
+        dst.write(source.read_bytes())
+        if source.name == "model.bin":
+            with open(source, "ab") as fp:  # changed between the clone and its hashing
+                fp.write(b"late")
+        return True
+
+    monkeypatch.setattr(writers, "clone", racing_clone)
+    with pytest.raises(PackError, match="changed while it was being packed"):
+        pack(request(root, tmp_path / "out"))
+    assert not (tmp_path / "out").exists()
+
+
+def test_files_are_not_cloned_where_the_file_system_cannot(tmp_path: Path) -> None:
+    from rexport.pack import writers
+
+    source = tmp_path / "a.bin"
+    source.write_bytes(b"x" * 100)
+    with open(tmp_path / "b.bin", "xb") as dst:
+        cloned = writers.clone(source, dst)
+    # a reflink or nothing: never a partial copy
+    assert (tmp_path / "b.bin").read_bytes() == (b"x" * 100 if cloned else b"")
+
+
+def test_the_self_check_is_compiled_while_the_files_are_hashed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rexport.pack import build, hashing
+    from rexport.schema import validators
+
+    validators.rs_validator.cache_clear()
+    seen: list[tuple[int, int]] = []
+    real = hashing.hash_members
+
+    def hash_members(*args: Any, **kwargs: Any) -> Any:
+        found = real(*args, **kwargs)
+        seen.append((len(found), validators.rs_validator.cache_info().currsize))
+        return found
+
+    monkeypatch.setattr(build, "hash_members", hash_members)
+    root = make_inputs(tmp_path / "in", order_seed=1, mtime=1e9)
+    pack(Request(out=tmp_path / "out", code=root / "code", data=(root / "data",),
+                 metrics=root / "metrics.json", git=False))
+    assert seen[0][0] > 0 and seen[0][1] == 2  # both schema variants, before the check

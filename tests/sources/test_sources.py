@@ -269,3 +269,26 @@ def test_directory_listing_is_fast(tmp_path: Path) -> None:
     elapsed = time.perf_counter() - started
     assert count == 2_000 + 5 + 1
     assert elapsed < 2.0  # about 0.015 s on an idle machine
+
+
+class _Trickle:
+    """A stream that hands out at most ``step`` bytes a read, and knows no size."""
+
+    def __init__(self, data: bytes, step: int) -> None:
+        self.data, self.step, self.at = data, step, 0
+
+    def read(self, n: int = -1) -> bytes:
+        n = self.step if n < 0 else min(n, self.step)
+        chunk = self.data[self.at:self.at + n]
+        self.at += len(chunk)
+        return chunk
+
+
+@pytest.mark.parametrize("step", [1, 7, 1 << 20])
+@pytest.mark.parametrize("size", [0, 5, 99, 100, 101, 3000])
+def test_read_capped_reads_to_the_end_or_one_byte_past_the_cap(step: int, size: int) -> None:
+    from rexport.sources.base import read_capped
+
+    data = bytes(range(256)) * 12
+    got = read_capped(_Trickle(data[:size], step), cap=101)
+    assert got == data[:min(size, 101)]

@@ -18,7 +18,10 @@ HEX_LENGTHS = {"sha256": 64, "sha512": 128, "blake2b": 128, "md5": 32, "sha1": 4
 CHUNK = 1 << 20
 HEX = "0123456789abcdefABCDEF"  # the digits of a digest, in either case
 
-Tap = Callable[[bytes], None]
+# A tap is given each chunk as it is read: a view valid during the call only, which a tap
+# that keeps bytes must copy (bytes(view)). A copy of every chunk for every tap would cost
+# more than hashing it does.
+Tap = Callable[[memoryview], None]
 Progress = Callable[[int], None]
 
 
@@ -86,7 +89,8 @@ def hash_stream(fp: BinaryIO, algorithms: Iterable[str], *, taps: Sequence[Tap] 
                 ) -> tuple[int, dict[str, str]]:
     """Read ``fp`` to its end once; return (bytes read, {algorithm: lowercase hex digest}).
 
-    Each chunk is also given, as bytes, to every tap (text scanners, small-file capture).
+    Each chunk is also given to every tap (text scanners, small-file capture), as a view
+    valid during the call only.
     With ``limit``, at most ``limit + 1`` bytes are read: a file larger than its declared
     size is never read to its end, and a count of ``limit + 1`` says it is larger.
     ``progress`` is told each chunk's length.
@@ -111,11 +115,9 @@ def hash_stream(fp: BinaryIO, algorithms: Iterable[str], *, taps: Sequence[Tap] 
 
 
 def _pass_on(chunk: memoryview, taps: Sequence[Tap], progress: Progress | None) -> None:
-    """Give a chunk just read to every tap, as bytes, and its length to ``progress``."""
-    if taps:
-        data = bytes(chunk)
-        for tap in taps:
-            tap(data)
+    """Give a chunk just read to every tap, and its length to ``progress``."""
+    for tap in taps:
+        tap(chunk)
     if progress is not None:
         progress(len(chunk))
 
@@ -238,7 +240,7 @@ class PartsHasher:
         self._current = hashlib.sha256()
         self._filled = 0
 
-    def feed(self, data: bytes) -> None:
+    def feed(self, data: bytes | memoryview) -> None:
         view = memoryview(data)
         while len(view):
             take = min(len(view), self.part_size - self._filled)

@@ -237,7 +237,7 @@ EXTENSION_FAMILIES = frozenset({"bag", "remote"})
 CATALOGUE: dict[str, Rule] = {rule.code: rule for rule in _RULES}
 
 
-# Whether findings of a code are reported (--select/--ignore): rexport.validation.code_filter.
+# Whether findings of a code are reported (--select/--ignore): selection.code_filter.
 CodeFilter = Callable[[str], bool]
 
 

@@ -1,8 +1,10 @@
 """Read many files once each, hashing and tapping their bytes: Jobs run in order, on a thread
-pool that holds a bounded window of work."""
+pool that holds a bounded window of work; and how many jobs to run by default."""
 
 from __future__ import annotations
 
+import math
+import os
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -19,6 +21,86 @@ from rexport.digests import (
 
 if TYPE_CHECKING:
     from concurrent.futures import Future, ThreadPoolExecutor
+
+
+def default_jobs() -> int:
+    """The number of processors this process may use: what ``--jobs`` defaults to.
+
+    Its CPU affinity (``os.sched_getaffinity``, else every processor), lowered to a CPU quota
+    set by its cgroup (v2 ``cpu.max``, v1 ``cpu.cfs_quota_us``), as in a container limited
+    to fewer CPUs than the host has. Always at least 1.
+    """
+    try:
+        count = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on macOS or Windows
+        count = os.cpu_count() or 1
+    quota = cgroup_cpu_quota()
+    if quota is not None:
+        count = min(count, math.ceil(quota))
+    return max(1, count)
+
+
+def cgroup_cpu_quota(proc: str = "/proc/self/cgroup", mount: str = "/sys/fs/cgroup"
+                     ) -> float | None:
+    """The CPUs' worth of time the cgroups of this process allow (1.5: one and a half), the
+    smallest along its cgroup path; None without a quota, or where there are no cgroups.
+
+    ``proc`` and ``mount`` name /proc/self/cgroup and the cgroup file system's mount point.
+    """
+    try:
+        with open(proc, encoding="utf-8") as fp:
+            lines = fp.read().splitlines()
+    except OSError:
+        return None
+    quotas: list[float] = []
+    for line in lines:
+        _, controllers, path = line.split(":", 2) if line.count(":") >= 2 else ("", "", "")
+        if controllers == "":  # the unified (v2) hierarchy
+            quotas += _quotas(mount, path, _v2_quota)
+        elif "cpu" in controllers.split(","):
+            quotas += _quotas(os.path.join(mount, controllers), path, _v1_quota)
+            quotas += _quotas(os.path.join(mount, "cpu"), path, _v1_quota)
+    return min(quotas, default=None)
+
+
+def _quotas(base: str, path: str, read: Callable[[str], float | None]) -> list[float]:
+    """The quotas set on the cgroup at ``path`` under ``base`` and on its ancestors.
+
+    Inside a container the cgroup's own folder is often mounted at ``base`` itself, while
+    /proc still names the host's path: ``base`` is always read too.
+    """
+    found = []
+    parts = [p for p in path.strip("/").split("/") if p not in ("", ".", "..")]
+    for depth in range(len(parts), -1, -1):
+        quota = read(os.path.join(base, *parts[:depth]))
+        if quota is not None:
+            found.append(quota)
+    return found
+
+
+def _first_line(path: str) -> str | None:
+    try:
+        with open(path, encoding="ascii") as fp:
+            return fp.readline().strip()
+    except (OSError, ValueError):
+        return None
+
+
+def _v2_quota(folder: str) -> float | None:
+    line = _first_line(os.path.join(folder, "cpu.max"))  # "max 100000" or "150000 100000"
+    fields = line.split() if line else []
+    if len(fields) != 2 or not fields[0].isdigit() or not fields[1].isdigit():
+        return None
+    period = int(fields[1])
+    return int(fields[0]) / period if period > 0 else None
+
+
+def _v1_quota(folder: str) -> float | None:
+    quota = _first_line(os.path.join(folder, "cpu.cfs_quota_us"))  # -1: no quota
+    period = _first_line(os.path.join(folder, "cpu.cfs_period_us"))
+    if not quota or not period or not quota.isdigit() or not period.isdigit():
+        return None
+    return int(quota) / int(period) if int(period) > 0 else None
 
 
 class Stopped(Exception):
@@ -109,8 +191,9 @@ def run_job(job: Job, errors: tuple[type[BaseException], ...]) -> Result:
             data = job.read(limit + 1)  # one byte more tells a file grown past its size
         except errors as exc:
             return Result(job, error=exc)
+        view = memoryview(data)
         for tap in job.taps:
-            tap(data)
+            tap(view)
         if job.progress is not None:
             job.progress(len(data))
         return Result(job, len(data), digest_bytes(data, job.algorithms))

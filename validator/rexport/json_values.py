@@ -7,7 +7,8 @@ check reports the malformed value once, and every other reader goes on without i
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from operator import itemgetter
+from typing import Any, NamedTuple
 
 Tokens = tuple[str | int, ...]
 
@@ -83,3 +84,41 @@ def json_type(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return "array"
     return "object" if isinstance(value, dict) else type(value).__name__
+
+
+class IndexColumns(NamedTuple):
+    """A file index (``files``) of the common shape, column by column: every entry an object
+    of exactly path, size, media_type, role and digests, the digest set of sha256 alone, each
+    of its type (strings, and an integer size)."""
+
+    paths: list[str]
+    sizes: list[int]
+    media_types: list[str]
+    roles: list[str]
+    sha256: list[str]
+
+
+_COLUMNS = tuple(map(itemgetter, ("path", "size", "media_type", "role")))
+_DIGESTS, _SHA256 = itemgetter("digests"), itemgetter("sha256")
+
+
+def index_columns(files: Any) -> IndexColumns | None:
+    """``files`` as IndexColumns when it has the common shape, else None (then read it entry
+    by entry). Found in a few passes at C speed, without a Python step per entry: for
+    100,000 entries, what a walk of their values costs ten times over."""
+    if type(files) is not list or not files or set(map(type, files)) != {dict} \
+            or set(map(len, files)) != {5}:
+        return None
+    try:
+        paths, sizes, media_types, roles = (list(map(get, files)) for get in _COLUMNS)
+        digests = list(map(_DIGESTS, files))
+        if set(map(type, digests)) != {dict} or set(map(len, digests)) != {1}:
+            return None
+        sha256 = list(map(_SHA256, digests))
+    except KeyError:
+        return None
+    strings = set(map(type, paths)) | set(map(type, media_types)) | set(map(type, roles)) \
+        | set(map(type, sha256))
+    if strings != {str} or set(map(type, sizes)) != {int}:
+        return None
+    return IndexColumns(paths, sizes, media_types, roles, sha256)

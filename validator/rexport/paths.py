@@ -99,10 +99,12 @@ def plain(names: list[str]) -> bool:
     if not names:
         return True
     text = "\n".join(names) + "\n"
+    longest = max(map(len, names))
     return (
         text.count("\n") == len(names)  # a newline within a name is a control character
-        and max(map(len, names)) <= MAX_PATH_BYTES  # ASCII only, when this is to hold
-        and max(map(str.count, names, repeat("/"))) < MAX_SEGMENTS
+        and longest <= MAX_PATH_BYTES  # ASCII only, when this is to hold
+        # MAX_SEGMENTS separators take a name of twice as many characters and more
+        and (longest <= 2 * MAX_SEGMENTS or max(map(str.count, names, repeat("/"))) < MAX_SEGMENTS)
         and _PLAIN_LINES.fullmatch(text) is not None
         and _RESERVED_STEM.search("\n" + text.lower()) is None
     )

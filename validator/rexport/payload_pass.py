@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NamedTuple
 
-from rexport import parsing
-from rexport.checks import integrity, lockfiles, references, secrets, version
+from rexport.checks import integrity, lockfiles, secrets, version
+from rexport.checks.captured import check_captured
 from rexport.checks.completeness import IndexEntry, Tracker
-from rexport.digests import PARTS, PartsHasher, digest_bytes, part_count, parts_of
+from rexport.checks.scanned_files import scanned_for_secrets, scanned_paths
+from rexport.digests import PARTS, PartsHasher, Tap, digest_bytes, part_count, parts_of
 from rexport.findings import CATALOGUE, CodeFilter, Finding, pointer
 from rexport.jobs import WHOLE_MAX, Job, JobRunner, run_jobs
-from rexport.json_values import get, string
+from rexport.json_values import IndexColumns, get, string
 from rexport.limits import CONFIG_CAP
 from rexport.paths import MANIFEST
 from rexport.progress import ProgressBar
 from rexport.schema.minors import defines
 from rexport.sources import Entry, Source
-from rexport.sources.base import ContainerError
+from rexport.sources.base import ContainerError, Scanned
 
 PIPELINE_MIN = 8 << 20  # streaming members from this size overlap reading and hashing
 PROGRESS_MIN = 256 << 20  # below this a progress bar would only flicker
@@ -48,7 +50,7 @@ class _Plan(NamedTuple):
 
     member: _Member
     algorithms: tuple[str, ...]
-    taps: list[Callable[[bytes], None]]
+    taps: list[Tap]
 
 
 def _read_errors() -> tuple[type[BaseException], ...]:
@@ -74,9 +76,10 @@ class PayloadPass:
 
     def __init__(self, manifest: dict[str, Any], tracker: Tracker, source: Source, *,
                  jobs: int, reported: CodeFilter, progress: bool,
-                 executor: JobRunner | None = None) -> None:
+                 columns: IndexColumns | None = None, executor: JobRunner | None = None) -> None:
         self.manifest = manifest
         self.tracker = tracker
+        self.columns = columns  # the index as columns (json_values), when the caller has it
         self.hashing = reported("REX-I102")
         self.scanning = reported("REX-K102")
         self.unreadable = "REX-U103" if source.container == "directory" else "REX-X118"
@@ -87,9 +90,9 @@ class PayloadPass:
         self.config_path = string(get(manifest, "config", "path"))
         self.schema_path = string(get(manifest, "config", "hyperparameters_schema"))
         self.lockfile_paths = lockfiles.pip_requirements(manifest)
+        self.compared = lockfiles.lockfiles_to_read(manifest)  # their pins (ENV-09)
         # sha256-parts are verified where the manifest's version defines them (VER-02)
         self.parts = defines(version.judged_by(manifest), ("files", "*", "digests", PARTS))
-        self.compared = lockfiles.lockfiles_to_read(manifest)  # their pins (ENV-09)
         self.captured: dict[str, bytes] = {}
         self.keyed: list[tuple[tuple[int, str], Finding]] = []
         self.files = 0
@@ -98,8 +101,14 @@ class PayloadPass:
         self.errors = _read_errors()
         self.executor = executor
 
-    def run(self, entries: Iterable[Entry]) -> list[Finding]:
-        """Read every member once; return the findings in index order, then the parsed files'."""
+    def run(self, source: Source) -> list[Finding]:
+        """Read every member of ``source`` once; return the findings in index order, then
+        the parsed files'."""
+        # what the files read ahead should be, worked out while they are still being read
+        expected = self._expected() if self.hashing and source.scanning() else None
+        scanned = source.scanned() if expected is not None else None
+        entries = source.entries() if scanned is None or expected is None \
+            else self._matched(scanned, expected)
         jobs = self._dispatch(entries)
         results = run_jobs(jobs, workers=self.workers, errors=self.errors) \
             if self.executor is None else self.executor.run(jobs, self.errors)
@@ -113,7 +122,50 @@ class PayloadPass:
             if self.progress is not None:
                 self.progress.close()
         self.keyed.sort(key=lambda item: item[0])
-        return [f for _, f in self.keyed] + self._parse_captured()
+        return [f for _, f in self.keyed] + check_captured(
+            self.manifest, self.captured, config=self.config_path, schema=self.schema_path,
+            requirements=self.lockfile_paths, compared=self.compared)
+
+    def _matched(self, scanned: Scanned, expected: dict[str, str]) -> list[Entry]:
+        """Judge at once the files read ahead that are exactly as indexed; return the others.
+
+        A file whose "size/sha256/path" is that of its index entry, where that entry asks for
+        SHA-256 alone and its file is neither scanned nor parsed, is what the member-by-member
+        pass would judge without a finding: only its path and bytes are counted here. No
+        object is made per such file; the others are judged one by one, as usual.
+        """
+        matched = expected.keys() & scanned.keys
+        self.tracker.seen.update(map(expected.__getitem__, matched))
+        rest = [scanned.entry(key) for key in scanned.keys if key not in matched]
+        done = scanned.total - sum(e.size for e in rest)
+        self.files += len(matched)
+        self.bytes += done
+        if self.progress is not None:
+            self.progress.tick(done)
+        return rest + scanned.rest
+
+    def _expected(self) -> dict[str, str]:
+        """{"size/sha256/path": path} for each index entry a file may match at once: it asks
+        for SHA-256 alone, and its file is neither scanned for credentials nor parsed (a
+        config file, its schema, a lockfile)."""
+        config = {self.config_path, self.schema_path, *self.lockfile_paths, *self.compared}
+        columns = self.columns
+        if columns is not None:  # each entry asks for SHA-256 alone: no step but the key
+            alone = config | (scanned_paths(columns.paths, columns.media_types, columns.sizes)
+                              if self.scanning else set())
+            return {f"{size}/{value.lower()}/{path}": path for path, size, value
+                    in zip(columns.paths, columns.sizes, columns.sha256, strict=True)
+                    if path not in alone}
+        expected = {}
+        for entry in self.tracker.index.values():
+            digests, size, path = entry.digests, entry.size, entry.path
+            if len(digests) != 1 or size is None or path in config or (
+                    self.scanning and scanned_for_secrets(path, entry.media_type, size)):
+                continue
+            value = digests.get("sha256")
+            if type(value) is str:
+                expected[f"{size}/{value.lower()}/{path}"] = path
+        return expected
 
     def _add(self, path: str, index: IndexEntry | None, found: list[Finding]) -> None:
         if not found:
@@ -148,9 +200,9 @@ class PayloadPass:
             self._add(path, index, integrity.check_size(index, size))
         algorithms = integrity.algorithms(index) if index is not None and self.hashing \
             and not resized else ()
-        taps: list[Callable[[bytes], None]] = []
+        taps: list[Tap] = []
         scanner = None
-        if self.scanning and secrets.scanned_for_secrets(
+        if self.scanning and scanned_for_secrets(
                 path, index.media_type if index is not None else None, size):
             scanner = secrets.TextScanner(path)
             taps.append(scanner.feed)
@@ -159,14 +211,14 @@ class PayloadPass:
                 or path in self.lockfile_paths:
             if size <= CONFIG_CAP:
                 capture = []
-                taps.append(capture.append)
+                taps.append(functools.partial(_keep, capture))
             else:
                 self._add(path, index, [Finding.of(
                     "REX-P107", f"{path!r} is {size} bytes; files that are read "
                     f"whole are parsed up to {CONFIG_CAP}", file=path)])
         elif path in self.compared and size <= CONFIG_CAP:
             capture = []
-            taps.append(capture.append)
+            taps.append(functools.partial(_keep, capture))
         parts = None
         if algorithms and index is not None and self.parts:
             parsed = parts_of(index.digests.get(PARTS))
@@ -215,7 +267,7 @@ class PayloadPass:
                           pipelined=self.pipeline and entry.size >= PIPELINE_MIN,
                           progress=tick, context=member)
 
-    def _by_parts(self, member: _Member, taps: list[Callable[[bytes], None]],
+    def _by_parts(self, member: _Member, taps: list[Tap],
                   opener: Callable[[], Any] | None) -> bool:
         """Whether the executor verifies this file by its parts, in parallel, and not its
         whole-file digests (VAL-12): a file of several parts that its workers can open, with
@@ -226,14 +278,15 @@ class PayloadPass:
                 and part_count(member.limit, member.parts.part_size) > 1)
 
     def _read_whole(self, member: _Member, reader: Callable[[int], bytes],
-                    algorithms: tuple[str, ...], taps: list[Callable[[bytes], None]]) -> None:
+                    algorithms: tuple[str, ...], taps: list[Tap]) -> None:
         try:
             data = reader(member.limit + 1)  # one byte more tells a file grown past its size
         except self.errors as exc:
             self._failed(member, exc)
             return
+        view = memoryview(data)
         for tap in taps:
-            tap(data)
+            tap(view)
         if self.progress is not None:
             self.progress.tick(len(data))
         self._judge(member, len(data), digest_bytes(data, algorithms))
@@ -278,38 +331,13 @@ class PayloadPass:
         if capture is not None and size <= limit:
             self.captured[path] = b"".join(capture)
 
-    def _parse_captured(self) -> list[Finding]:
-        found: list[Finding] = []
-        if self.config_path in self.captured:
-            data = self.captured[self.config_path]
-            found.extend(_load(self.config_path, data)[1])
-        if self.schema_path in self.captured:
-            # a JSON Schema whatever its name (spec CFG-05)
-            document, problems = parsing.load_json(
-                self.captured[self.schema_path], file=self.schema_path, max_bytes=CONFIG_CAP)
-            found.extend(problems)
-            if document is not None:
-                found.extend(references.check_config_schema(
-                    self.manifest, document, file=self.schema_path))
-        for path in sorted(self.lockfile_paths & self.captured.keys()):
-            found.extend(lockfiles.check_requirements(path, self.captured[path]))
-        locks = {path: self.captured[path] for path in self.compared if path in self.captured}
-        found.extend(lockfiles.check_lockfiles(self.manifest, locks))
-        return found
-
     def _progress_bar(self) -> ProgressBar | None:
-        total = sum(e.size or 0 for e in self.tracker.index.values())
-        if total < PROGRESS_MIN or not sys.stderr.isatty():
+        if not sys.stderr.isatty():
             return None
-        return ProgressBar(total)
+        total = sum(self.columns.sizes) if self.columns is not None else sum(
+            e.size or 0 for e in self.tracker.index.values())
+        return ProgressBar(total) if total >= PROGRESS_MIN else None
 
 
-def _load(path: str, data: bytes) -> tuple[Any, list[Finding]]:
-    """Parse a captured config file by its suffix, in any case: YAML or JSON (spec CFG-02);
-    other formats are carried, not parsed."""
-    suffix = path.rsplit(".", 1)[-1].lower() if "." in path else ""
-    if suffix in ("yaml", "yml"):
-        return parsing.load_yaml(data, file=path, max_bytes=CONFIG_CAP)
-    if suffix == "json":
-        return parsing.load_json(data, file=path, max_bytes=CONFIG_CAP)
-    return None, []
+def _keep(kept: list[bytes], view: memoryview) -> None:
+    kept.append(bytes(view))  # a tap's view is valid during the call only

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
-import contextlib
-import gc
+import functools
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NamedTuple
 
 from rexport import parsing
 from rexport.checks import integrity, redactions, references, safety, schema, secrets, version
 from rexport.checks.completeness import Tracker, manifest_missing, payload_skipped
-from rexport.findings import CATALOGUE, EXTENSION_FAMILIES, CodeFilter, Finding, Severity
-from rexport.jobs import JobRunner
+from rexport.collector import collector_frozen, collector_paused
+from rexport.findings import CATALOGUE, CodeFilter, Finding, Severity
+from rexport.forked import Forked
+from rexport.jobs import WHOLE_MAX, JobRunner, default_jobs
+from rexport.json_values import IndexColumns, index_columns
 from rexport.limits import MAX_BYTES, MAX_FILES
 from rexport.paths import MANIFEST, display
-from rexport.payload_pass import INLINE_MAX, PayloadPass
+from rexport.payload_pass import PayloadPass
 from rexport.report import Report
+from rexport.selection import code_filter, skipped_families
 from rexport.sources import InputError, Source, open_source
 
 # Within one file: errors before warnings, and among equals the finding that explains the
@@ -26,6 +29,17 @@ _FAMILY_RANK = {"input": 0, "parse": 1, "version": 2, "safety": 3, "completeness
                 "integrity": 5, "schema": 6, "references": 7, "secrets": 8}
 _SEVERITY_RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 _CAP_EXCEEDED = frozenset({"REX-X113", "REX-X114"})
+# Worker processes pay for themselves from a few hundred files; a manifest indexes a file in
+# about 150 bytes, and a smaller export is read in this process, sparing a fork per export
+# when pre-commit hands over many small ones.
+FORK_MIN = 32 << 10
+# From this many index entries, when no worker reads ahead, the whole index's path rules and
+# credential patterns are run by a forked helper beside the schema, references and digest
+# (measured: 100,000 entries take some 90 ms of it; the fork and its two texts some 20 ms).
+ASIDE_MIN = 10_000
+# A rex.json larger than this is let go once parsed, and read again only if a finding names
+# it: held, its bytes would add to the peak of every check that follows.
+KEEP_MAX = 1 << 20
 
 # Checks the objects a manifest's references name, on request (rexport.remote.verifier, VAL-13):
 # its findings, and one record per reference for the report's ``references``.
@@ -43,10 +57,53 @@ class ManifestCheck(NamedTuple):
     findings: list[Finding]
     payload_checkable: bool
     export_digest: str | None = None
+    columns: IndexColumns | None = None  # the file index as columns, when of that shape
+
+
+class _Texts:
+    """The JSON and YAML files read, to place the findings that name them (lines, columns)
+    once every check is done; a large rex.json is read again for it (KEEP_MAX)."""
+
+    def __init__(self) -> None:
+        self.documents: dict[str, bytes] = {}
+        self.well_formed: set[str] = set()  # parsed without a finding (positions.locate)
+        self.size: int | None = None  # of the rex.json that was let go
+        self.whole: parsing.Span | None = None  # its span, when well-formed
+
+    def keep_manifest(self, data: bytes, *, well_formed: bool) -> None:
+        """Keep the bytes of a rex.json that parsed, or their size when they are many (and
+        the place of the whole, which a bare manifest's REX-C106 names, found at once)."""
+        if len(data) <= KEEP_MAX:
+            self.documents[MANIFEST] = data
+        else:
+            self.size = len(data)
+            self.whole = parsing.root_span(data) if well_formed else None
+        if well_formed:
+            self.well_formed.add(MANIFEST)
+
+    def read_again(self, source: Source, found: list[Finding]) -> None:
+        """Read the rex.json that was let go again, if a finding names a member of it; a
+        text changed meanwhile (another size) gives no positions."""
+        if self.size is None or not any(f.file == MANIFEST and (f.pointer or self.whole is None)
+                                        for f in found):
+            return
+        try:
+            data = source.manifest_bytes()
+        except (InputError, OSError):
+            return
+        if data is not None and len(data) == self.size:
+            self.documents[MANIFEST] = data
+
+    def place(self, findings: list[Finding]) -> list[Finding]:
+        whole = self.whole
+        if whole is not None and MANIFEST not in self.documents:
+            findings = [parsing.placed(f, whole) if f.file == MANIFEST and not f.pointer
+                        and f.line is None else f for f in findings]
+        return parsing.place_findings(findings, self.documents, well_formed=self.well_formed)
 
 
 def validate(path: str | os.PathLike[str], *, strict: bool = False, select: Iterable[str] = (),
-             ignore: Iterable[str] = (), jobs: int = 1, max_files: int = MAX_FILES,
+             ignore: Iterable[str] = (), jobs: int | None = None, max_files: int = MAX_FILES,
              max_bytes: int = MAX_BYTES, progress: bool = False,
              storage_options: Mapping[str, Any] | None = None,
              references: ReferenceCheck | None = None,
@@ -55,8 +112,9 @@ def validate(path: str | os.PathLike[str], *, strict: bool = False, select: Iter
     or a URL naming one of them: ``s3://``, ``https://``, ... read through fsspec, VAL-12).
 
     ``select``/``ignore`` take finding codes, code prefixes (``REX-I10``) or family names
-    (``integrity``); ``jobs`` threads hash files in parallel where the container allows
-    (above 1, a directory's small files are also read by a child process, on Linux);
+    (``integrity``); ``jobs`` workers hash files in parallel where the container allows
+    (None: jobs.default_jobs(), the processors this process may use; above 1, a directory's
+    small files are read by child processes, on Linux);
     ``max_files``/``max_bytes`` cap the export; ``progress`` allows a bar on a terminal;
     ``storage_options`` go to fsspec for URLs; ``references`` checks the objects that
     references name (VAL-13); ``executor`` hashes files on other processes (VAL-12).
@@ -65,21 +123,21 @@ def validate(path: str | os.PathLike[str], *, strict: bool = False, select: Iter
     """
     reported = code_filter(select, ignore)
     report = Report(path=os.fsdecode(path), strict=strict, skipped=skipped_families(reported))
-    documents: dict[str, bytes] = {}
+    texts = _Texts()
     try:
-        found = _validated(path, report, documents, strict=strict, reported=reported,
-                           jobs=max(1, jobs), max_files=max_files, max_bytes=max_bytes,
-                           progress=progress, storage_options=storage_options or {},
-                           references=references, executor=executor)
+        found = _validated(path, report, texts, strict=strict, reported=reported,
+                           jobs=default_jobs() if jobs is None else max(1, jobs),
+                           max_files=max_files, max_bytes=max_bytes, progress=progress,
+                           storage_options=storage_options or {}, references=references,
+                           executor=executor)
     except Exception as exc:  # a bug met on one input is that input's finding, never a crash
         found = [internal_error(exc, report.path)]
     # lines and columns for the pointers that findings name, found only now that some do
-    report.findings = parsing.place_findings(order(f for f in found if reported(f.code)),
-                                             documents)
+    report.findings = texts.place(order(f for f in found if reported(f.code)))
     return report
 
 
-def _validated(path: str | os.PathLike[str], report: Report, documents: dict[str, bytes], *,
+def _validated(path: str | os.PathLike[str], report: Report, texts: _Texts, *,
                strict: bool, reported: CodeFilter, jobs: int, max_files: int, max_bytes: int,
                progress: bool, storage_options: Mapping[str, Any],
                references: ReferenceCheck | None, executor: JobRunner | None) -> list[Finding]:
@@ -88,9 +146,11 @@ def _validated(path: str | os.PathLike[str], report: Report, documents: dict[str
                              storage_options=storage_options)
         with source:
             report.container = source.container
-            return _check_source(source, report, documents, strict=strict, reported=reported,
-                                 jobs=jobs, progress=progress, references=references,
-                                 executor=executor)
+            found = _check_source(source, report, texts, strict=strict, reported=reported,
+                                  jobs=jobs, progress=progress, references=references,
+                                  executor=executor)
+            texts.read_again(source, found)  # the manifest's objects are gone by now
+            return found
     except InputError as exc:  # the input, or a remote reader met on the way (VAL-12)
         return [_input_finding(exc, report.path)]
 
@@ -109,92 +169,94 @@ def _input_finding(exc: InputError, path: str) -> Finding:
     return Finding.of(code, str(message), file=path)
 
 
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Hold off the cyclic garbage collector while a manifest (or its index) is built.
-
-    A manifest of 100,000 files is some 200,000 containers, and building them triggers
-    dozens of passes of the collector over all built so far; JSON values hold no cycles,
-    so nothing waits for it meanwhile.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-@contextlib.contextmanager
-def _collector_frozen() -> Iterator[None]:
-    """Keep what exists now (the manifest, its index) out of the collector's passes.
-
-    The checks and the payload pass allocate as they go, and each full pass of the
-    collector would walk the manifest's containers again. They are frozen (gc.freeze)
-    meanwhile and unfrozen after; left alone when the program froze objects of its own,
-    which unfreezing would undo.
-    """
-    if gc.get_freeze_count() or not gc.isenabled():
-        yield
-        return
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
-
-
 def check_manifest(data: bytes, *, strict: bool = False) -> ManifestCheck:
     """Run every manifest-level check on the bytes of a rex.json; see ManifestCheck."""
-    with _collector_paused():
+    with collector_paused():
         manifest, found = parsing.load_json(data)
+    return _checked(manifest, found, strict=strict)
+
+
+def _checked(manifest: Any, found: list[Finding], *, strict: bool, spare: bool = False
+             ) -> ManifestCheck:
+    """check_manifest once the bytes are parsed: ``manifest`` (None when unusable) and the
+    parse's findings; ``spare``: a processor is free for a forked helper."""
     if not isinstance(manifest, dict):
         if manifest is not None and not any(f.code == "REX-P108" for f in found):
             found.append(Finding.of("REX-P108", "the top level of rex.json is not an object"))
         return ManifestCheck(None, found, payload_checkable=False)
-    with _collector_frozen():
-        return _check_parsed(manifest, found, strict=strict)
+    with collector_frozen():
+        return _check_parsed(manifest, found, strict=strict, spare=spare)
 
 
-def _check_parsed(manifest: dict[str, Any], found: list[Finding], *, strict: bool
-                  ) -> ManifestCheck:
+def _index_clean(paths: str, count: int, text: str) -> tuple[bool, bool]:
+    """Whether the ``count`` paths of an index (joined by newlines) are clean for the path
+    rules (safety.paths_clean) and its strings (secrets.index_text) hold no credential.
+
+    Run in a forked child on two texts alone: a child that touched the manifest's objects
+    would copy each page it touched (a reference count is written), and so would its parent.
+    """
+    names = paths.split("\n")
+    return len(names) == count and safety.paths_clean(names), secrets.text_clean(text)
+
+
+def _check_parsed(manifest: dict[str, Any], found: list[Finding], *, strict: bool,
+                  spare: bool) -> ManifestCheck:
     checked = version.check(manifest)
     found.extend(checked)
     if any(f.code == "REX-V102" for f in checked):
         # the rest of the rules belong to another major version
         return ManifestCheck(manifest, found, payload_checkable=False)
-    found.extend(schema.check(manifest, strict=strict))
-    found.extend(references.check(manifest))
-    found.extend(redactions.unmatched(manifest))
-    found.extend(secrets.scan_manifest(manifest))
-    found.extend(safety.check_manifest_paths(manifest))
+    # the file index read once, column by column, for every check that reads all of it
+    index = index_columns(manifest.get("files"))
+    aside = None
+    if spare and index is not None and len(index.paths) >= ASIDE_MIN:
+        # the path rules and the credential patterns over the whole index, beside the rest
+        aside = Forked.start(functools.partial(
+            _index_clean, "\n".join(index.paths), len(index.paths), secrets.index_text(index)))
+    try:
+        found.extend(schema.check(manifest, strict=strict, index_closed=index is not None))
+        found.extend(references.check(manifest, index=index))
+        digest, mismatch = integrity.check_export_digest(manifest, index=index)
+        paths_clean, text_clean = (aside.result() if aside is not None else None) or (None, None)
+    finally:
+        if aside is not None:
+            aside.close()
+    found.extend(redactions.unmatched(manifest, index=index))
+    found.extend(secrets.scan_manifest(manifest, index=index, index_clean=text_clean))
+    found.extend(safety.check_manifest_paths(manifest, index=index, clean=paths_clean))
     found.extend(safety.check_member_paths(manifest))
-    digest, mismatch = integrity.check_export_digest(manifest)
     found.extend(mismatch)
-    return ManifestCheck(manifest, found, payload_checkable=True, export_digest=digest)
+    return ManifestCheck(manifest, found, payload_checkable=True, export_digest=digest,
+                         columns=index)
 
 
-def _check_source(source: Source, report: Report, documents: dict[str, bytes], *,
+def _check_source(source: Source, report: Report, texts: _Texts, *,
                   strict: bool, reported: CodeFilter, jobs: int, progress: bool,
                   references: ReferenceCheck | None = None, executor: JobRunner | None = None
                   ) -> list[Finding]:
-    """The findings on ``source``; ``documents`` gets the JSON and YAML files that were read."""
+    """The findings on ``source``; ``texts`` gets the JSON and YAML files that were read."""
     data = source.manifest_bytes()
     if data is None:
         found = [manifest_missing()]
         _drain(source)
         return found + source.findings
     read_ahead = getattr(source, "read_ahead", None)  # a directory's (DirectorySource)
-    if read_ahead is not None and jobs > 1 and reported("REX-I102"):
-        # started first: a child process reads small files while this one checks the manifest
-        read_ahead(INLINE_MAX)
-    checked = check_manifest(data, strict=strict)
-    manifest, found = checked.manifest, checked.findings
-    if manifest is not None:
+    workers = 1  # processes reading ahead: while none does, a processor is free
+    if read_ahead is not None and executor is None and reported("REX-I102"):
+        # started first: worker processes read small files while this one checks the manifest
+        # (an executor, asked for, reads every file itself)
+        workers = jobs if len(data) >= FORK_MIN else 1
+        read_ahead(WHOLE_MAX, workers=workers)
+    with collector_paused():
+        parsed, found = parsing.load_json(data)
+    if isinstance(parsed, dict):
         # placed later, only if findings name its members; text that did not parse (or was
         # refused for its size) is never read again
-        documents[MANIFEST] = data
+        texts.keep_manifest(data, well_formed=not found)
+    del data
+    checked = _checked(parsed, found, strict=strict, spare=jobs > 1 and workers == 1)
+    manifest, found = checked.manifest, checked.findings
+    if manifest is not None:
         version_value = manifest.get("rex_version")
         report.rex_version = version_value if isinstance(version_value, str) else None
         report.export_digest = checked.export_digest
@@ -208,15 +270,17 @@ def _check_source(source: Source, report: Report, documents: dict[str, bytes], *
         found.extend(checked_references)
     if source.container == "manifest":
         return [*found, payload_skipped(), *source.findings]
-    with _collector_paused():
-        tracker = Tracker.from_manifest(manifest)
-    found.extend(f for entry in tracker.index.values() for f in integrity.check_weak(entry))
+    columns = checked.columns
+    with collector_paused():
+        tracker = Tracker.from_manifest(manifest, columns=columns)
+    if columns is None:  # else every entry records SHA-256: none is weak
+        found.extend(f for entry in tracker.index.values() for f in integrity.check_weak(entry))
     payload = PayloadPass(manifest, tracker, source, jobs=jobs, reported=reported,
-                          progress=progress, executor=executor)
-    with _collector_frozen():
-        found.extend(payload.run(source.entries()))
+                          progress=progress, columns=columns, executor=executor)
+    with collector_frozen():
+        found.extend(payload.run(source))
     report.files_checked, report.bytes_checked = payload.files, payload.bytes
-    documents.update(payload.captured)
+    texts.documents.update(payload.captured)
     excused = frozenset(_refused_positions(found))
     # a cap stopped the walk: members past it were never seen, not missing
     capped = any(f.code in _CAP_EXCEEDED for f in source.findings)
@@ -237,50 +301,6 @@ def _refused_positions(found: Iterable[Finding]) -> Iterable[int]:
             head = f.pointer.split("/")[2]
             if head.isdigit():
                 yield int(head)
-
-
-def code_filter(select: Iterable[str], ignore: Iterable[str]) -> CodeFilter:
-    """Return reported(code) for --select/--ignore values; raise ValueError for one naming no
-    code.
-
-    REX-U findings (the input could not be read) are always kept: hiding them would turn
-    an unreadable input into a valid one.
-    """
-    chosen, dropped = _prefixes(select), _prefixes(ignore)
-
-    def reported(code: str) -> bool:
-        if code.startswith("REX-U"):
-            return True
-        if chosen and not code.startswith(chosen):
-            return False
-        return not (dropped and code.startswith(dropped))
-
-    return reported
-
-
-def skipped_families(reported: CodeFilter) -> tuple[str, ...]:
-    """The check families of the spec that ``reported`` leaves out, wholly or in part."""
-    return tuple(sorted({rule.family for rule in CATALOGUE.values()
-                         if rule.family not in EXTENSION_FAMILIES and not reported(rule.code)}))
-
-
-def _prefixes(values: Iterable[str]) -> tuple[str, ...]:
-    families: dict[str, list[str]] = {}
-    for rule in CATALOGUE.values():
-        families.setdefault(rule.family, []).append(rule.code)
-    out: list[str] = []
-    for raw in values:
-        value = raw.strip()
-        if value.lower() in families:
-            out.extend(families[value.lower()])
-            continue
-        prefix = value.upper()
-        if not prefix.startswith("REX"):
-            prefix = "REX-" + prefix
-        if not any(code.startswith(prefix) for code in CATALOGUE):
-            raise ValueError(f"{raw!r} names no finding code or family")
-        out.append(prefix)
-    return tuple(out)
 
 
 def order(findings: Iterable[Finding]) -> list[Finding]:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from rexport.findings import Finding, pointer
+from rexport.json_values import IndexColumns
 from rexport.paths import MANIFEST
 
 
@@ -36,6 +38,30 @@ def _entry(position: int, raw: Any) -> IndexEntry | None:
                       media_type if isinstance(media_type, str) else None)
 
 
+class FileIndex(Mapping[str, IndexEntry]):
+    """The usable entries of ``files[]`` by path (the first entry of a path listed twice).
+
+    Only positions are kept; an IndexEntry is made when one is asked for, so that a
+    100,000-entry index costs no object per entry until the payload pass needs one.
+    """
+
+    def __init__(self, files: list[Any], positions: dict[str, int]) -> None:
+        self.files = files
+        self.positions = positions
+
+    def __getitem__(self, path: str) -> IndexEntry:
+        position = self.positions[path]
+        entry = _entry(position, self.files[position])
+        assert entry is not None  # only usable entries have a position
+        return entry
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(self.positions, key=self.positions.__getitem__))
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+
 @dataclass
 class Tracker:
     """The file index of a manifest, checked off entry by entry during the payload pass.
@@ -44,14 +70,19 @@ class Tracker:
     export, then :meth:`finish` for the indexed files that never appeared.
     """
 
-    index: dict[str, IndexEntry] = field(default_factory=dict)
+    index: FileIndex = field(default_factory=lambda: FileIndex([], {}))
     findings: list[Finding] = field(default_factory=list)
     usable: bool = True
     seen: set[str] = field(default_factory=set)
 
     @classmethod
-    def from_manifest(cls, manifest: dict[str, Any]) -> Tracker:
-        """Index ``manifest["files"]``; a path listed twice gives REX-C105 on the later entry."""
+    def from_manifest(cls, manifest: dict[str, Any], *, columns: IndexColumns | None = None
+                      ) -> Tracker:
+        """Index ``manifest["files"]``; a path listed twice gives REX-C105 on the later entry.
+
+        ``columns``: the index as json_values.index_columns gives it, when the caller has it:
+        then the positions are found without a step per entry.
+        """
         files = manifest.get("files")
         tracker = cls()
         if not isinstance(files, list):
@@ -59,18 +90,28 @@ class Tracker:
             # every member "unlisted" would only bury that one finding
             tracker.usable = False
             return tracker
-        index = tracker.index
+        positions: dict[str, int] = {}
+        if columns is not None:
+            # reversed, so that the first position of a path is the one kept
+            positions = dict(zip(reversed(columns.paths), range(len(files) - 1, -1, -1),
+                                 strict=True))
+        if len(positions) != len(files):  # no columns, or a path listed twice
+            positions = tracker._positions(files)
+        tracker.index = FileIndex(files, positions)
+        return tracker
+
+    def _positions(self, files: list[Any]) -> dict[str, int]:
+        positions: dict[str, int] = {}
         for position, raw in enumerate(files):
             entry = _entry(position, raw)
             if entry is None:
                 continue
-            first = index.setdefault(entry.path, entry)
-            if first is not entry:
-                tracker.findings.append(Finding.of(
-                    "REX-C105",
-                    f"{entry.path!r} is listed again (first at /files/{first.position})",
+            first = positions.setdefault(entry.path, position)
+            if first != position:
+                self.findings.append(Finding.of(
+                    "REX-C105", f"{entry.path!r} is listed again (first at /files/{first})",
                     pointer=pointer("files", position, "path")))
-        return tracker
+        return positions
 
     def see(self, path: str, *, kind: str = "file") -> IndexEntry | None:
         """Record that the export holds ``path``; return its index entry when it has one.
@@ -107,13 +148,15 @@ class Tracker:
         """
         if not missing:
             return self.findings
-        for entry in self.index.values():
-            if entry.path in self.seen or entry.position in excused:
+        positions = self.index.positions
+        for path in sorted(positions.keys() - self.seen, key=positions.__getitem__):
+            position = positions[path]
+            if position in excused:
                 continue
             why = ("rex.json is the manifest and must not list itself"
-                   if entry.path == MANIFEST else f"{entry.path!r} is not in the export")
+                   if path == MANIFEST else f"{path!r} is not in the export")
             self.findings.append(Finding.of(
-                "REX-C102", why, pointer=pointer("files", entry.position, "path")))
+                "REX-C102", why, pointer=pointer("files", position, "path")))
         return self.findings
 
 

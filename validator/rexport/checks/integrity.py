@@ -8,6 +8,7 @@ from rexport.canonical import export_digest
 from rexport.checks.completeness import IndexEntry
 from rexport.digests import HEX, PARTS, SUPPORTED, WEAK, part_count, parts_of, well_formed
 from rexport.findings import Finding, pointer
+from rexport.json_values import IndexColumns
 
 _SHA256 = ("sha256",)
 
@@ -68,16 +69,18 @@ def check_digests(entry: IndexEntry, computed: dict[str, str]) -> list[Finding]:
     return found
 
 
-def check_export_digest(manifest: dict[str, Any]) -> tuple[str | None, list[Finding]]:
+def check_export_digest(manifest: dict[str, Any], *, index: IndexColumns | None = None
+                        ) -> tuple[str | None, list[Finding]]:
     """Recompute the export digest; return (it, [REX-I104] when the recorded one differs).
 
     The digest is None when the manifest cannot be put in canonical form (numbers outside
     the range RFC 8785 allows); that too is a mismatch, since no digest can match it.
-    A missing or non-string ``export_digest`` is left to the schema check.
+    A missing or non-string ``export_digest`` is left to the schema check. ``index``: the
+    manifest's ``files`` as columns, when the caller has them (canonical.export_digest).
     """
     recorded = manifest.get("export_digest")
     try:
-        actual: str | None = export_digest(manifest)
+        actual: str | None = export_digest(manifest, index=index)
     except ValueError as exc:  # rfc8785's errors: integers beyond 2**53, lone surrogates
         actual = None
         reason = f"the manifest has no canonical form ({type(exc).__name__}: {exc})"

@@ -8,7 +8,7 @@ from typing import Any
 
 from rexport.checks.secret_patterns import REDACTED
 from rexport.findings import Finding, pointer
-from rexport.json_values import Tokens, as_list, get
+from rexport.json_values import IndexColumns, Tokens, as_list, get
 from rexport.schema.redactable import parse_pointer, redactable, value_at
 
 # the form the schema gives an entry's pointer: one that breaks it is REX-S101 and lists nothing
@@ -35,10 +35,11 @@ def misplaced(manifest: Any) -> list[Finding]:
     return found
 
 
-def unmatched(manifest: Any) -> list[Finding]:
+def unmatched(manifest: Any, *, index: IndexColumns | None = None) -> list[Finding]:
     """Return REX-R113 at each `redactions` entry whose pointer (of the schema's form)
     resolves to no marker, at /redactions/N/pointer, and at each marker (a string value
-    "[REDACTED]" anywhere in the manifest) that no entry lists (spec SEC-04); never raises."""
+    "[REDACTED]" anywhere in the manifest) that no entry lists (spec SEC-04); never raises.
+    ``index``: the manifest's ``files`` as columns, when the caller has them."""
     found = []
     for n, entry in enumerate(as_list(get(manifest, "redactions"))):
         where = entry.get("pointer") if isinstance(entry, dict) else None
@@ -50,7 +51,7 @@ def unmatched(manifest: Any) -> list[Finding]:
                                     "marker: the value is there, or nothing is",
                                     pointer=pointer("redactions", n, "pointer")))
     names = listed(manifest)
-    for place in _markers(manifest):
+    for place in _markers(manifest, index):
         at = pointer(*place)
         if at not in names:
             found.append(Finding.of("REX-R113", "a redaction marker that no entry of "
@@ -71,10 +72,16 @@ def _holds_marker(root: Any) -> bool:
     return False
 
 
-def _markers(manifest: Any) -> list[Tokens]:
+def _markers(manifest: Any, index: IndexColumns | None) -> list[Tokens]:
     """The place of every string value that is the marker."""
     found: list[Tokens] = []
-    if not _holds_marker(manifest):
+    if index is not None and type(manifest) is dict and not any(
+            REDACTED in column for column in (index.paths, index.media_types, index.roles,
+                                              index.sha256)):
+        # the index's strings are its columns: only the rest is walked for a marker
+        if not _holds_marker({k: v for k, v in manifest.items() if k != "files"}):
+            return found
+    elif not _holds_marker(manifest):
         return found
     stack: list[tuple[Tokens, Any]] = [((), manifest)] if type(manifest) in (dict, list) else []
     while stack:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from rexport.findings import Finding, pointer
-from rexport.json_values import Tokens, as_list, get, select
+from rexport.json_values import IndexColumns, Tokens, as_list, get, select
 
 __all__ = ["check", "check_config_schema"]
 
@@ -25,13 +25,15 @@ _FILE_FIELDS: tuple[tuple[Tokens, Tokens], ...] = (
 )
 
 
-def check(manifest: Any) -> list[Finding]:
+def check(manifest: Any, *, index: IndexColumns | None = None) -> list[Finding]:
     """Return R101-R105 and R108-R110 findings; any JSON value is accepted (schema errors are
-    the schema check's to report, so values of the wrong type are skipped here)."""
+    the schema check's to report, so values of the wrong type are skipped here). ``index``:
+    the manifest's ``files`` as columns, when the caller has them."""
     if not isinstance(manifest, dict):
         return []
-    paths = {f["path"] for f in as_list(manifest.get("files"))
-             if isinstance(f, dict) and isinstance(f.get("path"), str)}
+    paths = set(index.paths) if index is not None else {
+        f["path"] for f in as_list(manifest.get("files"))
+        if isinstance(f, dict) and isinstance(f.get("path"), str)}
     out: list[Finding] = []
     datasets = _unique(manifest, ("data", "datasets"), "id", "dataset id", out)
     splits = _unique(manifest, ("data", "splits"), "name", "split name", out)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from rexport.findings import Finding, pointer
-from rexport.json_values import Tokens, as_list, get, select
+from rexport.json_values import IndexColumns, Tokens, as_list, get, select
 from rexport.paths import TwinFinder, display, path_problems, plain
 
 # Every member but files[].path that holds a path (spec EXP-08's table), "*" for each item
@@ -49,19 +49,28 @@ def check_member_paths(manifest: dict[str, Any]) -> list[Finding]:
     return found
 
 
-def check_manifest_paths(manifest: dict[str, Any]) -> list[Finding]:
+def paths_clean(names: list[str]) -> bool:
+    """True when every path of ``names`` is of the common form and no two are alike (ASCII:
+    folding is lower-casing): nothing to report, found without a Python step per path.
+    False says nothing: check_manifest_paths then judges each path."""
+    return plain(names) and len(set("\n".join(names).lower().split("\n"))) == len(names)
+
+
+def check_manifest_paths(manifest: dict[str, Any], *, index: IndexColumns | None = None,
+                         clean: bool | None = None) -> list[Finding]:
     """Return X1xx findings for ``files[].path`` (pointer /files/N/path); never raises.
 
     Each path is judged by rexport.paths.path_problems; a path equal to an earlier one
     after NFC and case folding gives REX-X108 (case) or REX-X109 (normalisation).
-    Malformed entries are left to the schema check.
+    Malformed entries are left to the schema check. ``index``: the manifest's ``files`` as
+    columns, when the caller has them; ``clean``: what paths_clean says of its paths, when
+    the caller knows it already.
     """
     files = as_list(get(manifest, "files"))
-    names = [p for p in (item.get("path") if isinstance(item, dict) else None for item in files)
-             if isinstance(p, str)]
-    if plain(names) and len(set("\n".join(names).lower().split("\n"))) == len(names):
-        # every path of the common form (ASCII: folding is lower-casing), no two alike:
-        # nothing to report, found without a Python step per path
+    names = index.paths if index is not None else [
+        p for p in (item.get("path") if isinstance(item, dict) else None for item in files)
+        if isinstance(p, str)]
+    if clean if clean is not None and index is not None else paths_clean(names):
         return []
     found: list[Finding] = []
     finder = TwinFinder()

@@ -13,6 +13,7 @@ from rexport.findings import Finding, pointer
 from rexport.json_values import resolve
 from rexport.schema import minors, validators
 from rexport.schema.redactable import redactable
+from rexport.schema.violations import SchemaError
 
 _ROOT_REQUIRED = validators.ROOT + validators.SUFFIX + "#/required"
 _VERSION = "rex_version"
@@ -24,7 +25,7 @@ _NO_VALUE = frozenset({"required", "unevaluatedProperties", "additionalPropertie
                        "oneOf", "minProperties", "maxProperties", "false"})
 
 
-def _is_redacted(manifest: Any, error: validators.SchemaError, redacted: set[str]) -> bool:
+def _is_redacted(manifest: Any, error: SchemaError, redacted: set[str]) -> bool:
     # A value replaced by the marker is declared in `redactions`: the marker may not fit the
     # field's type or format, and is no schema error where a redaction may stand (SEC-07);
     # elsewhere the value is one the validator verifies, and the marker is judged like any.
@@ -32,7 +33,7 @@ def _is_redacted(manifest: Any, error: validators.SchemaError, redacted: set[str
             and redactable(error.path) and resolve(manifest, error.path) == REDACTED)
 
 
-def shown_value(manifest: Any, error: validators.SchemaError) -> str:
+def shown_value(manifest: Any, error: SchemaError) -> str:
     """The offending value for a message, as JSON, shortened; empty for an object or a list,
     and withheld when it may be a credential (a schema error can be a secret in the wrong
     place)."""
@@ -52,7 +53,15 @@ def shown_value(manifest: Any, error: validators.SchemaError) -> str:
     return f" {text}" if error.keyword == "type" else f", got {text}"
 
 
-def check(manifest: Any, *, strict: bool, engine: str = "auto") -> list[Finding]:
+def prepare() -> None:
+    """Compile now the schema variants check() runs (jsonschema-rs), e.g. while other work
+    goes on: the first check then costs what the later ones do."""
+    validators.rs_validator(False)
+    validators.rs_validator(True)  # the strict one names unknown members in every mode
+
+
+def check(manifest: Any, *, strict: bool, engine: str = "auto",
+          index_closed: bool = False) -> list[Finding]:
     """Check `manifest` (any JSON value) against the manifest schema; never raises.
 
     Returns every violation as REX-S101 (pointer to the instance, schema_pointer to the rule,
@@ -62,11 +71,17 @@ def check(manifest: Any, *, strict: bool, engine: str = "auto") -> list[Finding]
     the schema does not define (never an `x-` one) as REX-S102. A manifest of an older minor is
     judged as written: the members a later minor added are unknown members to it (VER-02).
     `rex_version` is left to the version check, whose V101/V102 say more than S101 or C104.
+    ``index_closed``: no entry of ``files`` holds a member the schema does not define (the
+    caller read it as json_values.IndexColumns).
     """
     try:
-        found = validators.errors(manifest, strict=strict, engine=engine)
-        # the strict schema's unknown members, for the misspellings among them
-        closed = found if strict else validators.errors(manifest, strict=True, engine=engine)
+        if strict:
+            found = closed = validators.both_errors(manifest, (True,), engine=engine,
+                                                    index_closed=index_closed)[0]
+        else:
+            # the strict schema's unknown members too, for the misspellings among them
+            found, closed = validators.both_errors(manifest, engine=engine,
+                                                   index_closed=index_closed)
     except RecursionError:
         return [Finding.of("REX-S101", "the document is nested too deeply to check",
                            schema_pointer="")]
@@ -87,7 +102,10 @@ def check(manifest: Any, *, strict: bool, engine: str = "auto") -> list[Finding]
                                        schema_pointer=error.schema_pointer))
     findings += redactions.misplaced(manifest) + _unknown(manifest, closed, strict=strict)
     judged = version.judged_by(manifest)
-    later = minors.unknown_to(manifest, judged)
+    # a closed index holds only members the first minor defines (a test says so): only the
+    # rest of the manifest may hold one a later minor added
+    later = minors.unknown_to({k: v for k, v in manifest.items() if k != "files"}
+                              if index_closed and isinstance(manifest, dict) else manifest, judged)
     return _as_written(findings, later, judged, strict=strict) if later else findings
 
 
@@ -107,7 +125,7 @@ def _as_written(found: list[Finding], later: list[tuple[str | int, ...]],
     return kept
 
 
-def _unknown(manifest: Any, errors: list[validators.SchemaError], *, strict: bool
+def _unknown(manifest: Any, errors: list[SchemaError], *, strict: bool
              ) -> list[Finding]:
     out: list[Finding] = []
     for error in errors:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import bisect
 import codecs
-import functools
 import sys
 from collections.abc import Iterator
 from itertools import accumulate
@@ -13,72 +12,26 @@ from typing import Any
 from rexport.checks.secret_patterns import REDACTED, find_secrets, is_secret_name
 from rexport.digests import HEX, HEX_LENGTHS
 from rexport.findings import Finding, pointer
-from rexport.json_values import as_list, get
+from rexport.json_values import IndexColumns, as_list, get
 
-__all__ = ["TEXT_SCAN_MAX", "TextScanner", "scan_manifest", "scanned_for_secrets"]
+__all__ = ["TextScanner", "scan_manifest"]
 
 MAX_FINDINGS = 1000  # per manifest or file: a hostile input must not grow the report without end
-TEXT_SCAN_MAX = 2 << 20  # embedded files scanned for credentials: text-like, at most 2 MiB
-
-# spec SEC-02 names these media types and names; "it MAY scan more": code and
-# configuration formats are added, data formats (csv, logs) are not
-_TEXT_MEDIA = frozenset({
-    "application/json", "application/yaml", "application/x-yaml", "application/toml",
-    "application/xml", "application/javascript", "application/x-sh", "application/x-python",
-    "application/sql", "application/x-ipynb+json"})
-_TEXT_SUFFIXES = frozenset({
-    ".py", ".ipynb", ".sh", ".txt", ".md", ".json", ".yaml", ".yml", ".toml", ".ini", ".cfg",
-    ".env", ".pem", ".key", ".diff", ".patch",
-    ".pyi", ".r", ".jl", ".m", ".bash", ".zsh", ".ps1", ".bat", ".js", ".ts", ".java",
-    ".scala", ".go", ".rs", ".c", ".h", ".cc", ".cpp", ".hpp", ".sql", ".rst", ".tex",
-    ".conf", ".properties", ".xml", ".html", ".netrc", ".npmrc", ".pypirc"})
-_TEXT_NAMES = frozenset({
-    ".env", ".netrc", ".pypirc", ".npmrc", ".git-credentials", "credentials", "id_rsa",
-    "id_ecdsa", "id_ed25519", "dockerfile", "makefile"})
 
 
-@functools.lru_cache(maxsize=256)
-def _text_media(media_type: str) -> bool:
-    media = media_type.split(";", 1)[0].strip().lower()
-    return media.startswith("text/") or media in _TEXT_MEDIA or media.endswith(
-        ("+json", "+xml", "+yaml"))
-
-
-# what a text-like name ends with: a quick "no" for all others, without taking the path apart
-_TEXT_ENDINGS = tuple(sorted(_TEXT_SUFFIXES | {"/" + name for name in _TEXT_NAMES}))
-
-
-def scanned_for_secrets(path: str, media_type: str | None, size: int) -> bool:
-    """Whether an embedded file of ``size`` bytes at ``path``, of ``media_type`` as indexed
-    (None: unknown), is scanned for credentials (REX-K102): text-like and at most TEXT_SCAN_MAX
-    bytes. The packer asks the same question, so that it refuses exactly what would make its
-    export fail validation."""
-    return size <= TEXT_SCAN_MAX and _text_like(path, media_type)
-
-
-def _text_like(path: str, media_type: str | None) -> bool:
-    """Whether to scan a file for credentials: its media type or its name says text.
-
-    Either suffices, so that a wrong media type does not hide a key in train.py.
-    """
-    if media_type and _text_media(media_type):
-        return True
-    lowered = path.lower()
-    if not lowered.endswith(_TEXT_ENDINGS) and lowered not in _TEXT_NAMES:
-        return False
-    name = path[path.rfind("/") + 1:].lower()
-    if name in _TEXT_NAMES:
-        return True
-    dot = name.rfind(".")
-    return dot > 0 and name[dot:] in _TEXT_SUFFIXES
-
-
-def scan_manifest(manifest: Any) -> list[Finding]:
+def scan_manifest(manifest: Any, *, index: IndexColumns | None = None,
+                  index_clean: bool | None = None) -> list[Finding]:
     """Return K101 for each string (value or key) that holds a credential, and K103 for each
     secret-named key or environment variable whose value is set and not ``"[REDACTED]"``.
 
-    Messages name the kind of credential and the JSON pointer, never the value.
+    Messages name the kind of credential and the JSON pointer, never the value. ``index``:
+    the manifest's ``files`` as columns (json_values.index_columns), when the caller has
+    them, which spares a walk of every entry when the manifest holds no credential;
+    ``index_clean``: what text_clean says of index_text(index), when the caller knows it.
     """
+    if index is not None and isinstance(manifest, dict) and _clean(manifest, index,
+                                                                    index_clean):
+        return list(_variables(manifest, set()))[:MAX_FINDINGS]
     strings, keys, levels = _gather(manifest)
     text = "\n".join(strings)  # no pattern crosses a newline: one scan for every string
     hits = find_secrets(text)
@@ -107,6 +60,37 @@ def scan_manifest(manifest: Any) -> list[Finding]:
                                       "that is not redacted", pointer=where))
     out.extend(_variables(manifest, flagged))
     return out[:MAX_FINDINGS]
+
+
+_HEX_BYTES = HEX.encode("ascii")
+_INDEX_KEYS = frozenset({"files", "path", "size", "media_type", "role", "digests", "sha256"})
+
+
+def index_text(index: IndexColumns) -> str:
+    """The strings of a file index as one text to scan, each on its own line: a string holds
+    a credential alone or not at all (find_secrets), so repeated values are given once, and
+    digests of hex digits alone (which hold none, see _gather) not at all."""
+    joined = "".join(index.sha256)
+    hex_only = joined.isascii() and not joined.encode("ascii").translate(None, _HEX_BYTES)
+    return "\n".join([*index.paths, *set(index.media_types), *set(index.roles),
+                      *([] if hex_only else index.sha256)])
+
+
+def text_clean(text: str) -> bool:
+    """True when ``text`` holds no credential."""
+    return not find_secrets(text)
+
+
+def _clean(manifest: dict[str, Any], index: IndexColumns, index_clean: bool | None) -> bool:
+    """True when no string, key or key name of the manifest is a credential, told at once:
+    the index's text (index_text) and the other members' strings scanned as texts. False
+    says nothing: scan_manifest then numbers every string to name where each credential is."""
+    strings, keys, _ = _gather({k: v for k, v in manifest.items() if k != "files"})
+    keys |= _INDEX_KEYS
+    if index_clean is None:
+        index_clean = text_clean(index_text(index))
+    return index_clean and text_clean("\n".join(strings)) and not any(
+        isinstance(k, str) and (is_secret_name(k) or find_secrets(k)) for k in keys)
 
 
 def _covered(strings: list[str], starts: list[int], hits: list[tuple[str, int, int]],
@@ -260,7 +244,7 @@ class TextScanner:
         self._findings: list[Finding] = []
         self._dropped = 0
 
-    def feed(self, chunk: bytes) -> None:
+    def feed(self, chunk: bytes | memoryview) -> None:
         """Scan the next bytes of the file."""
         for i in range(0, len(chunk), self.SLICE):
             text = self._decoder.decode(chunk[i:i + self.SLICE])

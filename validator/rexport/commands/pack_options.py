@@ -70,8 +70,8 @@ _OPTIONS: list[Callable[[Any], Any]] = [
     click.option("--no-project-file", is_flag=True, help="Read no settings file."),
     click.option("--format", "fmt", type=click.Choice(["dir", "tar", "tar.gz", "zip"]),
                  help="Container format. Default: taken from OUT's suffix, else a directory."),
-    click.option("--jobs", "-j", default=1, show_default=True, type=click.IntRange(min=1),
-                 help="Files hashed in parallel."),
+    click.option("--jobs", "-j", default=None, type=click.IntRange(min=1),
+                 help="Files hashed in parallel. Default: the processors this process may use."),
     click.option("--digest", "digests", multiple=True, type=click.Choice(["sha512", "blake2b"]),
                  help="Extra digests besides sha256."),
     click.option("--untracked", is_flag=True, default=None,
@@ -220,7 +220,7 @@ def build_request(options: dict[str, Any]) -> Any:
         if found is not None:
             settings = project.settings(*found)
     progress = options.get("progress")
-    base = Request(out=options["out"], format=options.get("fmt"), jobs=options.get("jobs", 1),
+    base = Request(out=options["out"], format=options.get("fmt"), jobs=options.get("jobs"),
                    allow_secrets=options.get("allow_secrets", False),
                    git=not options.get("no_git", False),
                    digests=options.get("digests", ()),

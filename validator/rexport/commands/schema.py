@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from rexport.schema import validators
+from rexport.schema import bundle, validators
 
 
 @click.group("schema")
@@ -23,7 +23,7 @@ def command() -> None:
                    "default: rex.bundle.schema.json next to the schemas.")
 def bundle_command(check_only: bool, output: Path | None) -> None:
     """Build rex.bundle.schema.json: every schema resource embedded in one file."""
-    text = validators.bundle_text()
+    text = bundle.bundle_text()
     if output is not None and str(output) == "-":
         click.echo(text, nl=False)
         return
@@ -43,9 +43,9 @@ def bundle_command(check_only: bool, output: Path | None) -> None:
 @click.argument("name")
 def show_command(name: str) -> None:
     """Print the schema NAME (rex, files, code, ..., bundle) as JSON."""
-    bundle = validators.BUNDLE_FILE
-    if name in {"bundle", bundle, bundle[: -len(validators.SUFFIX)]}:
-        click.echo(validators.bundle_text(), nl=False)
+    file = validators.BUNDLE_FILE
+    if name in {"bundle", file, file[: -len(validators.SUFFIX)]}:
+        click.echo(bundle.bundle_text(), nl=False)
         return
     contents = validators.resources().get(validators.uri_for(name))
     if contents is None:

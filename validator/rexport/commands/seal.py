@@ -13,10 +13,10 @@ from rexport.commands.pack_options import run_guarded
 @click.command("seal")
 @click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--add", is_flag=True, help="List files that are in DIRECTORY but not in the index.")
-@click.option("--jobs", "-j", default=1, show_default=True, type=click.IntRange(min=1),
-              help="Files hashed in parallel.")
+@click.option("--jobs", "-j", default=None, type=click.IntRange(min=1),
+              help="Files hashed in parallel. Default: the processors this process may use.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing when the export is valid.")
-def command(directory: Path, add: bool, jobs: int, quiet: bool) -> None:
+def command(directory: Path, add: bool, jobs: int | None, quiet: bool) -> None:
     """Seal the export DIRECTORY after a hand edit: recompute each file's size and digests
     (every algorithm its entry lists) and the export_digest, and rewrite rex.json atomically
     (sorted keys, two-space indent). Then validate it.

@@ -59,9 +59,9 @@ def exit_code(reports: list[Report]) -> int:
               help="Report only these codes, prefixes (REX-I10) or families (integrity).")
 @click.option("--ignore", multiple=True, metavar="CODE",
               help="Do not report these codes, prefixes or families.")
-@click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Threads hashing files in parallel; above 1, a directory's small files "
-                   "are also read ahead by a child process.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+              help="Files hashed in parallel. Default: the processors this process may use "
+                   "(CPU affinity and cgroup quota); 1 reads one file at a time.")
 @click.option("--max-files", type=click.IntRange(min=1), default=MAX_FILES, show_default=True,
               help="Refuse exports with more entries than this.")
 @click.option("--max-bytes", type=click.IntRange(min=1), default=MAX_BYTES, show_default=True,
@@ -96,7 +96,7 @@ def exit_code(reports: list[Report]) -> int:
                    "(default: the package's Specification URL).")
 @click.pass_context
 def command(ctx: click.Context, paths: tuple[str, ...], fmt: str, output: str | None,
-            strict: bool, select: tuple[str, ...], ignore: tuple[str, ...], jobs: int,
+            strict: bool, select: tuple[str, ...], ignore: tuple[str, ...], jobs: int | None,
             max_files: int, max_bytes: int, storage_option: tuple[str, ...],
             endpoint_url: str | None, verify_remote: str, executor: str | None,
             progress: bool, quiet: int, verbose: int, color: str, sarif_base: str | None,
@@ -138,7 +138,7 @@ def command(ctx: click.Context, paths: tuple[str, ...], fmt: str, output: str | 
 def _check_codes(values: tuple[str, ...], option: str) -> None:
     # checked before any export is read, so that a typo is a usage error (exit 2)
     # rather than a filter that silently keeps nothing
-    from rexport.validation import code_filter
+    from rexport.selection import code_filter
 
     try:
         code_filter(values, ())

@@ -42,7 +42,8 @@ def validate_bag(path: str | os.PathLike[str], **options: Any) -> Report:
     Returns one Report: the bag's findings first, then the export's with paths under data/;
     its export_digest is that of the export inside, which bagging leaves unchanged.
     """
-    from rexport.validation import code_filter, validate
+    from rexport.selection import code_filter
+    from rexport.validation import validate
 
     keep = code_filter(options.get("select", ()), options.get("ignore", ()))
     root = os.fsdecode(path)

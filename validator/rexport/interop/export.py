@@ -45,7 +45,7 @@ class Checked:
 
 
 def checked_export(path: str | os.PathLike[str], *, max_files: int = 200_000,
-                   max_bytes: int = 2**40, jobs: int = 1) -> Checked:
+                   max_bytes: int = 2**40, jobs: int | None = None) -> Checked:
     """Validate the export at ``path`` and read its manifest; return a Checked.
 
     Raise InteropError with exit code 2 when the input cannot be read and 1 when the export is

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -13,7 +14,7 @@ from rexport.pack import lockfiles, reproduce
 from rexport.pack.clock import rfc3339
 from rexport.pack.errors import PackError, SecretsFound
 from rexport.pack.hashing import Hashed, hash_members
-from rexport.pack.manifest import assemble, self_check, to_bytes
+from rexport.pack.manifest import assemble, prepare_self_check, self_check, to_bytes
 from rexport.pack.members import Member
 from rexport.pack.record import Record
 from rexport.pack.redact import (
@@ -24,7 +25,7 @@ from rexport.pack.redact import (
     scrub,
     secret_reason,
 )
-from rexport.pack.writers import format_for, write_export
+from rexport.pack.writers import DirectoryOutput, atomic_output, format_for, write_export
 
 DIFF_PATH = "vcs/uncommitted.diff"
 REPRODUCE_PATH = "environment/reproduce.sh"
@@ -175,12 +176,28 @@ def _secrets(hashed: Mapping[str, Hashed], allow: bool, warnings: list[str]) -> 
                  for path, reason in sorted(hits)]
 
 
-def write(cap: Record, out: Path, *, fmt: str | None, jobs: int, progress: bool,
+def write(cap: Record, out: Path, *, fmt: str | None, jobs: int | None, progress: bool,
           allow_secrets: bool, overwrite: bool, ro_crate: bool = False,
           hashes: bool = False) -> Written:
-    """Assemble, hash, check and write the export of ``cap``; see Capture.write."""
+    """Assemble, hash, check and write the export of ``cap``; see Capture.write.
+
+    A directory is written while its members are hashed, each read once; an archive, whose
+    rex.json comes first, once the manifest is made.
+    """
     container = format_for(out, fmt)
     cap.keep_code_as_it_was()
+    step = functools.partial(_write, cap, out, container, jobs=jobs, progress=progress,
+                             allow_secrets=allow_secrets, overwrite=overwrite, ro_crate=ro_crate,
+                             hashes=hashes)
+    if container != "dir":
+        return step(None)
+    with atomic_output(out, is_dir=True, overwrite=overwrite) as tmp:
+        return step(DirectoryOutput(tmp, cap.epoch))
+
+
+def _write(cap: Record, out: Path, container: str, tree: DirectoryOutput | None, *,
+           jobs: int | None, progress: bool, allow_secrets: bool, overwrite: bool,
+           ro_crate: bool, hashes: bool) -> Written:
     redactions: list[Redaction] = list(cap.config_redactions)
     known = {**environment_secrets(os.environ), **known_values(redactions)}
     members = _Members()
@@ -196,8 +213,12 @@ def write(cap: Record, out: Path, *, fmt: str | None, jobs: int, progress: bool,
     for path, data in cap.overrides.items():
         members[path] = replace(members[path], source=data)
     _check_paths(list(members))
+    output = None
+    if tree is not None:
+        tree.prepare(members.values())
+        output = tree.file
     hashed = hash_members(list(members.values()), cap.digests, jobs=jobs, progress=progress,
-                          known_secrets=known)
+                          known_secrets=known, output=output, meanwhile=prepare_self_check)
     _secrets(hashed, allow_secrets, cap.warnings)
     sections.update(data=_data(cap, hashed), lineage={"steps": cap.steps} if cap.steps else None,
                     config=_config(cap), results=_results(cap), replay=cap.replay_section,
@@ -214,12 +235,15 @@ def write(cap: Record, out: Path, *, fmt: str | None, jobs: int, progress: bool,
 
         members.add(Member(CRATE, "other", crate_bytes(manifest), MEDIA_TYPE))
         hashed = {**hashed, **hash_members([members[CRATE]], cap.digests, jobs=1,
-                                           progress=False, known_secrets=known)}
+                                           progress=False, known_secrets=known, output=output)}
         manifest = assemble(sections, list(members.values()), hashed, rfc3339(cap.epoch),
-                        producer=cap.producer)
+                            producer=cap.producer)
     data = to_bytes(manifest)
     self_check(data)
-    write_export(out, container, data, list(members.values()), hashed, cap.epoch,
-                 overwrite=overwrite, progress=progress)
+    if tree is not None:
+        tree.finish(data)
+    else:
+        write_export(out, container, data, list(members.values()), hashed, cap.epoch,
+                     overwrite=overwrite, progress=progress)
     return Written(out, container, manifest["export_digest"], manifest, list(cap.warnings),
                    list(cap.advice))

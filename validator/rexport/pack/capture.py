@@ -281,11 +281,12 @@ class Capture(Record):
         """Record creators, owner, license, access and retention (names as in the spec)."""
         self.governance_section.update(fields)
 
-    def write(self, out: PathLike, *, format: str | None = None, jobs: int = 1,
+    def write(self, out: PathLike, *, format: str | None = None, jobs: int | None = None,
               progress: bool | None = None, allow_secrets: bool = False,
               overwrite: bool = False, ro_crate: bool = False, hashes: bool = False) -> Written:
         """Write the export to ``out`` (a directory, .tar, .tar.gz/.tgz or .zip) atomically.
 
+        ``jobs`` files are hashed at once (None: the processors this process may use).
         With ``ro_crate``, the export also holds ro-crate-metadata.json: an RO-Crate 1.1
         (Process Run Crate 0.5) describing it, which rex.json indexes. The project's lockfiles
         that match the recorded packages are listed (ENV-09); without a pip one, the export

@@ -73,6 +73,48 @@ def _source(dist: metadata.Distribution) -> str | None:
     return "vcs" if "vcs_info" in info else "url"
 
 
+# a Name or Version line of a metadata file's header block (core metadata, RFC 822 style)
+_HEADER = re.compile(r"^(name|version)[ \t]*:[ \t]*(.*?)\r?$", re.IGNORECASE | re.MULTILINE)
+
+
+def name_version(dist: metadata.Distribution) -> tuple[str | None, str | None]:
+    """The Name and Version of ``dist`` as ``dist.metadata`` gives them, read from the
+    header block alone: the email parser would read the whole file, long description and
+    all, and does so for each of hundreds of distributions."""
+    start = _start(dist)  # the first lines hold both, as a rule: else the whole file
+    found = _headers(start) if start is not None else {}
+    if "name" not in found or "version" not in found:
+        found = _headers(dist.read_text("METADATA") or dist.read_text("PKG-INFO") or "")
+    return found.get("name"), found.get("version")
+
+
+def _headers(text: str) -> dict[str, str]:
+    ends = [at for at in (text.find("\n\n"), text.find("\n\r\n")) if at >= 0]
+    found: dict[str, str] = {}
+    for key, value in _HEADER.findall(text[:min(ends)] if ends else text):
+        found.setdefault(key.lower(), value)
+    return found
+
+
+def _start(dist: metadata.Distribution) -> str | None:
+    """The first lines of a distribution's metadata file when it is one on disk, else None."""
+    folder = getattr(dist, "_path", None)  # a PathDistribution's own folder
+    if not isinstance(folder, Path):
+        return None
+    for name in ("METADATA", "PKG-INFO"):
+        try:
+            with open(folder / name, encoding="utf-8") as fp:
+                text = fp.read(_START)
+        except (OSError, ValueError):
+            continue
+        # a cut line might be a header cut short: keep only whole lines
+        return text if len(text) < _START else text[:text.rfind("\n") + 1]
+    return None
+
+
+_START = 8192
+
+
 def installed_packages() -> list[dict[str, Any]]:
     """Every importable distribution (first on sys.path wins), sorted by name.
 
@@ -80,7 +122,7 @@ def installed_packages() -> list[dict[str, Any]]:
     """
     seen: dict[str, dict[str, Any]] = {}
     for dist in metadata.distributions():
-        name, version = dist.metadata["Name"], dist.version
+        name, version = name_version(dist)
         if not name or not version or _normalise(name) in seen:
             continue  # broken metadata: nothing to pin
         entry: dict[str, Any] = {"name": name, "version": version}

@@ -6,17 +6,16 @@ import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from rexport.checks.secret_patterns import PEM_HEADER
-from rexport.digests import hash_stream
-from rexport.jobs import stoppable
+from rexport.digests import Tap, hash_stream
+from rexport.jobs import default_jobs, stoppable
 from rexport.pack.members import Member
 from rexport.progress import ProgressBar
-
-Tap = Callable[[bytes], None]
 
 
 @dataclass
@@ -30,20 +29,28 @@ class Hashed:
 
 
 class ValueTap:
-    """Look for known secret values (bytes) in a stream fed chunk by chunk, across boundaries."""
+    """Look for known secret values (bytes) in a stream fed chunk by chunk, across boundaries.
+
+    Each chunk is searched where it lies (a literal pattern searches a view without copying
+    it), and the seam with the previous chunk apart, in a few bytes from each side."""
 
     def __init__(self, values: Mapping[bytes, str]) -> None:
-        self._values = dict(values)
-        self._overlap = max((len(v) for v in self._values), default=1) - 1
+        self._patterns = [(re.compile(re.escape(value)), reason)
+                          for value, reason in values.items()]
+        self._overlap = max((len(v) for v in values), default=1) - 1
         self._tail = b""
         self.found: set[str] = set()
 
-    def __call__(self, chunk: bytes) -> None:
-        window = self._tail + chunk
-        for value, reason in self._values.items():
-            if reason not in self.found and value in window:
+    def __call__(self, chunk: memoryview) -> None:
+        seam = self._tail + bytes(chunk[:self._overlap])
+        for pattern, reason in self._patterns:
+            if reason not in self.found and (pattern.search(seam) or pattern.search(chunk)):
                 self.found.add(reason)
-        self._tail = window[-self._overlap:] if self._overlap else b""
+        if not self._overlap:
+            return
+        # the view is not ours to keep: only its last bytes are copied
+        self._tail = seam[-self._overlap:] if len(chunk) < self._overlap \
+            else bytes(chunk[-self._overlap:])
 
 
 def signature(path: Path) -> tuple[int, int]:
@@ -65,28 +72,35 @@ class KeyTap:
         self._tail = b""
         self.found = False
 
-    def __call__(self, chunk: bytes) -> None:
+    def __call__(self, chunk: memoryview) -> None:
         if not self.found:
             window = self._tail + chunk[:_PEM_OVERLAP] if self._tail else b""
             self.found = bool((window and _PEM.search(window)) or _PEM.search(chunk))
-            self._tail = chunk[-_PEM_OVERLAP:]
+            self._tail = bytes(chunk[-_PEM_OVERLAP:])  # the view is not ours to keep
 
 
 def _scanner(member: Member, size: int) -> Any | None:
     """The validator's own credential scanner, for the files the validator scans (REX-K102).
 
-    The same choice of files as the validator's (checks.secrets.scanned_for_secrets), so the
+    The same choice of files as the validator's (checks.scanned_files.scanned_for_secrets), so the
     packer refuses exactly what would make its export fail validation.
     """
-    from rexport.checks.secrets import TextScanner, scanned_for_secrets
+    from rexport.checks.scanned_files import scanned_for_secrets
+    from rexport.checks.secrets import TextScanner
 
     if not scanned_for_secrets(member.path, member.media_type, size):
         return None
     return TextScanner(member.path)
 
 
+# Where a member's bytes go as they are hashed: a context giving what writes them, or None
+# when they are there already (writers.DirectoryOutput.file: a cloned file).
+Output = Callable[[Member], AbstractContextManager[Tap | None]]
+
+
 def _hash_one(member: Member, algorithms: Sequence[str], scan: bool,
-              known: Mapping[bytes, str], progress: Callable[[int], None] | None) -> Hashed:
+              known: Mapping[bytes, str], progress: Callable[[int], None] | None,
+              output: Output | None = None) -> Hashed:
     taps: list[Tap] = []
     scanner = _scanner(member, member.size()) if scan else None
     if scanner is not None:
@@ -98,7 +112,9 @@ def _hash_one(member: Member, algorithms: Sequence[str], scan: bool,
     if value_tap is not None:
         taps.append(value_tap)
     sig = signature(member.source) if isinstance(member.source, Path) else None
-    with member.open() as fp:
+    with member.open() as fp, output(member) if output is not None else nullcontext() as write:
+        if write is not None:
+            taps.append(write)  # the buffer hashed is the buffer written: one read
         size, digests = hash_stream(fp, algorithms, taps=taps, progress=progress)
     secrets: list[str] = []
     if scanner is not None:
@@ -110,24 +126,30 @@ def _hash_one(member: Member, algorithms: Sequence[str], scan: bool,
     return Hashed(size=size, digests=digests, signature=sig, secrets=secrets)
 
 
-def hash_members(members: Sequence[Member], algorithms: Sequence[str], *, jobs: int = 1,
+def hash_members(members: Sequence[Member], algorithms: Sequence[str], *, jobs: int | None = None,
                  progress: bool = False, scan: bool = True,
-                 known_secrets: Mapping[bytes, str] | None = None) -> dict[str, Hashed]:
+                 known_secrets: Mapping[bytes, str] | None = None,
+                 output: Output | None = None,
+                 meanwhile: Callable[[], object] | None = None) -> dict[str, Hashed]:
     """Hash every member; return {export path: Hashed}.
 
     Threads give real parallelism here: hashlib releases the GIL on large buffers.
     ``known_secrets`` maps secret values (redacted elsewhere) to the reason reported when one
-    turns up in a member.
+    turns up in a member; ``output``, when given, writes each member as it is read;
+    ``meanwhile`` is run by the calling thread while the threads read.
     """
     bar = ProgressBar(sum(m.size() for m in members)) if progress else None
     tick = bar.tick if bar is not None else None
     known = dict(known_secrets or {})
     stop = threading.Event()
     report = stoppable(tick, stop)
-    pool = ThreadPoolExecutor(max_workers=max(1, jobs))
+    pool = ThreadPoolExecutor(max_workers=default_jobs() if jobs is None else max(1, jobs))
     try:
-        results = list(pool.map(lambda m: _hash_one(m, algorithms, scan, known, report),
-                                members))
+        pending = pool.map(lambda m: _hash_one(m, algorithms, scan, known, report, output),
+                           members)
+        if meanwhile is not None:
+            meanwhile()
+        results = list(pending)
     finally:
         stop.set()  # after Ctrl-C or an error the workers give up at their next chunk
         pool.shutdown(wait=True, cancel_futures=True)

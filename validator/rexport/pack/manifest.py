@@ -6,7 +6,6 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from rexport.canonical import export_digest
 from rexport.pack.errors import PackError
 from rexport.pack.hashing import Hashed
 from rexport.pack.members import Member
@@ -46,6 +45,8 @@ def assemble(sections: Mapping[str, Any], members: Sequence[Member],
         value = sections.get(key)
         if value not in (None, {}, [], ""):
             manifest[key] = value
+    from rexport.canonical import export_digest  # orjson and RFC 8785: once files are hashed
+
     # the earliest version defining every member (VER-06): 1.0 validators keep reading an
     # export that uses nothing a later minor added, without a REX-V103 warning
     manifest["rex_version"] = version_needed(manifest)
@@ -65,6 +66,15 @@ def to_bytes(manifest: Mapping[str, Any]) -> bytes:
     except ValueError as exc:  # NaN or infinity somewhere in the recorded values
         raise PackError(f"the manifest holds a value JSON cannot carry: {exc}") from None
     return (text + "\n").encode("utf-8")
+
+
+def prepare_self_check() -> None:
+    """Import and compile now what self_check runs: the packer calls this while its threads
+    hash, so that the check costs little once the manifest is made."""
+    from rexport.checks import schema
+    from rexport.validation import check_manifest  # noqa: F401  (imported: its cost paid now)
+
+    schema.prepare()
 
 
 def self_check(data: bytes) -> None:

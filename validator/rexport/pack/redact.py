@@ -9,7 +9,6 @@ from typing import Any
 from rexport.checks.secret_patterns import REDACTED, find_secrets, is_secret_name
 from rexport.findings import pointer as make_pointer
 from rexport.pack.errors import PackError
-from rexport.schema.redactable import redactable
 
 # Values whose shape is fixed by the format (digests, commits, sizes): never secrets, and
 # high-entropy enough that a pattern scanner could mistake them for one.
@@ -78,6 +77,8 @@ def redact(document: Any, base: tuple[str | int, ...] = ()) -> tuple[Any, list[R
     value, as the spec asks (SEC-04). ``base`` prefixes every pointer. Raises PackError when
     a credential stands in a member where no redaction may (SEC-07: a path, an identifier).
     """
+    from rexport.schema.redactable import redactable  # the schemas: not before a redaction
+
     changes, refused = [], []
     for change in _walk(document, (), False):
         if redactable((*base, *change[0])):

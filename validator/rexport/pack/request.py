@@ -71,7 +71,7 @@ class Request:
     replay: ReplaySpec | None = None
     hashes: bool = False
     format: str | None = None
-    jobs: int = 1
+    jobs: int | None = None  # None: rexport.jobs.default_jobs()
     allow_secrets: bool = False
     include_untracked: bool = False
     git: bool = True

@@ -13,6 +13,7 @@ from typing import Any
 
 from rexport.canonical import export_digest
 from rexport.digests import SUPPORTED, hash_stream
+from rexport.jobs import default_jobs
 from rexport.limits import MANIFEST_CAP
 from rexport.pack.errors import PackError
 from rexport.pack.manifest import to_bytes
@@ -94,14 +95,15 @@ def _new_entry(rel: str) -> dict[str, Any]:
             "role": _ROLES.get(rel.split("/", 1)[0], "other"), "digests": {"sha256": ""}}
 
 
-def seal(root: Path, *, add: bool = False, jobs: int = 1) -> Sealed:
+def seal(root: Path, *, add: bool = False, jobs: int | None = None) -> Sealed:
     """Recompute the size and every listed digest of each file of the export directory
     ``root``, then its export_digest, and rewrite rex.json atomically.
 
     A file that is in the folder but not in the index is refused, unless ``add`` (then it is
     listed, its role guessed from its first folder); a listed file that is missing, a path
     the spec forbids, a link or a special file are refused. Raises PackError, changing
-    nothing, when it refuses.
+    nothing, when it refuses. ``jobs`` files are hashed at once (None: the processors this
+    process may use).
     """
     if root.is_symlink() or not root.is_dir():
         raise PackError(f"{root} is not an export directory (archives are sealed by re-packing)")
@@ -130,7 +132,7 @@ def seal(root: Path, *, add: bool = False, jobs: int = 1) -> Sealed:
         recorded = entry["digests"] if isinstance(entry.get("digests"), dict) else {}
         algorithms = ["sha256", *sorted(a for a in recorded if a in SUPPORTED and a != "sha256")]
         plans.append((entry, algorithms))
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
+    with ThreadPoolExecutor(max_workers=default_jobs() if jobs is None else jobs) as pool:
         hashed = list(pool.map(lambda plan: _hash(root, plan[0]["path"], plan[1]), plans))
     for (entry, _), (size, digests) in zip(plans, hashed, strict=True):
         before = (entry.get("size"), entry.get("digests"))

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import gzip
 import io
 import os
 import secrets
 import shutil
-import tarfile
+import sys
 import time
-import zipfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from rexport.pack.errors import PackError
 from rexport.pack.hashing import Hashed, signature
@@ -22,6 +20,10 @@ from rexport.pack.members import Member
 from rexport.pack.replace import check_replaceable
 from rexport.paths import MANIFEST
 from rexport.progress import ProgressBar
+
+if TYPE_CHECKING:  # the archive modules are imported by the writers that use them
+    import tarfile
+    import zipfile
 
 FORMATS = ("dir", "tar", "tar.gz", "zip")
 GZIP_LEVEL = 6  # gzip's own default, so `tar -czf` and the packer compress alike
@@ -131,32 +133,105 @@ def _mode(member: Member) -> int:
     return 0o755 if member.executable else 0o644
 
 
+# FICLONE: the new file shares the blocks of the old one (a reflink; btrfs, xfs)
+_FICLONE = 0x40049409
+
+
+def clone(source: Path, dst: BinaryIO) -> bool:
+    """Make the empty file ``dst`` a reflink of ``source`` where the file system allows it
+    (Linux, btrfs or xfs: no byte is copied); False when it does not, and nothing done.
+
+    (copy_file_range would copy in the kernel, no cheaper than the write of a buffer the
+    packer reads anyway to hash and scan it.)
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    import fcntl
+
+    try:
+        with open(source, "rb") as src:
+            fcntl.ioctl(dst.fileno(), _FICLONE, src.fileno())
+    except OSError:  # EOPNOTSUPP (ext4, tmpfs), EXDEV (another file system), ...
+        return False
+    return True
+
+
+class DirectoryOutput:
+    """A directory export, written file by file as its members are read.
+
+    The packer writes each member while it hashes it (hashing.hash_members), from the very
+    buffer it hashes: every byte is read once and written once; where the file system
+    clones files (a reflink), a local file is cloned and only read to be hashed. finish()
+    adds rex.json and sets the folders' modes and times, so that neither the umask nor the
+    clock shows.
+    """
+
+    def __init__(self, root: Path, epoch: int) -> None:
+        self.root = root
+        self.epoch = epoch
+        self.folders = {root}
+        root.mkdir()
+
+    def prepare(self, members: Iterable[Member]) -> None:
+        """Make the folders ``members`` go in, before several threads write into them."""
+        for member in members:
+            for parent in reversed(self._target(member).parents):
+                if parent not in self.folders and self.root in parent.parents:
+                    parent.mkdir(exist_ok=True)
+                    self.folders.add(parent)
+
+    @contextlib.contextmanager
+    def file(self, member: Member) -> Iterator[Callable[[memoryview], None] | None]:
+        """Give what writes ``member``'s bytes, in order, or None when the file was cloned
+        (nothing to write); the file is complete on exit."""
+        target = self._target(member)
+        with open(target, "xb") as dst:
+            source = member.source
+            before = signature(source) if isinstance(source, Path) else None
+            if isinstance(source, Path) and clone(source, dst):
+                yield None
+                # what was hashed must be what was cloned
+                if signature(source) != before:
+                    raise PackError(f"{source} changed while it was being packed; pack again")
+            else:
+
+                def write(data: memoryview) -> None:
+                    dst.write(data)
+
+                yield write
+        os.chmod(target, _mode(member))
+        os.utime(target, (self.epoch, self.epoch))
+
+    def finish(self, manifest: bytes) -> None:
+        """Write rex.json, then fix every folder's mode and time, the deepest first."""
+        with open(self.root / MANIFEST, "xb") as fp:
+            fp.write(manifest)
+        os.chmod(self.root / MANIFEST, 0o644)
+        os.utime(self.root / MANIFEST, (self.epoch, self.epoch))
+        for directory in sorted(self.folders, key=lambda p: len(p.parts), reverse=True):
+            os.chmod(directory, 0o755)
+            os.utime(directory, (self.epoch, self.epoch))
+
+    def _target(self, member: Member) -> Path:
+        return self.root.joinpath(*member.path.split("/"))
+
+
 def _write_dir(root: Path, manifest: bytes, entries: Entries, epoch: int,
                advance: Callable[[int], None]) -> None:
-    root.mkdir()
-    made = {root}
-    (root / MANIFEST).write_bytes(manifest)
+    tree = DirectoryOutput(root, epoch)
+    tree.prepare(member for member, _ in entries)
     for member, hashed in entries:
-        target = root.joinpath(*member.path.split("/"))
-        for parent in reversed(target.parents):
-            if parent not in made and root in parent.parents:
-                parent.mkdir(exist_ok=True)
-                made.add(parent)
-        with _opened(member, hashed) as src, open(target, "xb") as dst:
+        with _opened(member, hashed) as src, tree.file(member) as write:
             while chunk := src.read(_CHUNK):
-                dst.write(chunk)
+                if write is not None:
+                    write(memoryview(chunk))
                 advance(len(chunk))
-        os.chmod(target, _mode(member))
-        os.utime(target, (epoch, epoch))
-    os.chmod(root / MANIFEST, 0o644)
-    os.utime(root / MANIFEST, (epoch, epoch))
-    # explicit modes and times: the umask and the wall clock must not show in the tree
-    for directory in sorted(made, key=lambda p: len(p.parts), reverse=True):
-        os.chmod(directory, 0o755)
-        os.utime(directory, (epoch, epoch))
+    tree.finish(manifest)
 
 
 def _tar_info(path: str, size: int, mode: int, epoch: int) -> tarfile.TarInfo:
+    import tarfile
+
     info = tarfile.TarInfo(path)
     info.size, info.mode, info.mtime = size, mode, epoch
     info.uid = info.gid = 0
@@ -182,6 +257,8 @@ class _Counting(io.RawIOBase):
 
 def _write_tar(stream: BinaryIO, manifest: bytes, entries: Entries, epoch: int,
                advance: Callable[[int], None]) -> None:
+    import tarfile
+
     # PAX: UTF-8 names of any length; for short ASCII names the header is plain ustar
     with tarfile.TarFile(fileobj=stream, mode="w", format=tarfile.PAX_FORMAT, encoding="utf-8",
                          copybufsize=_CHUNK) as tar:
@@ -201,6 +278,8 @@ def _zip_time(epoch: int) -> tuple[int, int, int, int, int, int]:
 
 def _write_zip(stream: BinaryIO, manifest: bytes, entries: Entries, epoch: int,
                advance: Callable[[int], None]) -> None:
+    import zipfile
+
     stamp = _zip_time(epoch)
 
     def info(path: str, size: int, mode: int) -> zipfile.ZipInfo:
@@ -244,6 +323,8 @@ def write_export(out: Path, fmt: str, manifest: bytes, members: Sequence[Member]
                 elif fmt == "tar":
                     _write_tar(raw, manifest, entries, epoch, advance)
                 else:
+                    import gzip
+
                     # no file name and mtime 0 in the gzip header: only the bytes count
                     with gzip.GzipFile(filename="", mode="wb", compresslevel=GZIP_LEVEL,
                                        fileobj=raw, mtime=0) as gz:

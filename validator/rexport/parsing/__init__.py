@@ -8,10 +8,20 @@ from rexport.findings import Finding
 from rexport.limits import CONFIG_CAP, MAX_DEPTH
 from rexport.parsing._text import MAX_PER_CODE, decode_utf8
 from rexport.parsing.json_text import json_depth, load_json
-from rexport.parsing.positions import locate, place_findings
+from rexport.parsing.positions import Span, locate, place_findings, placed, root_span
 
-__all__ = ["MAX_PER_CODE", "decode_utf8", "json_depth", "load_json", "load_yaml", "locate",
-           "place_findings"]
+__all__ = [
+    "MAX_PER_CODE",
+    "Span",
+    "decode_utf8",
+    "json_depth",
+    "load_json",
+    "load_yaml",
+    "locate",
+    "place_findings",
+    "placed",
+    "root_span",
+]
 
 
 def load_yaml(data: bytes, *, file: str, max_depth: int = MAX_DEPTH, max_bytes: int = CONFIG_CAP,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from rexport.findings import Finding
@@ -17,6 +17,7 @@ _Tokens = tuple[str, ...]
 _Trie = dict[str, "_Trie"]
 
 _WS = re.compile(r"[ \t\n\r]*")
+_WS_BYTES = re.compile(rb"[ \t\n\r]*")
 # json's own scanner (in C where available) skips a value that no finding names at parse speed
 _SCAN: Any = getattr(json.JSONDecoder(), "scan_once")  # noqa: B009  (not in the stubs)
 _STRING: Any = getattr(json.decoder, "scanstring")  # noqa: B009
@@ -24,13 +25,14 @@ _YAML_SUFFIXES = (".yaml", ".yml")
 _SUFFIXES = (".json", *_YAML_SUFFIXES)
 
 
-def place_findings(findings: Sequence[Finding], documents: Mapping[str, bytes]
-                   ) -> list[Finding]:
+def place_findings(findings: Sequence[Finding], documents: Mapping[str, bytes], *,
+                   well_formed: Collection[str] = ()) -> list[Finding]:
     """Give each finding on one of ``documents`` (file name -> JSON or YAML bytes) the span of
     the member its pointer names (of its nearest existing ancestor when it names none).
 
     Returns the findings in the same order; a finding that already has a line keeps it, and
-    findings on other files are returned unchanged.
+    findings on other files are returned unchanged. ``well_formed`` names the JSON documents
+    known to parse with no key twice in an object (see locate).
     """
     wanted: dict[str, set[str]] = {}
     for f in findings:
@@ -38,27 +40,38 @@ def place_findings(findings: Sequence[Finding], documents: Mapping[str, bytes]
             wanted.setdefault(f.file, set()).add(f.pointer)
     if not wanted:
         return list(findings)
-    spans = {file: locate(documents[file], pointers, yaml=file.lower().endswith(_YAML_SUFFIXES))
+    spans = {file: locate(documents[file], pointers, yaml=file.lower().endswith(_YAML_SUFFIXES),
+                          well_formed=file in well_formed)
              for file, pointers in wanted.items()}
     out = []
     for f in findings:
         span = spans.get(f.file, {}).get(f.pointer) if f.line is None else None
-        if span is not None:
-            f = dataclasses.replace(f, line=span[0], column=span[1], end_line=span[2],
-                                    end_column=span[3])
-        out.append(f)
+        out.append(f if span is None else placed(f, span))
     return out
 
 
-def locate(data: bytes, pointers: Iterable[str], *, yaml: bool = False) -> dict[str, Span]:
+def placed(finding: Finding, span: Span) -> Finding:
+    """``finding`` placed at ``span``."""
+    return dataclasses.replace(finding, line=span[0], column=span[1], end_line=span[2],
+                               end_column=span[3])
+
+
+def locate(data: bytes, pointers: Iterable[str], *, yaml: bool = False,
+           well_formed: bool = False) -> dict[str, Span]:
     """Map each JSON pointer to the span of its member in ``data`` (JSON, or YAML if ``yaml``).
 
     An object member spans from its key to the end of its value; an item, its value; the
     empty pointer, the whole document. A pointer naming nothing gets its nearest existing
     ancestor's span. Text that does not parse gives what was found before the fault.
+    ``well_formed``: the JSON text is known to parse, with no key twice in an object (a
+    manifest parsed without findings); then the walk ends once every pointer is found, and
+    the whole document's span is its text's, blanks aside, found without a walk: in a large
+    manifest the rest of the walk would cost as much as parsing it again.
     """
-    text = (data[len(BOM):] if data.startswith(BOM) else data).decode("utf-8", "replace")
     paths = {p: _tokens(p) for p in pointers}
+    if well_formed and not yaml and set(paths) == {""}:
+        return {"": root_span(data)}
+    text = (data[len(BOM):] if data.startswith(BOM) else data).decode("utf-8", "replace")
     trie: _Trie = {}
     for tokens in paths.values():
         node = trie
@@ -68,23 +81,31 @@ def locate(data: bytes, pointers: Iterable[str], *, yaml: bool = False) -> dict[
     try:
         if yaml:
             _yaml_offsets(text, trie, offsets)
+        elif well_formed:
+            start = _WS.match(text).end()  # type: ignore[union-attr]
+            offsets[()] = (start, len(text.rstrip(" \t\n\r")))
+            unfound = set(paths.values()) - {()}
+            if unfound:
+                _value(text, start, trie, (), offsets, unfound)
         else:
             start = _WS.match(text).end()  # type: ignore[union-attr]
             offsets[()] = (start, _value(text, start, trie, (), offsets))
+    except _AllFound:
+        pass
     except (ValueError, IndexError, StopIteration, RecursionError, LookupError):
         pass  # a parse error was reported with its own place; keep what was found
     except Exception as exc:  # the YAML scanner's errors, without importing it here
         if type(exc).__module__.split(".")[0] != "yaml":
             raise
-    lines = _Lines(text)
-    out: dict[str, Span] = {}
+    spans: dict[str, tuple[int, int]] = {}
     for pointer, tokens in paths.items():
         for cut in range(len(tokens), -1, -1):
             found = offsets.get(tokens[:cut])
             if found is not None:
-                out[pointer] = (*lines.place(found[0]), *lines.place(found[1]))
+                spans[pointer] = found
                 break
-    return out
+    places = _places(text, [offset for span in spans.values() for offset in span])
+    return {pointer: (*places[start], *places[end]) for pointer, (start, end) in spans.items()}
 
 
 def _tokens(pointer: str) -> _Tokens:
@@ -93,40 +114,73 @@ def _tokens(pointer: str) -> _Tokens:
     return tuple(t.replace("~1", "/").replace("~0", "~") for t in pointer[1:].split("/"))
 
 
-class _Lines:
-    """Offsets to 1-based line and column, from the offsets of the line starts."""
+def root_span(data: bytes) -> Span:
+    """The whole document's span in a well-formed JSON text (no BOM, valid UTF-8), from its
+    bytes: a finding on the whole of a large manifest needs no decoding of it all."""
+    start = _WS_BYTES.match(data).end()  # type: ignore[union-attr]
+    end = len(data)
+    while end > start and data[end - 1] in b" \t\n\r":
+        end -= 1
+    return (*_byte_place(data, start), *_byte_place(data, end))
 
-    def __init__(self, text: str) -> None:
-        self.starts = [0] + [m.end() for m in re.finditer("\n", text)]
 
-    def place(self, offset: int) -> tuple[int, int]:
-        from bisect import bisect_right
+def _byte_place(data: bytes, offset: int) -> tuple[int, int]:
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    head = data[line_start:offset]
+    column = len(head) if head.isascii() else len(head.decode("utf-8", "replace"))
+    return data.count(b"\n", 0, line_start) + 1, column + 1
 
-        line = bisect_right(self.starts, offset)
-        return line, offset - self.starts[line - 1] + 1
+
+def _places(text: str, offsets: list[int]) -> dict[int, tuple[int, int]]:
+    """Each offset's 1-based line and column, found in one sweep of the text up to the last
+    (no list of every line start: a large manifest has a million of them)."""
+    out: dict[int, tuple[int, int]] = {}
+    line, at, line_start = 1, 0, 0
+    for offset in sorted(set(offsets)):
+        newlines = text.count("\n", at, offset)
+        if newlines:
+            line += newlines
+            line_start = text.rfind("\n", at, offset) + 1
+        out[offset] = (line, offset - line_start + 1)
+        at = offset
+    return out
 
 
 # --- JSON: walk down the wanted paths only, skipping every other value with json's scanner ---
+
+class _AllFound(Exception):
+    """Every pointer asked for is found: the rest of a well-formed text need not be walked."""
+
 
 def _skip(text: str, at: int) -> int:
     end: int = _SCAN(text, at)[1]
     return end
 
 
+def _found(here: _Tokens, span: tuple[int, int], offsets: dict[_Tokens, tuple[int, int]],
+           unfound: set[_Tokens] | None) -> None:
+    offsets[here] = span
+    if unfound is not None:
+        unfound.discard(here)
+        if not unfound:
+            raise _AllFound
+
+
 def _value(text: str, at: int, trie: _Trie, path: _Tokens,
-           offsets: dict[_Tokens, tuple[int, int]]) -> int:
-    """Walk the value at ``at`` (no whitespace before it); return the offset just past it."""
+           offsets: dict[_Tokens, tuple[int, int]], unfound: set[_Tokens] | None = None) -> int:
+    """Walk the value at ``at`` (no whitespace before it); return the offset just past it.
+    ``unfound``: the paths still to find, when the walk may end as soon as it has them."""
     if not trie:
         return _skip(text, at)
     if text[at] == "{":
-        return _object(text, at, trie, path, offsets)
+        return _object(text, at, trie, path, offsets, unfound)
     if text[at] == "[":
-        return _array(text, at, trie, path, offsets)
+        return _array(text, at, trie, path, offsets, unfound)
     return _skip(text, at)
 
 
 def _object(text: str, at: int, trie: _Trie, path: _Tokens,
-            offsets: dict[_Tokens, tuple[int, int]]) -> int:
+            offsets: dict[_Tokens, tuple[int, int]], unfound: set[_Tokens] | None) -> int:
     at = _WS.match(text, at + 1).end()  # type: ignore[union-attr]
     if text[at] == "}":
         return at + 1
@@ -140,8 +194,8 @@ def _object(text: str, at: int, trie: _Trie, path: _Tokens,
             at = _skip(text, at)
         else:
             here = (*path, key)
-            at = _value(text, at, below, here, offsets)
-            offsets[here] = (key_at, at)  # a duplicate key: the last one counts
+            at = _value(text, at, below, here, offsets, unfound)
+            _found(here, (key_at, at), offsets, unfound)  # a key twice: the last one counts
         at = _WS.match(text, at).end()  # type: ignore[union-attr]
         if text[at] == "}":
             return at + 1
@@ -149,32 +203,42 @@ def _object(text: str, at: int, trie: _Trie, path: _Tokens,
 
 
 def _array(text: str, at: int, trie: _Trie, path: _Tokens,
-           offsets: dict[_Tokens, tuple[int, int]]) -> int:
+           offsets: dict[_Tokens, tuple[int, int]], unfound: set[_Tokens] | None) -> int:
     start = at
     wanted = {int(t): below for t, below in trie.items() if t.isdigit()}
-    last = max(wanted, default=-1)
     at = _WS.match(text, at + 1).end()  # type: ignore[union-attr]
     if text[at] == "]":
         return at + 1
-    index, scan, blank = 0, _SCAN, _WS.match
-    # the hot loop of a large index: one call of the C scanner per item and few lookups
-    while index <= last:
-        below = wanted.get(index)
-        if below is None:
-            end = scan(text, at)[1]
-        else:
-            here = (*path, str(index))
-            end = _value(text, at, below, here, offsets)
-            offsets[here] = (at, end)
-        if text[end] != ",":
-            end = blank(text, end).end()  # type: ignore[union-attr]
-            if text[end] == "]":
-                return end + 1
-        at = end + 1
-        if text[at] in " \t\n\r":
-            at = blank(text, at).end()  # type: ignore[union-attr]
-        index += 1
+    index, scan = 0, _SCAN
+    for target in sorted(wanted):
+        # the hot loop of a large index: one call of the C scanner per item passed over
+        for _ in range(target - index):
+            at = _next_item(text, scan(text, at)[1])
+            if at < 0:
+                return -at  # the array ends before the item wanted
+        here = (*path, str(target))
+        end = _value(text, at, wanted[target], here, offsets, unfound)
+        _found(here, (at, end), offsets, unfound)
+        at = _next_item(text, end)
+        if at < 0:
+            return -at
+        index = target + 1
     return _skip(text, start)  # the rest holds nothing wanted: its end at the scanner's speed
+
+
+def _next_item(text: str, end: int) -> int:
+    """Where the item after the one ending at ``end`` starts; when the array ends there
+    instead, minus the offset just past it."""
+    if text[end] != ",":
+        end = _WS.match(text, end).end()  # type: ignore[union-attr]
+        if text[end] == "]":
+            return -end - 1
+    at = end + 1
+    if text[at] in " \t\n\r":  # most often one blank: no regex for it
+        at += 1
+        if text[at] in " \t\n\r":
+            at = _WS.match(text, at).end()  # type: ignore[union-attr]
+    return at
 
 
 # --- YAML: the parser's events, their marks, and the path they are at ------------------------

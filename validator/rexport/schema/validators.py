@@ -7,13 +7,13 @@ import functools
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from rexport.findings import pointer as make_pointer
 from rexport.schema.formats import FORMATS
 from rexport.schema.messages import describe
+from rexport.schema.violations import SchemaError, relevance
 
 # python-jsonschema and referencing load only when the reference engine is used: the fast
 # path (every pre-commit run) needs neither.
@@ -34,6 +34,11 @@ METASCHEMA = "https://json-schema.org/draft/2020-12/schema"
 SUFFIX = ".schema.json"
 BUNDLE_FILE = "rex.bundle" + SUFFIX
 ROOT = "rex"
+FORMAT_FREE = frozenset({"files"})  # schemas that reach no `format` keyword (a test says so)
+# Schemas that reach no keyword whose outcome a closed object could turn (anyOf, oneOf, not,
+# if, contains, ...): their errors are their strict variant's but unevaluatedProperties (a
+# test says so)
+OPEN_IN_STRICT = frozenset({"files"})
 
 _SUBSCHEMA_MAPS = ("$defs", "properties", "patternProperties", "dependentSchemas")
 _SUBSCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
@@ -156,13 +161,16 @@ def rs_validator(strict: bool = False, name: str = ROOT) -> Any | None:
         import jsonschema_rs
     except ImportError:  # pragma: no cover - a declared dependency, kept optional for safety
         return None
-    everything = {**resources(), **strict_resources()}
+    # one variant only: the strict copies refer to one another, the others likewise
+    variant = strict_resources() if strict else resources()
     uri = (STRICT_BASE_URI if strict else BASE_URI) + uri_for(name)[len(BASE_URI):]
+    # with our (Python) format checks jsonschema-rs takes half as long again over an index
+    formats = None if name in FORMAT_FREE else dict(FORMATS)
     try:
-        rs_registry = jsonschema_rs.Registry(list(everything.items()), retriever=_refuse)
+        rs_registry = jsonschema_rs.Registry(list(variant.items()), retriever=_refuse)
         return jsonschema_rs.Draft202012Validator(
-            everything[uri], registry=rs_registry, validate_formats=True,
-            formats=dict(FORMATS), offline=True)
+            variant[uri], registry=rs_registry, validate_formats=True, formats=formats,
+            offline=True)
     except (TypeError, ValueError):
         # a jsonschema-rs older than 0.52 (no `offline`): the reference engine does the work
         return None
@@ -178,37 +186,6 @@ def _locations() -> dict[int, str]:
             for at, sub in _walk(contents):
                 out[id(sub)] = uri[len(base):] + "#" + at
     return out
-
-
-@dataclass(frozen=True)
-class SchemaError:
-    """One schema violation: where in the instance, which keyword of which schema, and why."""
-
-    path: tuple[str | int, ...]
-    keyword: str
-    schema_pointer: str
-    message: str
-    missing: str | None = None          # the property named by a `required` error
-    unknown: tuple[str, ...] = ()       # members an `unevaluatedProperties` error names
-    rank: int = 0                       # position of `missing` in its `required` list
-
-    @property
-    def pointer(self) -> str:
-        return make_pointer(*self.path)
-
-
-_WEAK = frozenset({"anyOf", "oneOf"})
-
-
-def _token_key(token: str | int) -> tuple[int, int, str]:
-    return (0, token, "") if isinstance(token, int) else (1, 0, token)
-
-
-def relevance(error: SchemaError) -> tuple[Any, ...]:
-    """Sort key, most relevant first: shallow before deep (as jsonschema's best_match), strong
-    keywords before anyOf/oneOf, then document order so that both engines agree."""
-    return (len(error.path), error.keyword in _WEAK, [_token_key(t) for t in error.path],
-            error.schema_pointer, error.rank)
 
 
 def _relative(absolute: str | None) -> str:
@@ -248,7 +225,8 @@ def _from_python(error: ValidationError) -> SchemaError:
                        unknown, _rank(error.validator_value, missing))
 
 
-def _from_rs(error: Any) -> SchemaError:
+def _from_rs(error: Any, at: int | None = None) -> SchemaError:
+    # ``at``: the error is of a slice of files[] starting there (see _rs_errors)
     kind = error.kind
     keyword = str(kind.name)
     schema_pointer = _relative(error.absolute_keyword_location)
@@ -259,8 +237,11 @@ def _from_rs(error: Any) -> SchemaError:
     instance = error.instance if keyword in {"type", "oneOf", "anyOf"} else None
     message = describe(keyword, value, instance, missing=missing, unknown=unknown,
                        multiple=multiple, where=schema_pointer)
-    return SchemaError(tuple(error.instance_path), keyword, schema_pointer, message, missing,
-                       unknown, _rank(value, missing))
+    path = tuple(error.instance_path)
+    if at is not None:
+        path = ("files", at + path[0], *path[1:])
+    return SchemaError(path, keyword, schema_pointer, message, missing, unknown,
+                       _rank(value, missing))
 
 
 def _rank(required: Any, missing: str | None) -> int:
@@ -295,28 +276,61 @@ def errors(instance: Any, *, strict: bool = False, engine: str = "auto") -> list
     read the instance, else python). With `strict`, the strict variant is used: its errors
     include `unevaluatedProperties` for members the schema does not define.
     """
-    found: list[SchemaError] | None = None
-    if engine in {"auto", "rs"}:
-        found = _rs_errors(instance, strict)
-        if found is None and engine == "rs":
-            raise RuntimeError("jsonschema-rs cannot validate this instance")
+    return both_errors(instance, (strict,), engine=engine)[0]
+
+
+def both_errors(instance: Any, variants: tuple[bool, ...] = (False, True), *,
+                engine: str = "auto", index_closed: bool = False) -> list[list[SchemaError]]:
+    """errors() of each variant in `variants` (False: open, True: strict). A long file index
+    is validated once (OPEN_IN_STRICT): strictly when both are asked for, its open errors
+    the others; openly when ``index_closed`` (the caller knows no entry holds a member the
+    schema does not define, json_values.index_columns), its strict errors the same."""
+    found = _rs_errors(instance, variants, index_closed) if engine in {"auto", "rs"} else None
+    if found is None and engine == "rs":
+        raise RuntimeError("jsonschema-rs cannot validate this instance")
     if found is None:
-        found = [_from_python(e) for e in python_validator(strict).iter_errors(instance)]
-    return sorted(found, key=relevance)
+        found = [[_from_python(e) for e in python_validator(strict).iter_errors(instance)]
+                 for strict in variants]
+    return [sorted(errors, key=relevance) for errors in found]
 
 
-def _rs_errors(instance: Any, strict: bool) -> list[SchemaError] | None:
-    validator = rs_validator(strict)
-    if validator is None:
+# A file index longer than this is validated a slice at a time: jsonschema-rs copies what it
+# validates, some 50 MiB for 100,000 entries at once. The index's schema constrains each entry
+# alone (files.schema.json: an array of entries), so the slices find what the whole does.
+_SLICE = 4096
+
+
+def _rs_errors(instance: Any, variants: tuple[bool, ...], index_closed: bool
+               ) -> list[list[SchemaError]] | None:
+    if any(rs_validator(strict) is None for strict in variants):
         return None
+    files = instance.get("files") if type(instance) is dict else None
+    slices = [(files[at:at + _SLICE], at) for at in range(0, len(files), _SLICE)] \
+        if type(files) is list and len(files) > _SLICE else []
+    head = {**instance, "files": []} if slices else instance
+    once: tuple[bool, ...] = variants
+    if slices and "files" in OPEN_IN_STRICT and (index_closed or len(set(variants)) == 2):
+        once = (not index_closed,)
     try:
-        if validator.is_valid(instance):
-            return []
-        return [_from_rs(e) for e in validator.iter_errors(instance)]
+        found = {strict: _rs_part(rs_validator(strict), head) for strict in variants}
+        index = {strict: [e for part, at in slices
+                          for e in _rs_part(rs_validator(strict, "files"), part, at)]
+                 for strict in once}
+        if once == (False,):
+            index[True] = index[False]
+        elif once == (True,):
+            index[False] = [e for e in index[True] if e.keyword != "unevaluatedProperties"]
+        return [found[strict] + index[strict] for strict in variants]
     except (ValueError, TypeError, OverflowError, RecursionError, AttributeError):
         # values jsonschema-rs cannot convert (non-string keys, ...), or an older jsonschema-rs
         # whose errors lack locations: the reference engine decides
         return None
+
+
+def _rs_part(validator: Any, part: Any, at: int | None = None) -> list[SchemaError]:
+    # ``at``: ``part`` is a slice of files[] starting there
+    return [] if validator.is_valid(part) else [_from_rs(e, at)
+                                                for e in validator.iter_errors(part)]
 
 
 def unknown_fields(instance: Any, *, engine: str = "auto") -> list[str]:
@@ -326,25 +340,3 @@ def unknown_fields(instance: Any, *, engine: str = "auto") -> list[str]:
         if error.keyword == "unevaluatedProperties":
             out.extend(make_pointer(*error.path, key) for key in error.unknown)
     return out
-
-
-def bundle() -> dict[str, Any]:
-    """The compound schema document: `rex.schema.json` with every resource embedded in `$defs`.
-
-    Each embedded resource keeps its own `$id`, so its relative `$ref`s resolve inside the
-    bundle; a tool given only this file needs nothing else.
-    """
-    return {
-        "$schema": METASCHEMA,
-        "$id": BASE_URI + BUNDLE_FILE,
-        "title": "REX v1 manifest (rex.json), bundled",
-        "description": "Generated by `rexport schema bundle` from the schemas of this folder; "
-                       "do not edit. Every REX v1 schema resource is embedded under its $id.",
-        "$ref": ROOT + SUFFIX,
-        "$defs": {uri: resources()[uri] for uri in sorted(resources())},
-    }
-
-
-def bundle_text() -> str:
-    """The bundle as written to `schemas/v1/rex.bundle.schema.json`: 2-space JSON, final newline."""
-    return json.dumps(bundle(), indent=2, ensure_ascii=False) + "\n"

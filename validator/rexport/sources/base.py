@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import stat
 import struct
 import threading
 import zlib
@@ -109,6 +110,22 @@ def container_of(path: str, head: bytes) -> str | None:
     return None
 
 
+@dataclass
+class Scanned:
+    """A source's files read ahead in bulk, for a walk that would report nothing itself.
+
+    ``keys`` names each file read whole at the size it was listed with, as
+    "size/sha256/path", and ``total`` is their bytes; ``rest`` holds every other file, as an
+    Entry to read one at a time; ``entry(key)`` gives a key's file as an Entry (hashed
+    already), for one to be judged alone.
+    """
+
+    keys: list[str]
+    total: int
+    rest: list[Entry]
+    entry: Callable[[str], Entry]
+
+
 class Source:
     """A readable export: a directory, an archive or a bare manifest (a context manager)."""
 
@@ -137,6 +154,15 @@ class Source:
     def manifest_bytes(self) -> bytes | None:
         """Return the root rex.json's bytes (at most MANIFEST_CAP + 1), None when absent."""
         raise NotImplementedError
+
+    def scanning(self) -> bool:
+        """Whether files are being read ahead in bulk, for scanned() to give."""
+        return False
+
+    def scanned(self) -> Scanned | None:
+        """The files read ahead in bulk, where the source can and its walk would report
+        nothing; None otherwise: then read entries()."""
+        return None
 
     def entries(self) -> Iterator[Entry]:
         """Yield every member once in storage order; problems go to ``self.findings``.
@@ -269,18 +295,34 @@ class Readable(Protocol):
     def read(self, n: int, /) -> bytes: ...
 
 
+def _size(fp: Readable) -> int | None:
+    """The size of the regular file behind ``fp``, when it is one; None otherwise."""
+    fileno = getattr(fp, "fileno", None)
+    try:
+        info = os.fstat(fileno()) if fileno is not None else None
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return None
+    return info.st_size if info is not None and stat.S_ISREG(info.st_mode) else None
+
+
 def read_capped(fp: Readable, cap: int | None = None) -> bytes:
     """Read at most ``cap`` bytes of ``fp`` (the manifest cap and one byte more by default),
     holding them about once in memory."""
     if cap is None:
         cap = MANIFEST_CAP + 1
-    first = fp.read(cap)
+    # ask for what the file holds, not for the cap: a read of 128 MiB allocates as much
+    size = _size(fp)
+    first = fp.read(cap if size is None else min(cap, size + 1))
     if not first or len(first) >= cap:
+        return first
+    more = fp.read(min(cap - len(first), 1 << 20))
+    if not more:  # the end, as a rule: no copy into a buffer
         return first
     # short reads: grow one buffer in place rather than join a list (twice the memory)
     out = io.BytesIO()
     out.write(first)
-    left = cap - len(first)
+    out.write(more)
+    left = cap - len(first) - len(more)
     while left > 0:
         chunk = fp.read(min(left, 1 << 20))
         if not chunk:

@@ -11,7 +11,15 @@ from typing import BinaryIO
 
 from rexport.limits import MAX_SEGMENTS
 from rexport.paths import MANIFEST, display, plain
-from rexport.sources.base import OPEN_FLAGS, Entry, Ledger, Source, read_capped, read_upto
+from rexport.sources.base import (
+    OPEN_FLAGS,
+    Entry,
+    Ledger,
+    Scanned,
+    Source,
+    read_capped,
+    read_upto,
+)
 from rexport.sources.readahead import ReadAhead
 
 _NAME = operator.attrgetter("name")
@@ -82,14 +90,42 @@ class DirectorySource(Source):
     random_access = True
     ahead: ReadAhead | None = None
 
-    def read_ahead(self, max_size: int) -> None:
-        """Have a child process read and hash the files smaller than ``max_size`` ahead of
-        the walk (rexport.sources.readahead), where the platform allows; entries() then gives their
-        size and SHA-256 with them. Worth it only when the caller has work to do meanwhile.
+    def read_ahead(self, max_size: int, *, workers: int = 1) -> None:
+        """Have the files smaller than ``max_size`` read and hashed ahead of the walk
+        (rexport.sources.readahead): by ``workers`` processes at once where the platform
+        allows, else in this process when first needed. scanned() then gives them in bulk,
+        and entries() gives each file's size and SHA-256 with it.
         """
-        if self.ahead is None:
+        if self.ahead is None and ReadAhead.possible():
             self.ahead = ReadAhead.start(self.path, max_size=max_size,
-                                         max_files=self.max_files)
+                                         max_files=self.max_files, workers=workers)
+
+    def scanning(self) -> bool:
+        return self.ahead is not None
+
+    def scanned(self) -> Scanned | None:
+        if self.ahead is None:
+            return None
+        parts = self.ahead.result()
+        if parts is None or not all(p.clean for p in parts) \
+                or len({p.listing for p in parts}) != 1 \
+                or sum(p.total for p in parts) > self.max_bytes:
+            return None  # the walk has something to report, or the tree changed meanwhile
+        rest = [self._unread(*line.split("/", 3)) for p in parts for line in p.rest]
+        return Scanned([key for p in parts for key in p.keys], sum(p.hashed for p in parts),
+                       rest, self._read)
+
+    def _read(self, key: str) -> Entry:
+        size, digest, path = key.split("/", 2)
+        return self._file(path, int(size), (int(size), digest))
+
+    def _unread(self, size: str, read: str, digest: str, path: str) -> Entry:
+        return self._file(path, int(size), None if int(read) < 0 else (int(read), digest))
+
+    def _file(self, path: str, size: int, hashed: tuple[int, str] | None) -> Entry:
+        location = os.path.join(self.path, path)
+        return Entry(path, "file", size, True, functools.partial(open_regular, location),
+                     functools.partial(read_regular, location), hashed)
 
     def close(self) -> None:
         if self.ahead is not None:

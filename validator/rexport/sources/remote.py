@@ -93,8 +93,10 @@ class _Spans:
         with self._lock:
             for offset, block in self._held.items():
                 if offset <= start and end <= offset + len(block):
-                    if end >= self._last.get(offset, offset + len(block)):
-                        del self._held[offset]  # its member is read: not needed again
+                    # its member's data read to its end: not needed again (the next member's
+                    # header, which the span may hold too, is read past that end, perhaps first)
+                    if start < self._last.get(offset, offset + len(block)) <= end:
+                        del self._held[offset]
                         self._last.pop(offset, None)
                         self._bytes -= len(block)
                     return block[start - offset:end - offset]
