@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -141,3 +142,22 @@ def test_without_asking_for_hashes_the_advice_says_how(tmp_path: Path) -> None:
     members, _, advice = _section([{"name": "toypkg", "version": "1.0"}], False, tmp_path)
     assert members["environment/requirements.txt"] == b"toypkg==1.0\n"
     assert any("--hashes" in a for a in advice)
+
+
+
+@pytest.mark.timeout(20)
+@pytest.mark.parametrize("swap", ["fifo", "link"])
+def test_a_lockfile_swapped_for_a_fifo_or_a_link_is_not_read(tmp_path: Path, swap: str) -> None:
+    # discovery saw a regular file; by the time it is read the tree has changed: a FIFO must
+    # not block the packer and a link must not be followed out of the project
+    from rexport.pack.lockfiles import _read
+
+    outside = tmp_path / "outside.txt"
+    outside.write_text(f"click=={CLICK}\n")
+    lock = tmp_path / "requirements.txt"
+    if swap == "fifo":
+        os.mkfifo(lock)
+    else:
+        lock.symlink_to(outside)
+    assert _read(lock) is None
+    assert _read(outside) == f"click=={CLICK}\n".encode()

@@ -10,7 +10,8 @@ from typing import Any
 
 from rexport.checks.lockfiles import PIP_REQUIREMENTS, include_lines
 from rexport.pack import reproduce
-from rexport.pack.members import Member
+from rexport.pack.errors import PackError
+from rexport.pack.members import Member, open_regular
 from rexport.parsing import lockfiles as parsed
 from rexport.versions import __version__
 
@@ -31,10 +32,12 @@ class Choice:
 
 
 def _read(path: Path) -> bytes | None:
+    # discovery found a regular file that is not a link; the same is required here, when it
+    # is opened, in case the tree changed in between (a FIFO would block the packer for ever)
     try:
-        with open(path, "rb") as fp:
+        with open_regular(path, "lockfile") as fp:
             return fp.read(parsed.LOCKFILE_CAP + 1)
-    except OSError:
+    except (OSError, PackError):
         return None
 
 
