@@ -8,13 +8,10 @@ must catch each (tests/conformance/test_conformance_wrong_validators.py).
 
 from __future__ import annotations
 
-import io
 import json
 import math
 import re
-import tarfile
-import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import yaml
@@ -22,58 +19,35 @@ from rexport.conformance.suite import Case
 from rexport.validation import check_manifest
 
 from conformance import ratios
-
-Report = dict[str, Any]
-Finding = dict[str, Any]
-
-
-def findings(report: Report, keep: Callable[[Finding], bool]) -> Report:
-    """``report`` with the findings ``keep`` refuses dropped."""
-    return {**report, "findings": [f for f in report["findings"] if keep(f)]}
-
-
-def moved(report: Report, move: Callable[[Finding], Finding]) -> Report:
-    """``report`` with each finding replaced by what ``move`` makes of a copy of it."""
-    return {**report, "findings": [move(dict(f)) for f in report["findings"]]}
-
-
-def added(report: Report, more: list[Finding]) -> Report:
-    """``report`` with ``more`` findings, those it already has left out."""
-    return {**report, "findings": report["findings"] + [f for f in more
-                                                        if f not in report["findings"]]}
-
-
-def _finding(code: str, pointer: str, file: str = "rex.json", severity: str = "error"
-             ) -> Finding:
-    return {"code": code, "severity": severity, "file": file, "pointer": pointer}
-
-
-def _strings(value: Any, at: str = "") -> Iterator[tuple[str, str]]:
-    """(pointer, string) for every string value of ``value``."""
-    if isinstance(value, str):
-        yield at, value
-    elif isinstance(value, (dict, list)):
-        items = value.items() if isinstance(value, dict) else enumerate(value)
-        for key, item in items:
-            yield from _strings(item, f"{at}/{key}")
-
-
-def _manifest_of(case: Case) -> Any:
-    """The case's manifest, when it is a plain rex.json in a directory export; else None."""
-    path = case.input_path / "rex.json"
-    try:
-        return json.loads(path.read_bytes()) if path.is_file() else None
-    except ValueError:
-        return None
-
-
-def _manifest_of_bare(case: Case) -> Any:
-    """The manifest of a case given as rex.json alone; else None."""
-    try:
-        return json.loads(case.input_path.read_bytes()) if case.input_path.is_file() \
-            and case.input_path.name == "rex.json" else None
-    except ValueError:
-        return None
+from conformance.case_contents import (
+    bare_manifest_of,
+    big_integer,
+    end_blocks,
+    extended_headers,
+    hyperparameter_names,
+    manifest_of,
+    member_names,
+    size_at,
+    steps,
+    tree,
+    value_at,
+)
+from conformance.report_changes import (
+    Finding,
+    Report,
+    added,
+    also,
+    cleared_where,
+    container_named,
+    credentials_where,
+    finding,
+    findings,
+    in_manifest,
+    judged_by,
+    members_judged,
+    moved,
+    stop_after,
+)
 
 
 def _parent_of_ref(finding: Finding) -> Finding:
@@ -83,68 +57,29 @@ def _parent_of_ref(finding: Finding) -> Finding:
 
 
 def _seeds_unknown(case: Case, report: Report) -> Report:
-    manifest = _manifest_of(case)
+    manifest = manifest_of(case)
     seeds = manifest.get("config", {}).get("seeds", {}) if isinstance(manifest, dict) else {}
     if not case.strict or not isinstance(seeds, dict):
         return report
-    return added(report, [_finding("REX-S102", f"/config/seeds/{name}", severity="warning")
+    return added(report, [finding("REX-S102", f"/config/seeds/{name}", severity="warning")
                           for name in seeds if not name.startswith("x-")])
 
 
-def _big_integer(value: Any, at: str = "") -> str | None:
-    """The pointer of the first integer beyond ±(2^53-1) in ``value``, if any."""
-    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**53 - 1:
-        return at
-    items = value.items() if isinstance(value, dict) else enumerate(value) \
-        if isinstance(value, list) else ()
-    for key, item in items:
-        found = _big_integer(item, f"{at}/{key}")
-        if found is not None:
-            return found
-    return None
-
-
 def _i104_at_the_integer(case: Case, report: Report) -> Report:
-    where = _big_integer(_manifest_of(case))
+    where = big_integer(manifest_of(case))
     if where is None:
         return report
     return moved(report, lambda f: {**f, "pointer": where} if f["code"] == "REX-I104" else f)
-
-
-def _tree(case: Case) -> list[tuple[str, int]]:
-    """(name, size) of each entry of a zip or directory case; empty for other containers."""
-    path = case.input_path
-    if path.is_dir():
-        return [(p.relative_to(path).as_posix(), p.stat().st_size if p.is_file() else 0)
-                for p in path.rglob("*")]
-    if path.suffix == ".zip":
-        with zipfile.ZipFile(path) as archive:
-            return [(i.filename, i.file_size) for i in archive.infolist()]
-    return []
 
 
 def _manifest_not_counted(case: Case, report: Report) -> Report:
     if not case.args:  # the default caps are far from every case
         return report
     limits = dict(zip(case.args[::2], map(int, case.args[1::2]), strict=True))
-    payload = [(name, size) for name, size in _tree(case) if name != "rex.json"]
+    payload = [(name, size) for name, size in tree(case) if name != "rex.json"]
     within = {"REX-X113": len(payload) <= limits.get("--max-files", 200_000),
               "REX-X114": sum(s for _, s in payload) <= limits.get("--max-bytes", 2**40)}
     return findings(report, lambda f: not within.get(f["code"], False))
-
-
-def _in_manifest(finding: Finding, *codes: str) -> bool:
-    return finding["code"] in codes and finding["file"] == "rex.json"
-
-
-def _stop_after(codes: tuple[str, ...]) -> Callable[[Case, Report], Report]:
-    """A reading in which ``codes`` stop the manifest's checks as the other parse findings do."""
-    def change(case: Case, report: Report) -> Report:
-        if not any(_in_manifest(f, *codes) for f in report["findings"]):
-            return report
-        return findings(report, lambda f: f["file"] != "rex.json"
-                         or f["code"].startswith("REX-P"))
-    return change
 
 
 def _finite(value: Any) -> Any:
@@ -158,10 +93,10 @@ def _finite(value: Any) -> Any:
 def _go_on_after_nan(case: Case, report: Report) -> Report:
     """A reading in which a non-finite number is read as some number and the checks go on."""
     path = case.input_path / "rex.json"
-    if not path.is_file() or not any(_in_manifest(f, "REX-P105") for f in report["findings"]):
+    if not path.is_file() or not any(in_manifest(f, "REX-P105") for f in report["findings"]):
         return report
     manifest = _finite(json.loads(path.read_bytes()))  # Python reads NaN and 1e400
-    return added(report, [_finding(f.code, f.pointer, f.file, f.severity.value)
+    return added(report, [finding(f.code, f.pointer, f.file, f.severity.value)
                           for f in check_manifest(json.dumps(manifest).encode()).findings])
 
 
@@ -169,22 +104,12 @@ def _go_on_after_bad_text(case: Case, report: Report) -> Report:
     """A reading in which text that is not UTF-8, or an escaped lone surrogate, is read as
     U+FFFD and the checks go on."""
     path = case.input_path / "rex.json"
-    if not path.is_file() or not any(_in_manifest(f, "REX-P103") for f in report["findings"]):
+    if not path.is_file() or not any(in_manifest(f, "REX-P103") for f in report["findings"]):
         return report
     text = re.sub(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}", r"\\ufffd",
                   path.read_bytes().decode("utf-8", "replace"))
-    return added(report, [_finding(f.code, f.pointer, f.file, f.severity.value)
+    return added(report, [finding(f.code, f.pointer, f.file, f.severity.value)
                           for f in check_manifest(text.encode()).findings])
-
-
-def _member_names(case: Case) -> list[str]:
-    if case.input_path.suffix != ".tar":
-        return []
-    try:
-        with tarfile.open(case.input_path, encoding="utf-8", errors="surrogateescape") as tar:
-            return tar.getnames()
-    except (tarfile.TarError, EOFError):  # a damaged archive: its names are not all known
-        return []
 
 
 def _raw_name(case: Case, report: Report) -> Report:
@@ -192,7 +117,7 @@ def _raw_name(case: Case, report: Report) -> Report:
     itself, a byte that is not UTF-8 as U+FFFD, a long name whole."""
     def raw(finding: Finding) -> Finding:
         written = finding["file"]
-        for name in _member_names(case):
+        for name in member_names(case):
             cut = written.endswith("\u2026") and name.startswith(written[:-1])
             if cut or written == _escaped(name) != name:
                 return {**finding, "file": name.encode("utf-8", "surrogateescape")
@@ -219,32 +144,18 @@ def _no_document_is_fine(case: Case, report: Report) -> Report:
     return findings(report, lambda f: not documentless(f))
 
 
-def _end_blocks(case: Case) -> int | None:
-    """How many zero blocks follow the last member of a tar case, when nothing else does."""
-    if case.input_path.suffix != ".tar":
-        return None
-    data = case.input_path.read_bytes()
-    try:
-        with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as archive:
-            last = archive.getmembers()[-1]
-    except (tarfile.TarError, IndexError):
-        return None
-    end = last.offset_data + -(-last.size // 512) * 512
-    return None if data[end:].strip(b"\0") else (len(data) - end) // 512
-
-
 def _end_marker_optional(case: Case, report: Report) -> Report:
     """A reading in which a tar may end after its last member, with the marker or without."""
-    if _end_blocks(case) != 0:
+    if end_blocks(case) != 0:
         return report
     return findings(report, lambda f: f["code"] != "REX-X118")
 
 
 def _end_marker_whole(case: Case, report: Report) -> Report:
     """A reading in which a tar must end with both zero blocks of its end-of-archive marker."""
-    if _end_blocks(case) != 1:
+    if end_blocks(case) != 1:
         return report
-    return added(report, [_finding("REX-X118", "", case.input_path.name)])
+    return added(report, [finding("REX-X118", "", case.input_path.name)])
 
 
 _URL_PASSWORD = re.compile(r"://[^\s:/@]+:([^\s/@]+)@")
@@ -252,21 +163,6 @@ _AWS = r"A(?:KIA|SIA|BIA|CCA)[A-Z0-9]{16}"
 # the tokenizer words SEC-06 named before its list was closed, which ended "and the like"
 _OLD_TOKENIZER_WORDS = {"pad", "eos", "bos", "unk", "sep", "cls", "mask", "max", "min", "num",
                         "special"}
-
-
-def _credentials_where(case: Case, report: Report, flagged: Callable[[str], bool],
-                       code: str = "REX-K101") -> Report:
-    """``report`` with ``code`` added at each string of the manifest that ``flagged`` accepts."""
-    return added(report, [_finding(code, at) for at, text in _strings(_manifest_of(case))
-                          if flagged(text)])
-
-
-def _cleared_where(case: Case, report: Report, cleared: Callable[[str], bool],
-                   code: str = "REX-K101") -> Report:
-    """``report`` without the ``code`` findings at manifest strings that ``cleared`` accepts."""
-    values = dict(_strings(_manifest_of(case)))
-    return findings(report, lambda f: not (f["code"] == code and f["file"] == "rex.json"
-                                           and cleared(values.get(f["pointer"], ""))))
 
 
 def _old_placeholders_only(text: str) -> bool:
@@ -283,24 +179,15 @@ def _tokenizer_list_open(case: Case, report: Report) -> Report:
 
 def _tokenizer_list_old(case: Case, report: Report) -> Report:
     """Only the words SEC-06 named before keep a name ending in token from looking secret."""
-    manifest = _manifest_of(case)
+    manifest = manifest_of(case)
     hyper = manifest.get("config", {}).get("hyperparameters", {}) \
         if isinstance(manifest, dict) else {}
     if not isinstance(hyper, dict):
         return report
-    return added(report, [_finding("REX-K103", f"/config/hyperparameters/{name}",
+    return added(report, [finding("REX-K103", f"/config/hyperparameters/{name}",
                                    severity="warning")
                           for name in hyper if name.endswith("_token")
                           and name[:-len("_token")] not in _OLD_TOKENIZER_WORDS])
-
-
-def _container_named(name: Callable[[Case], str]) -> Callable[[Case, Report], Report]:
-    """A reading in which a container finding about no member names the file ``name`` gives."""
-    def change(case: Case, report: Report) -> Report:
-        return moved(report, lambda f: {**f, "file": name(case)}
-                     if f["code"].startswith("REX-X") and f["file"] == case.input_path.name
-                     else f)
-    return change
 
 
 _CONTAINER_CASES = {"invalid-archives-gzip-bad-crc", "invalid-archives-tar-bad-checksum",
@@ -308,88 +195,15 @@ _CONTAINER_CASES = {"invalid-archives-gzip-bad-crc", "invalid-archives-tar-bad-c
                     "invalid-archives-tar-trailing-data"}
 
 
-def _also(code: str, where: Callable[[Case, Finding], str | None], *, file: str = "rex.json",
-          severity: str = "error") -> Callable[[Case, Report], Report]:
-    """A reading that adds ``code`` beside each finding for which ``where`` gives a pointer."""
-    def change(case: Case, report: Report) -> Report:
-        more = [_finding(code, at, file, severity) for f in report["findings"]
-                if (at := where(case, f)) is not None]
-        return added(report, more)
-    return change
-
-
-def _value_at(case: Case, at: str) -> Any:
-    values = dict(_strings(_manifest_of(case) or _manifest_of_bare(case)))
-    return values.get(at)
-
-
 def _dot_segment(path: str) -> bool:
     return any(t in (".", "..") for t in path.split("/"))
 
 
-def _steps(case: Case) -> int:
-    manifest = _manifest_of(case)
-    lineage = manifest.get("lineage") if isinstance(manifest, dict) else None
-    steps = lineage.get("steps") if isinstance(lineage, dict) else None
-    return len(steps) if isinstance(steps, list) else 0
-
-
-def _hyperparameter_names(case: Case) -> list[str]:
-    manifest = _manifest_of(case)
-    config = manifest.get("config") if isinstance(manifest, dict) else None
-    hyper = config.get("hyperparameters") if isinstance(config, dict) else None
-    return list(hyper) if isinstance(hyper, dict) else []
-
-
-def _size_at(case: Case, at: str) -> Any:
-    manifest = _manifest_of(case)
-    parts = at.strip("/").split("/")
-    if not isinstance(manifest, dict) or len(parts) != 3 or not parts[1].isdigit():
-        return None
-    entries = manifest.get("files", [])
-    n = int(parts[1])
-    return entries[n].get("size") if n < len(entries) else None
-
-
-def _judged_by(over: Callable[[Case], bool]) -> Callable[[Case, Report], Report]:
-    """A reading in which a .tar.gz is over the ratio as a whole exactly when ``over`` says:
-    the findings of its tar members are dropped, one about the container added."""
-    def change(case: Case, report: Report) -> Report:
-        if not ratios.is_tar_gz(case):
-            return report
-        kept = findings(report, lambda f: f["code"] != "REX-X115")
-        return added(kept, [_finding("REX-X115", "", case.input_path.name)]) if over(case) \
-            else kept
-    return change
-
-
-def _members_judged(over: Callable[[float, float], bool]) -> Callable[[Case, Report], Report]:
-    """A reading in which a tar member of a .tar.gz is over the ratio exactly when ``over``
-    says of its ratio as a whole and the highest of its prefixes past 1 MiB."""
-    def change(case: Case, report: Report) -> Report:
-        if not ratios.is_tar_gz(case):
-            return report
-        flagged = {name for name, whole, prefix in ratios.member_ratios(case)
-                   if over(whole, prefix)}
-        kept = findings(report, lambda f: f["code"] != "REX-X115" or f["file"] in flagged)
-        return added(kept, [_finding("REX-X115", "", name) for name in sorted(flagged)])
-    return change
-
-
-def _extended_headers(case: Case) -> bool:
-    """Whether a tar case has pax extended headers or GNU long-name ones."""
-    if case.input_path.suffix != ".tar":
-        return False
-    with tarfile.open(case.input_path) as archive:
-        return any(m.pax_headers for m in archive.getmembers()) \
-            or b"././@LongLink" in case.input_path.read_bytes()
-
-
 def _over_entry_cap(case: Case, report: Report) -> Report:
     """A reading in which a tar's extended headers are entries of their own."""
-    if not case.args or not _extended_headers(case):
+    if not case.args or not extended_headers(case):
         return report
-    return added(report, [_finding("REX-X113", "", case.input_path.name)])
+    return added(report, [finding("REX-X113", "", case.input_path.name)])
 
 
 READINGS: dict[str, tuple[Callable[[Case, Report], Report], set[str]]] = {
@@ -409,14 +223,14 @@ READINGS: dict[str, tuple[Callable[[Case, Report], Report], set[str]]] = {
         {"invalid-parse-integer-too-large", "invalid-parse-integer-too-small"}),
     # EXP-03: every parse finding at the empty pointer of rex.json
     "parse findings at the empty pointer": (
-        lambda c, r: moved(r, lambda f: {**f, "pointer": ""} if _in_manifest(
+        lambda c, r: moved(r, lambda f: {**f, "pointer": ""} if in_manifest(
             f, "REX-P103", "REX-P104", "REX-P105") else f),
         {"invalid-parse-duplicate-key", "invalid-parse-nan", "invalid-parse-lone-surrogate"}),
     # EXP-03, VAL-01: a repeated member or a byte order mark stops the checks of the manifest
     "checks stop after a repeated member": (
-        _stop_after(("REX-P104",)), {"invalid-parse-duplicate-key-last-value"}),
+        stop_after(("REX-P104",)), {"invalid-parse-duplicate-key-last-value"}),
     "checks stop after a byte order mark": (
-        _stop_after(("REX-P102",)), {"invalid-parse-byte-order-mark-checks-go-on"}),
+        stop_after(("REX-P102",)), {"invalid-parse-byte-order-mark-checks-go-on"}),
     # EXP-03, VAL-01: a non-finite number read as a number, and the manifest checked on
     "checks go on after NaN": (_go_on_after_nan, {"invalid-parse-nan-stops-checks"}),
     # EXP-03, VAL-01: bytes that are not UTF-8 read as U+FFFD, and the manifest checked on
@@ -428,7 +242,7 @@ READINGS: dict[str, tuple[Callable[[Case, Report], Report], set[str]]] = {
                     "invalid-archives-member-too-long"}),
     # LIN-03: a cycle reported at the step whose edge closes it, the last of the chain
     "a cycle at its last step": (
-        lambda c, r: moved(r, lambda f: {**f, "pointer": f"/lineage/steps/{_steps(c) - 1}"}
+        lambda c, r: moved(r, lambda f: {**f, "pointer": f"/lineage/steps/{steps(c) - 1}"}
                            if f["code"] == "REX-R101" else f),
         {"invalid-lineage-cycle", "invalid-lineage-cycles-joined"}),
     # CFG-02, VAL-06: a YAML finding's pointer is empty, as for a file that is not JSON
@@ -446,21 +260,21 @@ READINGS: dict[str, tuple[Callable[[Case, Report], Report], set[str]]] = {
     "tar end marker whole": (_end_marker_whole, {"valid-archives-tar-one-zero-block"}),
     # SEC-05: a password like a placeholder word is a placeholder too
     "placeholders an open list": (
-        lambda c, r: _cleared_where(c, r, lambda s: any(
+        lambda c, r: cleared_where(c, r, lambda s: any(
             p.lower().startswith(("changeme", "password", "secret", "dummy"))
             for p in _URL_PASSWORD.findall(s))),
         {"invalid-secrets-url-password-not-a-placeholder"}),
     # SEC-05: only the placeholders the old text gave as examples
     "placeholders only the examples": (
-        lambda c, r: _credentials_where(c, r, _old_placeholders_only),
+        lambda c, r: credentials_where(c, r, _old_placeholders_only),
         {"valid-secrets-url-placeholder-passwords"}),
     # SEC-05: a word ends where a regular expression's \b says, so "_" continues it
     "underscore continues a word": (
-        lambda c, r: _cleared_where(c, r, lambda s: re.search("_" + _AWS, s) is not None),
+        lambda c, r: cleared_where(c, r, lambda s: re.search("_" + _AWS, s) is not None),
         {"invalid-secrets-credential-after-underscore"}),
     # SEC-05: a pattern matches wherever it occurs, inside a longer word too
     "credentials inside words": (
-        lambda c, r: _credentials_where(c, r, lambda s: re.search(
+        lambda c, r: credentials_where(c, r, lambda s: re.search(
             "[A-Za-z0-9]" + _AWS, s) is not None),
         {"valid-secrets-credential-inside-a-word"}),
     # SEC-06: the tokenizer words "and the like", an open list
@@ -470,9 +284,9 @@ READINGS: dict[str, tuple[Callable[[Case, Report], Report], set[str]]] = {
     "tokenizer words the old eleven": (_tokenizer_list_old,
                                        {"valid-secrets-tokenizer-setting-names"}),
     # VAL-06: a container finding about no member has an empty file, or the path as given
-    "container findings name no file": (_container_named(lambda c: ""), _CONTAINER_CASES),
+    "container findings name no file": (container_named(lambda c: ""), _CONTAINER_CASES),
     "container findings name the path as given": (
-        _container_named(lambda c: str(c.input_path)), _CONTAINER_CASES),
+        container_named(lambda c: str(c.input_path)), _CONTAINER_CASES),
     # IDX-01: a size beyond 2^53-1 is only the export digest's business, not the schema's
     "no maximum in the schema": (
         lambda c, r: findings(r, lambda f: not (
@@ -480,22 +294,22 @@ READINGS: dict[str, tuple[Callable[[Case, Report], Report], set[str]]] = {
         {"invalid-file-index-size-beyond-2-53"}),
     # EXP-05: the readings of the four formats that other libraries take
     "year 0000 is no year": (
-        lambda c, r: _credentials_where(c, r, lambda s: s.startswith("0000-"), "REX-S101"),
+        lambda c, r: credentials_where(c, r, lambda s: s.startswith("0000-"), "REX-S101"),
         {"valid-formats-date-time-year-zero"}),
     "a space may separate date and time": (
-        lambda c, r: _cleared_where(c, r, lambda s: re.fullmatch(
+        lambda c, r: cleared_where(c, r, lambda s: re.fullmatch(
             r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8}Z", s) is not None, "REX-S101"),
         {"invalid-formats-date-time-space"}),
     "IPv6 zone identifiers allowed": (
-        lambda c, r: _cleared_where(c, r, lambda s: re.search(r"\[[^]]*%[^]]*\]", s)
+        lambda c, r: cleared_where(c, r, lambda s: re.search(r"\[[^]]*%[^]]*\]", s)
                                     is not None, "REX-S101"),
         {"invalid-formats-email-ipv6-zone", "invalid-formats-uri-ipv6-zone"}),
     "uri is an absolute-URI, without fragment": (
-        lambda c, r: _credentials_where(c, r, lambda s: re.match(r"[a-z]+://[^ ]*#", s)
+        lambda c, r: credentials_where(c, r, lambda s: re.match(r"[a-z]+://[^ ]*#", s)
                                         is not None, "REX-S101"),
         {"valid-formats-uri-fragment"}),
     "email is anything with an @": (
-        lambda c, r: _cleared_where(c, r, lambda s: "@" in s and "://" not in s, "REX-S101"),
+        lambda c, r: cleared_where(c, r, lambda s: "@" in s and "://" not in s, "REX-S101"),
         {"invalid-formats-email-trailing-dot", "invalid-formats-email-display-name",
          "invalid-formats-email-local-part-65"}),
     # ENV-03: a MUST NOT with no finding code, so nothing reported for it
@@ -516,42 +330,42 @@ READINGS: dict[str, tuple[Callable[[Case, Report], Report], set[str]]] = {
          "invalid-limits-entries-one-over-directory", "invalid-limits-bytes-one-over-directory"}),
     # VER-01: a missing rex_version is a missing required member too
     "missing version also C104": (
-        _also("REX-C104", lambda c, f: f["pointer"] if f["code"] == "REX-V101"
-              and isinstance(_manifest_of(c), dict) and "rex_version" not in _manifest_of(c)
+        also("REX-C104", lambda c, f: f["pointer"] if f["code"] == "REX-V101"
+              and isinstance(manifest_of(c), dict) and "rex_version" not in manifest_of(c)
               else None),
         {"invalid-versioning-version-missing"}),
     # VER-01: no limit on the digits of a version
     "versions of any length": (
         lambda c, r: moved(r, lambda f: {**f, "code": "REX-V103", "severity": "warning"}
                            if f["code"] == "REX-V101"
-                           and re.fullmatch(r"1\.[1-9][0-9]{9,}", str(_value_at(c, f["pointer"])))
+                           and re.fullmatch(r"1\.[1-9][0-9]{9,}", str(value_at(c, f["pointer"])))
                            else f),
         {"invalid-versioning-version-minor-ten-digits"}),
     # IDX-05: a negative size is compared with the file's length
     "negative sizes compared": (
-        _also("REX-I101", lambda c, f: f["pointer"] if f["code"] == "REX-S101"
-              and f["pointer"].endswith("/size") and isinstance(_size_at(c, f["pointer"]), int)
-              and _size_at(c, f["pointer"]) < 0 else None),
+        also("REX-I101", lambda c, f: f["pointer"] if f["code"] == "REX-S101"
+              and f["pointer"].endswith("/size") and isinstance(size_at(c, f["pointer"]), int)
+              and size_at(c, f["pointer"]) < 0 else None),
         {"invalid-file-index-size-negative-not-compared"}),
     # DIG-02: a recorded digest in upper case is compared with the computed one
     "malformed digests compared": (
-        _also("REX-I102", lambda c, f: f["pointer"] if f["code"] == "REX-S101"
+        also("REX-I102", lambda c, f: f["pointer"] if f["code"] == "REX-S101"
               and "/digests/" in f["pointer"]
-              and str(_value_at(c, f["pointer"])).isupper() else None),
+              and str(value_at(c, f["pointer"])).isupper() else None),
         {"invalid-digests-upper-case-not-compared"}),
     # LIN-03: each loop through a set of steps is a cycle of its own
     "one finding per loop": (
-        _also("REX-R101", lambda c, f: "/lineage/steps/1" if f["code"] == "REX-R101"
+        also("REX-R101", lambda c, f: "/lineage/steps/1" if f["code"] == "REX-R101"
               and c.name == "cycles-joined" else None),
         {"invalid-lineage-cycles-joined"}),
     # EXP-08: "/" also ends in an empty segment
     "the root slash also non-canonical": (
-        _also("REX-X116", lambda c, f: f["pointer"] if f["code"] == "REX-X102"
-              and _value_at(c, f["pointer"]) == "/" else None),
+        also("REX-X116", lambda c, f: f["pointer"] if f["code"] == "REX-X102"
+              and value_at(c, f["pointer"]) == "/" else None),
         {"invalid-paths-manifest-root-slash"}),
     # EXP-08, IDX-02: a file whose name breaks a rule is unlisted too
     "bad names also unlisted": (
-        lambda c, r: added(r, [_finding("REX-C103", "", f["file"]) for f in r["findings"]
+        lambda c, r: added(r, [finding("REX-C103", "", f["file"]) for f in r["findings"]
                                if f["code"] == "REX-X111" and f["file"] != "rex.json"]),
         {"invalid-paths-unlisted-reserved-name", "invalid-paths-directory-reserved-name"}),
     # EXP-10: the last copy of a repeated member is the file
@@ -564,17 +378,17 @@ READINGS: dict[str, tuple[Callable[[Case, Report], Report], set[str]]] = {
                                      {"valid-limits-extended-headers-not-entries",
                                       "valid-limits-gnu-long-name-not-an-entry"}),
     # EXP-04: the ratio of a .tar.gz judged over the whole stream, or over each gzip member
-    "the stream's ratio": (_judged_by(ratios.stream_over),
+    "the stream's ratio": (judged_by(ratios.stream_over),
                            {"invalid-limits-compression-bomb-tar-gz"}),
     "each gzip member's ratio": (
-        _judged_by(ratios.gzip_member_over),
+        judged_by(ratios.gzip_member_over),
         {"invalid-limits-compression-bomb-tar-gz", "valid-limits-gzip-member-over-ratio"}),
     # EXP-04: a tar member judged on every prefix past 1 MiB, or on its whole data alone
     "every prefix past 1 MiB": (
-        _members_judged(lambda whole, prefix: max(whole, prefix) > 1000),
+        members_judged(lambda whole, prefix: max(whole, prefix) > 1000),
         {"valid-limits-gzip-member-over-ratio"}),
     "the whole member alone": (
-        _members_judged(lambda whole, prefix: whole > 1000),
+        members_judged(lambda whole, prefix: whole > 1000),
         {"invalid-limits-compression-bomb-tar-gz-prefix"}),
     # EXP-10: normalisation twins are case-fold twins as well
     "NFC twins also case-fold twins": (
@@ -583,7 +397,7 @@ READINGS: dict[str, tuple[Callable[[Case, Report], Report], set[str]]] = {
         {"invalid-paths-manifest-nfc-twins", "invalid-archives-nfc-twins"}),
     # EXP-03, DIG-04: a number with an exponent beyond 2^53 has no canonical form
     "exponents are integers": (
-        lambda c, r: added(r, [_finding("REX-I104", "/export_digest")])
+        lambda c, r: added(r, [finding("REX-I104", "/export_digest")])
         if (c.input_path / "rex.json").is_file()
         and re.search(rb"[0-9]e\+?[0-9]", (c.input_path / "rex.json").read_bytes()) else r,
         {"valid-parse-exponent-number-canonical"}),
@@ -593,9 +407,9 @@ READINGS: dict[str, tuple[Callable[[Case, Report], Report], set[str]]] = {
                                                 and f["pointer"].endswith("/token"))),
         {"warning-secrets-secret-named-lone-token"}),
     "lone key secret": (
-        lambda c, r: added(r, [_finding("REX-K103", f"/config/hyperparameters/{name}",
+        lambda c, r: added(r, [finding("REX-K103", f"/config/hyperparameters/{name}",
                                         severity="warning")
-                               for name in _hyperparameter_names(c) if name in ("key", "key2")]),
+                               for name in hyperparameter_names(c) if name in ("key", "key2")]),
         {"valid-secrets-lone-key-names"}),
     # SEC-06: key looks secret only after a word that names a credential, not after any word
     # that names no data
@@ -607,13 +421,13 @@ READINGS: dict[str, tuple[Callable[[Case, Report], Report], set[str]]] = {
     "dot segments end in a dot": (
         lambda c, r: added(r, [{**f, "code": "REX-X111"} for f in r["findings"]
                                if f["code"] in ("REX-X101", "REX-X116") and _dot_segment(
-                                   str(_value_at(c, f["pointer"])) if f["file"] == "rex.json"
+                                   str(value_at(c, f["pointer"])) if f["file"] == "rex.json"
                                    else f["file"])]),
         {"invalid-paths-manifest-dot-segment", "invalid-archives-member-traversal"}),
     # IDX-01, VAL-03: a bare manifest that lists rex.json names a file that does not exist
     "listed manifest missing": (
-        lambda c, r: added(r, [_finding("REX-C102", f"/files/{n}/path")
-                               for n, e in enumerate((_manifest_of_bare(c) or {}).get("files", []))
+        lambda c, r: added(r, [finding("REX-C102", f"/files/{n}/path")
+                               for n, e in enumerate((bare_manifest_of(c) or {}).get("files", []))
                                if isinstance(e, dict) and e.get("path") == "rex.json"]),
         {"valid-file-index-manifest-lists-rex-json"}),
     # SEC-04: the MUSTs on entries and markers had no finding code, so nothing reported
@@ -629,18 +443,18 @@ READINGS: dict[str, tuple[Callable[[Case, Report], Report], set[str]]] = {
          "invalid-config-hyperparameter-marker-unlisted"}),
     # SEC-04: an entry whose pointer the schema refuses names no marker either
     "malformed pointers also unmatched": (
-        _also("REX-R113", lambda c, f: f["pointer"] if f["code"] == "REX-S101"
+        also("REX-R113", lambda c, f: f["pointer"] if f["code"] == "REX-S101"
               and re.fullmatch(r"/redactions/[0-9]+/pointer", f["pointer"]) else None),
         {"invalid-secrets-redaction-pointer-malformed"}),
     # SEC-04, CFG-05: any marker is exempt from the experiment's schema, listed or not
     "unlisted markers exempt from the experiment's schema": (
-        lambda c, r: findings(r, lambda f: not (f["code"] == "REX-R106" and _value_at(
+        lambda c, r: findings(r, lambda f: not (f["code"] == "REX-R106" and value_at(
             c, f["pointer"]) == "[REDACTED]")),
         {"invalid-config-hyperparameter-marker-unlisted"}),
     # IDX-02: without files the index is empty, so every file is unlisted
     "no index is an empty index": (
-        lambda c, r: added(r, [_finding("REX-C103", "", name) for name, _ in _tree(c)
+        lambda c, r: added(r, [finding("REX-C103", "", name) for name, _ in tree(c)
                                if name != "rex.json" and "." in name.rsplit("/", 1)[-1]])
-        if isinstance(_manifest_of(c), dict) and "files" not in _manifest_of(c) else r,
+        if isinstance(manifest_of(c), dict) and "files" not in manifest_of(c) else r,
         {"invalid-export-missing-files"}),
 }
