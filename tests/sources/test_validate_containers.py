@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from helpers.archives import Member, pack
 from helpers.exports import TEXT, build_manifest, position, seal, where, write_export
-from rexport.payload_keys import KeyedReads
+from rexport.checks.index_keys import KeyedReads
 from rexport.sources import Entry
 from rexport.validation import validate
 

@@ -11,6 +11,7 @@ from typing import Any, NamedTuple
 from rexport.checks import integrity, lockfiles, secrets, version
 from rexport.checks.captured import check_captured
 from rexport.checks.completeness import IndexEntry, Tracker
+from rexport.checks.index_keys import KeyedReads, expected_keys
 from rexport.checks.scanned_files import scanned_for_secrets
 from rexport.digests import PARTS, PartsHasher, Tap, digest_bytes, part_count, parts_of
 from rexport.findings import CATALOGUE, CodeFilter, Finding, pointer
@@ -18,7 +19,6 @@ from rexport.jobs import WHOLE_MAX, Job, JobRunner, run_jobs
 from rexport.json_values import IndexColumns, get, string
 from rexport.limits import CONFIG_CAP
 from rexport.paths import MANIFEST
-from rexport.payload_keys import KeyedReads, expected_keys
 from rexport.progress import ProgressBar
 from rexport.schema.minors import defines
 from rexport.sources import Entry, Source
