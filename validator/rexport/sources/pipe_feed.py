@@ -13,7 +13,7 @@ from typing import BinaryIO
 
 _CHUNK = 1 << 20  # asked of the stream at once
 _PIPE_SIZE = 1 << 20  # asked of the kernel for the pipe (Linux), so that few writes do
-_JOIN = 5.0  # seconds given to the thread to end once its reader is gone
+_JOIN = 1.0  # seconds given to the thread to end once its reader is gone
 
 
 class PipeFeed:
