@@ -20,13 +20,17 @@ from pathlib import Path
 from typing import Any
 
 KEY, SECRET = "REXPORTBENCHKEY", "REXPORTBENCHSECRET"
-S3_WHY = ("over s3:// a .tar.gz is inflated in the validating process (the helper reads a "
-          "local file by its descriptor), while the reference spreads download, inflation "
-          "and hashing over three processes")
+S3_WHY = ("the .tar.gz is inflated by the helper process from a pipe that a thread of the "
+          "validating process copies the download into, as the reference spreads download, "
+          "inflation and hashing over three processes; what stands between it and the goal: "
+          "importing s3fs and its client (some 0.5 s of the validating process's time, before "
+          "the first byte) and the download's Python (aiohttp), which shares the interpreter "
+          "lock with the tar walk")
 INFLATER_WHY = ("the fixture is random bytes, which deflate stores rather than compresses: "
-                "the inflater alone is quicker than gzip -dc, and the validating process (40,000 "
-                "tar headers, 20,000 hashes, the manifest's checks: the Python per member) is "
-                "the longer side")
+                "the helper process inflates it in less time than gzip -dc takes, and the "
+                "validating process is the longer side (two tar headers a member, a pax and a "
+                "ustar one, the path rules, the manifest's checks; a member listed with SHA-256 "
+                "alone is hashed and judged by one key as it comes)")
 
 
 def _free_port() -> int:
@@ -118,9 +122,10 @@ def inflater_case(small_tgz: Path, *, case: Callable[..., Any], command: Callabl
         command(f"`validate` on the `.tar.gz` ({INFLATER.__name__})",
                 rexport_cmd(f"validate -q {small_tgz}")),
         command("`gzip -dc`", f"gzip -dc {small_tgz} > /dev/null"),
-        # the quick mark guards against regression while the goal (1.2x) is missed: the ratio
-        # seen under a continuous-integration runner's load (1.74x), 25% of noise beside it
-        1.2, memory_mib=100, why=INFLATER_WHY, quick_mark=1.5)
+        # the goal is met (1.18x with the machine's load average at 2 to 3, where the code
+        # before was at 1.5x to 1.9x): the quick mark is the goal with a little of a busy
+        # runner's noise, and --quick's 25% tolerance beside it
+        1.2, memory_mib=100, why=INFLATER_WHY, quick_mark=1.3)
 
 
 __all__ = ["inflater_case", "remote_cases", "start_store"]

@@ -17,7 +17,7 @@ from types import ModuleType
 import pytest
 from helpers.archives import Member, gzip_bytes, tar_bytes
 from helpers.exports import build_manifest, manifest_bytes, where
-from rexport.sources import gzip_feed, gzip_helper
+from rexport.sources import gzip_child, gzip_feed, gzip_helper
 from rexport.validation import validate
 
 FILES = {"code/train.py": b"print('x')\n" * 50, "data/values.csv": b"a,b\n1,2\n" * 4000}
@@ -58,7 +58,7 @@ def _findings(tmp_path: Path, data: bytes) -> list[tuple[str, str, str]]:
 def test_the_fastest_installed_inflater_is_used_and_named_to_the_helper() -> None:
     modules = _modules()
     assert gzip_feed.INFLATER is modules[1 if len(modules) > 1 else 0]
-    command = gzip_feed._command(7, 100)
+    command = gzip_child._command(7, 100)
     if gzip_feed.INFLATER is not zlib:
         # the helper is told the module and where it lives (it runs without site-packages)
         assert command[-1] == gzip_feed.INFLATER.__name__
@@ -94,12 +94,12 @@ def test_isal_inflates_where_its_wheel_exists() -> None:
 _WITHOUT = """
 import json, sys, zlib
 sys.modules["isal"] = sys.modules["zlib_ng"] = None
-from rexport.sources import gzip_feed, gzip_helper
+from rexport.sources import gzip_child, gzip_feed, gzip_helper
 from rexport.validation import validate
 assert gzip_feed.INFLATER is zlib and gzip_helper._ZLIB is zlib
-command = gzip_feed._command(7, 100)
+command = gzip_child._command(7, 100)
 with open(sys.argv[1], "rb") as fp:
-    reader = gzip_feed.open_reader(fp, 100)
+    reader = gzip_child.open_reader(fp, 100)
     reader.close()
 print(json.dumps({"command": command[6:], "reader": type(reader).__name__, "findings": [
     [f.code, f.file, f.pointer] for p in sys.argv[1:] for f in validate(p).findings]}))
@@ -108,7 +108,7 @@ print(json.dumps({"command": command[6:], "reader": type(reader).__name__, "find
 
 def test_without_a_fast_inflater_the_standard_library_inflates(tmp_path: Path) -> None:
     rng = random.Random(15)
-    noise = rng.randbytes(gzip_feed.CHILD_MIN + (1 << 20))  # stored as it is by gzip
+    noise = rng.randbytes(gzip_child.CHILD_MIN + (1 << 20))  # stored as it is by gzip
     large = tmp_path / "large.tar.gz"
     large.write_bytes(_archive({**FILES, "data/noise.bin": noise}))
     damaged = bytearray(_archive(FILES))
@@ -122,6 +122,6 @@ def test_without_a_fast_inflater_the_standard_library_inflates(tmp_path: Path) -
     there = json.loads(done.stdout)
     assert there["command"] == []  # the helper is told of no module: zlib there too
     # the large one was inflated by the helper, where one runs (two cores or more)
-    assert there["reader"] == ("ChildReader" if gzip_feed._child_possible() else "LocalReader")
+    assert there["reader"] == ("ChildReader" if gzip_child._child_possible() else "LocalReader")
     assert there["findings"] == here
     assert ["REX-X118", "damaged.tar.gz", ""] in here

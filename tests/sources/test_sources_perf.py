@@ -19,7 +19,7 @@ from helpers.archives import Member, gzip_bytes, tar_bytes, tar_header
 from helpers.sources import read_all
 from hostile.cases import CASES, Case
 from hostile.model import base, write
-from rexport.sources import gzip_feed, gzip_helper, open_source
+from rexport.sources import gzip_child, gzip_feed, gzip_helper, open_source
 from rexport.sources.base import TRAILING_SCAN, ContainerError
 from rexport.sources.tar_headers import parse_header
 
@@ -50,9 +50,9 @@ def helper_fixture(monkeypatch: pytest.MonkeyPatch) -> Spawned:
 
 
 def helper(monkeypatch: pytest.MonkeyPatch) -> Spawned:
-    if not gzip_feed._child_possible():
+    if not gzip_child._child_possible():
         pytest.skip("no helper process here (platform, interpreter or a single core)")
-    monkeypatch.setattr(gzip_feed, "CHILD_MIN", 0)
+    monkeypatch.setattr(gzip_child, "CHILD_MIN", 0)
     return Spawned(monkeypatch)
 
 
@@ -89,7 +89,7 @@ def test_helper_reads_a_large_export_exactly(helper: Spawned, tmp_path: Path) ->
     assert len(helper.processes) == 1
 
 
-def _batches(reader: gzip_helper.LocalReader | gzip_feed.ChildReader
+def _batches(reader: gzip_helper.LocalReader | gzip_child.ChildReader
              ) -> tuple[list[tuple[bytes, list[int], list[int]]], str, bool]:
     out = []
     error = ""
@@ -128,7 +128,7 @@ def test_helper_batches_and_prices_equal_the_in_process_ones(name: str, tmp_path
     with open(path, "rb", buffering=0) as fp:
         local = _batches(gzip_helper.LocalReader(fp, TRAILING_SCAN))
     with open(path, "rb", buffering=0) as fp:
-        reader = gzip_feed.ChildReader(fp, TRAILING_SCAN)
+        reader = gzip_child.ChildReader(fp, TRAILING_SCAN)
         select.select([helper_pipe(helper)], [], [], 10)  # every batch from the helper
         child = _batches(reader)
     assert child == local
@@ -156,7 +156,7 @@ _BAD_HELPERS = {
 def test_a_failing_helper_is_replaced_by_the_reader(bad: str, helper: Spawned, tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     script = _BAD_HELPERS[bad]
-    monkeypatch.setattr(gzip_feed, "_command", lambda fd, scan: [sys.executable, "-c", script])
+    monkeypatch.setattr(gzip_child, "_command", lambda fd, scan: [sys.executable, "-c", script])
     rng = random.Random(11)
     export = base().plus(*(Member(f"data/{i}.bin", rng.randbytes(200_000)) for i in range(20)))
     path = write(export, "tar.gz", tmp_path)

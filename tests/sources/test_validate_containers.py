@@ -9,8 +9,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from helpers.archives import pack
-from helpers.exports import TEXT, build_manifest, position, where, write_export
+from helpers.archives import Member, pack
+from helpers.exports import TEXT, build_manifest, position, seal, where, write_export
+from rexport.checks.index_keys import KeyedReads
+from rexport.sources import Entry
 from rexport.validation import validate
 
 Packer = Callable[[Path, Path], Path]
@@ -113,3 +115,54 @@ def test_archive_member_whose_bytes_differ_from_its_header(tmp_path: Path) -> No
     zeros = bytes(len(TEXT["results/model.bin"]))
     archive = pack(root, tmp_path / "run.tar", replace={"results/model.bin": zeros})
     assert [c for c, _, _ in where(validate(archive))] == ["REX-I102"]
+
+
+def _binaries(count: int) -> dict[str, bytes]:
+    # binary names, not scanned for credentials: judged by their key in a stream
+    return {f"data/{i:02d}.bin": hashlib.sha256(b"%d" % i).digest() * (i + 1)
+            for i in range(count)}
+
+
+@pytest.mark.parametrize("jobs", [1, 3])
+def test_small_members_of_a_stream_judged_by_key_find_what_the_directory_finds(
+        tmp_path: Path, jobs: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    files = {**TEXT, **_binaries(12)}
+    manifest = build_manifest(files)
+    entries = {entry["path"]: entry for entry in manifest["files"]}
+    entries["data/03.bin"]["digests"]["sha256"] = entries["data/03.bin"]["digests"][
+        "sha256"].upper()  # either case is the digest
+    entries["data/04.bin"]["digests"]["sha256"] = "0" * 64
+    entries["data/05.bin"]["size"] += 1
+    entries["data/06.bin"]["digests"] = {"sha256": "0" * 64, "md5": "0" * 32}
+    entries["data/07.bin"]["digests"]["sha256"] = "not hex"
+    root = write_export(tmp_path / "run", files, seal(manifest))
+    (root / "data/99.bin").write_bytes(b"unlisted")
+    judged: list[str] = []
+    original = KeyedReads.judge
+
+    def spy(self: KeyedReads, entry: Entry) -> Entry | int:
+        verdict = original(self, entry)
+        if type(verdict) is int:
+            judged.append(entry.path)
+        return verdict
+
+    monkeypatch.setattr(KeyedReads, "judge", spy)
+    expected = where(validate(root, jobs=jobs))
+    assert {code for code, _, _ in expected} >= {"REX-I102", "REX-I101", "REX-C103"}
+    archive = pack(root, tmp_path / "run.tar.gz", extra=[Member("data/00.bin", b"again")])
+    report = validate(archive, jobs=jobs)
+    assert sorted(where(report)) == sorted([*expected, ("REX-X107", "data/00.bin", "")])
+    assert report.files_checked == validate(root, jobs=jobs).files_checked
+    assert sorted(judged) == [f"data/{i:02d}.bin" for i in (0, 1, 2, 3, 8, 9, 10, 11)] + [
+        "results/model.bin"]
+
+
+def test_a_path_listed_twice_is_judged_by_its_first_entry_in_a_stream(tmp_path: Path) -> None:
+    files = _binaries(3)
+    manifest = build_manifest(files)
+    first = manifest["files"][0]
+    manifest["files"].insert(0, {**first, "digests": {"sha256": "0" * 64}})
+    root = write_export(tmp_path / "run", files, seal(manifest))
+    expected = where(validate(root))  # files read ahead, and matched by key too
+    assert ("REX-I102", "rex.json", "/files/0/digests/sha256") in expected
+    assert where(validate(pack(root, tmp_path / "run.tar.gz"))) == expected

@@ -11,7 +11,8 @@ from typing import Any, NamedTuple
 from rexport.checks import integrity, lockfiles, secrets, version
 from rexport.checks.captured import check_captured
 from rexport.checks.completeness import IndexEntry, Tracker
-from rexport.checks.scanned_files import scanned_for_secrets, scanned_paths
+from rexport.checks.index_keys import KeyedReads, expected_keys
+from rexport.checks.scanned_files import scanned_for_secrets
 from rexport.digests import PARTS, PartsHasher, Tap, digest_bytes, part_count, parts_of
 from rexport.findings import CATALOGUE, CodeFilter, Finding, pointer
 from rexport.jobs import WHOLE_MAX, Job, JobRunner, run_jobs
@@ -109,7 +110,12 @@ class PayloadPass:
         scanned = source.scanned() if expected is not None else None
         entries = source.entries() if scanned is None or expected is None \
             else self._matched(scanned, expected)
-        jobs = self._dispatch(entries)
+        keyed = None
+        if self.hashing and self.executor is None and not source.random_access:
+            # a stream's small members: judged by their key as they come, where they can be
+            keyed = KeyedReads(self._expected(), self.tracker, below=WHOLE_MAX,
+                               errors=self.errors)
+        jobs = self._dispatch(entries, keyed)
         results = run_jobs(jobs, workers=self.workers, errors=self.errors) \
             if self.executor is None else self.executor.run(jobs, self.errors)
         try:
@@ -145,27 +151,8 @@ class PayloadPass:
         return rest + scanned.rest
 
     def _expected(self) -> dict[str, str]:
-        """{"size/sha256/path": path} for each index entry a file may match at once: it asks
-        for SHA-256 alone, and its file is neither scanned for credentials nor parsed (a
-        config file, its schema, a lockfile)."""
-        config = {self.config_path, self.schema_path, *self.lockfile_paths, *self.compared}
-        columns = self.columns
-        if columns is not None:  # each entry asks for SHA-256 alone: no step but the key
-            alone = config | (scanned_paths(columns.paths, columns.media_types, columns.sizes)
-                              if self.scanning else set())
-            return {f"{size}/{value.lower()}/{path}": path for path, size, value
-                    in zip(columns.paths, columns.sizes, columns.sha256, strict=True)
-                    if path not in alone}
-        expected = {}
-        for entry in self.tracker.index.values():
-            digests, size, path = entry.digests, entry.size, entry.path
-            if len(digests) != 1 or size is None or path in config or (
-                    self.scanning and scanned_for_secrets(path, entry.media_type, size)):
-                continue
-            value = digests.get("sha256")
-            if type(value) is str:
-                expected[f"{size}/{value.lower()}/{path}"] = path
-        return expected
+        return expected_keys(self.tracker, self.columns, scanning=self.scanning, parsed=(
+            self.config_path, self.schema_path, *self.lockfile_paths, *self.compared))
 
     def _add(self, path: str, index: IndexEntry | None, found: list[Finding]) -> None:
         if not found:
@@ -232,14 +219,25 @@ class PayloadPass:
         member = _Member(path, None if resized else index, scanner, capture, limit, parts)
         return _Plan(member, algorithms, taps)
 
-    def _dispatch(self, entries: Iterable[Entry]) -> Iterator[Job]:
+    def _dispatch(self, entries: Iterable[Entry], keyed: KeyedReads | None) -> Iterator[Job]:
         """The Jobs for the pool, one a member to read; a member the source already hashed,
         and a small file of a source that reads it whole, are judged here, in this thread:
-        a Job and a hop to a thread cost more than they do."""
+        a Job and a hop to a thread cost more than they do. ``keyed`` judges first what it
+        can of a stream's small members."""
         # with threads, files big enough to be worth a thread go to them
         inline = INLINE_MAX if self.workers > 1 else WHOLE_MAX
         tick = self.progress.tick if self.progress is not None else None
         for entry in entries:
+            if keyed is not None:
+                judged = keyed.judge(entry)
+                if type(judged) is int:  # as indexed: counted, nothing to report
+                    self.files += 1
+                    self.bytes += judged
+                    if tick is not None:
+                        tick(judged)
+                    continue
+                assert isinstance(judged, Entry)
+                entry = judged
             plan = self._plan(entry)
             if plan is None:
                 continue

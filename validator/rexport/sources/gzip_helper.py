@@ -4,9 +4,9 @@ Every piece of output (at most _PIECE bytes) carries its exact price in compress
 so that a reader can judge the compression ratio of any stretch of output (spec EXP-04).
 Pieces are handed over in batches of about _BATCH bytes: the most a bomb can make either
 side hold. Run as ``python -I -S gzip_helper.py FD TRAILING_SCAN [PATH MODULE]``, this file
-writes the batches of the gzip file on FD to standard output (see rexport.sources.gzip_feed);
-it imports little, so that the helper starts fast: the standard library, and the parent's
-faster inflater MODULE (found under PATH) when it has one (see INFLATERS).
+writes the batches of the gzip file (or pipe) on FD to standard output (see
+rexport.sources.gzip_child); it imports little, so that the helper starts fast: the standard
+library, and the parent's faster inflater MODULE (found under PATH) when it has one.
 """
 
 from __future__ import annotations
@@ -89,12 +89,23 @@ class _Inflater:
         self.trailing = False
         self.eof = False
 
+    def _read(self) -> bytes:
+        # RAW_CHUNK bytes, fewer only at the end: the same pieces (and so the same prices)
+        # however the input comes, from a file or in a pipe's short reads
+        data = self._raw.read(RAW_CHUNK)
+        if 0 < len(data) < RAW_CHUNK:  # a pipe's short reads (a file is read whole)
+            buf = bytearray(data)
+            while len(buf) < RAW_CHUNK and (more := self._raw.read(RAW_CHUNK - len(buf))):
+                buf += more
+            data = bytes(buf)
+        return data
+
     def _input(self) -> bytes | memoryview:
         if self._pending:
             data, self._pending = self._pending, b""
             return data
         if self._chunk_pos >= len(self._chunk):
-            self._chunk = self._raw.read(RAW_CHUNK)
+            self._chunk = self._read()
             self._chunk_pos = 0
             if not self._chunk:
                 return b""
@@ -151,7 +162,7 @@ class _Inflater:
         leftover = rest + bytes(memoryview(self._chunk)[self._chunk_pos:])
         self._chunk, self._chunk_pos = b"", 0
         while len(leftover) < 2:
-            more = self._raw.read(RAW_CHUNK)
+            more = self._read()
             if not more:
                 break
             leftover += more
@@ -167,7 +178,7 @@ class _Inflater:
         # zero padding after the gzip stream is common (tape blocking) and harmless
         self.trailing = bool(leftover.strip(b"\0"))
         while not self.trailing and seen <= self._trailing_scan:
-            more = self._raw.read(RAW_CHUNK)
+            more = self._read()
             if not more:
                 return
             seen += len(more)
@@ -217,13 +228,20 @@ BATCH_MAX = _BATCH + _PIECE  # the most output one batch holds
 
 
 class _Pread:
-    """Reads an inherited descriptor from its start without moving its shared offset."""
+    """Reads an inherited descriptor from its start without moving its shared offset; a
+    pipe (a stream copied to this process) as it comes."""
 
     def __init__(self, fd: int) -> None:
         self._fd = fd
         self._offset = 0
+        try:
+            self._pipe = os.lseek(fd, 0, os.SEEK_CUR) < 0
+        except OSError:  # ESPIPE
+            self._pipe = True
 
     def read(self, n: int) -> bytes:
+        if self._pipe:
+            return os.read(self._fd, n)
         data = os.pread(self._fd, n, self._offset)
         self._offset += len(data)
         return data

@@ -60,7 +60,8 @@ class RemoteTarSource(TarSource):
 
     def _feed(self) -> Feed:
         fp = open_stream(self._fs, self._object)
-        feed: Feed = GzipFeed(cast(Any, fp)) if self.container == "tar.gz" else StreamFeed(fp)
+        feed: Feed = GzipFeed(cast(Any, fp), stream=True) if self.container == "tar.gz" \
+            else StreamFeed(fp)
         self._open_feeds.append(feed)
         return feed
 

@@ -38,10 +38,7 @@ from rexport.sources.tar_members import FileFeed, MemberData, Slice
 
 Feed = FileFeed | GzipFeed
 _PEEK = 256  # entries held back while looking for rex.json at the head of a stream
-
-
-def _padding(size: int) -> int:
-    return -size % BLOCK
+_IN_EXTENDED = "the archive is truncated inside an extended header"
 
 
 OnData = Callable[[Header, str, bool, MemberData], Entry]
@@ -59,7 +56,7 @@ def walk(feed: Feed, ledger: Ledger, *, on_data: OnData) -> Iterator[Entry]:
     max_headers = 4 * ledger.max_files + 16  # extended headers are not entries
     # this loop runs twice for each member of a Python- or pax-made archive: names
     # looked up once here cost less than on every turn
-    read, admit, report = feed.read, ledger.admit, ledger.report
+    read, skip, admit, report = feed.read, feed.skip, ledger.admit, ledger.report
     while True:
         block = read(BLOCK)
         if len(block) < BLOCK:
@@ -76,7 +73,9 @@ def walk(feed: Feed, ledger: Ledger, *, on_data: OnData) -> Iterator[Entry]:
             return
         name, typeflag, size = header_fields(block)
         if typeflag in EXTENDED:  # extended headers carry data whatever their type
-            extended = _read_extended(feed, size)
+            extended = read(size) if size <= BLOCK else _read_extended(feed, size)
+            if len(extended) < size or skip(-size % BLOCK) < -size % BLOCK:
+                raise corrupt(_IN_EXTENDED)
             if typeflag == b"x" or typeflag == b"X":
                 records = parse_pax(extended)
                 if pax:
@@ -118,12 +117,10 @@ def _check_global(records: dict[str, bytes], report: Callable[[str, str], None])
 
 
 def _read_extended(feed: Feed, size: int) -> bytes:
+    """The data of an extended header larger than a block (its padding is the caller's)."""
     if size > MAX_EXTENDED:
         raise corrupt(f"an extended header of {size} bytes (at most {MAX_EXTENDED})")
-    data = feed.read(size)
-    if len(data) < size or feed.skip(_padding(size)) < _padding(size):
-        raise corrupt("the archive is truncated inside an extended header")
-    return data
+    return feed.read(size)
 
 
 def _check_trailing(feed: Feed, ledger: Ledger) -> None:
