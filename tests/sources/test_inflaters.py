@@ -4,6 +4,7 @@ alike: the same findings on a good archive, a corrupt one, a truncated one and a
 from __future__ import annotations
 
 import importlib
+import io
 import json
 import platform
 import random
@@ -125,3 +126,44 @@ def test_without_a_fast_inflater_the_standard_library_inflates(tmp_path: Path) -
     assert there["reader"] == ("ChildReader" if gzip_child._child_possible() else "LocalReader")
     assert there["findings"] == here
     assert ["REX-X118", "damaged.tar.gz", ""] in here
+
+
+def _price_at(data: bytes, end: int) -> int | None:
+    """The compressed bytes the inflater is charged for the output up to ``end``, when a
+    piece ends there."""
+    inflater = gzip_helper.Inflater(io.BytesIO(data), 0)
+    out = price = 0
+    while (got := inflater.pieces()) is not None:
+        _, ends, prices = got
+        for e, p in zip(ends, prices, strict=True):
+            if out + e == end:
+                return price + p
+        out, price = out + ends[-1], price + prices[-1]
+    return None
+
+
+@pytest.mark.parametrize("pieces", [100, 700])
+def test_a_member_ending_on_a_pieces_end_is_not_charged_the_next_ones_input(
+        inflater: ModuleType, pieces: int) -> None:
+    # zeros, then noise: an inflater that takes in input ahead of the output it may give
+    # would charge the noise's bytes to the zeros' last piece, and their ratio would fall
+    end = pieces * (1 << 16)
+    noise = random.Random(3).randbytes(1 << 20)
+    data = gzip_bytes(tar_bytes([Member("data/zeros.bin", bytes(end - 512)),
+                                 Member("data/noise.bin", noise)]))
+    exact = zlib.decompressobj(31)
+    exact.decompress(data, end)  # zlib takes in what the output needs, a few bytes more
+    needed = len(data) - len(exact.unconsumed_tail)
+    price = _price_at(data, end)
+    assert price is not None and needed - 64 <= price <= needed + 1024
+
+
+def test_a_bomb_ending_on_a_pieces_end_is_refused(tmp_path: Path) -> None:
+    # some 64 MiB of zeros deflated at 1,023:1, just over the cap, their data ending on a
+    # piece's end, before noise: refused on its 64 MiB prefix and as a whole
+    bomb = Member("data/zeros.bin", bytes(1031 * (1 << 16) - 512))
+    data = gzip_bytes(tar_bytes([bomb, Member("data/noise.bin", random.Random(3).randbytes(
+        1 << 20))]), level=9)
+    path = tmp_path / "run.tar.gz"
+    path.write_bytes(data)
+    assert ("REX-X115", "data/zeros.bin", "") in where(validate(path))

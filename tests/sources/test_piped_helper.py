@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from helpers.archives import Member
 from hostile.model import base, write
-from rexport.sources import gzip_child, gzip_helper, remote
+from rexport.sources import gzip_child, remote
 from rexport.sources.base import TRAILING_SCAN
 from rexport.sources.pipe_feed import PipeFeed
 from rexport.sources.remote_io import RemoteError
@@ -52,7 +52,7 @@ def spawned_fixture(monkeypatch: pytest.MonkeyPatch) -> Spawned:
 def test_piped_batches_and_prices_equal_the_in_process_ones(name: str,
                                                             spawned: Spawned) -> None:
     data = _streams()[name]
-    local = _batches(gzip_helper.LocalReader(Flaky(data), TRAILING_SCAN))
+    local = _batches(gzip_child.LocalReader(Flaky(data), TRAILING_SCAN))
     stream = Flaky(data)
     piped = _batches(gzip_child.ChildReader(stream, TRAILING_SCAN, PipeFeed(stream)))
     assert piped == local

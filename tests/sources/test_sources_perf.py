@@ -89,7 +89,7 @@ def test_helper_reads_a_large_export_exactly(helper: Spawned, tmp_path: Path) ->
     assert len(helper.processes) == 1
 
 
-def _batches(reader: gzip_helper.LocalReader | gzip_child.ChildReader
+def _batches(reader: gzip_child.LocalReader | gzip_child.ChildReader
              ) -> tuple[list[tuple[bytes, list[int], list[int]]], str, bool]:
     out = []
     error = ""
@@ -126,7 +126,7 @@ def test_helper_batches_and_prices_equal_the_in_process_ones(name: str, tmp_path
     path = tmp_path / "stream.gz"
     path.write_bytes(_streams()[name])
     with open(path, "rb", buffering=0) as fp:
-        local = _batches(gzip_helper.LocalReader(fp, TRAILING_SCAN))
+        local = _batches(gzip_child.LocalReader(fp, TRAILING_SCAN))
     with open(path, "rb", buffering=0) as fp:
         reader = gzip_child.ChildReader(fp, TRAILING_SCAN)
         select.select([helper_pipe(helper)], [], [], 10)  # every batch from the helper

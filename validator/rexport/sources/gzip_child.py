@@ -22,12 +22,14 @@ from rexport.sources.gzip_helper import (
     LENGTH,
     Batch,
     InflateError,
-    LocalReader,
+    Inflater,
 )
 from rexport.sources.pipe_feed import PipeFeed
 
 if TYPE_CHECKING:
     import subprocess
+
+    from rexport.sources.gzip_helper import Raw
 
 # the fastest inflater installed, for this process and the helper alike
 INFLATER = gzip_helper.inflater_module()
@@ -39,6 +41,37 @@ CHILD_MIN = 8 << 20
 _PIPE_SIZE = 1 << 20  # asked of the kernel for the pipe (Linux), so that few reads do
 # batches served by the reader itself while the helper starts, at most (a few, normally)
 _HEAD_START_MAX = 256
+
+
+class LocalReader:
+    """Batches inflated in this process, as they are asked for."""
+
+    def __init__(self, raw: Raw, trailing_scan: int) -> None:
+        self._inflater = Inflater(raw, trailing_scan)
+        self._done = False
+
+    @property
+    def trailing(self) -> bool:
+        return self._done and self._inflater.trailing
+
+    def next(self) -> Batch | None:
+        """The next batch, None at the end; raise InflateError or OSError."""
+        if self._done:
+            return None
+        try:
+            got = self._inflater.pieces()
+        except BaseException:
+            self._done = True
+            raise
+        if got is None:
+            self._done = True
+            return None
+        pieces, ends, prices = got
+        data = pieces[0] if len(pieces) == 1 else b"".join(pieces)
+        return data, len(data), ends, prices
+
+    def close(self) -> None:
+        self._done = True
 
 
 class ChildReader:

@@ -54,7 +54,10 @@ def use_inflater(module: ModuleType) -> None:
 
 
 RAW_CHUNK = 1 << 20  # read from the file in large pieces
-_FEED = 1 << 16  # input given to zlib per call: what it leaves unconsumed is copied back
+# Input given to zlib per call: four times what the last piece took, between these. What an
+# inflater takes in is priced to the piece, and ISA-L takes in up to 32 KiB ahead of the output
+# it may give: a member ending on a piece's end would be charged the next member's input.
+_FEED, _MIN_FEED = 1 << 16, 512
 _PIECE = 1 << 16  # output per zlib call at most: the unit in which output is priced
 _BATCH = 1 << 20  # output handed over at once, at least (one piece more at most)
 _MAX_MEMBERS = 4096  # concatenated gzip members; more is a decompression-time attack
@@ -73,7 +76,7 @@ class InflateError(Exception):
     """The gzip stream is corrupt or truncated (the message says how)."""
 
 
-class _Inflater:
+class Inflater:
     """The decompression itself, in priced pieces of at most _PIECE output bytes."""
 
     def __init__(self, raw: Raw, trailing_scan: int) -> None:
@@ -84,6 +87,7 @@ class _Inflater:
         self._chunk_pos = 0
         self._pending = b""
         self._carry = 0  # input consumed since the last piece (headers, empty blocks)
+        self._feed = _FEED
         self._failure: InflateError | None = None
         self.members = 1
         self.trailing = False
@@ -102,14 +106,14 @@ class _Inflater:
 
     def _input(self) -> bytes | memoryview:
         if self._pending:
-            data, self._pending = self._pending, b""
+            data, self._pending = self._pending[:self._feed], self._pending[self._feed:]
             return data
         if self._chunk_pos >= len(self._chunk):
             self._chunk = self._read()
             self._chunk_pos = 0
             if not self._chunk:
                 return b""
-        view = memoryview(self._chunk)[self._chunk_pos:self._chunk_pos + _FEED]
+        view = memoryview(self._chunk)[self._chunk_pos:self._chunk_pos + self._feed]
         self._chunk_pos += len(view)
         return view
 
@@ -140,21 +144,27 @@ class _Inflater:
 
     def _piece(self) -> bytes:
         data = self._input()
-        if not len(data):
-            raise InflateError("the gzip stream is truncated")
         try:
+            # with no input left, what the inflater took in before may still give output
             out = self._zlib.decompress(data, _PIECE)
         except (zlib.error, _ZLIB.error) as exc:
             raise InflateError(f"the gzip stream is corrupt: {exc}") from None
+        if not len(data) and not out and not self._zlib.eof:
+            raise InflateError("the gzip stream is truncated")
         if self._zlib.eof:
             # what follows the member is in unused_data; unconsumed_tail may then still
             # hold a stale copy of it, so it does not count here
             rest = self._zlib.unused_data
             self._carry += len(data) - len(rest)
-            self._next_member(rest)
+            self._next_member(rest + bytes(self._pending))
         else:
-            self._pending = self._zlib.unconsumed_tail
-            self._carry += len(data) - len(self._pending)
+            tail = self._zlib.unconsumed_tail
+            consumed = len(data) - len(tail)
+            self._pending = tail + bytes(self._pending) if self._pending else tail
+            self._carry += consumed
+            if out:
+                need = consumed * _PIECE // len(out)
+                self._feed = min(_FEED, max(_MIN_FEED, 4 * need))
         return out
 
     def _next_member(self, rest: bytes) -> None:
@@ -185,37 +195,6 @@ class _Inflater:
             self.trailing = bool(more.strip(b"\0"))
         if seen > self._trailing_scan:
             self.trailing = True
-
-
-class LocalReader:
-    """Batches inflated in this process, as they are asked for."""
-
-    def __init__(self, raw: Raw, trailing_scan: int) -> None:
-        self._inflater = _Inflater(raw, trailing_scan)
-        self._done = False
-
-    @property
-    def trailing(self) -> bool:
-        return self._done and self._inflater.trailing
-
-    def next(self) -> Batch | None:
-        """The next batch, None at the end; raise InflateError or OSError."""
-        if self._done:
-            return None
-        try:
-            got = self._inflater.pieces()
-        except BaseException:
-            self._done = True
-            raise
-        if got is None:
-            self._done = True
-            return None
-        pieces, ends, prices = got
-        data = pieces[0] if len(pieces) == 1 else b"".join(pieces)
-        return data, len(data), ends, prices
-
-    def close(self) -> None:
-        self._done = True
 
 
 # -- the helper process ------------------------------------------------------------------
@@ -316,7 +295,7 @@ def _child(fd: int, trailing_scan: int) -> int:
         done.release()
 
     _thread.start_new_thread(send, ())
-    inflater = _Inflater(_Pread(fd), trailing_scan)
+    inflater = Inflater(_Pread(fd), trailing_scan)
     while True:
         try:
             got = inflater.pieces()
