@@ -206,8 +206,7 @@ def _write(cap: Record, out: Path, container: str, tree: DirectoryOutput | None,
         if local != target and target not in local.parents:  # never pack a previous OUT
             members.add(member)
     sections: dict[str, Any] = {"title": cap.title, "description": cap.description,
-                                "code": _code(cap, members, known),
-                                "environment": _environment(cap, members, hashes)}
+                                "code": _code(cap, members, known)}
     for member in cap.embedded.values():
         members.add(member)
     for path, data in cap.overrides.items():
@@ -217,8 +216,24 @@ def _write(cap: Record, out: Path, container: str, tree: DirectoryOutput | None,
     if tree is not None:
         tree.prepare(members.values())
         output = tree.file
-    hashed = hash_members(list(members.values()), cap.digests, jobs=jobs, progress=progress,
-                          known_secrets=known, output=output, meanwhile=prepare_self_check)
+    first = list(members.values())
+
+    def meanwhile() -> None:
+        # the environment and its files (lockfiles, requirements.txt, reproduce.sh) are made
+        # while the other files are hashed: the installed packages are read now, when
+        # packages_later left them
+        cap.environment.settle()
+        sections["environment"] = _environment(cap, members, hashes)
+        _check_paths(list(members))
+        if tree is not None:
+            tree.prepare(members.values())
+        prepare_self_check()
+
+    hashed = hash_members(first, cap.digests, jobs=jobs, progress=progress, known_secrets=known,
+                          output=output, meanwhile=meanwhile)
+    late = [member for path, member in members.items() if path not in hashed]
+    hashed.update(hash_members(late, cap.digests, jobs=1, progress=False, known_secrets=known,
+                               output=output))
     _secrets(hashed, allow_secrets, cap.warnings)
     sections.update(data=_data(cap, hashed), lineage={"steps": cap.steps} if cap.steps else None,
                     config=_config(cap), results=_results(cap), replay=cap.replay_section,
