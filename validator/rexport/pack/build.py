@@ -10,11 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from rexport.checks.secret_patterns import is_secret_name
-from rexport.pack import lockfiles, reproduce
 from rexport.pack.clock import rfc3339
 from rexport.pack.errors import PackError, SecretsFound
 from rexport.pack.hashing import Hashed, hash_members
-from rexport.pack.manifest import assemble, prepare_self_check, self_check, to_bytes
 from rexport.pack.members import Member
 from rexport.pack.record import Record
 from rexport.pack.redact import (
@@ -89,6 +87,8 @@ def _variable(entry: dict[str, Any]) -> dict[str, Any]:
 
 
 def _environment(cap: Record, members: _Members, want_hashes: bool) -> dict[str, Any]:
+    from rexport.pack import lockfiles, reproduce  # here: _write runs this while hashing
+
     section = dict(cap.environment.section)
     if "variables" in section:
         section["variables"] = [_variable(v) for v in section["variables"]]
@@ -227,6 +227,8 @@ def _write(cap: Record, out: Path, container: str, tree: DirectoryOutput | None,
         _check_paths(list(members))
         if tree is not None:
             tree.prepare(members.values())
+        from rexport.pack.manifest import prepare_self_check
+
         prepare_self_check()
 
     hashed = hash_members(first, cap.digests, jobs=jobs, progress=progress, known_secrets=known,
@@ -235,6 +237,7 @@ def _write(cap: Record, out: Path, container: str, tree: DirectoryOutput | None,
     hashed.update(hash_members(late, cap.digests, jobs=1, progress=False, known_secrets=known,
                                output=output))
     _secrets(hashed, allow_secrets, cap.warnings)
+    from rexport.pack.manifest import assemble, self_check, to_bytes  # imported meanwhile
     sections.update(data=_data(cap, hashed), lineage={"steps": cap.steps} if cap.steps else None,
                     config=_config(cap), results=_results(cap), replay=cap.replay_section,
                     narrative=cap.narrative_section, governance=cap.governance_section)
