@@ -74,3 +74,12 @@ def test_the_work_beside_the_workers_gets_brief_turns(tmp_path: Path) -> None:
     assert found["data/a.bin"].size == 1 << 16
     assert seen == [pytest.approx(hashing._TURN)] and before > hashing._TURN
     assert sys.getswitchinterval() == before
+
+
+def test_packs_in_several_threads_restore_the_interval_once_the_last_is_done() -> None:
+    before = sys.getswitchinterval()
+    with hashing._brief_turns():
+        with hashing._brief_turns():
+            assert sys.getswitchinterval() == pytest.approx(hashing._TURN)
+        assert sys.getswitchinterval() == pytest.approx(hashing._TURN)  # one still runs
+    assert sys.getswitchinterval() == before

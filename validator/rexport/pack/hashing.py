@@ -148,14 +148,32 @@ def _hash_one(member: Member, algorithms: Sequence[str], scan: bool,
 _TURN = 0.0002
 
 
-@contextmanager
-def _brief_turns() -> Iterator[None]:
-    before = sys.getswitchinterval()
-    sys.setswitchinterval(_TURN)
-    try:
-        yield
-    finally:
-        sys.setswitchinterval(before)
+class _Turns:
+    """Shorten the switch interval while some pack hashes. It is the process's: where packs
+    run in several threads, the last one done restores it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running = 0
+        self._saved = 0.0
+
+    @contextmanager
+    def brief(self) -> Iterator[None]:
+        with self._lock:
+            if not self._running:
+                self._saved = sys.getswitchinterval()
+                sys.setswitchinterval(_TURN)
+            self._running += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._running -= 1
+                if not self._running:
+                    sys.setswitchinterval(self._saved)
+
+
+_brief_turns = _Turns().brief
 
 
 def hash_members(members: Sequence[Member], algorithms: Sequence[str], *, jobs: int | None = None,
