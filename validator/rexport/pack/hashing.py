@@ -61,8 +61,8 @@ def signature(path: Path) -> tuple[int, int]:
 
 
 # A private key block in any file, however large or binary. (The secret scanner's PEM rule,
-# on bytes.) Every match starts with _PEM_START, which bytes.find looks for twice as fast as
-# the pattern's own search on binary data (some 3.2 against 1.6 GB/s; as fast on text).
+# on bytes.) Every match starts with _PEM_START, which bytes.find looks for faster than the
+# pattern's own search: some 3.4 against 2.8 GB/s on the chunks as they are read.
 _PEM = re.compile(PEM_HEADER.pattern.encode("ascii"))
 _PEM_START = b"-----BEGIN "
 _PEM_OVERLAP = 80
