@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -154,18 +154,32 @@ def _results(cap: Record) -> dict[str, Any]:
     return section
 
 
-def _check_paths(names: list[str]) -> None:
-    from rexport.paths import MANIFEST, display, path_problems, twins
+class _PathRules:
+    """REX's path rules over the members' names, checked as members are added (the
+    environment's files come while the others are hashed)."""
 
-    problems = [f"{display(name)!r}: {message}" for name in names
-                for _, message in path_problems(name)]
-    # folders count too: a file `B` and a file `b/0` collide where case is folded
-    folders = sorted({name[:i] for name in names for i, c in enumerate(name) if c == "/"})
-    problems += [f"{display(name)!r} collides with {display(other)!r}"
-                 for _, name, other in twins([MANIFEST, *names, *folders])]
-    if problems:
-        raise PackError("some files cannot be stored under REX's path rules: "
-                        + "; ".join(problems[:10]))
+    def __init__(self) -> None:
+        from rexport.paths import MANIFEST, TwinFinder
+
+        self._twins = TwinFinder()
+        self._twins.add(MANIFEST)
+        self._checked: set[str] = set()
+
+    def check(self, names: Iterable[str]) -> None:
+        """PackError when a name not checked before breaks a rule or collides with another."""
+        from rexport.paths import display, path_problems
+
+        new = [name for name in names if name not in self._checked]
+        self._checked.update(new)
+        problems = [f"{display(name)!r}: {message}" for name in new
+                    for _, message in path_problems(name)]
+        # folders count too: a file `B` and a file `b/0` collide where case is folded
+        folders = sorted({name[:i] for name in new for i, c in enumerate(name) if c == "/"})
+        problems += [f"{display(name)!r} collides with {display(hit[1])!r}"
+                     for name in [*new, *folders] if (hit := self._twins.add(name))]
+        if problems:
+            raise PackError("some files cannot be stored under REX's path rules: "
+                            + "; ".join(problems[:10]))
 
 
 def _secrets(hashed: Mapping[str, Hashed], allow: bool, warnings: list[str]) -> None:
@@ -211,7 +225,8 @@ def _write(cap: Record, out: Path, container: str, tree: DirectoryOutput | None,
         members.add(member)
     for path, data in cap.overrides.items():
         members[path] = replace(members[path], source=data)
-    _check_paths(list(members))
+    rules = _PathRules()
+    rules.check(members)
     output = None
     if tree is not None:
         tree.prepare(members.values())
@@ -224,7 +239,7 @@ def _write(cap: Record, out: Path, container: str, tree: DirectoryOutput | None,
         # packages_later left them
         cap.environment.settle()
         sections["environment"] = _environment(cap, members, hashes)
-        _check_paths(list(members))
+        rules.check(members)
         if tree is not None:
             tree.prepare(members.values())
         from rexport.pack.manifest import prepare_self_check
