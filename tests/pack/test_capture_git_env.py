@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from rexport.pack import Capture, EnvironmentOptions, environment
@@ -232,3 +233,40 @@ def test_names_and_versions_as_the_metadata_parser_reads_them(tmp_path: Path) ->
     dists += list(metadata.distributions())  # and every distribution installed here
     for dist in dists:
         assert environment.name_version(dist) == (dist.metadata["Name"], dist.version), dist
+
+
+def test_packages_later_are_read_while_the_files_are_hashed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rexport.pack import build
+    from rexport.pack.files import Request, pack
+
+    (tmp_path / "code").mkdir()
+    (tmp_path / "code/a.py").write_text("pass\n")
+    (tmp_path / "metrics.json").write_text('{"m": 1.0}')
+    hashing: list[bool] = []
+    read_while_hashing: list[bool] = []
+    real_hash, real_read = build.hash_members, environment.installed_packages
+
+    def hash_members(*args: Any, **kwargs: Any) -> Any:
+        hashing.append(True)
+        try:
+            return real_hash(*args, **kwargs)
+        finally:
+            hashing.pop()
+
+    def installed_packages() -> Any:
+        read_while_hashing.append(bool(hashing))
+        return real_read()
+
+    monkeypatch.setattr(build, "hash_members", hash_members)
+    monkeypatch.setattr(environment, "installed_packages", installed_packages)
+    eager = write(Capture(tmp_path / "code", git=False), tmp_path / "eager")
+    cap = Capture(tmp_path / "code", git=False, packages_later=True)
+    assert "packages" not in cap.environment.section and read_while_hashing == [False]
+    later = write(cap, tmp_path / "later")
+    assert read_while_hashing == [False, True]
+    assert later["environment"] == eager["environment"]
+    # `rexport pack` writes at once: it reads them while hashing too
+    pack(Request(out=tmp_path / "packed", code=tmp_path / "code",
+                 metrics=tmp_path / "metrics.json", git=False))
+    assert read_while_hashing == [False, True, True]

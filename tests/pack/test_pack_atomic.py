@@ -154,3 +154,24 @@ def test_overwrite_across_kinds(tmp_path: Path, first: str, second: str) -> None
         pack(request)
     assert out.is_dir() == (second == "dir")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "result"]
+
+
+@pytest.mark.parametrize(("name", "message"), [
+    ("environment/reproduce.sh", r"two files would both be stored at 'environment/reproduce\.sh'"),
+    ("Environment/reproduce.sh", r"^some files cannot be stored under REX's path rules: "
+                                 r"'environment/reproduce\.sh' collides with "
+                                 r"'Environment/reproduce\.sh'; 'environment' collides")])
+def test_an_environment_file_made_while_hashing_that_collides_leaves_nothing(
+        tmp_path: Path, name: str, message: str) -> None:
+    # the environment's files are made while the others are hashed and written
+    from rexport.pack import Capture, EnvironmentOptions
+
+    root = inputs(tmp_path / "in", big=4 << 20)
+    cap = Capture(root / "code", git=False,
+                  environment=EnvironmentOptions(packages="none", hardware=False))
+    cap.metric("loss", 0.25)
+    cap.artifact("big", root / "big.bin")
+    cap.add_bytes(name, b"#!/bin/sh\n", role="environment")
+    with pytest.raises(PackError, match=message):
+        cap.write(tmp_path / "out")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]

@@ -12,6 +12,7 @@ import tarfile
 import time
 import zipfile
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -176,6 +177,20 @@ def test_format_follows_the_suffix(tmp_path: Path) -> None:
     forced = request(root, tmp_path / "b.out")
     forced.format = "zip"
     assert zipfile.is_zipfile(pack(forced).path)
+
+
+@pytest.mark.parametrize("suffix", ["", ".tar"])
+def test_the_number_of_jobs_changes_no_byte(tmp_path: Path, umask: None, suffix: str) -> None:
+    root = make_inputs(tmp_path / "in", order_seed=2, mtime=1e9)
+    (root / "data/big.bin").write_bytes(random.Random(5).randbytes(3 << 20))
+    outputs = []
+    for jobs in (1, 2, 8):
+        req = replace(request(root, tmp_path / f"out{jobs}{suffix}"), data=[root / "data"],
+                      jobs=jobs)
+        path = pack(req).path
+        outputs.append(_tree(path) if path.is_dir() else path.read_bytes())
+    assert outputs[0] == outputs[1] == outputs[2]
+    assert "data/data/big.bin" in outputs[0] if not suffix else len(outputs[0]) > 3 << 20
 
 
 def _tree(out: Path) -> dict[str, tuple[bytes, int, int]]:

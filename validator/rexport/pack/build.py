@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from rexport.checks.secret_patterns import is_secret_name
-from rexport.pack import lockfiles, reproduce
 from rexport.pack.clock import rfc3339
 from rexport.pack.errors import PackError, SecretsFound
 from rexport.pack.hashing import Hashed, hash_members
-from rexport.pack.manifest import assemble, prepare_self_check, self_check, to_bytes
 from rexport.pack.members import Member
 from rexport.pack.record import Record
 from rexport.pack.redact import (
@@ -89,6 +87,8 @@ def _variable(entry: dict[str, Any]) -> dict[str, Any]:
 
 
 def _environment(cap: Record, members: _Members, want_hashes: bool) -> dict[str, Any]:
+    from rexport.pack import lockfiles, reproduce  # here: _write runs this while hashing
+
     section = dict(cap.environment.section)
     if "variables" in section:
         section["variables"] = [_variable(v) for v in section["variables"]]
@@ -154,18 +154,32 @@ def _results(cap: Record) -> dict[str, Any]:
     return section
 
 
-def _check_paths(names: list[str]) -> None:
-    from rexport.paths import MANIFEST, display, path_problems, twins
+class _PathRules:
+    """REX's path rules over the members' names, checked as members are added (the
+    environment's files come while the others are hashed)."""
 
-    problems = [f"{display(name)!r}: {message}" for name in names
-                for _, message in path_problems(name)]
-    # folders count too: a file `B` and a file `b/0` collide where case is folded
-    folders = sorted({name[:i] for name in names for i, c in enumerate(name) if c == "/"})
-    problems += [f"{display(name)!r} collides with {display(other)!r}"
-                 for _, name, other in twins([MANIFEST, *names, *folders])]
-    if problems:
-        raise PackError("some files cannot be stored under REX's path rules: "
-                        + "; ".join(problems[:10]))
+    def __init__(self) -> None:
+        from rexport.paths import MANIFEST, TwinFinder
+
+        self._twins = TwinFinder()
+        self._twins.add(MANIFEST)
+        self._checked: set[str] = set()
+
+    def check(self, names: Iterable[str]) -> None:
+        """PackError when a name not checked before breaks a rule or collides with another."""
+        from rexport.paths import display, path_problems
+
+        new = [name for name in names if name not in self._checked]
+        self._checked.update(new)
+        problems = [f"{display(name)!r}: {message}" for name in new
+                    for _, message in path_problems(name)]
+        # folders count too: a file `B` and a file `b/0` collide where case is folded
+        folders = sorted({name[:i] for name in new for i, c in enumerate(name) if c == "/"})
+        problems += [f"{display(name)!r} collides with {display(hit[1])!r}"
+                     for name in [*new, *folders] if (hit := self._twins.add(name))]
+        if problems:
+            raise PackError("some files cannot be stored under REX's path rules: "
+                            + "; ".join(problems[:10]))
 
 
 def _secrets(hashed: Mapping[str, Hashed], allow: bool, warnings: list[str]) -> None:
@@ -206,20 +220,39 @@ def _write(cap: Record, out: Path, container: str, tree: DirectoryOutput | None,
         if local != target and target not in local.parents:  # never pack a previous OUT
             members.add(member)
     sections: dict[str, Any] = {"title": cap.title, "description": cap.description,
-                                "code": _code(cap, members, known),
-                                "environment": _environment(cap, members, hashes)}
+                                "code": _code(cap, members, known)}
     for member in cap.embedded.values():
         members.add(member)
     for path, data in cap.overrides.items():
         members[path] = replace(members[path], source=data)
-    _check_paths(list(members))
+    rules = _PathRules()
+    rules.check(members)
     output = None
     if tree is not None:
         tree.prepare(members.values())
         output = tree.file
-    hashed = hash_members(list(members.values()), cap.digests, jobs=jobs, progress=progress,
-                          known_secrets=known, output=output, meanwhile=prepare_self_check)
+    first = list(members.values())
+
+    def meanwhile() -> None:
+        # the environment and its files (lockfiles, requirements.txt, reproduce.sh) are made
+        # while the other files are hashed: the installed packages are read now, when
+        # packages_later left them
+        cap.environment.settle()
+        sections["environment"] = _environment(cap, members, hashes)
+        rules.check(members)
+        if tree is not None:
+            tree.prepare(members.values())
+        from rexport.pack.manifest import prepare_self_check
+
+        prepare_self_check()
+
+    hashed = hash_members(first, cap.digests, jobs=jobs, progress=progress, known_secrets=known,
+                          output=output, meanwhile=meanwhile)
+    late = [member for path, member in members.items() if path not in hashed]
+    hashed.update(hash_members(late, cap.digests, jobs=1, progress=False, known_secrets=known,
+                               output=output))
     _secrets(hashed, allow_secrets, cap.warnings)
+    from rexport.pack.manifest import assemble, self_check, to_bytes  # imported meanwhile
     sections.update(data=_data(cap, hashed), lineage={"steps": cap.steps} if cap.steps else None,
                     config=_config(cap), results=_results(cap), replay=cap.replay_section,
                     narrative=cap.narrative_section, governance=cap.governance_section)

@@ -36,10 +36,11 @@ class Capture(Record):
     ``code_dir`` (default: the project) is snapshotted: its git-tracked files when it is a git
     checkout (plus untracked ones with ``include_untracked``), else every file but tool state.
     The code, the git state and the environment are captured when the Capture is made, as the
-    run starts. ``epoch`` overrides the reference time (SOURCE_DATE_EPOCH, else the commit time,
-    else 1980-01-01); ``clock`` gives lineage times (default: wall time, clamped to
-    SOURCE_DATE_EPOCH when that is set). Use as a context manager or plainly; nothing is
-    written before :meth:`write`::
+    run starts (with ``packages_later``, the installed packages are read by :meth:`write`, while
+    the files are hashed: for a capture written at once, as `rexport pack` does). ``epoch``
+    overrides the reference time (SOURCE_DATE_EPOCH, else the commit time, else 1980-01-01);
+    ``clock`` gives lineage times (default: wall time, clamped to SOURCE_DATE_EPOCH when that
+    is set). Use as a context manager or plainly; nothing is written before :meth:`write`::
 
         with Capture(".", title="Iris, seed 0") as cap:  # run from the project folder
             cap.dataset("iris", "data/iris.csv", license="CC-BY-4.0", access="public")
@@ -58,7 +59,8 @@ class Capture(Record):
                  environment: environment_capture.EnvironmentOptions | None = None,
                  digests: Sequence[str] = ("sha256",),
                  epoch: int | None = None, clock: clocks.Clock | None = None,
-                 excludes: Iterable[str] = DEFAULT_EXCLUDES) -> None:
+                 excludes: Iterable[str] = DEFAULT_EXCLUDES,
+                 packages_later: bool = False) -> None:
         root = local_file(project_dir, "project directory")
         code_root = local_file(code_dir, "code directory") if code_dir else root
         found = git_capture.capture(code_root, include_untracked=include_untracked) \
@@ -70,7 +72,8 @@ class Capture(Record):
             epoch=epoch if epoch is not None else clocks.reference_epoch(
                 found.commit_time if found else None),
             clock=clock or clocks.default_clock(), env_options=options,
-            environment=environment_capture.capture(options, root))
+            environment=environment_capture.capture(options, root,
+                                                    packages_later=packages_later))
 
     def __enter__(self) -> Capture:
         return self

@@ -8,11 +8,13 @@ import platform
 import re
 import subprocess
 import sysconfig
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:  # imported by installed_packages, which the packer may run late
+    from importlib import metadata
 
 # Lockfile names looked for at the top of the project, with the format recorded for each.
 LOCKFILES: tuple[tuple[str, str], ...] = (
@@ -120,6 +122,8 @@ def installed_packages() -> list[dict[str, Any]]:
 
     ``source`` is set for distributions not installed from an index (local, vcs, url).
     """
+    from importlib import metadata
+
     seen: dict[str, dict[str, Any]] = {}
     for dist in metadata.distributions():
         name, version = name_version(dist)
@@ -287,15 +291,25 @@ def variables(names: Iterable[str], environ: Mapping[str, str]) -> list[dict[str
 
 @dataclass
 class Captured:
-    """The environment section as captured, and the lockfiles to embed with it."""
+    """The environment section as captured, and the lockfiles to embed with it; ``unread``,
+    when set, reads the installed packages that capture left for later (see settle)."""
 
     section: dict[str, Any]
     lockfiles: list[tuple[Path, str]] = field(default_factory=list)
+    unread: Callable[[], list[dict[str, Any]]] | None = None
+
+    def settle(self) -> None:
+        """Read into the section what capture left for later, if anything (once)."""
+        if self.unread is not None:
+            read, self.unread = self.unread, None
+            self.section["packages"] = read()
 
 
 def capture(options: EnvironmentOptions, project_dir: Path,
-            environ: Mapping[str, str] | None = None) -> Captured:
-    """Capture the environment now, part by part as ``options`` says.
+            environ: Mapping[str, str] | None = None, *,
+            packages_later: bool = False) -> Captured:
+    """Capture the environment now, part by part as ``options`` says; with
+    ``packages_later``, all but the installed packages, read by Captured.settle.
 
     Variables are returned unredacted here; the builder redacts them before anything is
     recorded. OS name and architecture are always recorded: the spec requires them.
@@ -306,7 +320,10 @@ def capture(options: EnvironmentOptions, project_dir: Path,
     if options.python:
         section["python"] = python_section()
     lockfiles = find_lockfiles(project_dir) if options.lockfiles else []
-    if options.packages == "installed":
+    unread = None
+    if options.packages == "installed" and packages_later:
+        unread = installed_packages
+    elif options.packages == "installed":
         section["packages"] = installed_packages()
     elif options.packages == "lockfile":
         pip_locks = [path for path, kind in lockfiles if kind == "pip-requirements"]
@@ -321,4 +338,4 @@ def capture(options: EnvironmentOptions, project_dir: Path,
     found = variables(options.variables, env)
     if found:
         section["variables"] = found
-    return Captured(section, lockfiles)
+    return Captured(section, lockfiles, unread)

@@ -105,14 +105,16 @@ def _record_datasets(cap: Capture, request: Request) -> None:
                   size=split.get("size"), path=split.get("path"))
 
 
-def start(request: Request) -> Capture:
-    """The Capture of ``request``'s code, git state and environment, taken now."""
+def start(request: Request, *, packages_later: bool = False) -> Capture:
+    """The Capture of ``request``'s code, git state and environment, taken now (the installed
+    packages when it is written, with ``packages_later``)."""
     if request.code is not None:
         local_file(request.code, "--code")  # the other inputs are checked by record()
     project = request.code if request.code is not None else Path.cwd()
     snapshot = request.code is not None or request.replay is not None
     cap = Capture(project, title=request.title, code=snapshot, git=request.git,
-                  include_untracked=request.include_untracked, digests=request.digests)
+                  include_untracked=request.include_untracked, digests=request.digests,
+                  packages_later=packages_later)
     # a replay runs in the code snapshot: the inputs that git does not track go where the
     # command finds them, at their place in the project
     cap.mirror_inputs = request.replay is not None
@@ -163,6 +165,6 @@ def write(cap: Capture, request: Request) -> Written:
 
 def pack(request: Request) -> Written:
     """Capture the named files and write the export; see `rexport pack --help`."""
-    cap = start(request)
+    cap = start(request, packages_later=True)  # written at once: read while files are hashed
     record(cap, request)
     return write(cap, request)

@@ -1,0 +1,85 @@
+"""The packer's search of every byte for a private key, and its threads' share of the GIL."""
+
+from __future__ import annotations
+
+import random
+import re
+import sys
+from pathlib import Path
+
+import pytest
+from rexport.pack import hashing
+from rexport.pack.hashing import KeyTap, hash_members, holds_key
+from rexport.pack.members import Member
+
+KEY = b"-----BEGIN OPENSSH PRIVATE KEY-----"
+CERTIFICATE = b"-----BEGIN CERTIFICATE-----"  # starts like a key, is none
+PATTERN = re.compile(rb"-----BEGIN (?:[A-Z0-9]+ ){0,4}PRIVATE KEY(?: BLOCK)?-----")
+
+
+def test_a_false_start_does_not_hide_a_key_after_it() -> None:
+    buffer = bytearray(4096)
+    buffer[10:10 + len(CERTIFICATE)] = CERTIFICATE
+    assert not holds_key(memoryview(buffer))
+    buffer[3000:3000 + len(KEY)] = KEY
+    assert holds_key(memoryview(buffer))
+
+
+def test_a_view_is_searched_alone_not_the_buffer_behind_it() -> None:
+    buffer = bytearray(4096)
+    buffer[100:100 + len(KEY)] = KEY
+    view = memoryview(buffer)
+    assert not holds_key(view[200:]) and not holds_key(view[:110])
+    assert holds_key(view[:200]) and holds_key(view[50:])
+    assert holds_key(memoryview(bytes(buffer)))
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_the_search_finds_what_the_pattern_finds(seed: int) -> None:
+    rng = random.Random(seed)
+    data = bytearray(rng.randbytes(3 << 16))
+    for _ in range(rng.randint(0, 3)):  # keys, near misses and false starts, anywhere
+        piece = rng.choice([KEY, CERTIFICATE, b"-----BEGIN RSA PRIVATE KEY-----",
+                            b"-----BEGIN A B C D E PRIVATE KEY-----", KEY[:-1], b"-----BEGIN "])
+        at = rng.randrange(len(data) - len(piece))
+        data[at:at + len(piece)] = piece
+    expected = PATTERN.search(data) is not None
+    assert holds_key(memoryview(data)) is expected
+    # fed in chunks, as reading gives them: each the whole of a buffer, or a part of one
+    size = rng.choice([1 << 10, 4099, 1 << 16])
+    tap = KeyTap()
+    for start in range(0, len(data), size):
+        chunk = bytearray(data[start:start + size])
+        tap(memoryview(chunk) if rng.random() < 0.5 else memoryview(chunk + b"--")[:len(chunk)])
+    assert tap.found is expected
+
+
+@pytest.mark.parametrize("cut", range(1, len(KEY)))
+def test_a_key_cut_between_two_chunks_is_found(cut: int) -> None:
+    tap = KeyTap()
+    stream = bytes(1000) + KEY + bytes(1000)
+    for part in (stream[:1000 + cut], stream[1000 + cut:]):
+        tap(memoryview(bytearray(part)))
+    assert tap.found
+
+
+def test_the_work_beside_the_workers_gets_brief_turns(tmp_path: Path) -> None:
+    # the main thread's work while the workers hash holds the GIL between bytecodes: at
+    # Python's default interval the workers would wait 5 ms for each step of their loop
+    (tmp_path / "a.bin").write_bytes(bytes(1 << 16))
+    seen: list[float] = []
+    before = sys.getswitchinterval()
+    found = hash_members([Member("data/a.bin", "data", tmp_path / "a.bin")], ["sha256"],
+                         jobs=2, meanwhile=lambda: seen.append(sys.getswitchinterval()))
+    assert found["data/a.bin"].size == 1 << 16
+    assert seen == [pytest.approx(hashing._TURN)] and before > hashing._TURN
+    assert sys.getswitchinterval() == before
+
+
+def test_packs_in_several_threads_restore_the_interval_once_the_last_is_done() -> None:
+    before = sys.getswitchinterval()
+    with hashing._brief_turns():
+        with hashing._brief_turns():
+            assert sys.getswitchinterval() == pytest.approx(hashing._TURN)
+        assert sys.getswitchinterval() == pytest.approx(hashing._TURN)  # one still runs
+    assert sys.getswitchinterval() == before
