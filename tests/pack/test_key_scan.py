@@ -63,6 +63,32 @@ def test_a_key_cut_between_two_chunks_is_found(cut: int) -> None:
     assert tap.found
 
 
+LONG_KEY = b"-----BEGIN " + b"X" * 300 + b" PRIVATE KEY-----"  # the pattern's words are unbounded
+
+
+@pytest.mark.parametrize("cut", [1, 11, 150, 305, len(LONG_KEY) - 1])
+def test_a_long_header_cut_between_two_chunks_is_found(cut: int) -> None:
+    tap = KeyTap()
+    stream = bytes(1000) + LONG_KEY + bytes(1000)
+    for part in (stream[:1000 + cut], stream[1000 + cut:]):
+        tap(memoryview(bytearray(part)))
+    assert tap.found
+
+
+def test_a_header_cut_over_three_chunks_is_found() -> None:
+    tap = KeyTap()
+    for part in (bytes(500) + LONG_KEY[:100], LONG_KEY[100:200], LONG_KEY[200:] + bytes(9)):
+        tap(memoryview(bytearray(part)))
+    assert tap.found
+
+
+def test_a_false_start_at_a_chunks_end_finds_nothing() -> None:
+    tap = KeyTap()
+    for part in (bytes(100) + b"-----BEGIN CERT", b"IFICATE-----" + bytes(100)):
+        tap(memoryview(bytearray(part)))
+    assert not tap.found
+
+
 def test_the_work_beside_the_workers_gets_brief_turns(tmp_path: Path) -> None:
     # the main thread's work while the workers hash holds the GIL between bytecodes: at
     # Python's default interval the workers would wait 5 ms for each step of their loop
