@@ -10,6 +10,7 @@ from typing import Any
 
 from rexport.findings import Finding
 from rexport.parsing._text import BOM
+from rexport.parsing.structure import SKIP_MIN, skip_items
 
 # start line, start column, end line, end column: 1-based, the end column just past the member
 Span = tuple[int, int, int, int]
@@ -204,15 +205,20 @@ def _object(text: str, at: int, trie: _Trie, path: _Tokens,
 
 def _array(text: str, at: int, trie: _Trie, path: _Tokens,
            offsets: dict[_Tokens, tuple[int, int]], unfound: set[_Tokens] | None) -> int:
-    start = at
     wanted = {int(t): below for t, below in trie.items() if t.isdigit()}
     at = _WS.match(text, at + 1).end()  # type: ignore[union-attr]
     if text[at] == "]":
         return at + 1
     index, scan = 0, _SCAN
     for target in sorted(wanted):
-        # the hot loop of a large index: one call of the C scanner per item passed over
-        for _ in range(target - index):
+        passed = target - index
+        if unfound is not None and passed >= SKIP_MIN:
+            # well-formed text: the items passed over are found at string-search speed
+            jumped = skip_items(text, at, scan(text, at)[1], passed)
+            if jumped is not None:
+                at, passed = jumped, 0
+        # else one call of the C scanner per item passed over
+        for _ in range(passed):
             at = _next_item(text, scan(text, at)[1])
             if at < 0:
                 return -at  # the array ends before the item wanted
@@ -223,7 +229,10 @@ def _array(text: str, at: int, trie: _Trie, path: _Tokens,
         if at < 0:
             return -at
         index = target + 1
-    return _skip(text, start)  # the rest holds nothing wanted: its end at the scanner's speed
+    while True:  # the rest holds nothing wanted: passed over to the array's end
+        at = _next_item(text, scan(text, at)[1])
+        if at < 0:
+            return -at
 
 
 def _next_item(text: str, end: int) -> int:
