@@ -194,8 +194,8 @@ def _aside(manifest: dict[str, Any], index: IndexColumns
     index's paths are clean for the path rules (safety.paths_clean) and its strings hold no
     credential (secrets.index_text), and the export digest with its finding.
 
-    It reads the manifest without writing to it, but for the slices the digest is written
-    from: few pages are copied, by the helper or by this process.
+    It only reads the manifest, but for the reference counts of the entries that the digest
+    takes a slice at a time: few of its pages are copied, in the helper or in this process.
     """
     return (safety.paths_clean(index.paths), secrets.text_clean(secrets.index_text(index)),
             integrity.check_export_digest(manifest, index=index))
