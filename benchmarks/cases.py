@@ -29,11 +29,11 @@ PACK_DIR_WHY = ("beyond hashing, which openssl alone does: start-up (an interpre
                 "its fixed prefix nor of longer literals was faster); a file system with "
                 "reflinks (btrfs, xfs) spares the copy")
 MANIFEST_WHY = ("beyond the floor (parse and schema): keys given twice and the depth found "
-                "while parsing (some 60 ms), the index read as columns (some 70 ms), the "
-                "references and redaction markers (some 45 ms), start-up and freeing the "
-                "manifest; the path rules, credential patterns and export digest run beside, "
-                "in a forked helper (some 130 ms of the second core, which a busy machine "
-                "does not always have)")
+                "while parsing (some 60 ms), the index read as columns (some 65 ms), the "
+                "references and redaction markers (some 45 ms), start-up (some 60 ms more "
+                "imports and schemas) and forking a process of 130 MiB (some 30 ms); the path "
+                "rules, credential patterns and export digest run beside, in the forked helper "
+                "(some 130 ms of the second core, which a busy machine does not always have)")
 
 INVALID_WHY = ("beyond the valid manifest's work: the manifest read again and each error "
                "placed on its line and column, the entries before /files/99999 passed over "
