@@ -186,3 +186,23 @@ def test_a_large_index_is_passed_over_without_a_scanner_call_per_entry(
     spans = locate(text.encode(), pointers, well_formed=True)
     assert spans == reference_spans(text, pointers)
     assert len(calls) < 3 * structure.SKIP_MIN
+
+
+def test_items_parted_unlike_one_another_cost_a_bounded_search(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # hostile: a long item after each item wanted (a far guess), and separators of two
+    # kinds (a search that finds too few, and checks that fail): the search stops at a few
+    # times the text, and the scanner places the rest as exactly
+    _, files = index(2000)
+    for n in range(1, 2000, 80):
+        files[n]["path"] = "x" * 50_000
+    items = [json.dumps(entry) for entry in files]
+    text = '{"files": [' + "".join(item + (", " if n % 2 else ",  ")
+                                   for n, item in enumerate(items[:-1])) + items[-1] + "]}"
+    reads: list[tuple[int | None, int]] = []
+    search = positions.skip_items
+    monkeypatch.setattr(positions, "skip_items", lambda *a: reads.append(search(*a)) or reads[-1])
+    pointers = [f"/files/{n}/size" for n in range(0, 2000, 80)]
+    assert locate(text.encode(), pointers, well_formed=True) == reference_spans(text, pointers)
+    assert reads and all(start is None for start, _ in reads)
+    assert sum(read for _, read in reads) <= 2 * positions._READS * len(text)

@@ -79,10 +79,12 @@ def json_depth(data: bytes) -> int:
     return depth
 
 
-def skip_items(text: str, at: int, end: int, count: int) -> int | None:
+def skip_items(text: str, at: int, end: int, count: int, allowance: int
+               ) -> tuple[int | None, int]:
     """Where the item ``count`` items after the one at ``at`` (which ends at ``end``) starts,
-    in an array of well-formed JSON ``text``; None when it is not found this way, and the
-    items are then to be walked one by one.
+    in an array of well-formed JSON ``text``, or None when it is not found this way (the
+    items are then to be walked one by one); and how many characters were read for it,
+    about ``allowance`` at most.
 
     Items that are objects are told apart by the text between the first two (a comma, its
     blanks and an object's brace), searched for as a string; the text passed over is then
@@ -91,32 +93,36 @@ def skip_items(text: str, at: int, end: int, count: int) -> int | None:
     """
     between = _BETWEEN.match(text, end)
     if between is None or not text.startswith("{", between.end()):
-        return None
+        return None, 0
     # the end of the item before, and the next one's first key where it is short: a longer
     # needle is found faster, and if some item starts otherwise the count below says so
     key = _KEY.match(text, between.end() + 1)
     separator = text[end - 1:key.end() if key is not None else between.end() + 1]
-    found = _nth(text, separator, count, end - 1, between.end() - at)
+    found, reached = _nth(text, separator, count, end - 1, between.end() - at,
+                          min(len(text), end - 1 + allowance // 3))
+    read = 3 * (reached - end)  # each character counted at most three times
     if found < 0:
-        return None
+        return None, read
     start = found + between.end() - end + 1
-    return start if _holds_items(text, at, start, count) else None
+    return (start if _holds_items(text, at, start, count) else None), read + start - at
 
 
-def _nth(text: str, needle: str, n: int, lo: int, step: int) -> int:
-    """Where the ``n``-th occurrence of ``needle`` from ``lo`` starts, or -1; ``step``: the
-    characters expected from one to the next. Counted up to where it is expected, then a
-    few found back from there, or counted in halves where the guess was far out (a needle
-    cannot overlap itself: it holds one comma and one closing brace, its first character)."""
+def _nth(text: str, needle: str, n: int, lo: int, step: int, limit: int) -> tuple[int, int]:
+    """Where the ``n``-th occurrence of ``needle`` from ``lo`` starts (-1 if not before
+    ``limit``), and how far the text was counted; ``step``: the characters expected from one
+    to the next. Counted up to where it is expected, then a few found back from there, or
+    counted in halves where the guess was far out (a needle cannot overlap itself: it holds
+    one comma and one closing brace, its first character)."""
     span = len(needle) - 1
     while True:
-        hi = min(len(text), lo + n * step + step)
+        hi = min(limit, lo + n * step + step)
         below = text.count(needle, lo, hi + span)  # those starting before hi
         if below >= n:
             break
-        if hi == len(text):
-            return -1
+        if hi == limit:
+            return -1, hi
         n, lo, step = n - below, hi, (hi - lo) // below + 1 if below else step * 2
+    reached = hi
     while below - n > _BACK_MAX:
         mid = (lo + hi) // 2
         half = text.count(needle, lo, mid + span)
@@ -128,8 +134,8 @@ def _nth(text: str, needle: str, n: int, lo: int, step: int) -> int:
     for _ in range(below - n + 1):
         found = text.rfind(needle, lo, found + span)  # the last one starting before found
         if found < 0:
-            return -1
-    return found
+            break
+    return found, reached
 
 
 def _holds_items(text: str, at: int, start: int, count: int) -> bool:
