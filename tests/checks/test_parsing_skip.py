@@ -169,6 +169,7 @@ VARIANTS = {
     "plain": lambda entry: entry,
     "no digest": lambda entry: {**entry, "digests": {}},
     "escapes": lambda entry: {**entry, "path": entry["path"] + ' \\"q\\" \u00e9 \U0001f600'},
+    "backslashes": lambda entry: {**entry, "path": entry["path"] + "\\" * 1500},  # over pieces
 }
 
 

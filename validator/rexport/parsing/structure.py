@@ -15,6 +15,7 @@ _PIECE = 1 << 20
 
 _QUOTED = re.compile(rb'"[^"]*"')
 _BETWEEN = re.compile(r"[ \t\n\r]*,[ \t\n\r]*")
+_BACKSLASHES = re.compile(r"\\*")
 _KEY = re.compile(r'[ \t\n\r]*"[^"\\{}\[\],]{0,64}"')
 
 
@@ -150,8 +151,8 @@ def _holds_items(text: str, at: int, start: int, count: int) -> bool:
     pieces = []
     while at < start:
         cut = min(at + _PIECE, start)
-        while text[cut - 1] == "\\" and cut < start:  # an escape is not cut in two
-            cut += 1
+        if text[cut - 1] == "\\":  # an escape is not cut in two: the piece ends past them
+            cut = min(_BACKSLASHES.match(text, cut).end() + 1, start)  # type: ignore[union-attr]
         pieces.append(_tokens(text[at:cut].encode("utf-8", "surrogatepass"), _NOT_MEMBERS))
         at = cut
     tokens, open_string = _outside_strings(b"".join(pieces))
