@@ -53,6 +53,9 @@ def _edit(position: int, change: Callable[[dict[str, Any]], Any]) -> Callable[[A
     _edit(11, lambda e: e.update({"path": None})),
     _edit(12, lambda e: e.update({"digests": ["sha256"]})),
     lambda files: files.append("not an entry"),
+    lambda files: files.append("five!"),  # as long as an entry has members
+    lambda files: files.append([1, 2, 3, 4, 5]),
+    _edit(13, lambda e: e.update({"digests": "x"})),
     lambda files: files.clear(),
 ])
 def test_any_other_shape_is_read_entry_by_entry(change: Callable[[Any], Any]) -> None:

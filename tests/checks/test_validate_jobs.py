@@ -146,7 +146,7 @@ def test_an_export_of_two_thousand_files_with_errors(
 
 
 @pytest.mark.parametrize("problem", ["none", "a credential", "an unsafe path", "twins",
-                                     "a newline in a path"])
+                                     "a newline in a path", "a size beyond I-JSON"])
 def test_a_long_index_checked_beside_in_a_forked_process(
         problem: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     files = {f"d/{i:05d}.bin": b"x" for i in range(3000)}
@@ -160,14 +160,22 @@ def test_a_long_index_checked_beside_in_a_forked_process(
         entries[9]["path"] = entries[10]["path"].upper()
     elif problem == "a newline in a path":
         entries[11]["path"] = "d/a\nb.bin"
+    elif problem == "a size beyond I-JSON":  # no canonical form: no export digest
+        entries[12]["size"] = 2**60
     (tmp_path / "rex.json").write_bytes(manifest_bytes(manifest))
     alone = reports(tmp_path / "rex.json")
     counted = Forks(monkeypatch)
     monkeypatch.setattr(validation, "ASIDE_MIN", 0)
+    returned: list[Any] = []
+    result = forked.Forked.result
+    monkeypatch.setattr(forked.Forked, "result",
+                        lambda child: returned.append(result(child)) or returned[-1])
     beside = reports(tmp_path / "rex.json")
     assert beside == alone
+    assert None not in returned  # what the reports hold is the helper's work, not a redo
     expected = {"none": None, "a credential": "REX-K101", "an unsafe path": "REX-X101",
-                "twins": "REX-X108", "a newline in a path": "REX-X110"}[problem]
+                "twins": "REX-X108", "a newline in a path": "REX-X110",
+                "a size beyond I-JSON": "REX-I104"}[problem]
     assert expected is None or expected in alone[0][1]
     if forkable_here():
         assert counted.count == len(JOBS) - 1  # one for each number of jobs above 1

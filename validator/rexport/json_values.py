@@ -106,16 +106,19 @@ def index_columns(files: Any) -> IndexColumns | None:
     """``files`` as IndexColumns when it has the common shape, else None (then read it entry
     by entry). Found in a few passes at C speed, without a Python step per entry: for
     100,000 entries, what a walk of their values costs ten times over."""
-    if type(files) is not list or not files or set(map(type, files)) != {dict} \
-            or set(map(len, files)) != {5}:
+    if type(files) is not list or not files:
         return None
     try:
+        # an entry that is no object fails a lookup by key (a string or an array of five
+        # items too): no pass of its own over the entries for their types
+        if set(map(len, files)) != {5}:
+            return None
         paths, sizes, media_types, roles = (list(map(get, files)) for get in _COLUMNS)
         digests = list(map(_DIGESTS, files))
-        if set(map(type, digests)) != {dict} or set(map(len, digests)) != {1}:
+        if set(map(len, digests)) != {1}:
             return None
         sha256 = list(map(_SHA256, digests))
-    except KeyError:
+    except (KeyError, TypeError):
         return None
     strings = set(map(type, paths)) | set(map(type, media_types)) | set(map(type, roles)) \
         | set(map(type, sha256))

@@ -33,9 +33,9 @@ _CAP_EXCEEDED = frozenset({"REX-X113", "REX-X114"})
 # about 150 bytes, and a smaller export is read in this process, sparing a fork per export
 # when pre-commit hands over many small ones.
 FORK_MIN = 32 << 10
-# From this many index entries, when no worker reads ahead, the whole index's path rules and
-# credential patterns are run by a forked helper beside the schema, references and digest
-# (measured: 100,000 entries take some 90 ms of it; the fork and its two texts some 20 ms).
+# From this many index entries, when no worker reads ahead, the whole index's path rules,
+# credential patterns and the export digest are run by a forked helper beside the schema and
+# references checks (measured: 100,000 entries take some 130 ms of it; the fork some 10 ms).
 ASIDE_MIN = 10_000
 # A rex.json larger than this is let go once parsed, and read again only if a finding names
 # it: held, its bytes would add to the peak of every check that follows.
@@ -188,15 +188,17 @@ def _checked(manifest: Any, found: list[Finding], *, strict: bool, spare: bool =
         return _check_parsed(manifest, found, strict=strict, spare=spare)
 
 
-def _index_clean(paths: str, count: int, text: str) -> tuple[bool, bool]:
-    """Whether the ``count`` paths of an index (joined by newlines) are clean for the path
-    rules (safety.paths_clean) and its strings (secrets.index_text) hold no credential.
+def _aside(manifest: dict[str, Any], index: IndexColumns
+           ) -> tuple[bool, bool, tuple[str | None, list[Finding]]]:
+    """What a forked helper finds beside the schema and references checks: whether the
+    index's paths are clean for the path rules (safety.paths_clean) and its strings hold no
+    credential (secrets.index_text), and the export digest with its finding.
 
-    Run in a forked child on two texts alone: a child that touched the manifest's objects
-    would copy each page it touched (a reference count is written), and so would its parent.
+    It only reads the manifest, but for the reference counts of the entries that the digest
+    takes a slice at a time: few of its pages are copied, in the helper or in this process.
     """
-    names = paths.split("\n")
-    return len(names) == count and safety.paths_clean(names), secrets.text_clean(text)
+    return (safety.paths_clean(index.paths), secrets.text_clean(secrets.index_text(index)),
+            integrity.check_export_digest(manifest, index=index))
 
 
 def _check_parsed(manifest: dict[str, Any], found: list[Finding], *, strict: bool,
@@ -210,18 +212,19 @@ def _check_parsed(manifest: dict[str, Any], found: list[Finding], *, strict: boo
     index = index_columns(manifest.get("files"))
     aside = None
     if spare and index is not None and len(index.paths) >= ASIDE_MIN:
-        # the path rules and the credential patterns over the whole index, beside the rest
-        aside = Forked.start(functools.partial(
-            _index_clean, "\n".join(index.paths), len(index.paths), secrets.index_text(index)))
+        # the path rules, the credential patterns and the digest over the whole index,
+        # beside the rest
+        aside = Forked.start(functools.partial(_aside, manifest, index))
     try:
         found.extend(schema.check(manifest, strict=strict, index_closed=index is not None))
         found.extend(references.check(manifest, index=index))
-        digest, mismatch = integrity.check_export_digest(manifest, index=index)
-        paths_clean, text_clean = (aside.result() if aside is not None else None) or (None, None)
+        found.extend(redactions.unmatched(manifest, index=index))
+        paths_clean, text_clean, digested = \
+            (aside.result() if aside is not None else None) or (None, None, None)
     finally:
         if aside is not None:
             aside.close()
-    found.extend(redactions.unmatched(manifest, index=index))
+    digest, mismatch = digested or integrity.check_export_digest(manifest, index=index)
     found.extend(secrets.scan_manifest(manifest, index=index, index_clean=text_clean))
     found.extend(safety.check_manifest_paths(manifest, index=index, clean=paths_clean))
     found.extend(safety.check_member_paths(manifest))

@@ -7,8 +7,9 @@ from typing import Any
 from rexport.findings import Finding
 from rexport.limits import CONFIG_CAP, MAX_DEPTH
 from rexport.parsing._text import MAX_PER_CODE, decode_utf8
-from rexport.parsing.json_text import json_depth, load_json
+from rexport.parsing.json_text import load_json
 from rexport.parsing.positions import Span, locate, place_findings, placed, root_span
+from rexport.parsing.structure import json_depth
 
 __all__ = [
     "MAX_PER_CODE",

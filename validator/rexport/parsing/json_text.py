@@ -7,13 +7,13 @@ import math
 import re
 import sys
 from collections.abc import Iterator
-from itertools import accumulate
 from typing import Any
 
 from rexport.findings import Finding, pointer
 from rexport.json_values import json_type
 from rexport.limits import MANIFEST_CAP, MAX_DEPTH
 from rexport.parsing._text import BOM, INT_DIGITS, MAX_PER_CODE, decode_utf8, place, too_large
+from rexport.parsing.structure import json_depth
 from rexport.paths import MANIFEST
 
 
@@ -71,50 +71,7 @@ def load_json(data: bytes, *, file: str = MANIFEST, max_depth: int = MAX_DEPTH,
     return (None if unusable else value), findings
 
 
-# --- depth: measured before parsing, with C-speed byte operations only ----------------------------
-
-_NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'"[]{}')
-_STEP = [0] * 256
-for _c in b"[{":
-    _STEP[_c] = 1
-for _c in b"]}":
-    _STEP[_c] = -1
-_QUOTED = re.compile(rb'"[^"]*"')
-_ONE_KIND = bytes.maketrans(b"{}", b"[]")
-
-
-def json_depth(data: bytes) -> int:
-    """Return the nesting depth of JSON text (``{}`` is 1), ignoring brackets inside strings.
-
-    Exact for valid JSON (for invalid JSON an estimate: the parser then names the syntax
-    error). It runs before ``json.loads``, whose C parser recurses, in about 40 ms for 34 MB:
-    a regex over every string costs ten times more, so strings are cancelled with
-    ``bytes.replace`` instead.
-    """
-    if b"\\" in data:
-        # escapes live only in strings: drop escaped backslashes, then escaped quotes
-        data = data.replace(b"\\\\", b"").replace(b'\\"', b"")
-    # Keep quotes and brackets, braces as brackets (the depth counts both alike). Removing two
-    # adjacent quotes keeps the parity of the quotes before every other byte, and parity is
-    # what says whether a bracket lies inside a string.
-    tokens = data.translate(_ONE_KIND, _NOT_STRUCTURE).replace(b'""', b"")
-    if b'"' in tokens:
-        tokens = _QUOTED.sub(b"", tokens)
-        cut = tokens.find(b'"')  # an unterminated string runs to the end
-        if cut >= 0:
-            tokens = tokens[:cut]
-    # Of balanced brackets each round of removing "[]" takes one level off: as many rounds
-    # as levels, each at the speed of bytes.replace. Unbalanced brackets (invalid JSON), or
-    # a round that takes off little (a hostile tower of one bracket a level), are counted
-    # one by one instead.
-    rest, depth = tokens, 0
-    while rest:
-        shorter = rest.replace(b"[]", b"")
-        if len(shorter) > len(rest) * 3 // 4:
-            return max(accumulate(map(_STEP.__getitem__, tokens)), default=0)
-        rest, depth = shorter, depth + 1
-    return depth
-
+# --- depth: measured before parsing (structure.json_depth); placed only when too deep -------
 
 _JSON_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]', re.DOTALL)
 

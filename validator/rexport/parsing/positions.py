@@ -10,6 +10,7 @@ from typing import Any
 
 from rexport.findings import Finding
 from rexport.parsing._text import BOM
+from rexport.parsing.structure import SKIP_MIN, skip_items
 
 # start line, start column, end line, end column: 1-based, the end column just past the member
 Span = tuple[int, int, int, int]
@@ -84,7 +85,7 @@ def locate(data: bytes, pointers: Iterable[str], *, yaml: bool = False,
         elif well_formed:
             start = _WS.match(text).end()  # type: ignore[union-attr]
             offsets[()] = (start, len(text.rstrip(" \t\n\r")))
-            unfound = set(paths.values()) - {()}
+            unfound = _Unfound(set(paths.values()) - {()}, _READS * len(text))
             if unfound:
                 _value(text, start, trie, (), offsets, unfound)
         else:
@@ -148,6 +149,20 @@ def _places(text: str, offsets: list[int]) -> dict[int, tuple[int, int]]:
 
 # --- JSON: walk down the wanted paths only, skipping every other value with json's scanner ---
 
+# The search for array items (structure.skip_items) reads this many times the text at most,
+# however its items fall: the scanner walks them past that.
+_READS = 8
+
+
+class _Unfound(set[_Tokens]):
+    """The paths still to find in well-formed text, and how many more characters the search
+    for array items may read."""
+
+    def __init__(self, paths: set[_Tokens], reads: int) -> None:
+        super().__init__(paths)
+        self.reads = reads
+
+
 class _AllFound(Exception):
     """Every pointer asked for is found: the rest of a well-formed text need not be walked."""
 
@@ -158,7 +173,7 @@ def _skip(text: str, at: int) -> int:
 
 
 def _found(here: _Tokens, span: tuple[int, int], offsets: dict[_Tokens, tuple[int, int]],
-           unfound: set[_Tokens] | None) -> None:
+           unfound: _Unfound | None) -> None:
     offsets[here] = span
     if unfound is not None:
         unfound.discard(here)
@@ -167,7 +182,7 @@ def _found(here: _Tokens, span: tuple[int, int], offsets: dict[_Tokens, tuple[in
 
 
 def _value(text: str, at: int, trie: _Trie, path: _Tokens,
-           offsets: dict[_Tokens, tuple[int, int]], unfound: set[_Tokens] | None = None) -> int:
+           offsets: dict[_Tokens, tuple[int, int]], unfound: _Unfound | None = None) -> int:
     """Walk the value at ``at`` (no whitespace before it); return the offset just past it.
     ``unfound``: the paths still to find, when the walk may end as soon as it has them."""
     if not trie:
@@ -180,7 +195,7 @@ def _value(text: str, at: int, trie: _Trie, path: _Tokens,
 
 
 def _object(text: str, at: int, trie: _Trie, path: _Tokens,
-            offsets: dict[_Tokens, tuple[int, int]], unfound: set[_Tokens] | None) -> int:
+            offsets: dict[_Tokens, tuple[int, int]], unfound: _Unfound | None) -> int:
     at = _WS.match(text, at + 1).end()  # type: ignore[union-attr]
     if text[at] == "}":
         return at + 1
@@ -203,16 +218,22 @@ def _object(text: str, at: int, trie: _Trie, path: _Tokens,
 
 
 def _array(text: str, at: int, trie: _Trie, path: _Tokens,
-           offsets: dict[_Tokens, tuple[int, int]], unfound: set[_Tokens] | None) -> int:
-    start = at
+           offsets: dict[_Tokens, tuple[int, int]], unfound: _Unfound | None) -> int:
     wanted = {int(t): below for t, below in trie.items() if t.isdigit()}
     at = _WS.match(text, at + 1).end()  # type: ignore[union-attr]
     if text[at] == "]":
         return at + 1
     index, scan = 0, _SCAN
     for target in sorted(wanted):
-        # the hot loop of a large index: one call of the C scanner per item passed over
-        for _ in range(target - index):
+        passed = target - index
+        if unfound is not None and passed >= SKIP_MIN and unfound.reads > 0:
+            # well-formed text: the items passed over are found at string-search speed
+            jumped, read = skip_items(text, at, scan(text, at)[1], passed, unfound.reads)
+            unfound.reads -= read
+            if jumped is not None:
+                at, passed = jumped, 0
+        # else one call of the C scanner per item passed over
+        for _ in range(passed):
             at = _next_item(text, scan(text, at)[1])
             if at < 0:
                 return -at  # the array ends before the item wanted
@@ -223,7 +244,10 @@ def _array(text: str, at: int, trie: _Trie, path: _Tokens,
         if at < 0:
             return -at
         index = target + 1
-    return _skip(text, start)  # the rest holds nothing wanted: its end at the scanner's speed
+    while True:  # the rest holds nothing wanted: passed over to the array's end
+        at = _next_item(text, scan(text, at)[1])
+        if at < 0:
+            return -at
 
 
 def _next_item(text: str, end: int) -> int:

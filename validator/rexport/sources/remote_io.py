@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import re
-import ssl
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, BinaryIO, cast
 
@@ -71,7 +70,7 @@ def classify(exc: BaseException, url: str) -> RemoteError:
     """The input finding an exception met while reading ``url`` stands for, in one line."""
     for link in _chain(exc):
         names = _names(link)
-        if isinstance(link, ssl.SSLError) or names & set(_TLS_NAMES):
+        if names & set(_TLS_NAMES):  # ssl.SSLError and its kinds among them
             return RemoteError("REX-U105", f"{url}: TLS failed ({_reason(link)}); trust the "
                                "server's certificate authority with SSL_CERT_FILE (https) or "
                                "AWS_CA_BUNDLE (s3), or fix the address")
