@@ -158,6 +158,17 @@ def test_the_child_is_held_to_its_memory_cap() -> None:
     assert len(results) == 1 and results[0]["unusable"] == []
 
 
+def test_the_deadline_and_the_memory_cap_read_alike() -> None:
+    # which limit a schema reaches first depends on the machine's load: the report must not
+    schema = {"items": {"enum": [{"a": i} for i in range(20_000)]}}
+    hyper = [{"a": -1}] * 2_000
+    for seconds in (30.0, 0.05):  # the memory cap reached first, then the deadline
+        results = schema_engine.evaluate_isolated(schema, hyper, 202012, seconds=seconds,
+                                                  memory=256 << 20)
+        assert results == [{"unusable": [], "reason": "applying the schema needs more than "
+                                                      f"{seconds:g} s or 256 MiB"}]
+
+
 def test_a_child_that_cannot_start_is_r107(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys, "executable", "/nonexistent/python")
     results = schema_engine.evaluate_isolated({"type": "object"}, {}, 202012)

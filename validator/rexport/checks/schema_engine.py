@@ -4,6 +4,7 @@ process held to a deadline and a memory cap (CFG-05)."""
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -113,17 +114,31 @@ def evaluate_isolated(schema: Any, instance: Any, draft: int, exempt: Exempt = (
         done = subprocess.run([sys.executable, "-I", "-B", "-c", _BOOT, package], input=payload,
                               capture_output=True, timeout=seconds, check=False)
     except subprocess.TimeoutExpired:
-        return [{"unusable": [], "reason": f"applying the schema took more than {seconds:g} s"}]
+        return [_beyond_limits(seconds, memory)]
     except OSError as exc:
         return [{"unusable": [], "reason": f"no process could apply the schema: {exc.strerror}"}]
     try:
         results = json.loads(done.stdout)
-        if done.returncode == 0 and isinstance(results, list):
-            return results
     except ValueError:
-        pass
-    return [{"unusable": [], "reason": "applying the schema failed (out of memory, or a crash "
-                                       f"of the schema engine: exit {done.returncode})"}]
+        results = None
+    if done.returncode == 0 and isinstance(results, list):
+        return results
+    if results == _BEYOND or done.returncode in _KILLED:
+        return [_beyond_limits(seconds, memory)]  # out of memory, in Python or in the engine
+    return [{"unusable": [], "reason": "applying the schema failed (a crash of the schema "
+                                       f"engine: exit {done.returncode})"}]
+
+
+_BEYOND = "beyond limits"  # what the child says when it ran out of memory
+# how a child out of memory in the engine's own allocations ends (an abort), or killed
+_KILLED = {-getattr(signal, name) for name in ("SIGABRT", "SIGKILL") if hasattr(signal, name)}
+
+
+def _beyond_limits(seconds: float, memory: int) -> Result:
+    # which limit a schema reaches first depends on how busy the machine is: one message for
+    # both, so that a report does not change from one run to the next
+    return {"unusable": [], "reason": f"applying the schema needs more than {seconds:g} s or "
+                                      f"{memory >> 20} MiB"}
 
 
 def main() -> None:
@@ -138,8 +153,7 @@ def main() -> None:
                            [list(map(str, p)) for p in payload.get("exempt", [])])
         text = json.dumps(results)
     except MemoryError:
-        text = json.dumps([{"unusable": [], "reason": "applying the schema needs more than "
-                                                      f"{memory >> 20} MiB"}])
+        text = json.dumps(_BEYOND)
     except (ValueError, TypeError, KeyError, RecursionError) as exc:
         text = json.dumps([{"unusable": [], "reason": "the schema cannot be applied "
                                                       f"({type(exc).__name__})"}])
