@@ -54,39 +54,39 @@ def test_the_search_finds_what_the_pattern_finds(seed: int) -> None:
     assert tap.found is expected
 
 
-@pytest.mark.parametrize("cut", range(1, len(KEY)))
-def test_a_key_cut_between_two_chunks_is_found(cut: int) -> None:
+def found_in(*chunks: bytes) -> bool:
+    """Whether a KeyTap fed ``chunks`` one after the other, as reads give them, finds a key."""
     tap = KeyTap()
-    stream = bytes(1000) + KEY + bytes(1000)
-    for part in (stream[:1000 + cut], stream[1000 + cut:]):
-        tap(memoryview(bytearray(part)))
-    assert tap.found
+    for chunk in chunks:
+        tap(memoryview(bytearray(chunk)))
+    return tap.found
+
+
+def cut(key: bytes, at: int) -> tuple[bytes, bytes]:
+    """``key`` amid zeros, cut ``at`` bytes into it."""
+    stream = bytes(1000) + key + bytes(1000)
+    return stream[:1000 + at], stream[1000 + at:]
+
+
+@pytest.mark.parametrize("at", range(1, len(KEY)))
+def test_a_key_cut_between_two_chunks_is_found(at: int) -> None:
+    assert found_in(*cut(KEY, at))
 
 
 LONG_KEY = b"-----BEGIN " + b"X" * 300 + b" PRIVATE KEY-----"  # the pattern's words are unbounded
 
 
-@pytest.mark.parametrize("cut", [1, 11, 150, 305, len(LONG_KEY) - 1])
-def test_a_long_header_cut_between_two_chunks_is_found(cut: int) -> None:
-    tap = KeyTap()
-    stream = bytes(1000) + LONG_KEY + bytes(1000)
-    for part in (stream[:1000 + cut], stream[1000 + cut:]):
-        tap(memoryview(bytearray(part)))
-    assert tap.found
+@pytest.mark.parametrize("at", [1, 11, 150, 305, len(LONG_KEY) - 1])
+def test_a_long_header_cut_between_two_chunks_is_found(at: int) -> None:
+    assert found_in(*cut(LONG_KEY, at))
 
 
 def test_a_header_cut_over_three_chunks_is_found() -> None:
-    tap = KeyTap()
-    for part in (bytes(500) + LONG_KEY[:100], LONG_KEY[100:200], LONG_KEY[200:] + bytes(9)):
-        tap(memoryview(bytearray(part)))
-    assert tap.found
+    assert found_in(bytes(500) + LONG_KEY[:100], LONG_KEY[100:200], LONG_KEY[200:] + bytes(9))
 
 
 def test_a_false_start_at_a_chunks_end_finds_nothing() -> None:
-    tap = KeyTap()
-    for part in (bytes(100) + b"-----BEGIN CERT", b"IFICATE-----" + bytes(100)):
-        tap(memoryview(bytearray(part)))
-    assert not tap.found
+    assert not found_in(bytes(100) + b"-----BEGIN CERT", b"IFICATE-----" + bytes(100))
 
 
 def test_the_work_beside_the_workers_gets_brief_turns(tmp_path: Path) -> None:
