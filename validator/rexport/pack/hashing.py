@@ -105,13 +105,14 @@ class KeyTap:
     def __call__(self, chunk: memoryview) -> None:
         if self.found:
             return
-        if self._tail and _PEM.search(self._tail + chunk[:_PEM_CARRY]):
+        seam = self._tail + chunk[:_PEM_CARRY]
+        if self._tail and _PEM.search(seam):
             self.found = True
             return
         self.found = holds_key(chunk)
-        # the view is not ours to keep; a short chunk may continue what the tail began
-        end = bytes(chunk[-_PEM_CARRY:]) if len(chunk) >= _PEM_CARRY \
-            else (self._tail + chunk)[-_PEM_CARRY:]
+        # the view is not ours to keep; a short chunk (the whole of it in the seam) may
+        # continue what the tail began
+        end = bytes(chunk[-_PEM_CARRY:]) if len(chunk) >= _PEM_CARRY else seam[-_PEM_CARRY:]
         self._tail = _unfinished_header(end)
 
 

@@ -156,11 +156,11 @@ class Inflater:
             # hold a stale copy of it, so it does not count here
             rest = self._zlib.unused_data
             self._carry += len(data) - len(rest)
-            self._next_member(rest + bytes(self._pending))
+            self._next_member(rest + self._pending)
         else:
             tail = self._zlib.unconsumed_tail
             consumed = len(data) - len(tail)
-            self._pending = tail + bytes(self._pending) if self._pending else tail
+            self._pending = tail + self._pending if self._pending else tail
             self._carry += consumed
             if out:
                 need = consumed * _PIECE // len(out)
