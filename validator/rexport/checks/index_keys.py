@@ -14,6 +14,13 @@ from rexport.paths import MANIFEST
 from rexport.sources import Entry
 
 
+def key(size: int, sha256: str, path: str) -> str:
+    """The one key a file is judged by: its size, its SHA-256 in lower case and its path (the
+    form the read-ahead workers give theirs in, sources.readahead.Part.keys, inline there in
+    the loop over every file)."""
+    return f"{size}/{sha256.lower()}/{path}"
+
+
 def expected_keys(tracker: Tracker, columns: IndexColumns | None, *, scanning: bool,
                   parsed: Collection[str | None]) -> dict[str, str]:
     """{"size/sha256/path": path} for each index entry a file may match at once: it asks
@@ -25,7 +32,7 @@ def expected_keys(tracker: Tracker, columns: IndexColumns | None, *, scanning: b
         alone = config | (scanned_paths(columns.paths, columns.media_types, columns.sizes)
                           if scanning else set())
         first = tracker.index.positions.get
-        return {f"{size}/{value.lower()}/{path}": path for position, (path, size, value)
+        return {key(size, value, path): path for position, (path, size, value)
                 in enumerate(zip(columns.paths, columns.sizes, columns.sha256, strict=True))
                 if first(path) == position and path not in alone}
     expected = {}
@@ -36,7 +43,7 @@ def expected_keys(tracker: Tracker, columns: IndexColumns | None, *, scanning: b
             continue
         value = digests.get("sha256")
         if type(value) is str:
-            expected[f"{size}/{value.lower()}/{path}"] = path
+            expected[key(size, value, path)] = path
     return expected
 
 
@@ -69,9 +76,9 @@ class KeyedReads:
         """The bytes of ``entry`` when it is judged here, as indexed; else ``entry`` for the
         member-by-member pass (its bytes, when read here, held by its reader)."""
         path = entry.path
-        key = self._keys.get(path)
+        wanted = self._keys.get(path)
         reader = entry.reader
-        if key is None or reader is None or entry.kind != "file" or not entry.safe \
+        if wanted is None or reader is None or entry.kind != "file" or not entry.safe \
                 or entry.size >= self._below or entry.hashed is not None \
                 or path in self._seen or path == MANIFEST:
             return entry
@@ -81,7 +88,7 @@ class KeyedReads:
             entry.reader = functools.partial(_raise, exc)  # the pass reports it
             return entry
         digest = hashlib.sha256(data).hexdigest()
-        if f"{len(data)}/{digest}/{path}" == key:
+        if key(len(data), digest, path) == wanted:
             self._seen.add(path)
             return len(data)
         entry.reader = functools.partial(_head, data)

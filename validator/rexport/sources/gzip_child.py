@@ -24,7 +24,7 @@ from rexport.sources.gzip_helper import (
     InflateError,
     Inflater,
 )
-from rexport.sources.pipe_feed import PipeFeed
+from rexport.sources.pipe_feed import PipeFeed, widen
 
 if TYPE_CHECKING:
     import subprocess
@@ -38,7 +38,6 @@ gzip_helper.use_inflater(INFLATER)
 # A compressed file smaller than this is inflated in process: starting a helper costs
 # about what inflating a few MiB does.
 CHILD_MIN = 8 << 20
-_PIPE_SIZE = 1 << 20  # asked of the kernel for the pipe (Linux), so that few reads do
 # batches served by the reader itself while the helper starts, at most (a few, normally)
 _HEAD_START_MAX = 256
 
@@ -100,12 +99,7 @@ class ChildReader:
             pipe.handed()
         assert self._proc.stdout is not None
         self._pipe = self._proc.stdout.fileno()
-        try:
-            import fcntl
-
-            fcntl.fcntl(self._pipe, fcntl.F_SETPIPE_SZ, _PIPE_SIZE)  # Linux only
-        except (ImportError, AttributeError, OSError):
-            pass  # a smaller pipe only means more reads
+        widen(self._pipe)
         import select
 
         self._ready = select.poll()  # poll, not select: the descriptor may be past 1023

@@ -12,8 +12,19 @@ import threading
 from typing import BinaryIO
 
 _CHUNK = 1 << 20  # asked of the stream at once
-_PIPE_SIZE = 1 << 20  # asked of the kernel for the pipe (Linux), so that few writes do
+_PIPE_SIZE = 1 << 20  # asked of the kernel for a pipe (Linux), so that few reads and writes do
 _JOIN = 1.0  # seconds given to the thread to end once its reader is gone
+
+
+def widen(pipe: int) -> None:
+    """Ask the kernel for a larger buffer for ``pipe`` (Linux); elsewhere, or refused, a
+    smaller pipe only means more reads and writes."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(pipe, fcntl.F_SETPIPE_SZ, _PIPE_SIZE)  # Linux only
+    except (ImportError, AttributeError, OSError):
+        pass
 
 
 class PipeFeed:
@@ -28,12 +39,7 @@ class PipeFeed:
     def __init__(self, stream: BinaryIO) -> None:
         self._stream = stream
         self._read_end, self._write_end = os.pipe()
-        try:
-            import fcntl
-
-            fcntl.fcntl(self._write_end, fcntl.F_SETPIPE_SZ, _PIPE_SIZE)  # Linux only
-        except (ImportError, AttributeError, OSError):
-            pass  # a smaller pipe only means more writes
+        widen(self._write_end)
         self.error: BaseException | None = None
         self._thread: threading.Thread | None = None
 
