@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from rexport import bytesearch
 from rexport.pack import hashing
 from rexport.pack.hashing import KeyTap, hash_members, holds_key
 from rexport.pack.members import Member
@@ -52,6 +53,32 @@ def test_the_search_finds_what_the_pattern_finds(seed: int) -> None:
         chunk = bytearray(data[start:start + size])
         tap(memoryview(chunk) if rng.random() < 0.5 else memoryview(chunk + b"--")[:len(chunk)])
     assert tap.found is expected
+
+
+def buffers(rng: random.Random) -> list[bytes | bytearray | memoryview]:
+    """A random buffer with some key starts in it, as bytes, bytearray and views of each."""
+    data = bytearray(rng.choice(b"-BEGIN x") for _ in range(rng.randrange(0, 300)))
+    start = rng.randrange(0, len(data) + 1)
+    end = rng.randrange(start, len(data) + 1)
+    return [bytes(data), data, memoryview(data)[start:end], memoryview(bytes(data))[start:end]]
+
+
+@pytest.mark.parametrize("library", [True, False], ids=["memmem", "find"])
+def test_bytesearch_finds_what_find_finds(library: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    if not library:
+        monkeypatch.setattr(bytesearch, "_memmem", None)
+        monkeypatch.setattr(bytesearch, "_loaded", True)
+    rng = random.Random(7)
+    for _ in range(500):
+        for data in buffers(rng):
+            for needle in (b"-----BEGIN ", b"-B", b"x", b""):
+                assert bytesearch.find(data, needle) == bytes(data).find(needle), (data, needle)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the C library of Linux")
+def test_bytesearch_searches_with_the_c_library_on_linux() -> None:
+    # memmem runs without the GIL: the hashing threads' searches do not queue behind each other
+    assert bytesearch._load() is not None
 
 
 def found_in(*chunks: bytes) -> bool:
@@ -109,3 +136,51 @@ def test_packs_in_several_threads_restore_the_interval_once_the_last_is_done() -
             assert sys.getswitchinterval() == pytest.approx(hashing._TURN)
         assert sys.getswitchinterval() == pytest.approx(hashing._TURN)  # one still runs
     assert sys.getswitchinterval() == before
+
+
+def test_a_file_system_that_cannot_clone_is_asked_once(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from rexport.pack import writers
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("reflinks are asked for on Linux")
+    monkeypatch.setattr(writers, "_no_clone", set())
+    source = tmp_path / "a.bin"
+    source.write_bytes(b"x" * 100)
+    opened: list[object] = []
+    real_open = writers.os.open
+    monkeypatch.setattr(writers.os, "open", lambda *a, **k: opened.append(a) or real_open(*a, **k))
+
+    def attempt(name: str) -> bool:
+        with open(tmp_path / name, "xb") as dst:
+            return writers.clone(source, dst)
+
+    if attempt("b.bin"):
+        pytest.skip("this file system clones files")
+    assert writers._no_clone and len(opened) == 1
+    assert not attempt("c.bin") and len(opened) == 1  # not asked again
+
+
+def test_a_link_is_not_cloned(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rexport.pack import writers
+
+    monkeypatch.setattr(writers, "_no_clone", set())
+    (tmp_path / "a.bin").write_bytes(b"x")
+    (tmp_path / "link").symlink_to(tmp_path / "a.bin")
+    with open(tmp_path / "b.bin", "xb") as dst:
+        assert not writers.clone(tmp_path / "link", dst)
+    assert (tmp_path / "b.bin").stat().st_size == 0
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_text_of_header_letters_cut_anywhere_is_searched_as_a_whole(seed: int) -> None:
+    # text made of the bytes a header is made of: the tap cannot tell from a chunk's last
+    # bytes where a header might begin, and looks further back
+    rng = random.Random(seed)
+    pieces = [b"AB ", b"-", b"-----BEGIN ", b"RSA ", b"PRIVATE KEY", b"-----", b"\n", b"X1 "]
+    data = b"".join(rng.choice(pieces) for _ in range(rng.randrange(50, 400)))
+    expected = PATTERN.search(data) is not None
+    for _ in range(5):
+        cuts = sorted(rng.sample(range(1, len(data)), min(len(data) - 1, rng.randrange(1, 40))))
+        bounds = zip([0, *cuts], [*cuts, len(data)], strict=True)
+        assert found_in(*(data[a:b] for a, b in bounds)) is expected, (data, cuts)

@@ -222,8 +222,9 @@ def test_redaction_keeps_what_is_no_credential() -> None:
     assert document["api_key"] == 12345  # the input is not changed
 
 
+@pytest.mark.parametrize("kind", [bytes, bytearray])  # read-only and writable buffers
 @pytest.mark.parametrize("step", [1, 3, 7, 64])
-def test_a_known_value_is_found_wherever_the_chunks_cut_it(step: int) -> None:
+def test_a_known_value_is_found_wherever_the_chunks_cut_it(step: int, kind: type) -> None:
     from rexport.pack.hashing import ValueTap
 
     values = {b"s3cr3t-" + bytes([65 + i]) * i: f"value {i}" for i in range(1, 6)}
@@ -233,5 +234,5 @@ def test_a_known_value_is_found_wherever_the_chunks_cut_it(step: int) -> None:
         data[start:start + len(value)] = value
         tap = ValueTap(values)
         for at in range(0, len(data), step):
-            tap(memoryview(bytes(data))[at:at + step])
+            tap(memoryview(kind(data))[at:at + step])
         assert tap.found == {values[value]}, (start, step)

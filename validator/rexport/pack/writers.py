@@ -135,6 +135,11 @@ def _mode(member: Member) -> int:
 
 # FICLONE: the new file shares the blocks of the old one (a reflink; btrfs, xfs)
 _FICLONE = 0x40049409
+# the errors that say a pair of file systems cannot clone at all, and the pairs (devices of
+# the source and the target) that said so: each later file is written without asking again
+_NEVER_CLONES = frozenset({errno.EOPNOTSUPP, errno.EXDEV, errno.EINVAL, errno.ENOTTY,
+                           errno.ENOSYS})
+_no_clone: set[tuple[int, int]] = set()
 
 
 def clone(source: Path, dst: BinaryIO) -> bool:
@@ -149,10 +154,20 @@ def clone(source: Path, dst: BinaryIO) -> bool:
     import fcntl
 
     try:
-        with open(source, "rb") as src:
-            fcntl.ioctl(dst.fileno(), _FICLONE, src.fileno())
-    except OSError:  # EOPNOTSUPP (ext4, tmpfs), EXDEV (another file system), ...
+        devices = (os.stat(source, follow_symlinks=False).st_dev, os.fstat(dst.fileno()).st_dev)
+        if devices in _no_clone:
+            return False
+        src = os.open(source, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
         return False
+    try:
+        fcntl.ioctl(dst.fileno(), _FICLONE, src)
+    except OSError as exc:  # EOPNOTSUPP (ext4, tmpfs), EXDEV (another file system), ...
+        if exc.errno in _NEVER_CLONES:
+            _no_clone.add(devices)
+        return False
+    finally:
+        os.close(src)
     return True
 
 
