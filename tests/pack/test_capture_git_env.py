@@ -235,6 +235,81 @@ def test_names_and_versions_as_the_metadata_parser_reads_them(tmp_path: Path) ->
         assert environment.name_version(dist) == (dist.metadata["Name"], dist.version), dist
 
 
+def packages_as_importlib_lists_them() -> list[dict[str, Any]]:
+    """installed_packages, made from importlib.metadata.distributions() and its parser."""
+    import json
+    import re
+    from importlib import metadata
+
+    seen: dict[str, dict[str, Any]] = {}
+    for dist in metadata.distributions():
+        try:
+            name, version = dist.metadata["Name"], dist.version
+        except UnicodeDecodeError:
+            continue
+        key = re.sub(r"[-_.]+", "-", name or "").lower()
+        if not name or not version or key in seen:
+            continue
+        entry: dict[str, Any] = {"name": name, "version": version}
+        direct = json.loads(dist.read_text("direct_url.json") or "null")
+        if isinstance(direct, dict):
+            entry["source"] = ("local" if "dir_info" in direct
+                               else "vcs" if "vcs_info" in direct else "url")
+        seen[key] = entry
+    return sorted(seen.values(), key=lambda p: str(p["name"]))
+
+
+def test_the_installed_packages_are_those_importlib_lists(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+    import zipfile
+
+    first, second, egg = tmp_path / "first", tmp_path / "second", tmp_path / "old-1.0.egg"
+
+    def dist(where: Path, name: str, text: str, direct: str | None = None) -> None:
+        where.mkdir(parents=True, exist_ok=True)
+        if name.endswith(".egg-info") and not direct:
+            (where / name).write_text(text, encoding="utf-8")  # an .egg-info file
+            return
+        (where / name).mkdir()
+        (where / name / ("PKG-INFO" if "egg" in name else "METADATA")).write_text(text, "utf-8")
+        if direct:
+            (where / name / "direct_url.json").write_text(direct, encoding="utf-8")
+
+    dist(first, "alpha-1.0.dist-info", "Name: Alpha\nVersion: 1.0\n",
+         '{"url": "file:///src", "dir_info": {}}')
+    dist(first, "beta-2.dist-info", "Name: beta\nVersion: 2\n", '{"url": "x", "vcs_info": {}}')
+    dist(first, "filed.egg-info", "Name: filed\nVersion: 0.3\n")
+    dist(first, "nameless-1.dist-info", "Version: 1\n")
+    dist(second, "alpha-9.dist-info", "Name: alpha\nVersion: 9\n")  # shadowed by the first
+    dist(second, "gamma-3.dist-info", "Name: Gamma_Pkg\nVersion: 3\n", "[1, 2]")
+    dist(egg, "EGG-INFO", "Name: old\nVersion: 1.0\n")
+    with zipfile.ZipFile(tmp_path / "zipped.zip", "w") as archive:
+        archive.writestr("zipped-4.dist-info/METADATA", "Name: zipped\nVersion: 4\n")
+    monkeypatch.setattr(sys, "path", [str(first), str(tmp_path / "missing"), str(second),
+                                      str(egg), str(tmp_path / "zipped.zip"), *sys.path])
+    found = environment.installed_packages()
+    assert found == packages_as_importlib_lists_them()
+    mine = {p["name"]: p for p in found if p["name"] in
+            {"Alpha", "beta", "filed", "Gamma_Pkg", "old", "zipped"}}
+    assert mine == {"Alpha": {"name": "Alpha", "version": "1.0", "source": "local"},
+                    "beta": {"name": "beta", "version": "2", "source": "vcs"},
+                    "filed": {"name": "filed", "version": "0.3"},
+                    "Gamma_Pkg": {"name": "Gamma_Pkg", "version": "3"},
+                    "old": {"name": "old", "version": "1.0"},
+                    "zipped": {"name": "zipped", "version": "4"}}
+
+
+def test_metadata_that_is_not_utf8_is_passed_over(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    (tmp_path / "bad-1.dist-info").mkdir()
+    (tmp_path / "bad-1.dist-info" / "METADATA").write_bytes(b"Name: b\xffd\nVersion: 1\n")
+    monkeypatch.setattr(sys, "path", [str(tmp_path), *sys.path])
+    assert "bad" not in {p["name"] for p in environment.installed_packages()}
+
+
 def test_packages_later_are_read_while_the_files_are_hashed(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from rexport.pack import build
