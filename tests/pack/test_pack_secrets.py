@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from rexport.cli import cli
 from rexport.pack import Capture, EnvironmentOptions, SecretsFound
 from rexport.pack.files import Request, pack
+from rexport.validation import validate
 
 AWS_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzQ9aBcDeFgH"
 GITHUB_TOKEN = "ghp_" + "Ab1Cd2Ef3Gh4Ij5Kl6Mn7Op8Qr9St0Uv1Wx2"
@@ -236,3 +237,24 @@ def test_a_known_value_is_found_wherever_the_chunks_cut_it(step: int, kind: type
         for at in range(0, len(data), step):
             tap(memoryview(kind(data))[at:at + step])
         assert tap.found == {values[value]}, (start, step)
+
+
+def test_a_credential_in_the_environment_is_redacted_with_its_pointer(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the environment section is redacted while the files are hashed, the rest after
+    from rexport.pack import environment
+
+    model = "Example CPU https://bot:hunter2-cpu@cpu.example.org/x"  # as a hostile host says
+    monkeypatch.setattr(environment, "_cpu_model", lambda: model)
+    (tmp_path / "code").mkdir()
+    (tmp_path / "code/a.py").write_text("pass\n")
+    cap = Capture(tmp_path / "code", git=False)
+    cap.metric("accuracy", 0.5)
+    cap.config(hyperparameters={"mirror": "https://bot:hunter2-config@pypi.example.org/simple"})
+    written = cap.write(tmp_path / "out")
+    assert written.manifest["environment"]["hardware"]["cpu"]["model"] == "[REDACTED]"
+    assert [(r["pointer"], r["reason"]) for r in written.manifest["redactions"]] == [
+        ("/config/hyperparameters/mirror", "url-credentials"),
+        ("/environment/hardware/cpu/model", "url-credentials")]
+    assert b"hunter2" not in every_byte(written.path)
+    assert validate(written.path).valid

@@ -238,7 +238,10 @@ def _write(cap: Record, out: Path, container: str, tree: DirectoryOutput | None,
         # while the other files are hashed: the installed packages are read now, when
         # packages_later left them
         cap.environment.settle()
-        sections["environment"] = _environment(cap, members, hashes)
+        # redacted here too: its package list is most of what the redaction walks
+        environment, found = redact(_environment(cap, members, hashes), ("environment",))
+        sections["environment"] = environment
+        redactions.extend(found)
         rules.check(members)
         if tree is not None:
             tree.prepare(members.values())
@@ -256,7 +259,8 @@ def _write(cap: Record, out: Path, container: str, tree: DirectoryOutput | None,
     sections.update(data=_data(cap, hashed), lineage={"steps": cap.steps} if cap.steps else None,
                     config=_config(cap), results=_results(cap), replay=cap.replay_section,
                     narrative=cap.narrative_section, governance=cap.governance_section)
-    sections, found = redact(sections)
+    rest, found = redact({k: v for k, v in sections.items() if k != "environment"})
+    sections = {k: v if k == "environment" else rest[k] for k, v in sections.items()}
     redactions += found
     sections["redactions"] = [r.entry() for r in sorted(redactions, key=lambda r: r.pointer)]
     manifest = assemble(sections, list(members.values()), hashed, rfc3339(cap.epoch),
