@@ -145,7 +145,12 @@ class Case:
 
 def measure(case: Case, repeats: int) -> None:
     """Run both commands ``repeats`` times, interleaved so that machine noise hits both,
-    after one warm-up each (so that both read from the page cache)."""
+    after one warm-up each (so that both read from the page cache).
+
+    What earlier cases wrote is flushed to disk first (sync): the kernel would otherwise
+    write it back, some 30 s later, while this case runs, and charge it to whichever side
+    it met."""
+    os.sync()
     run_once(case.ours)
     run_once(case.reference)
     for _ in range(repeats):

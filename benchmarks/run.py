@@ -98,7 +98,7 @@ def main() -> int:
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "validator" / "rexport")],
                    check=True)
     cases = build_cases(args.work, args.quick, args.only)
-    repeats = args.repeats or (3 if args.quick else 5)
+    repeats = args.repeats or (3 if args.quick else 7)
     rows = []
     for case in cases:
         measure(case, repeats)
