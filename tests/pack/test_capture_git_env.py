@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rexport.pack import Capture, EnvironmentOptions, environment
+from rexport.pack import Capture, EnvironmentOptions, distributions, environment
 from rexport.pack.git import strip_credentials
 from rexport.validation import validate
 
@@ -232,7 +232,7 @@ def test_names_and_versions_as_the_metadata_parser_reads_them(tmp_path: Path) ->
     dists.append(metadata.PathDistribution(tmp_path / "empty.dist-info"))
     dists += list(metadata.distributions())  # and every distribution installed here
     for dist in dists:
-        assert environment.name_version(dist) == (dist.metadata["Name"], dist.version), dist
+        assert distributions.name_version(dist) == (dist.metadata["Name"], dist.version), dist
 
 
 def packages_as_importlib_lists_them() -> list[dict[str, Any]]:
@@ -288,7 +288,7 @@ def test_the_installed_packages_are_those_importlib_lists(
         archive.writestr("zipped-4.dist-info/METADATA", "Name: zipped\nVersion: 4\n")
     monkeypatch.setattr(sys, "path", [str(first), str(tmp_path / "missing"), str(second),
                                       str(egg), str(tmp_path / "zipped.zip"), *sys.path])
-    found = environment.installed_packages()
+    found = distributions.installed_packages()
     assert found == packages_as_importlib_lists_them()
     mine = {p["name"]: p for p in found if p["name"] in
             {"Alpha", "beta", "filed", "Gamma_Pkg", "old", "zipped"}}
@@ -307,7 +307,7 @@ def test_metadata_that_is_not_utf8_is_passed_over(tmp_path: Path,
     (tmp_path / "bad-1.dist-info").mkdir()
     (tmp_path / "bad-1.dist-info" / "METADATA").write_bytes(b"Name: b\xffd\nVersion: 1\n")
     monkeypatch.setattr(sys, "path", [str(tmp_path), *sys.path])
-    assert "bad" not in {p["name"] for p in environment.installed_packages()}
+    assert "bad" not in {p["name"] for p in distributions.installed_packages()}
 
 
 def test_packages_later_are_read_while_the_files_are_hashed(
@@ -320,7 +320,7 @@ def test_packages_later_are_read_while_the_files_are_hashed(
     (tmp_path / "metrics.json").write_text('{"m": 1.0}')
     hashing: list[bool] = []
     read_while_hashing: list[bool] = []
-    real_hash, real_read = build.hash_members, environment.installed_packages
+    real_hash, real_read = build.hash_members, distributions.installed_packages
 
     def hash_members(*args: Any, **kwargs: Any) -> Any:
         hashing.append(True)
@@ -334,7 +334,7 @@ def test_packages_later_are_read_while_the_files_are_hashed(
         return real_read()
 
     monkeypatch.setattr(build, "hash_members", hash_members)
-    monkeypatch.setattr(environment, "installed_packages", installed_packages)
+    monkeypatch.setattr(distributions, "installed_packages", installed_packages)
     eager = write(Capture(tmp_path / "code", git=False), tmp_path / "eager")
     cap = Capture(tmp_path / "code", git=False, packages_later=True)
     assert "packages" not in cap.environment.section and read_while_hashing == [False]

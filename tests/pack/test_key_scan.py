@@ -140,35 +140,35 @@ def test_packs_in_several_threads_restore_the_interval_once_the_last_is_done() -
 
 def test_a_file_system_that_cannot_clone_is_asked_once(tmp_path: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    from rexport.pack import writers
+    from rexport.pack import reflink
 
     if not sys.platform.startswith("linux"):
         pytest.skip("reflinks are asked for on Linux")
-    monkeypatch.setattr(writers, "_no_clone", set())
+    monkeypatch.setattr(reflink, "_no_clone", set())
     source = tmp_path / "a.bin"
     source.write_bytes(b"x" * 100)
     opened: list[object] = []
-    real_open = writers.os.open
-    monkeypatch.setattr(writers.os, "open", lambda *a, **k: opened.append(a) or real_open(*a, **k))
+    real_open = reflink.os.open
+    monkeypatch.setattr(reflink.os, "open", lambda *a, **k: opened.append(a) or real_open(*a, **k))
 
     def attempt(name: str) -> bool:
         with open(tmp_path / name, "xb") as dst:
-            return writers.clone(source, dst)
+            return reflink.clone(source, dst)
 
     if attempt("b.bin"):
         pytest.skip("this file system clones files")
-    assert writers._no_clone and len(opened) == 1
+    assert reflink._no_clone and len(opened) == 1
     assert not attempt("c.bin") and len(opened) == 1  # not asked again
 
 
 def test_a_link_is_not_cloned(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from rexport.pack import writers
+    from rexport.pack import reflink
 
-    monkeypatch.setattr(writers, "_no_clone", set())
+    monkeypatch.setattr(reflink, "_no_clone", set())
     (tmp_path / "a.bin").write_bytes(b"x")
     (tmp_path / "link").symlink_to(tmp_path / "a.bin")
     with open(tmp_path / "b.bin", "xb") as dst:
-        assert not writers.clone(tmp_path / "link", dst)
+        assert not reflink.clone(tmp_path / "link", dst)
     assert (tmp_path / "b.bin").stat().st_size == 0
 
 
