@@ -66,8 +66,7 @@ def buffers(rng: random.Random) -> list[bytes | bytearray | memoryview]:
 @pytest.mark.parametrize("library", [True, False], ids=["memmem", "find"])
 def test_bytesearch_finds_what_find_finds(library: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     if not library:
-        monkeypatch.setattr(bytesearch, "_memmem", None)
-        monkeypatch.setattr(bytesearch, "_loaded", True)
+        monkeypatch.setattr(bytesearch, "_libc_memmem", lambda: None)
     rng = random.Random(7)
     for _ in range(500):
         for data in buffers(rng):
@@ -78,7 +77,7 @@ def test_bytesearch_finds_what_find_finds(library: bool, monkeypatch: pytest.Mon
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the C library of Linux")
 def test_bytesearch_searches_with_the_c_library_on_linux() -> None:
     # memmem runs without the GIL: the hashing threads' searches do not queue behind each other
-    assert bytesearch._load() is not None
+    assert bytesearch._libc_memmem() is not None
 
 
 def found_in(*chunks: bytes) -> bool:

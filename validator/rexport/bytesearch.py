@@ -9,28 +9,16 @@ cannot take its address), the search falls back to ``find``, with the same answe
 
 from __future__ import annotations
 
-import threading
+import functools
 from collections.abc import Callable
 from typing import Any
 
 Buffer = bytes | bytearray | memoryview
 
-_lock = threading.Lock()
-_memmem: Callable[..., int | None] | None = None
-_loaded = False
 
-
-def _load() -> Callable[..., int | None] | None:
+@functools.cache
+def _libc_memmem() -> Callable[..., int | None] | None:
     """libc's memmem, typed; None where there is none."""
-    global _memmem, _loaded
-    with _lock:
-        if not _loaded:
-            _memmem = _from_libc()
-            _loaded = True
-    return _memmem
-
-
-def _from_libc() -> Callable[..., int | None] | None:
     try:
         import ctypes
 
@@ -47,7 +35,7 @@ def find(data: Buffer, needle: bytes) -> int:
     view = data if isinstance(data, memoryview) else memoryview(data)
     if view.readonly or not view.contiguous or view.nbytes < len(needle) or not needle:
         return _find_slow(view, needle)
-    memmem = _memmem if _loaded else _load()
+    memmem = _libc_memmem()
     if memmem is None:
         return _find_slow(view, needle)
     import ctypes

@@ -35,10 +35,11 @@ def _source(dist: metadata.Distribution | Path) -> str | None:
     return "vcs" if "vcs_info" in info else "url"
 
 
-def _read(path: Path) -> str | None:
+def _read(path: str | Path, size: int = -1) -> str | None:
+    """The text of the file ``path`` (its first ``size`` characters), None when there is none."""
     try:
         with open(path, encoding="utf-8") as fp:
-            return fp.read()
+            return fp.read(size)
     except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
         return None
 
@@ -73,12 +74,11 @@ def _whole(dist: metadata.Distribution | Path) -> str | None:
 
 
 def _headers(text: str) -> dict[str, str]:
-    """The first Name and Version of the header block (before the first blank line)."""
+    """The first Name and Version of the header block (before the first blank line: the
+    body's description may quote headers)."""
+    ends = [at for at in (text.find("\n\n"), text.find("\n\r\n")) if at >= 0]
     found: dict[str, str] = {}
-    for match in _HEADER.finditer(text):
-        before = text[:match.start()]
-        if "\n\n" in before or "\n\r\n" in before:
-            break  # the body: a description may quote headers
+    for match in _HEADER.finditer(text, 0, min(ends) if ends else len(text)):
         found.setdefault(match[1].lower(), match[2])
         if len(found) == 2:
             break
@@ -89,13 +89,10 @@ def _start(folder: Path) -> str | None:
     """The first lines of the metadata file in ``folder`` (or of ``folder``, an .egg-info
     file), else None."""
     for path in (os.path.join(folder, "METADATA"), os.path.join(folder, "PKG-INFO"), folder):
-        try:
-            with open(path, encoding="utf-8") as fp:
-                text = fp.read(_START)
-        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
-            continue
-        # a cut line might be a header cut short: keep only whole lines
-        return text if len(text) < _START else text[:text.rfind("\n") + 1]
+        text = _read(path, _START)
+        if text is not None:
+            # a cut line might be a header cut short: keep only whole lines
+            return text if len(text) < _START else text[:text.rfind("\n") + 1]
     return None
 
 

@@ -54,23 +54,21 @@ class EnvironmentOptions:
     reproduce: bool = True
 
 
-def _normalise(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
 _PIN = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?\s*===?\s*([^\s;#\\]+)")
 _HASH = re.compile(r"--hash[=\s]+(sha256:[0-9a-f]{64})")
 
 
 def pinned_packages(text: str) -> list[dict[str, Any]]:
     """Parse ``name==version`` pins (with their ``--hash`` options) from a pip requirements file."""
+    from rexport.pack.distributions import normalise  # not with the module: see capture()
+
     found: dict[str, dict[str, Any]] = {}
     current: dict[str, Any] | None = None
     for line in text.splitlines():
         match = _PIN.match(line)
         if match:
             current = {"name": match[1], "version": match[2]}
-            found[_normalise(match[1])] = current
+            found[normalise(match[1])] = current
         if current is not None:
             hashes = _HASH.findall(line)
             if hashes:
